@@ -1,0 +1,336 @@
+"""Pure commission arithmetic: no ORM, no I/O, exact Decimal/Fraction only (never floats).
+
+Implements domain rules sections 4 (commission base) and 6 (commission arithmetic):
+
+- `allocate_cents`          largest-remainder allocation of an order-level amount, cent-exact.
+- `order_base`              line nets and the commission base of an order.
+- `resolve_rule`            which rule value pays a line at a level (sku > category > grade > default).
+- `level_line_values`       each line's unrounded value for one level.
+- `record_amount`           one record's amount: the rounded sum of its lines' remaining values.
+- `refund_factors_*`        what fraction of each line remains after refunds (by lines / by amount).
+- `quantize_money`          rounding to 0.01 by the tenant's mode (`down` or `half_up`).
+
+All money is in units of the currency (2 places, 0.01 = one fen/cent). Rates are fractions
+(0.1000 = 10%). The module is the single source of these rules: services load rows, call it and
+store what it returns.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Iterable, Mapping, Sequence
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+ROUNDING_MODES = ("down", "half_up")
+PERCENT = "percent"
+FIXED = "fixed"
+
+
+class ArithmeticError_(ValueError):
+    """Input that no rule can price (negative amounts, discounts above the goods, bad rounding mode)."""
+
+
+def to_fraction(value: Decimal | Fraction | int) -> Fraction:
+    """Exact conversion to Fraction (Decimal -> Fraction is exact; floats are refused)."""
+    if isinstance(value, float):
+        raise TypeError("floats are never money")
+    return value if isinstance(value, Fraction) else Fraction(value)
+
+
+def quantize_money(value: Decimal | Fraction | int, rounding: str) -> Decimal:
+    """Round an exact amount to 0.01 by the tenant's mode.
+
+    `down` truncates toward zero; `half_up` rounds halves away from zero (0.005 -> 0.01).
+    Returns a Decimal with exactly 2 places. Raises ArithmeticError_ for an unknown mode.
+    """
+    if rounding not in ROUNDING_MODES:
+        raise ArithmeticError_(f"unknown rounding mode {rounding!r}")
+    frac = to_fraction(value)
+    sign = -1 if frac < 0 else 1
+    scaled = abs(frac) * 100
+    cents = math.floor(scaled) if rounding == "down" else math.floor(scaled + Fraction(1, 2))
+    return (Decimal(sign * cents) / 100).quantize(CENT)
+
+
+def cents(value: Decimal) -> int:
+    """Integer cents of an amount that must have at most 2 places (raises otherwise)."""
+    scaled = value * 100
+    if scaled != scaled.to_integral_value():
+        raise ArithmeticError_(f"{value} has more than 2 decimal places")
+    return int(scaled)
+
+
+def allocate_cents(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """Split `total` (>= 0, 2 places) across `weights` (>= 0) in proportion, cent-exact.
+
+    Largest remainder method: each share is floor(total x w / W) cents, then the cents left over go
+    one each to the largest fractional remainders (ties: earlier position first). The shares sum
+    to `total` exactly and each differs from the exact proportion by less than 0.01. Weights that
+    are all zero receive nothing and `total` must then be 0. Domain rules section 4.
+    """
+    n = len(weights)
+    total_c = cents(total)
+    if total_c < 0 or any(w < 0 for w in weights):
+        raise ArithmeticError_("allocation needs non-negative amounts")
+    weight_sum = sum((to_fraction(w) for w in weights), Fraction(0))
+    if total_c == 0:
+        return [ZERO for _ in range(n)]
+    if weight_sum == 0:
+        raise ArithmeticError_("cannot allocate a non-zero amount over zero weights")
+    exact = [Fraction(total_c) * to_fraction(w) / weight_sum for w in weights]
+    floors = [math.floor(x) for x in exact]
+    left = total_c - sum(floors)
+    by_remainder = sorted(range(n), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in by_remainder[:left]:
+        floors[i] += 1
+    return [(Decimal(c) / 100).quantize(CENT) for c in floors]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One order line as posted (order currency). `discount` is the line's own discount."""
+
+    line_id: str
+    quantity: int
+    unit_price: Decimal
+    discount: Decimal = ZERO
+    commissionable: bool = True
+    sku: str = ""
+    category: str = ""
+
+    @property
+    def amount(self) -> Decimal:
+        """quantity x unit_price - line discount (order currency, exact)."""
+        return self.quantity * self.unit_price - self.discount
+
+
+@dataclass(frozen=True)
+class Base:
+    """Result of `order_base` (order currency unless named otherwise)."""
+
+    goods_total: Decimal            # sum of all line amounts - order discount (refund-by-amount yardstick)
+    line_nets: dict[str, Decimal]   # commissionable lines only: amount - discount share - non-cash share
+    discount_shares: dict[str, Decimal]
+    non_cash_shares: dict[str, Decimal]
+    base_order_currency: Decimal    # sum of line nets
+    commission_base: Decimal        # base_order_currency x exchange_rate, half-up to 0.01 (tenant currency)
+
+
+def validate_lines(lines: Sequence[Line], discount: Decimal, non_cash_amount: Decimal) -> None:
+    """Raise ArithmeticError_ for what no order may contain (domain rules section 3)."""
+    if not lines:
+        raise ArithmeticError_("an order needs at least one line")
+    for line in lines:
+        if line.quantity <= 0:
+            raise ArithmeticError_(f"line {line.line_id}: quantity must be > 0")
+        if line.unit_price < 0 or line.discount < 0:
+            raise ArithmeticError_(f"line {line.line_id}: amounts must be >= 0")
+        if line.amount < 0:
+            raise ArithmeticError_(f"line {line.line_id}: discount exceeds quantity x unit_price")
+    if discount < 0 or non_cash_amount < 0:
+        raise ArithmeticError_("order amounts must be >= 0")
+    if discount + non_cash_amount > sum(line.amount for line in lines):
+        raise ArithmeticError_("discount + non_cash_amount exceed the order's goods")
+
+
+def order_base(
+    lines: Sequence[Line],
+    *,
+    discount: Decimal = ZERO,
+    non_cash_amount: Decimal = ZERO,
+    exchange_rate: Decimal = Decimal(1),
+) -> Base:
+    """Commission base of an order (domain rules section 4).
+
+    The order discount, then the non-cash amount, are allocated across the commissionable lines in
+    proportion to their amounts (the non-cash amount in proportion to what the discount left), each
+    cent-exact. Non-commissionable lines get no share and are not in the base. An order-level
+    amount larger than what the commissionable lines can absorb is capped at it (their nets reach
+    0.00, never below). Shipping and tax are not arguments: they are never in the base.
+    `commission_base` is in the tenant currency: base x exchange_rate, rounded half-up.
+    Raises ArithmeticError_ for invalid lines or amounts.
+    """
+    validate_lines(lines, discount, non_cash_amount)
+    com = [line for line in lines if line.commissionable]
+    amounts = [line.amount for line in com]
+    com_total = sum(amounts, ZERO)
+    d_total = min(discount, com_total)
+    d_shares = allocate_cents(d_total, amounts) if com else []
+    after_d = [a - d for a, d in zip(amounts, d_shares)]
+    n_total = min(non_cash_amount, com_total - d_total)
+    n_shares = allocate_cents(n_total, after_d) if com else []
+    nets = {line.line_id: a - n for line, a, n in zip(com, after_d, n_shares)}
+    base_oc = sum(nets.values(), ZERO)
+    return Base(
+        goods_total=sum((line.amount for line in lines), ZERO) - discount,
+        line_nets=nets,
+        discount_shares={line.line_id: d for line, d in zip(com, d_shares)},
+        non_cash_shares={line.line_id: n for line, n in zip(com, n_shares)},
+        base_order_currency=base_oc,
+        commission_base=quantize_money(base_oc * exchange_rate, "half_up"),
+    )
+
+
+@dataclass(frozen=True)
+class RuleValue:
+    """A level's value: `percent` (fraction of the line net, 4 places) or `fixed` (per unit, tenant currency)."""
+
+    kind: str
+    value: Decimal
+    source: str = "default"
+
+    def __post_init__(self):
+        if self.kind not in (PERCENT, FIXED):
+            raise ArithmeticError_(f"unknown rule kind {self.kind!r}")
+        if self.value < 0:
+            raise ArithmeticError_("rule values must be >= 0")
+
+
+@dataclass(frozen=True)
+class PlanRules:
+    """A plan's values: default per level, and scoped rule sets by category and by SKU.
+
+    `categories` / `skus` map a scope value to {level: RuleValue}; a scope that is present but has
+    no value for a level pays 0 at that level (it never falls back to a less specific rule).
+    """
+
+    default: Mapping[int, RuleValue] = field(default_factory=dict)
+    categories: Mapping[str, Mapping[int, RuleValue]] = field(default_factory=dict)
+    skus: Mapping[str, Mapping[int, RuleValue]] = field(default_factory=dict)
+
+
+def resolve_rule(
+    line: Line, level: int, rules: PlanRules, grade_override: RuleValue | None = None
+) -> RuleValue | None:
+    """The value that pays `line` at `level`: sku rule > category rule > grade override > default.
+
+    Returns None when nothing pays (a scoped rule without this level, or no default for it).
+    Domain rules section 5.
+    """
+    if line.sku and line.sku in rules.skus:
+        return rules.skus[line.sku].get(level)
+    if line.category and line.category in rules.categories:
+        return rules.categories[line.category].get(level)
+    if grade_override is not None:
+        return grade_override
+    return rules.default.get(level)
+
+
+@dataclass(frozen=True)
+class LineValue:
+    """One line's unrounded contribution to one record, in the tenant currency."""
+
+    line_id: str
+    kind: str
+    rate: Decimal         # the percent rate or the fixed amount per unit
+    source: str
+    quantity: int
+    net: Decimal          # line net in order currency (percent rules)
+    value: Decimal        # exact, unrounded
+
+    def as_dict(self) -> dict:
+        return {
+            "line_id": self.line_id, "kind": self.kind, "rate": str(self.rate), "source": self.source,
+            "quantity": self.quantity, "net": str(self.net), "value": str(self.value),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> "LineValue":
+        return cls(
+            line_id=d["line_id"], kind=d["kind"], rate=Decimal(d["rate"]), source=d["source"],
+            quantity=int(d["quantity"]), net=Decimal(d["net"]), value=Decimal(d["value"]),
+        )
+
+
+def level_line_values(
+    lines: Sequence[Line],
+    base: Base,
+    level: int,
+    rules: PlanRules,
+    *,
+    grade_override: RuleValue | None = None,
+    exchange_rate: Decimal = Decimal(1),
+) -> list[LineValue]:
+    """Each commissionable line's unrounded value at `level` (tenant currency).
+
+    percent: line net x exchange_rate x rate; fixed: amount x quantity (fixed amounts are in the
+    tenant currency). Lines whose rule pays nothing are left out. Domain rules sections 5 and 6.
+    """
+    out: list[LineValue] = []
+    for line in lines:
+        if not line.commissionable:
+            continue
+        rule = resolve_rule(line, level, rules, grade_override)
+        if rule is None or rule.value == 0:
+            continue
+        net = base.line_nets[line.line_id]
+        if rule.kind == PERCENT:
+            value = net * exchange_rate * rule.value
+        else:
+            value = rule.value * line.quantity
+        if value == 0:
+            continue
+        out.append(LineValue(line.line_id, rule.kind, rule.value, rule.source, line.quantity, net, value))
+    return out
+
+
+def record_amount(
+    values: Iterable[LineValue], rounding: str, factors: Mapping[str, Fraction] | None = None
+) -> Decimal:
+    """A record's amount: `rounding` applied once to the sum of its lines' remaining values.
+
+    `factors` gives the fraction of each line that remains after refunds (1 when absent).
+    Domain rules section 6 ("rounded once per record").
+    """
+    factors = factors or {}
+    total = sum(
+        (to_fraction(v.value) * factors.get(v.line_id, Fraction(1)) for v in values), Fraction(0)
+    )
+    return quantize_money(total, rounding)
+
+
+def uniform_rate(values: Sequence[LineValue]) -> Decimal | None:
+    """The single percent rate used by every line of a record, or None when lines differ."""
+    rates = {(v.kind, v.rate) for v in values}
+    if len(rates) == 1:
+        kind, rate = next(iter(rates))
+        return rate if kind == PERCENT else None
+    return None
+
+
+def refund_factors_by_lines(quantities: Mapping[str, int], refunded: Mapping[str, int]) -> dict[str, Fraction]:
+    """Remaining fraction per line after refunds by lines: remaining_quantity / quantity.
+
+    Raises ArithmeticError_ when a line would be refunded beyond its quantity.
+    """
+    out = {}
+    for line_id, qty in quantities.items():
+        done = refunded.get(line_id, 0)
+        if done < 0 or done > qty:
+            raise ArithmeticError_(f"line {line_id}: refunded quantity {done} outside 0..{qty}")
+        out[line_id] = Fraction(qty - done, qty)
+    return out
+
+
+def refund_factor_by_amount(goods_total: Decimal, refunded_amount: Decimal) -> Fraction:
+    """Remaining fraction of every line after refunds by amount: (goods total - refunded) / goods total.
+
+    Raises ArithmeticError_ when `refunded_amount` is negative or exceeds the goods total.
+    """
+    if refunded_amount < 0 or refunded_amount > goods_total:
+        raise ArithmeticError_("refunded amount outside 0..goods total")
+    if goods_total == 0:
+        return Fraction(1)
+    return (to_fraction(goods_total) - to_fraction(refunded_amount)) / to_fraction(goods_total)
+
+
+def remaining_base(
+    line_nets: Mapping[str, Decimal], factors: Mapping[str, Fraction], exchange_rate: Decimal = Decimal(1)
+) -> Decimal:
+    """The commission base still kept after refunds: sum(net x remaining fraction) x exchange_rate,
+    rounded half-up to 0.01 (tenant currency). Used for sales figures, never to price a record."""
+    total = sum((to_fraction(n) * factors.get(k, Fraction(1)) for k, n in line_nets.items()), Fraction(0))
+    return quantize_money(total * to_fraction(exchange_rate), "half_up")

@@ -1,0 +1,136 @@
+"""Commission plans (versioned rules), grade overrides, commission records and their reversals.
+
+Domain rules sections 5 (rules) and 6 (arithmetic). Every record keeps a snapshot of what priced it:
+the plan version, the beneficiary's grade, the rate and each line's unrounded value.
+"""
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from fenxiao.money import MONEY_KW, RATE_KW
+from tenants.managers import TenantOwned, tenant_fk
+
+ZERO = Decimal("0.00")
+
+
+class RuleKind(models.TextChoices):
+    PERCENT = "percent", "percent of the line net"
+    FIXED = "fixed", "fixed amount per unit"
+
+
+class CommissionPlan(TenantOwned):
+    """A version of a tenant's commission rules. Published versions are immutable; the one in force
+    at time t is the published version with the latest effective_from <= t."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        PUBLISHED = "published"
+
+    version = models.PositiveIntegerField()
+    name = models.CharField(max_length=200, blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    effective_from = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "version"], name="plan_tenant_version")]
+        indexes = [models.Index(fields=["tenant", "status", "effective_from"], name="plan_tenant_in_force")]
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.name}".strip()
+
+
+class CommissionRule(TenantOwned):
+    """One level's value in a plan, for the default scope or one category or SKU."""
+
+    class Scope(models.TextChoices):
+        DEFAULT = "default"
+        CATEGORY = "category"
+        SKU = "sku"
+
+    plan = tenant_fk(CommissionPlan, on_delete=models.CASCADE, related_name="rules")
+    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.DEFAULT)
+    scope_value = models.CharField(max_length=64, blank=True, default="", help_text="category or SKU; empty for default")
+    level = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(3)])
+    kind = models.CharField(max_length=8, choices=RuleKind.choices, default=RuleKind.PERCENT)
+    value = models.DecimalField(**RATE_KW, validators=[MinValueValidator(Decimal(0))],
+                                help_text="percent: fraction with 4 places (0.1000 = 10%); fixed: amount per unit")
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["scope", "scope_value", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "plan", "scope", "scope_value", "level"], name="rule_tenant_plan_scope_level"),
+        ]
+
+
+class GradeLevelOverride(TenantOwned):
+    """A grade's override of one level's default value (domain rules section 5)."""
+
+    grade = tenant_fk("distributors.Grade", on_delete=models.CASCADE, related_name="overrides")
+    level = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(3)])
+    kind = models.CharField(max_length=8, choices=RuleKind.choices, default=RuleKind.PERCENT)
+    value = models.DecimalField(**RATE_KW, validators=[MinValueValidator(Decimal(0))])
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["level"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "grade", "level"], name="gradeoverride_tenant_grade_level"),
+        ]
+
+
+class CommissionRecord(TenantOwned):
+    """What one beneficiary earns at one level of one order (tenant currency, 0.01)."""
+
+    class Status(models.TextChoices):
+        FROZEN = "frozen"
+        AVAILABLE = "available"
+        REVERSED = "reversed"
+
+    order = tenant_fk("orders.Order", on_delete=models.PROTECT, related_name="commission_records")
+    beneficiary = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+")
+    level = models.PositiveSmallIntegerField()
+    plan = tenant_fk(CommissionPlan, null=True, on_delete=models.PROTECT, related_name="+")
+    grade = tenant_fk("distributors.Grade", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3)
+    base = models.DecimalField(**MONEY_KW, help_text="the order's commission base (tenant currency)")
+    rate = models.DecimalField(**RATE_KW, null=True, blank=True, help_text="the percent rate when every line used the same one")
+    amount = models.DecimalField(**MONEY_KW, help_text="as first computed")
+    reversed_amount = models.DecimalField(**MONEY_KW, default=ZERO)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.FROZEN)
+    lines = models.JSONField(default=list, help_text="per line: rule source, kind, rate, net, unrounded value")
+    settles_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "order", "level"], name="record_tenant_order_level"),
+            models.UniqueConstraint(fields=["tenant", "order", "beneficiary"], name="record_tenant_order_beneficiary"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "beneficiary", "level"], name="record_tenant_benef_level"),
+            models.Index(fields=["tenant", "created_at"], name="record_tenant_created"),
+            models.Index(fields=["tenant", "status"], name="record_tenant_status"),
+        ]
+
+    @property
+    def net_amount(self) -> Decimal:
+        return self.amount - self.reversed_amount
+
+
+class CommissionReversal(TenantOwned):
+    """An append-only reversal of part of a record, caused by one refund (domain rules section 6)."""
+
+    record = tenant_fk(CommissionRecord, on_delete=models.PROTECT, related_name="reversals")
+    refund = tenant_fk("orders.Refund", on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(**MONEY_KW)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "record", "refund"], name="reversal_tenant_record_refund"),
+        ]
+        indexes = [models.Index(fields=["tenant", "refund"], name="reversal_tenant_refund")]

@@ -1,0 +1,98 @@
+from rest_framework import serializers
+
+from fenxiao.api.fields import AwareDateTimeField, StrictSerializer
+
+from ..models import Customer, Distributor
+
+
+class DistributorCreateSerializer(StrictSerializer):
+    external_id = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=200)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    invite_code = serializers.CharField(max_length=16, required=False, allow_null=True, default=None)
+    parent_external_id = serializers.CharField(max_length=64, required=False, allow_null=True, default=None)
+    grade = serializers.CharField(max_length=64, required=False, allow_null=True, default=None)
+    password = serializers.CharField(max_length=128, min_length=8, required=False, allow_null=True, default=None,
+                                     write_only=True, help_text="portal password (stored hashed)")
+    joined_at = AwareDateTimeField(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs):
+        if attrs.get("invite_code") and attrs.get("parent_external_id"):
+            raise serializers.ValidationError(
+                {"invite_code": [serializers.ErrorDetail("Give invite_code or parent_external_id, not both.", code="ambiguous_upline")]}
+            )
+        return attrs
+
+
+class DistributorUpdateSerializer(StrictSerializer):
+    status = serializers.ChoiceField(choices=Distributor.Status.choices, required=False)
+    parent_external_id = serializers.CharField(max_length=64, required=False, allow_null=True,
+                                               help_text="a move; null makes it a root")
+    grade = serializers.CharField(max_length=64, required=False, allow_null=True)
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class DistributorSerializer(serializers.ModelSerializer):
+    grade = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent_external_id = serializers.CharField(source="parent.external_id", read_only=True, default=None)
+
+    class Meta:
+        model = Distributor
+        fields = ["external_id", "name", "phone", "status", "grade", "invite_code", "parent_external_id", "depth", "joined_at"]
+        read_only_fields = fields
+
+
+class CustomerCreateSerializer(StrictSerializer):
+    external_id = serializers.CharField(max_length=64)
+    invite_code = serializers.CharField(max_length=16, required=False, allow_null=True, default=None)
+    referrer_external_id = serializers.CharField(max_length=64, required=False, allow_null=True, default=None)
+
+    def validate(self, attrs):
+        if bool(attrs.get("invite_code")) == bool(attrs.get("referrer_external_id")):
+            raise serializers.ValidationError(
+                [serializers.ErrorDetail("Give exactly one of invite_code or referrer_external_id.", code="referrer_required")]
+            )
+        return attrs
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    referrer_external_id = serializers.CharField(source="referrer.external_id", read_only=True, default=None)
+
+    class Meta:
+        model = Customer
+        fields = ["external_id", "referrer_external_id", "bound_at", "created_at"]
+        read_only_fields = fields
+
+
+class UplineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Distributor
+        fields = ["external_id", "name"]
+
+
+class MeSerializer(serializers.ModelSerializer):
+    grade = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    invite_url = serializers.SerializerMethodField()
+    upline = UplineSerializer(source="parent", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Distributor
+        fields = ["external_id", "name", "phone", "status", "grade", "invite_code", "invite_url", "upline", "depth", "joined_at"]
+        read_only_fields = fields
+
+    def get_invite_url(self, obj) -> str | None:
+        template = obj.tenant.invite_url_template
+        return template.replace("{code}", obj.invite_code) if template else None
+
+
+class DownlineSerializer(serializers.ModelSerializer):
+    grade = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    personal_sales = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Distributor
+        fields = ["external_id", "name", "status", "grade", "depth", "joined_at", "personal_sales"]
+        read_only_fields = fields
+
+    def get_personal_sales(self, obj) -> str:
+        return str(self.context["personal_sales"].get(obj.pk, "0.00"))

@@ -1,0 +1,146 @@
+"""Partner endpoints for distributors and customers; portal endpoints for a distributor's tree."""
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from fenxiao.api.base import PartnerAPIView, PartnerGenericView, PortalAPIView, PortalGenericView
+from fenxiao.exceptions import NotFound, invalid
+
+from .. import selectors, services
+from ..models import Customer, Distributor
+from .serializers import (
+    CustomerCreateSerializer, CustomerSerializer, DistributorCreateSerializer, DistributorSerializer,
+    DistributorUpdateSerializer, DownlineSerializer, MeSerializer,
+)
+
+
+def get_distributor(external_id: str) -> Distributor:
+    """The current tenant's distributor, or 404 (also for another tenant's id)."""
+    found = Distributor.objects.select_related("grade", "parent").filter(external_id=external_id).first()
+    if found is None:
+        raise NotFound("No distributor with this external_id.")
+    return found
+
+
+class DistributorListCreateView(PartnerGenericView):
+    serializer_class = DistributorSerializer
+
+    def get_queryset(self):
+        return Distributor.objects.select_related("grade", "parent").order_by("id")
+
+    @extend_schema(responses=DistributorSerializer(many=True))
+    def get(self, request):
+        """List the tenant's distributors (paginated)."""
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(DistributorSerializer(page, many=True).data)
+
+    @extend_schema(request=DistributorCreateSerializer, responses={201: DistributorSerializer, 200: DistributorSerializer})
+    def post(self, request):
+        """Register a distributor (domain rules section 2). 201 new; 200 same body again (or a
+        re-bind allowed by bind_mode); 409 conflicting; 400 unknown invite code/parent/grade."""
+        s = DistributorCreateSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        distributor, created = services.distributor_register(
+            tenant=request.tenant, data=services.DistributorInput(**s.validated_data)
+        )
+        distributor = get_distributor(distributor.external_id)
+        return Response(DistributorSerializer(distributor).data, status=201 if created else 200)
+
+
+class DistributorDetailView(PartnerAPIView):
+    @extend_schema(responses=DistributorSerializer)
+    def get(self, request, external_id):
+        """One distributor, with its upline and depth."""
+        return Response(DistributorSerializer(get_distributor(external_id)).data)
+
+    @extend_schema(request=DistributorUpdateSerializer, responses=DistributorSerializer)
+    def patch(self, request, external_id):
+        """Change status, grade, or upline (a move; 400 with code `cycle` if it would make a cycle)."""
+        distributor = get_distributor(external_id)
+        s = DistributorUpdateSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        kwargs = {"reason": d.get("reason", ""), "actor": str(request.user)}
+        if "status" in d:
+            kwargs["status"] = d["status"]
+        if "grade" in d:
+            kwargs["grade"] = services.grade_by_code(code=d["grade"]) if d["grade"] else None
+        if "parent_external_id" in d:
+            pid = d["parent_external_id"]
+            kwargs["move_to"] = services.distributor_by_external_id(external_id=pid, attr="parent_external_id") if pid else None
+        services.distributor_update(distributor=distributor, **kwargs)
+        return Response(DistributorSerializer(get_distributor(external_id)).data)
+
+
+class CustomerCreateView(PartnerAPIView):
+    @extend_schema(request=CustomerCreateSerializer, responses={201: CustomerSerializer, 200: CustomerSerializer})
+    def post(self, request):
+        """Bind a customer to a referrer per the tenant's bind_mode (201 new, 200 existing)."""
+        s = CustomerCreateSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        if d.get("invite_code"):
+            referrer = services.distributor_by_invite_code(invite_code=d["invite_code"])
+        else:
+            referrer = services.distributor_by_external_id(external_id=d["referrer_external_id"], attr="referrer_external_id")
+        customer, created, _ = services.customer_bind(tenant=request.tenant, external_id=d["external_id"], referrer=referrer)
+        customer = Customer.objects.select_related("referrer").get(pk=customer.pk)
+        return Response(CustomerSerializer(customer).data, status=201 if created else 200)
+
+
+class CustomerDetailView(PartnerAPIView):
+    @extend_schema(responses=CustomerSerializer)
+    def get(self, request, external_id):
+        customer = Customer.objects.select_related("referrer").filter(external_id=external_id).first()
+        if customer is None:
+            raise NotFound("No customer with this external_id.")
+        return Response(CustomerSerializer(customer).data)
+
+
+class MeView(PortalAPIView):
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        """The logged-in distributor: profile, grade, invite code and URL, upline."""
+        return Response(MeSerializer(request.user).data)
+
+
+class MyDownlinesView(PortalGenericView):
+    serializer_class = DownlineSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("level", int, enum=[1, 2, 3], required=True)],
+                   responses=DownlineSerializer(many=True))
+    def get(self, request):
+        """Downlines exactly `level` (1, 2 or 3) below me, paginated, each with personal_sales
+        (net paid sales attributed to them, tenant currency). Constant queries per page."""
+        level = request.query_params.get("level", "1")
+        if level not in ("1", "2", "3"):
+            raise invalid("level", "level must be 1, 2 or 3.", "invalid_choice")
+        page = self.paginate_queryset(selectors.downlines(distributor=request.user, level=int(level)))
+        sales = selectors.personal_sales(distributor_ids=[d.pk for d in page])
+        data = DownlineSerializer(page, many=True, context={"personal_sales": sales}).data
+        return self.get_paginated_response(data)
+
+
+class MyTeamSummaryView(PortalAPIView):
+    @extend_schema(responses=inline_serializer("TeamSummary", {
+        "counts": serializers.DictField(child=serializers.IntegerField()),
+        "total": serializers.IntegerField(),
+        "currency": serializers.CharField(),
+        "month_start": serializers.DateTimeField(),
+        "team_sales_this_month": serializers.DecimalField(max_digits=18, decimal_places=2),
+    }))
+    def get(self, request):
+        """Downline counts per level and the team's net paid sales this month (month in the
+        tenant's time zone; team = me and my level 1-3 downlines). Domain rules section 9."""
+        me = request.user
+        counts = selectors.team_counts(distributor=me)
+        start = selectors.month_start(tz_name=me.tenant.timezone)
+        return Response({
+            "counts": counts,
+            "total": sum(counts.values()),
+            "currency": me.tenant.currency,
+            "month_start": start.isoformat(),
+            "team_sales_this_month": str(selectors.team_sales_since(distributor=me, since=start)),
+        })
+
+

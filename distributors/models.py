@@ -1,0 +1,136 @@
+"""Distributors (分销商), their grades and the referral tree; customers bound to a referrer.
+
+Domain rules section 2. The tree keeps, on every distributor, `parent` (level-1 upline),
+`ancestor_2` and `ancestor_3` (levels 2 and 3), `depth` (0 for a root) and `ancestor_path`
+("/<root id>/.../<parent id>/"), so that a distributor's 3 uplines, its level-1/2/3 downlines and a
+cycle check are each one indexed query, whatever the tree's size and depth.
+"""
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import models
+from django.utils import timezone
+
+from tenants.managers import TenantOwned, tenant_fk
+
+
+class Grade(TenantOwned):
+    """A distributor grade (等级), ordered by `rank`; its per-level overrides are GradeLevelOverride rows."""
+
+    code = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    rank = models.PositiveIntegerField(default=0)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["rank", "id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "code"], name="grade_tenant_code")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Distributor(TenantOwned):
+    """A distributor of one tenant, with at most one upline (`parent`)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        ACTIVE = "active"
+        FROZEN = "frozen"
+        DISABLED = "disabled"
+
+    external_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    phone = models.CharField(max_length=32, blank=True, default="")
+    invite_code = models.CharField(max_length=16)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    grade = tenant_fk(Grade, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    parent = tenant_fk("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    ancestor_2 = tenant_fk("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    ancestor_3 = tenant_fk("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    depth = models.PositiveIntegerField(default=0)
+    ancestor_path = models.TextField(default="/", help_text="/root id/.../parent id/")
+    username = models.CharField(max_length=150, blank=True, default="")
+    password = models.CharField(max_length=128, blank=True, default="")
+    joined_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "external_id"], name="distributor_tenant_external_id"),
+            models.UniqueConstraint(fields=["tenant", "invite_code"], name="distributor_tenant_invite_code"),
+            models.UniqueConstraint(
+                fields=["tenant", "username"], name="distributor_tenant_username",
+                condition=~models.Q(username=""),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "parent"], name="distributor_tenant_parent"),
+            models.Index(fields=["tenant", "ancestor_2"], name="distributor_tenant_anc2"),
+            models.Index(fields=["tenant", "ancestor_3"], name="distributor_tenant_anc3"),
+            models.Index(fields=["tenant", "status"], name="distributor_tenant_status"),
+            models.Index(fields=["tenant", "grade"], name="distributor_tenant_grade"),
+            models.Index(
+                fields=["tenant", "ancestor_path"], name="distributor_tenant_path",
+                opclasses=["", "text_pattern_ops"],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} {self.name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def is_authenticated(self) -> bool:  # lets a Distributor stand as request.user in the portal
+        return True
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        """All upline ids from the root down to the parent."""
+        return [int(x) for x in self.ancestor_path.strip("/").split("/") if x]
+
+    @property
+    def subtree_path(self) -> str:
+        """The ancestor_path prefix shared by every descendant."""
+        return f"{self.ancestor_path}{self.pk}/"
+
+    def set_password(self, raw: str) -> None:
+        self.password = make_password(raw)
+
+    def check_password(self, raw: str) -> bool:
+        return bool(self.password) and check_password(raw, self.password)
+
+
+class Customer(TenantOwned):
+    """A buyer who is not (necessarily) a distributor, bound to a referring distributor."""
+
+    external_id = models.CharField(max_length=64)
+    referrer = tenant_fk(Distributor, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    bound_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "external_id"], name="customer_tenant_external_id"),
+        ]
+        indexes = [models.Index(fields=["tenant", "referrer"], name="customer_tenant_referrer")]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class DistributorMove(TenantOwned):
+    """Log of a re-parenting (who moved whom, from which upline to which, and why)."""
+
+    distributor = tenant_fk(Distributor, on_delete=models.PROTECT, related_name="+")
+    old_parent = tenant_fk(Distributor, null=True, on_delete=models.PROTECT, related_name="+")
+    new_parent = tenant_fk(Distributor, null=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=300, blank=True, default="")
+    actor = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["tenant", "distributor"], name="move_tenant_distributor")]

@@ -1,0 +1,71 @@
+"""Reads of the tree and of distributors' sales (domain rules sections 2 and 9)."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from .models import Distributor
+
+SALES_STATUSES = ("paid", "completed", "partially_refunded", "refunded")
+
+
+def downlines(*, distributor: Distributor, level: int) -> QuerySet:
+    """Distributors exactly `level` (1..3) below `distributor`: one indexed query on parent /
+    ancestor_2 / ancestor_3, whatever the tree's size."""
+    column = {1: "parent", 2: "ancestor_2", 3: "ancestor_3"}[level]
+    return Distributor.objects.filter(**{column: distributor}).select_related("grade").order_by("id")
+
+
+def uplines(*, distributor: Distributor) -> list[Distributor]:
+    """The 1..3 uplines of `distributor`, nearest first (one query)."""
+    ids = [i for i in (distributor.parent_id, distributor.ancestor_2_id, distributor.ancestor_3_id) if i]
+    found = {d.pk: d for d in Distributor.objects.filter(pk__in=ids)}
+    return [found[i] for i in ids if i in found]
+
+
+def team_counts(*, distributor: Distributor) -> dict[str, int]:
+    """Number of downlines at levels 1, 2 and 3 (one query)."""
+    row = Distributor.objects.filter(
+        Q(parent=distributor) | Q(ancestor_2=distributor) | Q(ancestor_3=distributor)
+    ).aggregate(
+        l1=Count("id", filter=Q(parent=distributor)),
+        l2=Count("id", filter=Q(ancestor_2=distributor)),
+        l3=Count("id", filter=Q(ancestor_3=distributor)),
+    )
+    return {"1": row["l1"], "2": row["l2"], "3": row["l3"]}
+
+
+def personal_sales(*, distributor_ids: list[int]) -> dict[int, Decimal]:
+    """Net paid sales (commission base kept after refunds, tenant currency) of the orders attributed
+    to each distributor (the order's level-1 candidate), one grouped query."""
+    from orders.models import Order
+
+    rows = (
+        Order.objects.filter(attributed_to_id__in=distributor_ids, status__in=SALES_STATUSES)
+        .values("attributed_to_id").annotate(total=Sum("net_base"))
+    )
+    out = {i: Decimal("0.00") for i in distributor_ids}
+    for row in rows:
+        out[row["attributed_to_id"]] = row["total"]
+    return out
+
+
+def month_start(*, tz_name: str, now: datetime | None = None) -> datetime:
+    """The start of the current month in the tenant's time zone, as an aware datetime."""
+    local = (now or timezone.now()).astimezone(ZoneInfo(tz_name))
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def team_sales_since(*, distributor: Distributor, since: datetime) -> Decimal:
+    """Net paid sales attributed to `distributor` or its level 1-3 downlines, paid at or after
+    `since` (tenant currency). One query."""
+    from orders.models import Order
+
+    team = Q(attributed_to=distributor) | Q(attributed_to__parent=distributor) | Q(
+        attributed_to__ancestor_2=distributor) | Q(attributed_to__ancestor_3=distributor)
+    total = Order.objects.filter(team, status__in=SALES_STATUSES, paid_at__gte=since).aggregate(t=Sum("net_base"))["t"]
+    return (total or Decimal("0")).quantize(Decimal("0.01"))

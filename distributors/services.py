@@ -1,0 +1,265 @@
+"""Writes on distributors, the tree and customers (domain rules section 2).
+
+Every function takes keyword-only arguments, runs inside `transaction.atomic`, and runs with the
+tenant in context (`tenants.context.tenant_context`). Tree mutations (binding a parent, moves) lock
+the tenant row first, so concurrent moves in one tenant are serialised and the cycle check sees
+the committed tree.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
+from django.utils import timezone
+
+from fenxiao.exceptions import Conflict, invalid
+from tenants.models import Tenant
+
+from .models import Customer, Distributor, DistributorMove, Grade
+
+INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+INVITE_LENGTH = 8
+
+
+def invite_code_generate() -> str:
+    """A random 8-character invite code from an alphabet without look-alike characters."""
+    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
+
+
+def _lock_tenant(tenant: Tenant) -> None:
+    """Serialise tree mutations of one tenant (row lock on PostgreSQL; SQLite serialises writers)."""
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True).get()
+
+
+def _place(distributor: Distributor, parent: Distributor | None) -> None:
+    """Set the tree columns of `distributor` for `parent` (not saved)."""
+    if parent is None:
+        distributor.parent = None
+        distributor.ancestor_2_id = None
+        distributor.ancestor_3_id = None
+        distributor.depth = 0
+        distributor.ancestor_path = "/"
+    else:
+        distributor.parent = parent
+        distributor.ancestor_2_id = parent.parent_id
+        distributor.ancestor_3_id = parent.ancestor_2_id
+        distributor.depth = parent.depth + 1
+        distributor.ancestor_path = f"{parent.ancestor_path}{parent.pk}/"
+
+
+def distributor_by_invite_code(*, invite_code: str, attr: str = "invite_code") -> Distributor:
+    """The distributor owning `invite_code` (case-insensitive) in the current tenant; 400 if none."""
+    found = Distributor.objects.filter(invite_code=invite_code.strip().upper()).first()
+    if found is None:
+        raise invalid(attr, "No distributor has this invite code.", "unknown_invite_code")
+    return found
+
+
+def distributor_by_external_id(*, external_id: str, attr: str) -> Distributor:
+    """The distributor with `external_id` in the current tenant; 400 on `attr` if none."""
+    found = Distributor.objects.filter(external_id=external_id).first()
+    if found is None:
+        raise invalid(attr, f"Unknown distributor {external_id!r}.", "unknown_distributor")
+    return found
+
+
+def grade_by_code(*, code: str, attr: str = "grade") -> Grade:
+    found = Grade.objects.filter(code=code).first()
+    if found is None:
+        raise invalid(attr, f"Unknown grade {code!r}.", "unknown_grade")
+    return found
+
+
+@dataclass(frozen=True)
+class DistributorInput:
+    """A registration as posted: the upline by `invite_code` or by `parent_external_id`."""
+
+    external_id: str
+    name: str
+    phone: str = ""
+    invite_code: str | None = None
+    parent_external_id: str | None = None
+    grade: str | None = None
+    password: str | None = None
+    joined_at: datetime | None = None
+
+
+def _resolve_upline(data: DistributorInput) -> Distributor | None:
+    if data.invite_code:
+        return distributor_by_invite_code(invite_code=data.invite_code)
+    if data.parent_external_id:
+        return distributor_by_external_id(external_id=data.parent_external_id, attr="parent_external_id")
+    return None
+
+
+@transaction.atomic
+def distributor_register(*, tenant: Tenant, data: DistributorInput) -> tuple[Distributor, bool]:
+    """Register a distributor, or answer a repeated registration (domain rules section 2).
+
+    Returns (distributor, created). A new distributor is bound to the upline given by invite code
+    or parent external id (every bind mode binds at registration); its status is `active` under
+    `enrollment=open` and `pending` under `application`. Posting the same external_id again:
+    identical content returns the existing one; a different upline binds it when the tenant's
+    `bind_mode` allows (`when_unbound`: only while it has none; `always`: rebinds, a logged move);
+    any other difference raises Conflict (409). Unknown invite code / parent / grade: 400.
+    Safe when the same registration arrives twice at once (unique constraint + re-read).
+    """
+    existing = Distributor.objects.filter(external_id=data.external_id).first()
+    if existing is not None:
+        return _register_again(tenant=tenant, existing=existing, data=data), False
+    upline = _resolve_upline(data)
+    grade = grade_by_code(code=data.grade) if data.grade else None
+    _lock_tenant(tenant)
+    distributor = Distributor(
+        tenant=tenant,
+        external_id=data.external_id,
+        name=data.name,
+        phone=data.phone,
+        grade=grade,
+        status=Distributor.Status.PENDING if tenant.enrollment == Tenant.Enrollment.APPLICATION else Distributor.Status.ACTIVE,
+        username=data.external_id,
+        joined_at=data.joined_at or timezone.now(),
+    )
+    if data.password:
+        distributor.set_password(data.password)
+    if upline is not None:
+        upline.refresh_from_db(fields=["parent", "ancestor_2", "ancestor_3", "depth", "ancestor_path"])
+    _place(distributor, upline)
+    for _ in range(5):
+        distributor.invite_code = invite_code_generate()
+        try:
+            with transaction.atomic():
+                distributor.save()
+            return distributor, True
+        except IntegrityError:
+            existing = Distributor.objects.filter(external_id=data.external_id).first()
+            if existing is not None:
+                return _register_again(tenant=tenant, existing=existing, data=data), False
+            distributor.pk = None  # invite-code collision: draw again
+    raise Conflict("Could not allocate a unique invite code; retry.")
+
+
+def _register_again(*, tenant: Tenant, existing: Distributor, data: DistributorInput) -> Distributor:
+    differences = []
+    if data.name != existing.name:
+        differences.append("name")
+    if data.phone and data.phone != existing.phone:
+        differences.append("phone")
+    if data.grade is not None and data.grade != (existing.grade.code if existing.grade_id else None):
+        differences.append("grade")
+    if differences:
+        raise Conflict(f"Distributor {existing.external_id!r} exists with different {', '.join(differences)}.")
+    upline = _resolve_upline(data)
+    if upline is None or upline.pk == existing.parent_id:
+        return existing
+    mode = tenant.bind_mode
+    if mode == Tenant.BindMode.ALWAYS or (mode == Tenant.BindMode.WHEN_UNBOUND and existing.parent_id is None):
+        return distributor_move(distributor=existing, new_parent=upline, reason=f"bind ({mode})", actor="registration")
+    raise Conflict(
+        f"Distributor {existing.external_id!r} is already bound; bind_mode {mode!r} does not rebind.",
+    )
+
+
+@transaction.atomic
+def distributor_move(
+    *, distributor: Distributor, new_parent: Distributor | None, reason: str = "", actor: str = ""
+) -> Distributor:
+    """Re-parent `distributor` (and its whole subtree) under `new_parent` (None: make it a root).
+
+    Refuses with 400 (code `cycle`) when `new_parent` is the distributor itself or any of its
+    descendants, at any depth. Updates depth and ancestor_path of every descendant and the
+    ancestor_2/ancestor_3 columns of the two levels below, in a constant number of statements.
+    Logs the move (old and new upline, reason, actor). Orders recorded earlier keep their
+    commissions (their chain is a snapshot). Domain rules section 2.
+    """
+    tenant = distributor.tenant
+    _lock_tenant(tenant)
+    me = Distributor.objects.select_for_update().get(pk=distributor.pk)
+    parent = None
+    if new_parent is not None:
+        parent = Distributor.objects.get(pk=new_parent.pk)
+        if parent.pk == me.pk or f"/{me.pk}/" in parent.ancestor_path:
+            raise invalid("parent_external_id", "This move would make the distributor its own ancestor.", "cycle")
+    if me.parent_id == (parent.pk if parent else None):
+        return me
+    old_parent_id = me.parent_id
+    old_prefix = me.subtree_path
+    old_depth = me.depth
+    _place(me, parent)
+    me.save(update_fields=["parent", "ancestor_2", "ancestor_3", "depth", "ancestor_path"])
+    new_prefix = me.subtree_path
+    descendants = Distributor.objects.filter(ancestor_path__startswith=old_prefix)
+    descendants.update(
+        ancestor_path=Concat(Value(new_prefix), Substr("ancestor_path", len(old_prefix) + 1)),
+        depth=F("depth") + (me.depth - old_depth),
+    )
+    # Children: ancestor_2 = my parent, ancestor_3 = my grandparent; grandchildren: ancestor_3 = my parent.
+    Distributor.objects.filter(parent=me).update(ancestor_2_id=me.parent_id, ancestor_3_id=me.ancestor_2_id)
+    Distributor.objects.filter(ancestor_2=me).update(ancestor_3_id=me.parent_id)
+    DistributorMove.objects.create(
+        tenant=tenant, distributor=me, old_parent_id=old_parent_id, new_parent=parent, reason=reason, actor=actor
+    )
+    return me
+
+
+@transaction.atomic
+def distributor_update(
+    *, distributor: Distributor, status: str | None = None, grade: Grade | None | str = "unchanged",
+    move_to: Distributor | None | str = "unchanged", reason: str = "", actor: str = "",
+) -> Distributor:
+    """Change status, grade, and/or upline (a move) of one distributor; 400 on a cycle."""
+    if move_to != "unchanged":
+        distributor = distributor_move(distributor=distributor, new_parent=move_to, reason=reason, actor=actor)
+    fields = []
+    if status is not None and status != distributor.status:
+        if status not in Distributor.Status.values:
+            raise invalid("status", f"Unknown status {status!r}.", "invalid_choice")
+        distributor.status = status
+        fields.append("status")
+    if grade != "unchanged":
+        distributor.grade = grade
+        fields.append("grade")
+    if fields:
+        distributor.save(update_fields=fields)
+    return distributor
+
+
+@transaction.atomic
+def distributor_set_password(*, distributor: Distributor, password: str) -> None:
+    """Set the portal password (stored hashed with Django's hasher)."""
+    distributor.set_password(password)
+    distributor.save(update_fields=["password"])
+
+
+@transaction.atomic
+def customer_bind(
+    *, tenant: Tenant, external_id: str, referrer: Distributor
+) -> tuple[Customer, bool, bool]:
+    """Register a customer bound to `referrer`, or rebind per the tenant's `bind_mode`.
+
+    Returns (customer, created, changed). New customers are always bound. An existing one is
+    rebound only when it has no referrer (`when_unbound`, `always`) or under `always`; under
+    `on_register` an existing binding never changes. Safe under concurrent identical posts.
+    Domain rules section 2.
+    """
+    now = timezone.now()
+    customer = Customer.objects.select_for_update().filter(external_id=external_id).first()
+    if customer is None:
+        try:
+            with transaction.atomic():
+                return Customer.objects.create(tenant=tenant, external_id=external_id, referrer=referrer, bound_at=now), True, False
+        except IntegrityError:
+            customer = Customer.objects.select_for_update().get(external_id=external_id)
+    if customer.referrer_id == referrer.pk:
+        return customer, False, False
+    mode = tenant.bind_mode
+    if mode == Tenant.BindMode.ALWAYS or (mode == Tenant.BindMode.WHEN_UNBOUND and customer.referrer_id is None):
+        customer.referrer = referrer
+        customer.bound_at = now
+        customer.save(update_fields=["referrer", "bound_at"])
+        return customer, False, True
+    return customer, False, False

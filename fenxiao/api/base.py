@@ -1,0 +1,62 @@
+"""Base views: authenticate, then run the whole view inside the credential's tenant context."""
+from rest_framework import permissions
+from rest_framework.generics import GenericAPIView
+from rest_framework.views import APIView
+
+from tenants.authentication import ApiKeyAuthentication, DistributorJWTAuthentication, PartnerPrincipal
+from tenants.context import reset_tenant, set_tenant
+
+
+class IsPartner(permissions.BasePermission):
+    message = "This endpoint needs a partner API key (Authorization: Api-Key <key>)."
+
+    def has_permission(self, request, view):
+        return isinstance(request.user, PartnerPrincipal)
+
+
+class IsDistributor(permissions.BasePermission):
+    message = "This endpoint needs a distributor token (Authorization: Bearer <token>)."
+
+    def has_permission(self, request, view):
+        from distributors.models import Distributor
+
+        return isinstance(request.user, Distributor)
+
+
+class TenantViewMixin:
+    """Sets the tenant from the credential after authentication; resets it after the response."""
+
+    _tenant_token = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        tenant = request.user.tenant
+        request.tenant = tenant
+        self._tenant_token = set_tenant(tenant.pk)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self._tenant_token is not None:
+            reset_tenant(self._tenant_token)
+            self._tenant_token = None
+        return response
+
+
+class PartnerAPIView(TenantViewMixin, APIView):
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [IsPartner]
+
+
+class PartnerGenericView(TenantViewMixin, GenericAPIView):
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [IsPartner]
+
+
+class PortalAPIView(TenantViewMixin, APIView):
+    authentication_classes = [DistributorJWTAuthentication]
+    permission_classes = [IsDistributor]
+
+
+class PortalGenericView(TenantViewMixin, GenericAPIView):
+    authentication_classes = [DistributorJWTAuthentication]
+    permission_classes = [IsDistributor]

@@ -1,0 +1,43 @@
+"""Serializer building blocks shared by every app's API: strict bodies, money, rates, aware times."""
+from decimal import Decimal
+
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail, ValidationError
+
+
+class StrictSerializer(serializers.Serializer):
+    """Rejects fields it does not know (code `unknown_field`): a typo such as "dicount" must never
+    silently price an order on its pre-discount amount."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise ValidationError({k: [ErrorDetail("Unknown field.", code="unknown_field")] for k in unknown})
+        return super().to_internal_value(data)
+
+
+def MoneyField(**kwargs) -> serializers.DecimalField:  # noqa: N802 (field factory)
+    """A non-negative amount with at most 2 decimal places, as a decimal string ("200.00")."""
+    kwargs.setdefault("min_value", Decimal("0"))
+    return serializers.DecimalField(max_digits=16, decimal_places=2, **kwargs)
+
+
+def RateField(**kwargs) -> serializers.DecimalField:  # noqa: N802
+    """A rate: a fraction with at most 4 decimal places ("0.1000" = 10%)."""
+    kwargs.setdefault("min_value", Decimal("0"))
+    return serializers.DecimalField(max_digits=9, decimal_places=4, **kwargs)
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """RFC 3339 time that must carry an offset (a naive time would be read in the wrong zone)."""
+
+    default_error_messages = {"naive": "Give the time with an offset, e.g. 2026-01-31T10:00:00+08:00."}
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            parsed = parse_datetime(value.strip())
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("naive")
+        return super().to_internal_value(value)

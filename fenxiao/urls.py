@@ -1,0 +1,26 @@
+"""URL map: /admin/, and the v1 API under /api/v1/ with its OpenAPI schema and docs."""
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework_simplejwt.views import TokenRefreshView
+
+from tenants.api import DistributorTokenView
+
+api_v1 = [
+    path("auth/token/", DistributorTokenView.as_view(), name="auth-token"),
+    path("auth/token/refresh/", TokenRefreshView.as_view(), name="auth-token-refresh"),
+    path("", include("distributors.api.urls")),
+    path("", include("orders.api.urls")),
+    path("", include("commissions.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+]
+
+handler404 = "fenxiao.api.errors.not_found"
+handler500 = "fenxiao.api.errors.server_error"

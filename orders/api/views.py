@@ -1,0 +1,109 @@
+"""Partner endpoints for orders and refunds (domain rules sections 3, 4 and 6)."""
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from fenxiao.api.base import PartnerAPIView, PartnerGenericView
+from fenxiao.exceptions import NotFound
+
+from .. import services
+from ..models import Order
+from .serializers import (
+    CancelSerializer, CompleteSerializer, OrderCreateSerializer, OrderSerializer, PaySerializer,
+    RefundCreateSerializer, RefundSerializer,
+)
+
+
+def order_queryset():
+    return Order.objects.select_related("referrer", "attributed_to", "plan").prefetch_related("lines", "refunds__lines__line")
+
+
+def get_order(external_id: str) -> Order:
+    """The current tenant's order, or 404 (also for another tenant's id)."""
+    found = order_queryset().filter(external_id=external_id).first()
+    if found is None:
+        raise NotFound("No order with this external_id.")
+    return found
+
+
+def order_input(d: dict) -> services.OrderInput:
+    lines = [services.LineInput(**line) for line in d.pop("lines")]
+    return services.OrderInput(lines=lines, **d)
+
+
+class OrderListCreateView(PartnerGenericView):
+    serializer_class = OrderSerializer
+
+    def get_queryset(self):
+        return order_queryset().order_by("-id")
+
+    @extend_schema(responses=OrderSerializer(many=True))
+    def get(self, request):
+        """The tenant's orders, newest first (paginated)."""
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(OrderSerializer(page, many=True).data)
+
+    @extend_schema(request=OrderCreateSerializer, responses={201: OrderSerializer, 200: OrderSerializer})
+    def post(self, request):
+        """Record an order: 201 new; 200 the same external_id and content again (nothing created);
+        409 the same external_id with other content; 400 invalid body. A `paid` order's
+        commissions are computed by a Celery task after commit."""
+        s = OrderCreateSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        order, created = services.order_record(tenant=request.tenant, data=order_input(dict(s.validated_data)))
+        return Response(OrderSerializer(get_order(order.external_id)).data, status=201 if created else 200)
+
+
+class OrderDetailView(PartnerAPIView):
+    @extend_schema(responses=OrderSerializer)
+    def get(self, request, external_id):
+        """An order with its lines (and their allocated shares and nets), refunds and commission base."""
+        return Response(OrderSerializer(get_order(external_id)).data)
+
+
+class OrderPayView(PartnerAPIView):
+    @extend_schema(request=PaySerializer, responses=OrderSerializer)
+    def post(self, request, external_id):
+        """pending -> paid; repeated notifications are no-ops; cancelled -> 409."""
+        s = PaySerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        services.order_pay(order=get_order(external_id), paid_at=s.validated_data["paid_at"])
+        return Response(OrderSerializer(get_order(external_id)).data)
+
+
+class OrderCompleteView(PartnerAPIView):
+    @extend_schema(request=CompleteSerializer, responses=OrderSerializer)
+    def post(self, request, external_id):
+        """Mark a paid order completed (starts the settle window)."""
+        s = CompleteSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        services.order_complete(order=get_order(external_id), completed_at=s.validated_data["completed_at"])
+        return Response(OrderSerializer(get_order(external_id)).data)
+
+
+class OrderCancelView(PartnerAPIView):
+    @extend_schema(request=CancelSerializer, responses=OrderSerializer)
+    def post(self, request, external_id):
+        """pending -> cancelled; a paid order answers 409 (refund it instead)."""
+        s = CancelSerializer(data=request.data or {})
+        s.is_valid(raise_exception=True)
+        services.order_cancel(order=get_order(external_id), cancelled_at=s.validated_data["cancelled_at"])
+        return Response(OrderSerializer(get_order(external_id)).data)
+
+
+class OrderRefundsView(PartnerAPIView):
+    @extend_schema(responses=RefundSerializer(many=True))
+    def get(self, request, external_id):
+        return Response(RefundSerializer(get_order(external_id).refunds.all(), many=True).data)
+
+    @extend_schema(request=RefundCreateSerializer, responses={201: RefundSerializer, 200: RefundSerializer})
+    def post(self, request, external_id):
+        """Refund by `amount` (goods money, order currency) or by `lines`; reverses every level.
+        201 new; 200 replay; 409 same external_id with other content; 400 over-refund."""
+        order = get_order(external_id)
+        s = RefundCreateSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = dict(s.validated_data)
+        d["lines"] = [(line["line_id"], line["quantity"]) for line in d["lines"]]
+        refund, created = services.refund_create(order=order, data=services.RefundInput(**d))
+        refund = order.refunds.model.objects.prefetch_related("lines__line").select_related("order").get(pk=refund.pk)
+        return Response(RefundSerializer(refund).data, status=201 if created else 200)

@@ -1,0 +1,343 @@
+"""Order intake and its state machine, and refunds (domain rules sections 3, 4 and 6).
+
+`order_record` is idempotent on (tenant, external_id): the same content returns the existing
+order, other content raises Conflict (409), also when both arrive at once. When an order becomes
+paid, the commission task is enqueued on commit (Celery; eager without a broker).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from datetime import timezone as dt_timezone
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from commissions import arithmetic as ar
+from commissions.services import commission_accrue, commission_reverse_for_refund, order_attribution
+from distributors.services import distributor_by_external_id
+from fenxiao.exceptions import Conflict, InvalidState, invalid
+from tenants.models import Tenant
+
+from .models import Order, OrderLine, Refund, RefundLine
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class LineInput:
+    line_id: str
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    category: str = ""
+    discount: Decimal = ZERO
+    commissionable: bool = True
+
+
+@dataclass(frozen=True)
+class OrderInput:
+    """An order as posted by a partner (amounts in `currency`, 2 places; times aware)."""
+
+    external_id: str
+    currency: str
+    placed_at: datetime
+    lines: list[LineInput]
+    status: str = Order.Status.PENDING
+    paid_at: datetime | None = None
+    referrer_external_id: str | None = None
+    buyer_external_id: str = ""
+    exchange_rate: Decimal | None = None
+    discount: Decimal = ZERO
+    shipping: Decimal = ZERO
+    tax: Decimal = ZERO
+    non_cash_amount: Decimal = ZERO
+
+
+def _canonical(value):
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, datetime):
+        return value.astimezone(dt_timezone.utc).isoformat()
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def content_hash(payload: dict) -> str:
+    """SHA-256 of a canonical JSON form (decimals normalised, times in UTC): equal content, equal hash."""
+    return hashlib.sha256(json.dumps(_canonical(payload), sort_keys=True).encode()).hexdigest()
+
+
+def _enqueue_accrual(order: Order) -> None:
+    from commissions.tasks import accrue_order_commissions
+
+    order_id, tenant_id = order.pk, order.tenant_id
+    transaction.on_commit(lambda: accrue_order_commissions.delay(order_id=order_id, tenant_id=tenant_id))
+
+
+def _same_or_conflict(existing: Order, digest: str) -> tuple[Order, bool]:
+    if existing.content_hash != digest:
+        raise Conflict(f"Order {existing.external_id!r} exists with different content.")
+    return existing, False
+
+
+def order_record(*, tenant: Tenant, data: OrderInput) -> tuple[Order, bool]:
+    """Record a partner order; returns (order, created).
+
+    Validates against the tenant: currency (an exchange_rate is required when it differs from the
+    tenant's and must be absent or 1 otherwise), a known referrer, lines and amounts (400 on any
+    of them). Computes the commission base (domain rules section 4) and fixes the plan and the
+    beneficiary chain (section 3). A `paid` order gets its commissions computed by a task enqueued
+    on commit. Same external_id: same content returns the existing order (created False), other
+    content raises Conflict (409); concurrent duplicates resolve the same way.
+    """
+    digest = content_hash(asdict(data))
+    existing = Order.objects.filter(external_id=data.external_id).first()
+    if existing is not None:
+        return _same_or_conflict(existing, digest)
+
+    if data.currency == tenant.currency:
+        if data.exchange_rate not in (None, Decimal(1)):
+            raise invalid("exchange_rate", "exchange_rate must be 1 or absent for the tenant's own currency.", "invalid_exchange_rate")
+        rate = Decimal(1)
+    else:
+        if data.exchange_rate is None:
+            raise invalid("exchange_rate", f"exchange_rate is required for {data.currency} orders (tenant currency {tenant.currency}).", "required")
+        rate = data.exchange_rate
+    if data.status == Order.Status.PAID and data.paid_at is None:
+        raise invalid("paid_at", "A paid order needs paid_at.", "required")
+    if data.paid_at is not None and data.status != Order.Status.PAID:
+        raise invalid("paid_at", "paid_at is only accepted with status 'paid' (use the pay endpoint later).", "invalid")
+    if data.paid_at is not None and data.paid_at < data.placed_at:
+        raise invalid("paid_at", "paid_at is before placed_at.", "invalid")
+    referrer = None
+    if data.referrer_external_id:
+        referrer = distributor_by_external_id(external_id=data.referrer_external_id, attr="referrer_external_id")
+    lines = [ar.Line(l.line_id, l.quantity, l.unit_price, l.discount, l.commissionable, l.sku, l.category) for l in data.lines]
+    try:
+        base = ar.order_base(lines, discount=data.discount, non_cash_amount=data.non_cash_amount, exchange_rate=rate)
+    except ar.ArithmeticError_ as exc:
+        raise invalid("lines", str(exc), "invalid_amounts") from exc
+    plan_id, snapshot, attributed_to_id = order_attribution(
+        tenant=tenant, referrer=referrer, buyer_external_id=data.buyer_external_id, at=timezone.now()
+    )
+    order = Order(
+        tenant=tenant, external_id=data.external_id, referrer=referrer, buyer_external_id=data.buyer_external_id,
+        currency=data.currency, exchange_rate=rate, placed_at=data.placed_at, paid_at=data.paid_at,
+        status=data.status, discount=data.discount, shipping=data.shipping, tax=data.tax,
+        non_cash_amount=data.non_cash_amount, goods_total=base.goods_total,
+        base_order_currency=base.base_order_currency, commission_base=base.commission_base,
+        net_base=base.commission_base, attributed_to_id=attributed_to_id,
+        plan_id=plan_id, attribution=snapshot, content_hash=digest,
+        commission_state=Order.CommissionState.DUE if data.status == Order.Status.PAID else Order.CommissionState.NONE,
+    )
+    try:
+        with transaction.atomic():
+            order.save(force_insert=True)
+            OrderLine.objects.bulk_create([
+                OrderLine(
+                    tenant=tenant, order=order, line_id=l.line_id, sku=l.sku, category=l.category,
+                    quantity=l.quantity, unit_price=l.unit_price, discount=l.discount, commissionable=l.commissionable,
+                    discount_share=base.discount_shares.get(l.line_id, ZERO),
+                    non_cash_share=base.non_cash_shares.get(l.line_id, ZERO),
+                    net=base.line_nets.get(l.line_id, ZERO),
+                )
+                for l in data.lines
+            ])
+            if order.commission_state == Order.CommissionState.DUE:
+                _enqueue_accrual(order)
+    except IntegrityError:
+        existing = Order.objects.filter(external_id=data.external_id).first()
+        if existing is None:
+            raise
+        return _same_or_conflict(existing, digest)
+    return order, True
+
+
+def _locked(order: Order) -> Order:
+    return Order.objects.select_for_update().select_related("tenant").get(pk=order.pk)
+
+
+@transaction.atomic
+def order_pay(*, order: Order, paid_at: datetime) -> Order:
+    """pending -> paid at `paid_at`; enqueues the commission task on commit.
+
+    Repeated notifications for a paid (or later) order change nothing and return it.
+    Raises InvalidState (409) for a cancelled order and 400 when paid_at precedes placed_at.
+    """
+    order = _locked(order)
+    if order.status == Order.Status.CANCELLED:
+        raise InvalidState("A cancelled order cannot be paid.")
+    if order.status != Order.Status.PENDING:
+        return order
+    if paid_at < order.placed_at:
+        raise invalid("paid_at", "paid_at is before placed_at.", "invalid")
+    order.status = Order.Status.PAID
+    order.paid_at = paid_at
+    order.commission_state = Order.CommissionState.DUE
+    order.save(update_fields=["status", "paid_at", "commission_state", "updated_at"])
+    _enqueue_accrual(order)
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, cancelled_at: datetime | None = None) -> Order:
+    """pending -> cancelled (no commissions ever). Idempotent; a paid order answers 409 (refund it)."""
+    order = _locked(order)
+    if order.status == Order.Status.CANCELLED:
+        return order
+    if order.status != Order.Status.PENDING:
+        raise InvalidState("Only a pending order can be cancelled; refund a paid one.")
+    order.status = Order.Status.CANCELLED
+    order.cancelled_at = cancelled_at or timezone.now()
+    order.save(update_fields=["status", "cancelled_at", "updated_at"])
+    return order
+
+
+@transaction.atomic
+def order_complete(*, order: Order, completed_at: datetime) -> Order:
+    """Mark a paid order completed at `completed_at` (starts the settle window, domain rules 7).
+
+    Idempotent for a completed order. Pending, cancelled or fully refunded orders: 409;
+    completed_at before paid_at: 400.
+    """
+    order = _locked(order)
+    if order.completed_at is not None:
+        return order
+    if order.status not in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
+        raise InvalidState(f"An order in status {order.status!r} cannot be completed.")
+    if completed_at < order.paid_at:
+        raise invalid("completed_at", "completed_at is before paid_at.", "invalid")
+    order.completed_at = completed_at
+    if order.status == Order.Status.PAID:
+        order.status = Order.Status.COMPLETED
+    order.save(update_fields=["status", "completed_at", "updated_at"])
+    from commissions.models import CommissionRecord
+    from commissions.services import settles_at_for
+
+    CommissionRecord.objects.filter(order=order).update(settles_at=settles_at_for(tenant=order.tenant, order=order))
+    return order
+
+
+@dataclass(frozen=True)
+class RefundInput:
+    """A refund as posted: goods by `amount` (order currency) or by `lines` [(line_id, quantity)]."""
+
+    external_id: str
+    amount: Decimal | None = None
+    lines: list[tuple[str, int]] = field(default_factory=list)
+    shipping: Decimal = ZERO
+    tax: Decimal = ZERO
+    reason: str = ""
+    refunded_at: datetime | None = None
+
+
+REFUNDABLE = (Order.Status.PAID, Order.Status.COMPLETED, Order.Status.PARTIALLY_REFUNDED)
+
+
+@transaction.atomic
+def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
+    """Refund part or all of a paid order and reverse every commission level accordingly.
+
+    Returns (refund, created). Idempotent on the refund's external_id (same content: the existing
+    refund; other content or another order: 409). 400 when: both or neither of amount/lines are
+    given (a shipping/tax-only refund passes amount 0), a line is unknown or repeated, a quantity
+    or amount exceeds what remains refundable, shipping or tax exceed what remains, or the order was
+    refunded the other way before (by lines vs by amount). 409 for an unpaid or cancelled order.
+    Domain rules section 6.
+    """
+    payload = asdict(data)
+    payload.pop("refunded_at")
+    payload["order"] = order.external_id
+    digest = content_hash(payload)
+    order = _locked(order)
+    existing = Refund.objects.filter(external_id=data.external_id).first()
+    if existing is not None:
+        if existing.order_id != order.pk or existing.content_hash != digest:
+            raise Conflict(f"Refund {data.external_id!r} exists with different content.")
+        return existing, False
+    if order.status not in REFUNDABLE:
+        raise InvalidState(f"An order in status {order.status!r} cannot be refunded.")
+    if order.commission_state == Order.CommissionState.DUE:
+        commission_accrue(order_id=order.pk)  # the task may not have run yet: accrue first
+    by_lines = bool(data.lines)
+    if by_lines == (data.amount is not None):
+        raise invalid(None, "Give either amount or lines (amount 0 for a shipping/tax-only refund).", "amount_or_lines")
+    kind = Refund.Kind.LINES if by_lines else Refund.Kind.AMOUNT
+    goods_refund = by_lines or data.amount > 0
+    if goods_refund and order.refund_mode and order.refund_mode != kind:
+        raise invalid("lines" if by_lines else "amount",
+                      f"This order was refunded by {order.refund_mode} before; refund it the same way.", "refund_mode_mismatch")
+    if data.shipping > order.shipping - order.refunded_shipping:
+        raise invalid("shipping", "Shipping refund exceeds the shipping left to refund.", "over_refund")
+    if data.tax > order.tax - order.refunded_tax:
+        raise invalid("tax", "Tax refund exceeds the tax left to refund.", "over_refund")
+
+    order_lines = {l.line_id: l for l in order.lines.all()}
+    if by_lines:
+        seen = set()
+        for line_id, qty in data.lines:
+            line = order_lines.get(line_id)
+            if line is None:
+                raise invalid("lines", f"Unknown line_id {line_id!r}.", "unknown_line")
+            if line_id in seen:
+                raise invalid("lines", f"line_id {line_id!r} appears twice.", "duplicate_line")
+            seen.add(line_id)
+            if qty > line.quantity - line.refunded_quantity:
+                raise invalid("lines", f"Line {line_id!r}: only {line.quantity - line.refunded_quantity} left to refund.", "over_refund")
+        if not goods_refund and data.shipping == 0 and data.tax == 0:
+            raise invalid(None, "The refund refunds nothing.", "empty_refund")
+    else:
+        if data.amount > order.goods_total - order.refunded_amount:
+            raise invalid("amount", f"Only {order.goods_total - order.refunded_amount} {order.currency} of goods left to refund.", "over_refund")
+        if data.amount == 0 and data.shipping == 0 and data.tax == 0:
+            raise invalid(None, "The refund refunds nothing.", "empty_refund")
+
+    refund = Refund(
+        tenant=order.tenant, order=order, external_id=data.external_id, kind=kind,
+        amount=data.amount if not by_lines else ZERO, shipping=data.shipping, tax=data.tax,
+        reason=data.reason, refunded_at=data.refunded_at or timezone.now(), content_hash=digest,
+    )
+    try:
+        with transaction.atomic():
+            refund.save(force_insert=True)
+    except IntegrityError:
+        raise Conflict(f"Refund {data.external_id!r} exists with different content.") from None
+
+    if by_lines:
+        changed = []
+        for line_id, qty in data.lines:
+            line = order_lines[line_id]
+            line.refunded_quantity += qty
+            changed.append(line)
+        RefundLine.objects.bulk_create([
+            RefundLine(tenant=order.tenant, refund=refund, line=order_lines[lid], quantity=q) for lid, q in data.lines
+        ])
+        OrderLine.objects.bulk_update(changed, ["refunded_quantity"])
+        factors = ar.refund_factors_by_lines(
+            {l.line_id: l.quantity for l in order_lines.values()},
+            {l.line_id: l.refunded_quantity for l in order_lines.values()},
+        )
+        fully = all(l.refunded_quantity == l.quantity for l in order_lines.values())
+    else:
+        order.refunded_amount += data.amount
+        factor = ar.refund_factor_by_amount(order.goods_total, order.refunded_amount)
+        factors = {lid: factor for lid in order_lines}
+        fully = order.refunded_amount == order.goods_total and order.goods_total > 0
+    if goods_refund:
+        order.refund_mode = kind
+        order.net_base = ar.remaining_base(
+            {l.line_id: l.net for l in order_lines.values() if l.commissionable}, factors, order.exchange_rate
+        )
+        commission_reverse_for_refund(order=order, refund=refund, factors=factors)
+    order.refunded_shipping += data.shipping
+    order.refunded_tax += data.tax
+    order.status = Order.Status.REFUNDED if fully else Order.Status.PARTIALLY_REFUNDED
+    order.save(update_fields=["refund_mode", "net_base", "refunded_amount", "refunded_shipping", "refunded_tax", "status", "updated_at"])
+    return refund, True

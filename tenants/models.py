@@ -1,0 +1,120 @@
+"""Tenants (brands running a distribution programme), their API keys and staff (domain rules section 1)."""
+from decimal import Decimal
+from zoneinfo import available_timezones
+
+import pycountry
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from rest_framework_api_key.models import AbstractAPIKey
+
+from fenxiao.money import MONEY_KW, RATE_KW
+
+
+def validate_currency(value: str) -> None:
+    """ISO 4217 alphabetic code, e.g. "CNY"."""
+    if not isinstance(value, str) or len(value) != 3 or pycountry.currencies.get(alpha_3=value) is None:
+        raise ValidationError(f"{value!r} is not an ISO 4217 currency code.", code="invalid_currency")
+
+
+def validate_timezone(value: str) -> None:
+    """IANA time zone name, e.g. "Asia/Shanghai"."""
+    if value not in _TIMEZONES:
+        raise ValidationError(f"{value!r} is not an IANA time zone.", code="invalid_timezone")
+
+
+_TIMEZONES = frozenset(available_timezones()) | {"UTC"}
+
+
+class Tenant(models.Model):
+    """A brand/merchant running its own programme. All settings of domain rules section 1, with defaults."""
+
+    class Rounding(models.TextChoices):
+        DOWN = "down", "down (truncate)"
+        HALF_UP = "half_up", "half up"
+
+    class InactiveUplinePolicy(models.TextChoices):
+        SKIP = "skip", "skip (nobody paid at that level)"
+        COMPRESS = "compress", "compress (next active upline moves up)"
+
+    class BindMode(models.TextChoices):
+        ON_REGISTER = "on_register", "only at registration"
+        WHEN_UNBOUND = "when_unbound", "at registration or while unbound"
+        ALWAYS = "always", "a later invite code rebinds"
+
+    class Enrollment(models.TextChoices):
+        OPEN = "open", "open (active at once)"
+        APPLICATION = "application", "application (pending until approved)"
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    currency = models.CharField(max_length=3, default="CNY", validators=[validate_currency])
+    timezone = models.CharField(max_length=64, default="Asia/Shanghai", validators=[validate_timezone])
+    levels = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(3)],
+        help_text="Commission levels paid (1..3; never more).",
+    )
+    rounding = models.CharField(max_length=8, choices=Rounding.choices, default=Rounding.DOWN)
+    self_purchase_commission = models.BooleanField(default=False)
+    inactive_upline_policy = models.CharField(
+        max_length=8, choices=InactiveUplinePolicy.choices, default=InactiveUplinePolicy.SKIP
+    )
+    bind_mode = models.CharField(max_length=16, choices=BindMode.choices, default=BindMode.WHEN_UNBOUND)
+    enrollment = models.CharField(max_length=16, choices=Enrollment.choices, default=Enrollment.OPEN)
+    settle_after_days = models.PositiveIntegerField(default=7, validators=[MaxValueValidator(3650)])
+    auto_complete_days = models.PositiveIntegerField(default=14, validators=[MaxValueValidator(3650)])
+    withdraw_min_amount = models.DecimalField(
+        **MONEY_KW, default=Decimal("10.00"), validators=[MinValueValidator(Decimal("0.00"))]
+    )
+    withdraw_fee_rate = models.DecimalField(
+        **RATE_KW, default=Decimal("0.0000"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+    max_total_rate = models.DecimalField(
+        **RATE_KW, default=Decimal("0.5000"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+    invite_url_template = models.CharField(
+        max_length=300, blank=True, default="",
+        help_text="e.g. https://shop.example.com/join?code={code}; empty gives no invite_url.",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"
+
+    def save(self, *args, **kwargs):
+        self.full_clean()
+        super().save(*args, **kwargs)
+
+
+class TenantApiKey(AbstractAPIKey):
+    """A partner system's key (`Authorization: Api-Key <key>`): one tenant, shown once, stored hashed."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_keys")
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"
+        indexes = [models.Index(fields=["tenant", "prefix"], name="apikey_tenant_prefix")]
+
+
+class StaffMembership(models.Model):
+    """Makes a Django user staff of exactly one tenant (the admin and staff API are scoped to it)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tenant_membership")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="staff")
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "user"], name="staff_tenant_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.tenant.slug}"
+
+
+slug_validator = RegexValidator(r"^[-a-zA-Z0-9_]+$")
