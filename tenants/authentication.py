@@ -37,7 +37,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         key = header[len(self.keyword) + 1:].strip()
         try:
-            api_key = TenantApiKey.objects.select_related("tenant").get_from_key(key)
+            api_key = TenantApiKey.objects.get_from_key(key)
         except TenantApiKey.DoesNotExist:
             raise exceptions.AuthenticationFailed("Invalid API key.") from None
         if api_key.has_expired or api_key.revoked or not api_key.tenant.is_active:
