@@ -139,8 +139,8 @@ SIMPLE_JWT = {
 }
 
 # Celery: no broker configured -> run tasks eagerly in-process (embedded default).
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=None)
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or "memory://"
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -1,0 +1,215 @@
+"""The pure arithmetic (domain rules sections 4-6): worked values to the cent, and properties."""
+from decimal import Decimal as D
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from commissions import arithmetic as ar
+
+P = ar.PERCENT
+
+
+def rules(default=None, categories=None, skus=None):
+    conv = lambda m: {lvl: ar.RuleValue(k, D(v)) for lvl, (k, v) in m.items()}  # noqa: E731
+    return ar.PlanRules(
+        default=conv(default or {}),
+        categories={c: conv(m) for c, m in (categories or {}).items()},
+        skus={s: conv(m) for s, m in (skus or {}).items()},
+    )
+
+
+class TestRounding:
+    @pytest.mark.parametrize("value,mode,expected", [
+        (D("1.0005"), "down", "1.00"), (D("1.0099"), "down", "1.00"), (D("1.005"), "half_up", "1.01"),
+        (D("1.0049"), "half_up", "1.00"), (D("0.004"), "half_up", "0.00"), (D("-1.005"), "half_up", "-1.01"),
+        (D("-1.009"), "down", "-1.00"), (Fraction(2, 3), "down", "0.66"), (Fraction(2, 3), "half_up", "0.67"),
+    ])
+    def test_worked_values(self, value, mode, expected):
+        assert ar.quantize_money(value, mode) == D(expected)
+        assert str(ar.quantize_money(value, mode)) == expected
+
+    def test_unknown_mode_and_floats_refused(self):
+        with pytest.raises(ar.ArithmeticError_):
+            ar.quantize_money(D("1"), "bankers")
+        with pytest.raises(TypeError):
+            ar.quantize_money(1.5, "down")
+
+
+class TestAllocation:
+    def test_largest_remainder_worked_example(self):
+        # 10.00 over 3 equal lines: 3.33 each + the leftover cent to the first (ties: earlier first)
+        assert ar.allocate_cents(D("10.00"), [D("1"), D("1"), D("1")]) == [D("3.34"), D("3.33"), D("3.33")]
+
+    def test_proportional(self):
+        # 5.00 over 30.00 / 70.00 -> 1.50 / 3.50 exactly
+        assert ar.allocate_cents(D("5.00"), [D("30.00"), D("70.00")]) == [D("1.50"), D("3.50")]
+        # 1.00 over 1 / 2 / 3 (exact 0.1666.., 0.3333.., 0.5) -> 0.17 / 0.33 / 0.50
+        assert ar.allocate_cents(D("1.00"), [D("1"), D("2"), D("3")]) == [D("0.17"), D("0.33"), D("0.50")]
+
+    def test_zero_weights(self):
+        assert ar.allocate_cents(D("0.00"), [D("0"), D("0")]) == [D("0.00"), D("0.00")]
+        with pytest.raises(ar.ArithmeticError_):
+            ar.allocate_cents(D("1.00"), [D("0")])
+
+    @given(total=st.integers(0, 10**8), weights=st.lists(st.integers(0, 10**7), min_size=1, max_size=30))
+    def test_shares_sum_exactly_and_stay_within_a_cent(self, total, weights):
+        if sum(weights) == 0:
+            weights[0] = 1
+        total_d = D(total) / 100
+        shares = ar.allocate_cents(total_d, [D(w) for w in weights])
+        assert sum(shares) == total_d
+        W = sum(weights)
+        for s, w in zip(shares, weights):
+            exact = Fraction(total, 100) * Fraction(w, W)
+            assert abs(Fraction(s) - exact) < Fraction(1, 100)
+            assert s >= 0
+
+
+class TestBase:
+    def test_discount_non_cash_shipping_tax(self):
+        lines = [
+            ar.Line("1", 2, D("50.00"), D("10.00")),           # amount 90.00
+            ar.Line("2", 1, D("30.00")),                       # amount 30.00
+            ar.Line("3", 1, D("20.00"), commissionable=False), # not in the base, gets no share
+        ]
+        base = ar.order_base(lines, discount=D("12.00"), non_cash_amount=D("10.80"))
+        # discount 12.00 over 90:30 -> 9.00 / 3.00; non-cash 10.80 over 81:27 -> 8.10 / 2.70
+        assert base.discount_shares == {"1": D("9.00"), "2": D("3.00")}
+        assert base.non_cash_shares == {"1": D("8.10"), "2": D("2.70")}
+        assert base.line_nets == {"1": D("72.90"), "2": D("24.30")}
+        assert base.base_order_currency == D("97.20")
+        assert base.commission_base == D("97.20")
+        assert base.goods_total == D("128.00")  # 90 + 30 + 20 - 12 (non-cash is a payment, not a discount)
+
+    def test_exchange_rate(self):
+        base = ar.order_base([ar.Line("1", 3, D("33.33"))], exchange_rate=D("7.12345678"))
+        assert base.base_order_currency == D("99.99")
+        assert base.commission_base == D("712.27")  # 99.99 x 7.12345678 = 712.2744634... half-up
+
+    def test_discount_larger_than_commissionable_goods_is_capped(self):
+        lines = [ar.Line("1", 1, D("10.00")), ar.Line("2", 1, D("90.00"), commissionable=False)]
+        base = ar.order_base(lines, discount=D("50.00"))
+        assert base.line_nets == {"1": D("0.00")}
+        assert base.goods_total == D("50.00")
+
+    @pytest.mark.parametrize("lines,discount,non_cash", [
+        ([], D("0"), D("0")),
+        ([ar.Line("1", 0, D("1.00"))], D("0"), D("0")),
+        ([ar.Line("1", 1, D("-1.00"))], D("0"), D("0")),
+        ([ar.Line("1", 1, D("1.00"), D("2.00"))], D("0"), D("0")),
+        ([ar.Line("1", 1, D("1.00"))], D("0.60"), D("0.50")),
+        ([ar.Line("1", 1, D("1.00"))], D("-0.01"), D("0")),
+    ])
+    def test_invalid(self, lines, discount, non_cash):
+        with pytest.raises(ar.ArithmeticError_):
+            ar.order_base(lines, discount=discount, non_cash_amount=non_cash)
+
+
+class TestRules:
+    def test_most_specific_wins_and_scoped_rules_never_fall_back(self):
+        r = rules(default={1: (P, "0.10"), 2: (P, "0.05"), 3: (P, "0.02")},
+                  categories={"Tech": {1: (P, "0.06"), 2: (P, "0.03")}},
+                  skus={"S1": {1: ("fixed", "2.50")}})
+        tech = ar.Line("a", 1, D("10"), category="Tech")
+        s1 = ar.Line("b", 1, D("10"), sku="S1", category="Tech")
+        other = ar.Line("c", 1, D("10"), category="Home")
+        assert ar.resolve_rule(tech, 1, r).value == D("0.06")
+        assert ar.resolve_rule(tech, 3, r) is None          # category rule without level 3 pays 0
+        assert ar.resolve_rule(s1, 1, r).kind == "fixed"
+        assert ar.resolve_rule(s1, 2, r) is None            # sku rule without level 2 pays 0
+        assert ar.resolve_rule(other, 3, r).value == D("0.02")
+        gold = ar.RuleValue(P, D("0.15"), "grade:gold")
+        assert ar.resolve_rule(other, 1, r, gold).value == D("0.15")   # grade overrides the default
+        assert ar.resolve_rule(tech, 1, r, gold).value == D("0.06")    # a category rule still wins
+
+    def test_record_amount_per_level_worked(self):
+        r = rules(default={1: (P, "0.1000"), 2: (P, "0.0500"), 3: (P, "0.0200")},
+                  categories={"Technology": {1: (P, "0.0600"), 2: (P, "0.0300"), 3: (P, "0.0100")}},
+                  skus={"GIFT": {1: ("fixed", "1.25"), 2: ("fixed", "0.50")}})
+        lines = [ar.Line("1", 3, D("6.67")), ar.Line("2", 1, D("199.99"), category="Technology"),
+                 ar.Line("3", 2, D("5.00"), sku="GIFT")]
+        base = ar.order_base(lines)
+        amounts = [ar.record_amount(ar.level_line_values(lines, base, lvl, r), "down") for lvl in (1, 2, 3)]
+        # L1: 20.01 x 0.10 + 199.99 x 0.06 + 2 x 1.25 = 2.001 + 11.9994 + 2.50 = 16.5004 -> 16.50
+        # L2: 20.01 x 0.05 + 199.99 x 0.03 + 2 x 0.50 = 1.0005 + 5.9997 + 1.00 = 8.0002 -> 8.00
+        # L3: 20.01 x 0.02 + 199.99 x 0.01 + 0 (sku rule has no level 3) = 0.4002 + 1.9999 = 2.4001 -> 2.40
+        assert amounts == [D("16.50"), D("8.00"), D("2.40")]
+
+    def test_rounded_once_per_record_not_per_line(self):
+        lines = [ar.Line(str(i), 1, D("0.19")) for i in range(10)]  # 10 lines x 0.019 = 0.19 exactly
+        base = ar.order_base(lines)
+        values = ar.level_line_values(lines, base, 1, rules(default={1: (P, "0.1000")}))
+        assert ar.record_amount(values, "down") == D("0.19")        # per-line rounding would give 0.10
+
+
+class TestRefundProration:
+    def test_domain_example_three_units_one_at_a_time(self):
+        """Domain rules 6: 5% on 3 x 6.67 (1.00 under down), refunded one unit at a time: 0.34, 0.33, 0.33."""
+        lines = [ar.Line("1", 3, D("6.67"))]
+        base = ar.order_base(lines)
+        values = ar.level_line_values(lines, base, 1, rules(default={1: (P, "0.0500")}))
+        amounts = [ar.record_amount(values, "down", ar.refund_factors_by_lines({"1": 3}, {"1": k})) for k in range(4)]
+        assert amounts == [D("1.00"), D("0.66"), D("0.33"), D("0.00")]
+        assert [amounts[i] - amounts[i + 1] for i in range(3)] == [D("0.34"), D("0.33"), D("0.33")]
+
+    def test_by_amount(self):
+        lines = [ar.Line("1", 1, D("100.00")), ar.Line("2", 1, D("50.00"))]
+        base = ar.order_base(lines, discount=D("30.00"))       # goods 120.00, nets 80.00 / 40.00
+        values = ar.level_line_values(lines, base, 1, rules(default={1: (P, "0.1000")}))
+        f = ar.refund_factor_by_amount(base.goods_total, D("45.00"))   # keeps 75/120 = 0.625
+        assert f == Fraction(5, 8)
+        assert ar.record_amount(values, "down", {"1": f, "2": f}) == D("7.50")  # 12.00 x 0.625
+        with pytest.raises(ar.ArithmeticError_):
+            ar.refund_factor_by_amount(base.goods_total, D("120.01"))
+
+    @settings(max_examples=200)
+    @given(
+        qtys=st.lists(st.integers(1, 9), min_size=1, max_size=5),
+        prices=st.lists(st.integers(0, 100_000), min_size=5, max_size=5),
+        rate=st.integers(0, 5000), rounding=st.sampled_from(ar.ROUNDING_MODES), data=st.data(),
+    )
+    def test_any_refund_sequence_nets_to_zero_and_never_goes_up(self, qtys, prices, rate, rounding, data):
+        lines = [ar.Line(str(i), q, D(prices[i]) / 100) for i, q in enumerate(qtys)]
+        base = ar.order_base(lines)
+        values = ar.level_line_values(lines, base, 1, rules(default={1: (P, str(D(rate) / 10000))}))
+        refunded = {str(i): 0 for i in range(len(qtys))}
+        quantities = {str(i): q for i, q in enumerate(qtys)}
+        prev = ar.record_amount(values, rounding)
+        original, reversed_total = prev, D("0.00")
+        units = [str(i) for i, q in enumerate(qtys) for _ in range(q)]
+        order = data.draw(st.permutations(units))
+        for line_id in order:
+            refunded[line_id] += 1
+            now = ar.record_amount(values, rounding, ar.refund_factors_by_lines(quantities, refunded))
+            assert now <= prev
+            reversed_total += prev - now
+            prev = now
+        assert prev == D("0.00")
+        assert reversed_total == original
+
+
+@settings(max_examples=200)
+@given(
+    prices=st.lists(st.tuples(st.integers(1, 20), st.integers(0, 1_000_000), st.integers(0, 100)), min_size=1, max_size=6),
+    discount_pct=st.integers(0, 100), non_cash_pct=st.integers(0, 100),
+    rates=st.tuples(st.integers(0, 2000), st.integers(0, 2000), st.integers(0, 1000)),
+    rounding=st.sampled_from(ar.ROUNDING_MODES),
+)
+def test_commissions_never_exceed_the_pool(prices, discount_pct, non_cash_pct, rates, rounding):
+    """Sum over levels <= base x sum of rates (+ at most 0.01 per level of rounding up under half_up)."""
+    lines = [ar.Line(str(i), q, D(p) / 100, (D(q) * D(p) / 100 * D(dp) / 100).quantize(D("0.01"), "ROUND_DOWN"))
+             for i, (q, p, dp) in enumerate(prices)]
+    goods = sum(l.amount for l in lines)
+    discount = (goods * discount_pct / 100).quantize(D("0.01"), "ROUND_DOWN")
+    non_cash = ((goods - discount) * non_cash_pct / 100).quantize(D("0.01"), "ROUND_DOWN")
+    base = ar.order_base(lines, discount=discount, non_cash_amount=non_cash)
+    assert sum(base.line_nets.values()) == goods - discount - non_cash
+    r = rules(default={i + 1: (P, str(D(x) / 10000)) for i, x in enumerate(rates)})
+    total = sum(ar.record_amount(ar.level_line_values(lines, base, lvl, r), rounding) for lvl in (1, 2, 3))
+    pool = base.base_order_currency * sum(D(x) / 10000 for x in rates)
+    slack = D("0.03") if rounding == "half_up" else D("0")
+    assert total <= pool + slack
+    if rounding == "down":
+        assert total <= pool

@@ -1,0 +1,169 @@
+"""Order intake through the partner API (domain rules sections 3 and 4; API contract)."""
+import json
+
+import pytest
+
+from commissions.models import CommissionRecord
+from orders.models import Order, OrderLine
+from tests.factories import chain, distributor, order_json
+
+PAID = {"status": "paid", "paid_at": "2026-01-15T10:05:00+08:00"}
+
+
+def amounts(client, external_id):
+    r = client.get(f"/api/v1/orders/{external_id}/commissions/")
+    assert r.status_code == 200, r.content
+    return [(x["level"], x["beneficiary_external_id"], x["amount"]) for x in r.json()]
+
+
+def test_create_replay_conflict(partner, in_tenant):
+    d = distributor(in_tenant, external_id="R1")
+    body = order_json("O1", referrer_external_id="R1", **PAID)
+    r1 = partner.post("/api/v1/orders/", body, format="json")
+    assert r1.status_code == 201
+    assert r1.json()["commission_base"] == "100.00"
+    r2 = partner.post("/api/v1/orders/", body, format="json")
+    assert r2.status_code == 200
+    assert {**r2.json(), "commission_state": None} == {**r1.json(), "commission_state": None}
+    assert Order.objects.count() == 1 and CommissionRecord.objects.count() == 1
+    other = dict(body, lines=[{"line_id": "1", "sku": "SKU-1", "quantity": 2, "unit_price": "100.00"}])
+    r3 = partner.post("/api/v1/orders/", other, format="json")
+    assert r3.status_code == 409
+    assert r3.json()["type"] == "client_error" and r3.json()["errors"][0]["code"] == "conflict"
+    assert Order.objects.get().lines.get().quantity == 1
+    assert amounts(partner, "O1") == [(1, d.external_id, "10.00")]
+
+
+def test_same_content_in_other_notation_is_a_replay(partner, in_tenant):
+    body = order_json("O1", **PAID)
+    assert partner.post("/api/v1/orders/", body, format="json").status_code == 201
+    same = dict(body, placed_at="2026-01-15T02:00:00Z", paid_at="2026-01-15T02:05:00+00:00",
+                lines=[{"line_id": "1", "sku": "SKU-1", "quantity": 1, "unit_price": "100"}])
+    assert partner.post("/api/v1/orders/", same, format="json").status_code == 200
+
+
+def test_base_excludes_shipping_tax_and_allocates_discounts_cent_exact(partner, in_tenant):
+    chain(in_tenant, 3)
+    body = order_json(
+        "O1", referrer_external_id="C2", discount="10.00", non_cash_amount="5.00", shipping="12.00", tax="8.00",
+        lines=[
+            {"line_id": "a", "sku": "A", "quantity": 1, "unit_price": "33.33"},
+            {"line_id": "b", "sku": "B", "quantity": 2, "unit_price": "33.34", "discount": "0.01"},
+            {"line_id": "c", "sku": "C", "quantity": 1, "unit_price": "50.00", "commissionable": False},
+        ], **PAID)
+    r = partner.post("/api/v1/orders/", body, format="json")
+    assert r.status_code == 201, r.json()
+    o = r.json()
+    lines = {l["line_id"]: l for l in o["lines"]}
+    # amounts a 33.33, b 66.67 (sum 100.00); discount 10.00 -> 3.33 / 6.67 (largest remainder);
+    # non-cash 5.00 over 30.00 / 60.00 -> 1.67 / 3.33 ... exact: 5 x 30/90 = 1.666.., 5 x 60/90 = 3.333..
+    assert (lines["a"]["discount_share"], lines["b"]["discount_share"]) == ("3.33", "6.67")
+    assert (lines["a"]["non_cash_share"], lines["b"]["non_cash_share"]) == ("1.67", "3.33")
+    assert (lines["a"]["net"], lines["b"]["net"], lines["c"]["net"]) == ("28.33", "56.67", "0.00")
+    assert o["commission_base"] == "85.00"   # shipping 12.00 and tax 8.00 never in it
+    assert o["goods_total"] == "140.00"      # 33.33 + 66.67 + 50.00 - 10.00
+    assert amounts(partner, "O1") == [(1, "C2", "8.50"), (2, "C1", "4.25"), (3, "C0", "1.70")]
+
+
+def test_foreign_currency_uses_the_stored_rate(partner, in_tenant):
+    distributor(in_tenant, external_id="R")
+    body = order_json("FX1", referrer_external_id="R", currency="USD", exchange_rate="7.1234",
+                      lines=[{"line_id": "1", "sku": "S", "quantity": 3, "unit_price": "9.99"}], **PAID)
+    r = partner.post("/api/v1/orders/", body, format="json")
+    assert r.status_code == 201, r.json()
+    assert r.json()["exchange_rate"] == "7.12340000"
+    assert r.json()["commission_base"] == "213.49"    # 29.97 x 7.1234 = 213.488298 -> half-up
+    assert amounts(partner, "FX1") == [(1, "R", "21.34")]  # 213.488298 x 0.10 = 21.3488 -> down
+
+
+def test_pending_then_pay_then_repeated_notifications(partner, in_tenant):
+    chain(in_tenant, 2)
+    assert partner.post("/api/v1/orders/", order_json("O1", referrer_external_id="C1"), format="json").status_code == 201
+    assert CommissionRecord.objects.count() == 0
+    for _ in range(3):
+        r = partner.post("/api/v1/orders/O1/pay/", {"paid_at": "2026-01-15T11:00:00+08:00"}, format="json")
+        assert r.status_code == 200 and r.json()["status"] == "paid"
+    assert amounts(partner, "O1") == [(1, "C1", "10.00"), (2, "C0", "5.00")]
+    assert partner.post("/api/v1/orders/O1/cancel/", {}, format="json").status_code == 409
+    r = partner.post("/api/v1/orders/O1/complete/", {"completed_at": "2026-01-16T11:00:00+08:00"}, format="json")
+    assert r.json()["status"] == "completed"
+    rec = CommissionRecord.objects.get(level=1)
+    assert rec.settles_at.isoformat() == "2026-01-23T03:00:00+00:00"  # completed + 7 days
+
+
+def test_cancelled_order_never_pays(partner, in_tenant):
+    distributor(in_tenant, external_id="R")
+    partner.post("/api/v1/orders/", order_json("O1", referrer_external_id="R"), format="json")
+    assert partner.post("/api/v1/orders/O1/cancel/", {}, format="json").json()["status"] == "cancelled"
+    r = partner.post("/api/v1/orders/O1/pay/", {"paid_at": "2026-01-15T11:00:00+08:00"}, format="json")
+    assert r.status_code == 409 and r.json()["errors"][0]["code"] == "invalid_state"
+    assert CommissionRecord.objects.count() == 0
+
+
+def test_zero_base_creates_no_records(partner, in_tenant):
+    distributor(in_tenant, external_id="R")
+    body = order_json("O1", referrer_external_id="R", discount="100.00", **PAID)
+    assert partner.post("/api/v1/orders/", body, format="json").json()["commission_base"] == "0.00"
+    assert CommissionRecord.objects.count() == 0
+
+
+LINE = {"line_id": "1", "sku": "S", "quantity": 1, "unit_price": "10.00"}
+
+
+@pytest.mark.parametrize("change,attr,code", [
+    ({"external_id": None}, "external_id", "required"),
+    ({"lines": []}, "lines.non_field_errors", "empty"),
+    ({"lines": "x"}, "lines.non_field_errors", "not_a_list"),
+    ({"placed_at": "2026-01-15T10:00:00"}, "placed_at", "naive"),
+    ({"placed_at": "yesterday"}, "placed_at", "invalid"),
+    ({"currency": "ABC"}, "currency", "invalid_currency"),
+    ({"currency": "USD"}, "exchange_rate", "required"),
+    ({"currency": "USD", "exchange_rate": "-1"}, "exchange_rate", "min_value"),
+    ({"exchange_rate": "2"}, "exchange_rate", "invalid_exchange_rate"),
+    ({"discount": "-1.00"}, "discount", "min_value"),
+    ({"shipping": "NaN"}, "shipping", "invalid"),
+    ({"tax": "1.001"}, "tax", "max_decimal_places"),
+    ({"non_cash_amount": "abc"}, "non_cash_amount", "invalid"),
+    ({"dicount": "5.00"}, "dicount", "unknown_field"),
+    ({"status": "completed"}, "status", "invalid_choice"),
+    ({"status": "paid"}, "paid_at", "required"),
+    ({"referrer_external_id": "nobody"}, "referrer_external_id", "unknown_distributor"),
+    ({"discount": "10.01"}, "lines", "invalid_amounts"),
+    ({"lines": [dict(LINE, quantity=0)]}, "lines.0.quantity", "min_value"),
+    ({"lines": [dict(LINE, quantity="2.5")]}, "lines.0.quantity", "invalid"),
+    ({"lines": [dict(LINE, unit_price="-0.01")]}, "lines.0.unit_price", "min_value"),
+    ({"lines": [dict(LINE, unit_price="1e400")]}, "lines.0.unit_price", "max_digits"),
+    ({"lines": [dict(LINE, discount="10.01")]}, "lines", "invalid_amounts"),
+    ({"lines": [dict(LINE, colour="red")]}, "lines.0.colour", "unknown_field"),
+    ({"lines": [LINE, LINE]}, "lines", "duplicate_line"),
+    ({"lines": [dict(LINE, line_id=str(i)) for i in range(501)]}, "lines.non_field_errors", "max_length"),
+])
+def test_bad_input_is_a_400_in_the_contract_shape_and_writes_nothing(partner, in_tenant, change, attr, code):
+    body = order_json("BAD", lines=[LINE])
+    body.update(change)
+    body = {k: v for k, v in body.items() if v is not None}
+    r = partner.post("/api/v1/orders/", body, format="json")
+    assert r.status_code == 400, r.content
+    err = r.json()
+    assert err["type"] == "validation_error"
+    assert {"code": code, "attr": attr} in [{"code": e["code"], "attr": e["attr"]} for e in err["errors"]], err
+    assert Order.objects.count() == 0 and OrderLine.objects.count() == 0
+
+
+def test_float_literals_are_read_as_exact_decimals(partner, in_tenant):
+    raw = json.dumps(order_json("O1")).replace('"100.00"', "19.99")
+    r = partner.post("/api/v1/orders/", raw, content_type="application/json")
+    assert r.status_code == 201 and r.json()["lines"][0]["unit_price"] == "19.99"
+
+
+@pytest.mark.parametrize("raw", ['{"external_id": ', "[1, 2]", '{"lines": NaN}', "not json"])
+def test_malformed_json(partner, in_tenant, raw):
+    r = partner.post("/api/v1/orders/", raw, content_type="application/json")
+    assert r.status_code == 400
+    assert r.json()["type"] in ("client_error", "validation_error")
+    assert Order.objects.count() == 0
+
+
+def test_unknown_order_is_404_in_contract_shape(partner, in_tenant):
+    r = partner.get("/api/v1/orders/NOPE/")
+    assert r.status_code == 404 and r.json()["errors"][0]["code"] == "not_found"
