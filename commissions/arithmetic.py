@@ -219,6 +219,12 @@ def resolve_rule(
     return rules.default.get(level)
 
 
+def _plain(value: Decimal) -> str:
+    """Exact decimal string without trailing zeros or exponent (6.000000 -> "6", 2.40 -> "2.4")."""
+    text = format(value.normalize(), "f")
+    return text
+
+
 @dataclass(frozen=True)
 class LineValue:
     """One line's unrounded contribution to one record, in the tenant currency."""
@@ -234,7 +240,7 @@ class LineValue:
     def as_dict(self) -> dict:
         return {
             "line_id": self.line_id, "kind": self.kind, "rate": str(self.rate), "source": self.source,
-            "quantity": self.quantity, "net": str(self.net), "value": str(self.value),
+            "quantity": self.quantity, "net": str(self.net), "value": _plain(self.value),
         }
 
     @classmethod

@@ -138,7 +138,7 @@ def commission_accrue(*, order_id: int) -> list[CommissionRecord]:
     ([] when another call already did, the order is not due, or nothing pays). Compare-and-set on
     `commission_state` due -> done makes retries, replays and two workers safe; the unique
     constraints on (order, level) and (order, beneficiary) are the backstop. A base of 0.00 and
-    levels whose amount rounds to 0.00 create no record. Fixed number of queries (6) whatever the
+    levels whose amount rounds to 0.00 create no record. Fixed number of queries (5) whatever the
     tree's size and depth. Domain rules sections 4-6.
     """
     from orders.models import Order
