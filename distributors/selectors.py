@@ -50,7 +50,7 @@ def personal_sales(*, distributor_ids: list[int]) -> dict[int, Decimal]:
     )
     out = {i: Decimal("0.00") for i in distributor_ids}
     for row in rows:
-        out[row["attributed_to_id"]] = row["total"]
+        out[row["attributed_to_id"]] = (row["total"] or Decimal("0")).quantize(Decimal("0.01"))
     return out
 
 

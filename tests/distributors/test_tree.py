@@ -1,0 +1,170 @@
+"""Distributors, binding and the tree (domain rules section 2) through the partner and portal APIs."""
+import pytest
+
+from distributors.models import Customer, Distributor, DistributorMove
+from distributors.services import distributor_move
+from tests.factories import chain, distributor
+
+
+def post(client, body):
+    return client.post("/api/v1/distributors/", body, format="json")
+
+
+def test_register_by_invite_code_and_parent(partner, in_tenant):
+    r = post(partner, {"external_id": "A", "name": "Ann"})
+    assert r.status_code == 201
+    a = r.json()
+    assert (a["depth"], a["parent_external_id"], a["status"], len(a["invite_code"])) == (0, None, "active", 8)
+    b = post(partner, {"external_id": "B", "name": "Bo", "invite_code": a["invite_code"].lower()}).json()
+    c = post(partner, {"external_id": "C", "name": "Cy", "parent_external_id": "B"}).json()
+    assert (b["parent_external_id"], b["depth"], c["parent_external_id"], c["depth"]) == ("A", 1, "B", 2)
+    assert post(partner, {"external_id": "C", "name": "Cy", "parent_external_id": "B"}).status_code == 200
+    r = post(partner, {"external_id": "C", "name": "Other name"})
+    assert r.status_code == 409
+    cd = Distributor.objects.get(external_id="C")
+    assert (cd.parent.external_id, cd.ancestor_2.external_id, cd.ancestor_3_id) == ("B", "A", None)
+
+
+@pytest.mark.parametrize("body,attr,code", [
+    ({"external_id": "N", "name": "n", "invite_code": "ZZZZZZZZ"}, "invite_code", "unknown_invite_code"),
+    ({"external_id": "N", "name": "n", "parent_external_id": "nobody"}, "parent_external_id", "unknown_distributor"),
+    ({"external_id": "N", "name": "n", "grade": "platinum"}, "grade", "unknown_grade"),
+    ({"external_id": "N"}, "name", "required"),
+    ({"external_id": "N", "name": "n", "invite_code": "X", "parent_external_id": "A"}, "invite_code", "ambiguous_upline"),
+    ({"external_id": "N", "name": "n", "age": 3}, "age", "unknown_field"),
+])
+def test_bad_registrations(partner, in_tenant, body, attr, code):
+    distributor(in_tenant, external_id="A")
+    r = post(partner, body)
+    assert r.status_code == 400
+    assert {"code": code, "attr": attr} in [{"code": e["code"], "attr": e["attr"]} for e in r.json()["errors"]]
+    assert Distributor.objects.count() == 1
+
+
+@pytest.mark.parametrize("mode,unbound_status,rebind_status,final_parent", [
+    ("on_register", 409, 409, None),
+    ("when_unbound", 200, 409, "A"),
+    ("always", 200, 200, "B"),
+])
+def test_bind_modes(make_tenant, partner_for, mode, unbound_status, rebind_status, final_parent):
+    t = make_tenant(bind_mode=mode)
+    client = partner_for(t)
+    post(client, {"external_id": "A", "name": "a"})
+    post(client, {"external_id": "B", "name": "b"})
+    post(client, {"external_id": "X", "name": "x"})
+    assert post(client, {"external_id": "X", "name": "x", "parent_external_id": "A"}).status_code == unbound_status
+    assert post(client, {"external_id": "X", "name": "x", "parent_external_id": "B"}).status_code == rebind_status
+    assert client.get("/api/v1/distributors/X/").json()["parent_external_id"] == final_parent
+
+
+@pytest.mark.parametrize("mode,expected", [("on_register", "A"), ("when_unbound", "A"), ("always", "B")])
+def test_customer_bind_modes(make_tenant, partner_for, mode, expected):
+    t = make_tenant(bind_mode=mode)
+    client = partner_for(t)
+    a = post(client, {"external_id": "A", "name": "a"}).json()
+    post(client, {"external_id": "B", "name": "b"})
+    r = client.post("/api/v1/customers/", {"external_id": "K", "invite_code": a["invite_code"]}, format="json")
+    assert r.status_code == 201 and r.json()["referrer_external_id"] == "A"
+    r = client.post("/api/v1/customers/", {"external_id": "K", "referrer_external_id": "B"}, format="json")
+    assert r.status_code == 200 and r.json()["referrer_external_id"] == expected
+
+
+def test_customer_bad_input(partner, in_tenant):
+    for body in ({"external_id": "K"}, {"external_id": "K", "invite_code": "NOPE1234"},
+                 {"external_id": "K", "referrer_external_id": "nobody"}):
+        r = partner.post("/api/v1/customers/", body, format="json")
+        assert r.status_code == 400 and r.json()["type"] == "validation_error"
+    assert Customer.objects.count() == 0
+
+
+def test_enrollment_by_application_starts_pending(make_tenant, partner_for):
+    client = partner_for(make_tenant(enrollment="application"))
+    assert post(client, {"external_id": "A", "name": "a"}).json()["status"] == "pending"
+
+
+def test_move_subtree_updates_every_descendant(partner, in_tenant):
+    c = chain(in_tenant, 6)                # C0 <- C1 <- ... <- C5
+    x = distributor(in_tenant, external_id="X")
+    y = distributor(in_tenant, x, external_id="Y")
+    r = partner.patch("/api/v1/distributors/C2/", {"parent_external_id": "Y", "reason": "fix"}, format="json")
+    assert r.status_code == 200 and r.json()["depth"] == 2
+    got = {d.external_id: (d.depth, d.parent_id and d.parent.external_id, d.ancestor_2_id and d.ancestor_2.external_id,
+                           d.ancestor_3_id and d.ancestor_3.external_id) for d in Distributor.objects.all()}
+    assert got["C2"] == (2, "Y", "X", None)
+    assert got["C3"] == (3, "C2", "Y", "X")
+    assert got["C4"] == (4, "C3", "C2", "Y")
+    assert got["C5"] == (5, "C4", "C3", "C2")
+    c5 = Distributor.objects.get(external_id="C5")
+    assert c5.ancestor_ids == [x.pk, y.pk, c[2].pk, c[3].pk, c[4].pk]
+    move = DistributorMove.objects.get()
+    assert (move.old_parent.external_id, move.new_parent.external_id, move.reason) == ("C1", "Y", "fix")
+    assert partner.patch("/api/v1/distributors/C2/", {"parent_external_id": None}, format="json").json()["depth"] == 0
+    assert Distributor.objects.get(external_id="C5").depth == 3
+
+
+@pytest.mark.parametrize("target", ["C0", "C1", "C4", "C9"])
+def test_cycles_refused_at_any_depth(partner, in_tenant, target):
+    chain(in_tenant, 10)
+    before = list(Distributor.objects.values_list("id", "parent_id", "ancestor_2_id", "ancestor_3_id", "depth", "ancestor_path"))
+    r = partner.patch(f"/api/v1/distributors/{'C0' if target != 'C0' else 'C0'}/", {"parent_external_id": target}, format="json")
+    assert r.status_code == 400 and r.json()["errors"][0]["code"] == "cycle"
+    after = list(Distributor.objects.values_list("id", "parent_id", "ancestor_2_id", "ancestor_3_id", "depth", "ancestor_path"))
+    assert before == after and DistributorMove.objects.count() == 0
+
+
+def test_patch_status_and_grade_and_bad_values(partner, in_tenant):
+    from distributors.models import Grade
+
+    distributor(in_tenant, external_id="A")
+    Grade.objects.create(tenant=in_tenant, code="gold", name="Gold")
+    r = partner.patch("/api/v1/distributors/A/", {"status": "frozen", "grade": "gold"}, format="json")
+    assert (r.json()["status"], r.json()["grade"]) == ("frozen", "gold")
+    assert partner.patch("/api/v1/distributors/A/", {"status": "sleeping"}, format="json").status_code == 400
+    assert partner.patch("/api/v1/distributors/A/", {"parent_external_id": "ghost"}, format="json").status_code == 400
+    assert partner.patch("/api/v1/distributors/NOPE/", {"status": "active"}, format="json").status_code == 404
+
+
+def test_portal_downlines_team_and_earnings(partner, in_tenant, portal_for, django_assert_max_num_queries):
+    c = chain(in_tenant, 5)                 # C0 is the top
+    for i in range(3):
+        distributor(in_tenant, c[0], external_id=f"K{i}")
+    partner.post("/api/v1/orders/", {"external_id": "O1", "currency": "CNY", "placed_at": "2026-01-15T10:00:00+08:00",
+                                     "status": "paid", "paid_at": "2026-01-15T10:00:00+08:00", "referrer_external_id": "C2",
+                                     "lines": [{"line_id": "1", "sku": "S", "quantity": 2, "unit_price": "50.00"}]}, format="json")
+    me = portal_for(c[0])
+    assert me.get("/api/v1/me/").json()["upline"] is None
+    l1 = me.get("/api/v1/me/downlines/?level=1").json()
+    assert (l1["count"], [d["external_id"] for d in l1["results"]]) == (4, ["C1", "K0", "K1", "K2"])
+    l2 = me.get("/api/v1/me/downlines/?level=2").json()
+    assert [(d["external_id"], d["personal_sales"]) for d in l2["results"]] == [("C2", "100.00")]
+    assert [d["external_id"] for d in me.get("/api/v1/me/downlines/?level=3").json()["results"]] == ["C3"]
+    assert me.get("/api/v1/me/downlines/?level=4").status_code == 400
+    team = me.get("/api/v1/me/team/summary/").json()
+    assert team["counts"] == {"1": 4, "2": 1, "3": 1} and team["total"] == 6
+    earnings = me.get("/api/v1/me/earnings/").json()
+    assert earnings == {"currency": "CNY", "frozen": "2.00", "available": "0.00", "total_earned": "2.00",
+                        "by_level": {"1": "0.00", "2": "0.00", "3": "2.00"}}
+    c2 = portal_for(c[2]).get("/api/v1/me/earnings/").json()
+    assert (c2["total_earned"], c2["by_level"]["1"]) == ("10.00", "10.00")
+    mine = portal_for(c[1]).get("/api/v1/me/commissions/?level=2").json()
+    assert [(r["order_external_id"], r["amount"]) for r in mine["results"]] == [("O1", "5.00")]
+    with django_assert_max_num_queries(6):
+        me.get("/api/v1/me/downlines/?level=1")
+
+
+def test_downline_page_query_count_does_not_grow(in_tenant, portal_for, django_assert_num_queries):
+    top = distributor(in_tenant, external_id="TOP")
+    for i in range(30):
+        distributor(in_tenant, top, external_id=f"K{i}")
+    client = portal_for(top)
+    # auth (distributor + tenant + grade + parent in one), count, page, personal_sales
+    with django_assert_num_queries(4):
+        assert client.get("/api/v1/me/downlines/?level=1&page_size=30").json()["count"] == 30
+
+
+def test_move_service_direct_cycle(in_tenant):
+    a, b = chain(in_tenant, 2)
+    from rest_framework.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        distributor_move(distributor=a, new_parent=a)
