@@ -30,6 +30,9 @@ class DistributorTokenView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
+    def get_authenticate_header(self, request):
+        return 'Bearer realm="api"'  # wrong credentials answer 401, not 403
+
     @extend_schema(request=TokenRequestSerializer,
                    responses=inline_serializer("TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()}))
     def post(self, request):

@@ -64,9 +64,10 @@ class OrderPayView(PartnerAPIView):
     @extend_schema(request=PaySerializer, responses=OrderSerializer)
     def post(self, request, external_id):
         """pending -> paid; repeated notifications are no-ops; cancelled -> 409."""
+        order = get_order(external_id)
         s = PaySerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        services.order_pay(order=get_order(external_id), paid_at=s.validated_data["paid_at"])
+        services.order_pay(order=order, paid_at=s.validated_data["paid_at"])
         return Response(OrderSerializer(get_order(external_id)).data)
 
 
@@ -74,9 +75,10 @@ class OrderCompleteView(PartnerAPIView):
     @extend_schema(request=CompleteSerializer, responses=OrderSerializer)
     def post(self, request, external_id):
         """Mark a paid order completed (starts the settle window)."""
+        order = get_order(external_id)
         s = CompleteSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        services.order_complete(order=get_order(external_id), completed_at=s.validated_data["completed_at"])
+        services.order_complete(order=order, completed_at=s.validated_data["completed_at"])
         return Response(OrderSerializer(get_order(external_id)).data)
 
 
@@ -84,9 +86,10 @@ class OrderCancelView(PartnerAPIView):
     @extend_schema(request=CancelSerializer, responses=OrderSerializer)
     def post(self, request, external_id):
         """pending -> cancelled; a paid order answers 409 (refund it instead)."""
+        order = get_order(external_id)
         s = CancelSerializer(data=request.data or {})
         s.is_valid(raise_exception=True)
-        services.order_cancel(order=get_order(external_id), cancelled_at=s.validated_data["cancelled_at"])
+        services.order_cancel(order=order, cancelled_at=s.validated_data["cancelled_at"])
         return Response(OrderSerializer(get_order(external_id)).data)
 
 
