@@ -1,0 +1,147 @@
+"""Concurrency claims proven by threads that really run in parallel against PostgreSQL.
+
+Each thread has its own database connection; a barrier releases them together. Marked
+`postgres`: skipped on SQLite, a failure under --require-services (CI).
+"""
+import threading
+from datetime import datetime, timezone
+from decimal import Decimal as D
+
+import pytest
+from django.db import connection, connections
+from rest_framework.exceptions import APIException
+
+from commissions.models import CommissionRecord, CommissionReversal
+from commissions.services import commission_accrue
+from distributors.models import Distributor
+from distributors.services import DistributorInput, distributor_move, distributor_register
+from orders.models import Order, Refund
+from orders.services import RefundInput, order_pay, order_record, refund_create
+from tenants.context import tenant_context
+from tests.factories import chain, line, order_input
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+N = 8
+
+
+def run_parallel(tenant, fns):
+    """Run each fn in its own thread and connection, all released at once; returns results/exceptions."""
+    barrier = threading.Barrier(len(fns))
+    results = [None] * len(fns)
+
+    def worker(i, fn):
+        try:
+            with tenant_context(tenant):
+                barrier.wait(timeout=30)
+                results[i] = fn()
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertions
+            results[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i, fn)) for i, fn in enumerate(fns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    return results
+
+
+@pytest.fixture
+def pg_tenant(make_tenant):
+    assert connection.vendor == "postgresql"
+    t = make_tenant(slug="pg")
+    with tenant_context(t):
+        chain(t, 4)
+    return t
+
+
+def test_same_order_posted_at_once_is_recorded_once(pg_tenant):
+    data = order_input("SAME", referrer_external_id="C3", status="paid", lines=[line(unit_price="100.00")])
+    results = run_parallel(pg_tenant, [lambda: order_record(tenant=pg_tenant, data=data)] * N)
+    assert all(isinstance(r, tuple) for r in results), results
+    assert sorted(created for _, created in results) == [False] * (N - 1) + [True]
+    with tenant_context(pg_tenant):
+        assert Order.objects.count() == 1
+        got = sorted((r.level, r.amount) for r in CommissionRecord.objects.all())
+    assert got == [(1, D("10.00")), (2, D("5.00")), (3, D("2.00"))]
+
+
+def test_conflicting_orders_at_once_one_wins_others_409(pg_tenant):
+    fns = [lambda q=q: order_record(tenant=pg_tenant, data=order_input("X", lines=[line(quantity=q)])) for q in range(1, N + 1)]
+    results = run_parallel(pg_tenant, fns)
+    created = [r for r in results if isinstance(r, tuple)]
+    conflicts = [r for r in results if isinstance(r, APIException) and r.status_code == 409]
+    assert len(created) == 1 and created[0][1] is True and len(conflicts) == N - 1
+    with tenant_context(pg_tenant):
+        assert Order.objects.get().lines.get().quantity == created[0][0].lines.get().quantity
+
+
+def test_repeated_pay_notifications_at_once_pay_once(pg_tenant):
+    with tenant_context(pg_tenant):
+        order, _ = order_record(tenant=pg_tenant, data=order_input("P", referrer_external_id="C3"))
+    paid_at = datetime(2026, 1, 16, tzinfo=timezone.utc)
+    run_parallel(pg_tenant, [lambda: order_pay(order=order, paid_at=paid_at)] * N)
+    with tenant_context(pg_tenant):
+        assert CommissionRecord.objects.count() == 3
+
+
+def test_two_workers_accruing_one_order_create_one_set(pg_tenant):
+    with tenant_context(pg_tenant):
+        order, _ = order_record(tenant=pg_tenant, data=order_input("W", referrer_external_id="C3"))
+        Order.objects.filter(pk=order.pk).update(status="paid", paid_at=order.placed_at, commission_state="due")
+    results = run_parallel(pg_tenant, [lambda: len(commission_accrue(order_id=order.pk))] * N)
+    assert sorted(results) == [0] * (N - 1) + [3]
+    with tenant_context(pg_tenant):
+        assert CommissionRecord.objects.count() == 3
+
+
+def test_same_refund_at_once_reverses_once(pg_tenant):
+    with tenant_context(pg_tenant):
+        order, _ = order_record(tenant=pg_tenant, data=order_input("R", referrer_external_id="C3", status="paid"))
+        commission_accrue(order_id=order.pk)
+    data = RefundInput(external_id="RF", amount=D("40.00"))
+    results = run_parallel(pg_tenant, [lambda: refund_create(order=order, data=data)] * N)
+    assert sorted(created for _, created in results) == [False] * (N - 1) + [True]
+    with tenant_context(pg_tenant):
+        assert Refund.objects.count() == 1
+        assert sorted(str(x.amount) for x in CommissionReversal.objects.all()) == ["0.80", "2.00", "4.00"]
+
+
+def test_refunds_racing_past_the_goods_total_never_over_refund(pg_tenant):
+    with tenant_context(pg_tenant):
+        order, _ = order_record(tenant=pg_tenant, data=order_input("R", referrer_external_id="C3", status="paid"))
+        commission_accrue(order_id=order.pk)
+    fns = [lambda i=i: refund_create(order=order, data=RefundInput(external_id=f"RF{i}", amount=D("30.00"))) for i in range(N)]
+    results = run_parallel(pg_tenant, fns)
+    ok = [r for r in results if isinstance(r, tuple)]
+    refused = [r for r in results if isinstance(r, APIException) and r.status_code == 400]
+    assert (len(ok), len(refused)) == (3, N - 3)
+    with tenant_context(pg_tenant):
+        o = Order.objects.get()
+        assert (o.refunded_amount, o.status) == (D("90.00"), "partially_refunded")
+        # each level keeps 10/100 of its amount: 1.00, 0.50, 0.20
+        assert sorted((r.level, r.net_amount) for r in CommissionRecord.objects.all()) == [
+            (1, D("1.00")), (2, D("0.50")), (3, D("0.20"))]
+
+
+def test_crossing_moves_at_once_never_make_a_cycle(pg_tenant):
+    with tenant_context(pg_tenant):
+        x = distributor_register(tenant=pg_tenant, data=DistributorInput(external_id="X", name="x"))[0]
+        y = distributor_register(tenant=pg_tenant, data=DistributorInput(external_id="Y", name="y"))[0]
+    results = run_parallel(pg_tenant, [lambda: distributor_move(distributor=x, new_parent=y),
+                                       lambda: distributor_move(distributor=y, new_parent=x)])
+    assert sum(isinstance(r, Distributor) for r in results) == 1
+    assert sum(isinstance(r, APIException) and r.status_code == 400 for r in results) == 1
+    with tenant_context(pg_tenant):
+        x, y = Distributor.objects.get(external_id="X"), Distributor.objects.get(external_id="Y")
+        assert {x.parent_id, y.parent_id} == {None, x.pk if y.parent_id else y.pk}
+
+
+def test_same_registration_at_once_registers_once(pg_tenant):
+    data = DistributorInput(external_id="NEW", name="n", parent_external_id="C0")
+    results = run_parallel(pg_tenant, [lambda: distributor_register(tenant=pg_tenant, data=data)] * N)
+    assert sorted(created for _, created in results) == [False] * (N - 1) + [True]
+    with tenant_context(pg_tenant):
+        assert Distributor.objects.filter(external_id="NEW").count() == 1
