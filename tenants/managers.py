@@ -23,6 +23,10 @@ class TenantScopedManager(models.Manager.from_queryset(TenantScopedQuerySet)):
         qs = super().get_queryset()
         return qs if is_all_tenants() else qs.filter(tenant_id=tenant_id)
 
+    def none(self):
+        """An empty queryset needs no tenant (schema generation and filters call it at import)."""
+        return super().get_queryset().none()
+
 
 class UnscopedManager(models.Manager):
     """Cross-tenant manager. Use only where the tenant is checked another way."""

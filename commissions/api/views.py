@@ -31,6 +31,8 @@ class _RecordList(PartnerGenericView):
 
 class CommissionListView(_RecordList):
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return CommissionRecord.unscoped.none()
         return records()
 
     @extend_schema(responses=CommissionRecordSerializer(many=True))
@@ -41,6 +43,7 @@ class CommissionListView(_RecordList):
 
 class OrderCommissionsView(PartnerGenericView):
     serializer_class = CommissionRecordSerializer
+    queryset = CommissionRecord.unscoped.none()  # schema only
     pagination_class = None
 
     @extend_schema(responses=CommissionRecordSerializer(many=True))
@@ -79,6 +82,8 @@ class MyCommissionsView(PortalGenericView):
     filterset_class = CommissionRecordFilter
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return CommissionRecord.unscoped.none()
         return records().filter(beneficiary=self.request.user)
 
     @extend_schema(responses=CommissionRecordSerializer(many=True))

@@ -26,6 +26,8 @@ class DistributorListCreateView(PartnerGenericView):
     serializer_class = DistributorSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Distributor.unscoped.none()
         return Distributor.objects.select_related("grade", "parent").order_by("id")
 
     @extend_schema(responses=DistributorSerializer(many=True))
@@ -106,6 +108,7 @@ class MeView(PortalAPIView):
 
 class MyDownlinesView(PortalGenericView):
     serializer_class = DownlineSerializer
+    queryset = Distributor.unscoped.none()  # schema only; rows come from selectors.downlines
 
     @extend_schema(parameters=[OpenApiParameter("level", int, enum=[1, 2, 3], required=True)],
                    responses=DownlineSerializer(many=True))

@@ -1,0 +1,20 @@
+"""OpenAPI (drf-spectacular) descriptions of fenxiao's two credentials."""
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "tenants.authentication.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "Partner systems: `Api-Key <key>` (one tenant per key)."}
+
+
+class DistributorBearerScheme(OpenApiAuthenticationExtension):
+    target_class = "tenants.authentication.DistributorJWTAuthentication"
+    name = "DistributorBearer"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": "Distributors: token from POST /api/v1/auth/token/."}
