@@ -24,7 +24,10 @@ class TenantAdmin(admin.ModelAdmin):
 @admin.register(TenantApiKey)
 class TenantApiKeyAdmin(APIKeyModelAdmin):
     list_display = [*APIKeyModelAdmin.list_display, "tenant"]
-    list_filter = ["tenant", *APIKeyModelAdmin.list_filter]
+
+    def get_list_filter(self, request):
+        base = list(APIKeyModelAdmin.list_filter)
+        return ["tenant", *base] if request.user.is_superuser else base
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

@@ -1,0 +1,80 @@
+"""The admin: tenant staff see and edit only their tenant; superusers see all (issue: admin scoping)."""
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.urls import reverse
+
+from distributors.models import Distributor
+from orders.models import Order
+from tenants.context import tenant_context
+from tenants.models import StaffMembership
+from tests.factories import chain, paid_order
+
+MODELS = ["distributors.distributor", "distributors.customer", "distributors.grade", "distributors.distributormove",
+          "orders.order", "commissions.commissionplan", "commissions.commissionrecord", "tenants.tenant",
+          "tenants.tenantapikey"]
+
+
+@pytest.fixture
+def world(make_tenant):
+    a, b = make_tenant(slug="a"), make_tenant(slug="b")
+    for t, prefix in ((a, "A"), (b, "B")):
+        with tenant_context(t):
+            chain(t, 3, prefix=prefix)
+            paid_order(t, f"{prefix}O1", referrer_external_id=f"{prefix}2")
+    pm = User.objects.create_user("pm", password="pw", is_staff=True)
+    pm.user_permissions.set(Permission.objects.filter(content_type__app_label__in=["distributors", "orders", "commissions", "tenants"]))
+    StaffMembership.objects.create(user=pm, tenant=a)
+    root = User.objects.create_superuser("root", password="pw")
+    return a, b, pm, root
+
+
+def url(model, action="changelist", *args):
+    app, name = model.split(".")
+    return reverse(f"admin:{app}_{name}_{action}", args=args)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_changelists_render_scoped(client, world, model):
+    a, b, pm, root = world
+    client.force_login(pm)
+    r = client.get(url(model))
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert "Distributor B0" not in body and ">BO1<" not in body and "Tenant b" not in body
+    client.force_login(root)
+    assert client.get(url(model)).status_code == 200
+
+
+def test_staff_cannot_open_another_tenants_object(client, world):
+    a, b, pm, root = world
+    b0 = Distributor.unscoped.get(tenant=b, external_id="B0")
+    a0 = Distributor.unscoped.get(tenant=a, external_id="A0")
+    client.force_login(pm)
+    assert client.get(url("distributors.distributor", "change", a0.pk)).status_code == 200
+    r = client.get(url("distributors.distributor", "change", b0.pk))
+    assert r.status_code == 302  # admin redirects "does not exist" to the index, as for a missing id
+    bo = Order.unscoped.get(tenant=b)
+    assert client.get(url("orders.order", "change", bo.pk)).status_code == 302
+    client.force_login(root)
+    assert client.get(url("distributors.distributor", "change", b0.pk)).status_code == 200
+    assert client.get(url("orders.order", "change", bo.pk)).status_code == 200
+
+
+def test_staff_foreign_key_choices_are_scoped_and_saves_stay_in_tenant(client, world):
+    a, b, pm, root = world
+    client.force_login(pm)
+    b0 = Distributor.unscoped.get(tenant=b, external_id="B0")
+    a0 = Distributor.unscoped.get(tenant=a, external_id="A0")
+    r = client.post(url("distributors.customer", "add"), {"external_id": "K1", "referrer": b0.pk})
+    assert r.status_code == 200 and "Select a valid choice" in r.content.decode()
+    r = client.post(url("distributors.customer", "add"), {"external_id": "K1", "referrer": a0.pk})
+    assert r.status_code == 302
+    from distributors.models import Customer
+
+    assert Customer.unscoped.get(external_id="K1").tenant_id == a.pk
+    r = client.post(url("distributors.grade", "add"), {"code": "gold", "name": "Gold", "rank": 1,
+                                                         "overrides-TOTAL_FORMS": 0, "overrides-INITIAL_FORMS": 0})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    from distributors.models import Grade
+
+    assert Grade.unscoped.get(code="gold").tenant_id == a.pk
