@@ -167,3 +167,29 @@ def test_malformed_json(partner, in_tenant, raw):
 def test_unknown_order_is_404_in_contract_shape(partner, in_tenant):
     r = partner.get("/api/v1/orders/NOPE/")
     assert r.status_code == 404 and r.json()["errors"][0]["code"] == "not_found"
+
+
+def test_oversized_body_is_413_in_contract_shape(partner, in_tenant, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    body = order_json("BIG", lines=[{"line_id": str(i), "sku": "S" * 60, "quantity": 1, "unit_price": "1.00"} for i in range(200)])
+    r = partner.post("/api/v1/orders/", body, format="json")
+    assert r.status_code == 413
+    assert r.json()["type"] == "client_error" and r.json()["errors"][0]["code"] == "payload_too_large"
+    assert Order.objects.count() == 0
+
+
+def test_commission_filters_validate(partner, in_tenant):
+    r = partner.get("/api/v1/commissions/?level=9&created_after=yesterday")
+    assert r.status_code == 400
+    assert {e["attr"] for e in r.json()["errors"]} == {"level", "created_after"}
+
+
+def test_commission_filters(partner, in_tenant):
+    chain(in_tenant, 3)
+    for i in range(2):
+        partner.post("/api/v1/orders/", order_json(f"O{i}", referrer_external_id="C2", **PAID), format="json")
+    assert partner.get("/api/v1/commissions/").json()["count"] == 6
+    r = partner.get("/api/v1/commissions/?beneficiary=C1&level=2&status=frozen").json()
+    assert [(x["order_external_id"], x["amount"]) for x in r["results"]] == [("O1", "5.00"), ("O0", "5.00")]
+    assert partner.get("/api/v1/commissions/?beneficiary=C1&level=1").json()["count"] == 0
+    assert partner.get("/api/v1/commissions/?created_before=2000-01-01T00:00:00Z").json()["count"] == 0
