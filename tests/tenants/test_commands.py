@@ -1,0 +1,22 @@
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from tenants.models import TenantApiKey
+
+
+def test_create_api_key_prints_a_working_key_once(tenant, client):
+    out = StringIO()
+    call_command("create_api_key", "acme", "shop", stdout=out)
+    key = out.getvalue().strip()
+    row = TenantApiKey.objects.get(name="shop")
+    assert row.tenant == tenant and key.startswith(row.prefix + ".")
+    assert row.hashed_key != key and key not in row.hashed_key          # stored hashed only
+    r = client.get("/api/v1/orders/", HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert r.status_code == 200 and r.json()["count"] == 0
+
+
+def test_create_api_key_unknown_tenant(db):
+    with pytest.raises(CommandError):
+        call_command("create_api_key", "nope", "x")
