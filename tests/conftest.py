@@ -89,20 +89,6 @@ def in_tenant(tenant):
 
 
 @pytest.fixture
-def partner(tenant):
-    """An APIClient authenticated with a fresh API key of `tenant`."""
-    from tests.factories import CommitAPIClient as APIClient
-
-    from tenants.services import api_key_create
-
-    _, key = api_key_create(tenant=tenant, name="test")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
-    client.tenant = tenant
-    return client
-
-
-@pytest.fixture
 def partner_for(db):
     from tests.factories import CommitAPIClient as APIClient
 
@@ -116,6 +102,12 @@ def partner_for(db):
         return client
 
     return make
+
+
+@pytest.fixture
+def partner(tenant, partner_for):
+    """An APIClient authenticated with a fresh API key of `tenant`."""
+    return partner_for(tenant)
 
 
 @pytest.fixture

@@ -62,37 +62,40 @@ class OrderDetailView(PartnerAPIView):
         return Response(OrderSerializer(get_order(external_id)).data)
 
 
-class OrderPayView(PartnerAPIView):
-    @extend_schema(request=PaySerializer, responses=OrderSerializer)
+class _OrderActionView(PartnerAPIView):
+    """POST /orders/{external_id}/<action>/: 404 for an unknown (or another tenant's) order first,
+    then the body is validated, then the service runs; answers the order."""
+
+    body_serializer: type
+    service = None
+
     def post(self, request, external_id):
-        """pending -> paid; repeated notifications are no-ops; cancelled -> 409."""
         order = get_order(external_id)
-        s = PaySerializer(data=request.data)
+        s = self.body_serializer(data=request.data or {})
         s.is_valid(raise_exception=True)
-        services.order_pay(order=order, paid_at=s.validated_data["paid_at"])
+        type(self).service(order=order, **s.validated_data)
         return Response(OrderSerializer(get_order(external_id)).data)
 
 
-class OrderCompleteView(PartnerAPIView):
-    @extend_schema(request=CompleteSerializer, responses=OrderSerializer)
-    def post(self, request, external_id):
-        """Mark a paid order completed (starts the settle window)."""
-        order = get_order(external_id)
-        s = CompleteSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        services.order_complete(order=order, completed_at=s.validated_data["completed_at"])
-        return Response(OrderSerializer(get_order(external_id)).data)
+@extend_schema(request=PaySerializer, responses=OrderSerializer,
+               description="pending -> paid; repeated notifications are no-ops; cancelled -> 409.")
+class OrderPayView(_OrderActionView):
+    body_serializer = PaySerializer
+    service = services.order_pay
 
 
-class OrderCancelView(PartnerAPIView):
-    @extend_schema(request=CancelSerializer, responses=OrderSerializer)
-    def post(self, request, external_id):
-        """pending -> cancelled; a paid order answers 409 (refund it instead)."""
-        order = get_order(external_id)
-        s = CancelSerializer(data=request.data or {})
-        s.is_valid(raise_exception=True)
-        services.order_cancel(order=order, cancelled_at=s.validated_data["cancelled_at"])
-        return Response(OrderSerializer(get_order(external_id)).data)
+@extend_schema(request=CompleteSerializer, responses=OrderSerializer,
+               description="Mark a paid order completed at completed_at (starts the settle window).")
+class OrderCompleteView(_OrderActionView):
+    body_serializer = CompleteSerializer
+    service = services.order_complete
+
+
+@extend_schema(request=CancelSerializer, responses=OrderSerializer,
+               description="pending -> cancelled; a paid order answers 409 (refund it instead).")
+class OrderCancelView(_OrderActionView):
+    body_serializer = CancelSerializer
+    service = services.order_cancel
 
 
 class OrderRefundsView(PartnerAPIView):
