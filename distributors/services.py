@@ -236,6 +236,15 @@ def distributor_set_password(*, distributor: Distributor, password: str) -> None
 
 
 @transaction.atomic
+def distributor_set_password_where_unset(*, password: str) -> int:
+    """Give every distributor of the current tenant without a password this one (the demo's
+    shared password): hashed once, set in one UPDATE. Returns how many changed."""
+    from django.contrib.auth.hashers import make_password
+
+    return Distributor.objects.filter(password="").update(password=make_password(password))
+
+
+@transaction.atomic
 def customer_bind(
     *, tenant: Tenant, external_id: str, referrer: Distributor
 ) -> tuple[Customer, bool, bool]:
