@@ -101,6 +101,7 @@ class CommissionRecord(TenantOwned):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.FROZEN)
     lines = models.JSONField(default=list, help_text="per line: rule source, kind, rate, net, unrounded value")
     settles_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(TenantOwned.Meta):
@@ -112,7 +113,7 @@ class CommissionRecord(TenantOwned):
         indexes = [
             models.Index(fields=["tenant", "beneficiary", "level"], name="record_tenant_benef_level"),
             models.Index(fields=["tenant", "created_at"], name="record_tenant_created"),
-            models.Index(fields=["tenant", "status"], name="record_tenant_status"),
+            models.Index(fields=["tenant", "status", "settles_at"], name="record_tenant_status_due"),
         ]
 
     @property

@@ -138,7 +138,8 @@ def commission_accrue(*, order_id: int) -> list[CommissionRecord]:
     ([] when another call already did, the order is not due, or nothing pays). Compare-and-set on
     `commission_state` due -> done makes retries, replays and two workers safe; the unique
     constraints on (order, level) and (order, beneficiary) are the backstop. A base of 0.00 and
-    levels whose amount rounds to 0.00 create no record. Fixed number of queries (5) whatever the
+    levels whose amount rounds to 0.00 create no record; each record's accrual is journalled
+    (ledger, +frozen) and an `order.commissions_created` event queued. Fixed number of queries (10) whatever the
     tree's size and depth. Domain rules sections 4-6.
     """
     from orders.models import Order
@@ -166,6 +167,16 @@ def commission_accrue(*, order_id: int) -> list[CommissionRecord]:
             lines=[v.as_dict() for v in values], settles_at=settles_at,
         ))
     CommissionRecord.objects.bulk_create(records)
+    if records:
+        from ledger.services import accrual_entries, entries_post, event_record
+
+        entries_post(tenant=tenant, entries=accrual_entries(records=records))
+        event_record(tenant=tenant, type="order.commissions_created", payload={
+            "order_external_id": order.external_id, "currency": tenant.currency,
+            "commissions": [{"commission_id": r.pk, "beneficiary_id": r.beneficiary_id, "level": r.level,
+                             "amount": str(r.amount), "settles_at": r.settles_at.isoformat() if r.settles_at else None}
+                            for r in records],
+        })
     return records
 
 
@@ -179,8 +190,10 @@ def commission_reverse_for_refund(*, order, refund, factors: dict[str, Fraction]
     refund nets every record to exactly 0.00. Records are locked in primary-key order.
     Domain rules section 6.
     """
+    from ledger.services import entries_post, event_record, reversal_entry
+
     tenant = order.tenant
-    reversals = []
+    reversals, entries = [], []
     records = list(CommissionRecord.objects.select_for_update().filter(order=order).order_by("pk"))
     for record in records:
         values = [ar.LineValue.from_dict(v) for v in record.lines]
@@ -189,12 +202,20 @@ def commission_reverse_for_refund(*, order, refund, factors: dict[str, Fraction]
         if delta <= 0:
             continue
         reversals.append(CommissionReversal(tenant=tenant, record=record, refund=refund, amount=delta))
+        entries.append(reversal_entry(record=record, amount=delta, refund=refund))
         record.reversed_amount += delta
         if record.net_amount == 0:
             record.status = CommissionRecord.Status.REVERSED
     if reversals:
         CommissionReversal.objects.bulk_create(reversals)
         CommissionRecord.objects.bulk_update(records, ["reversed_amount", "status"])
+        entries_post(tenant=tenant, entries=entries)
+        event_record(tenant=tenant, type="commission.reversed", payload={
+            "order_external_id": order.external_id, "refund_external_id": refund.external_id,
+            "currency": tenant.currency,
+            "reversals": [{"commission_id": r.record_id, "level": r.record.level, "amount": str(r.amount),
+                           "kind": e.kind} for r, e in zip(reversals, entries)],
+        })
     return reversals
 
 

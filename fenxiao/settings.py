@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "distributors",
     "orders",
     "commissions",
+    "ledger",
 ]
 
 MIDDLEWARE = [
