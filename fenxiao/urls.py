@@ -2,16 +2,18 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework_simplejwt.views import TokenRefreshView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from tenants.api import DistributorTokenView
 
 api_v1 = [
     path("auth/token/", DistributorTokenView.as_view(), name="auth-token"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="auth-token-refresh"),
+    path("auth/staff-token/", TokenObtainPairView.as_view(), name="auth-staff-token"),
     path("", include("distributors.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("commissions.api.urls")),
+    path("", include("ledger.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

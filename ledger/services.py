@@ -214,3 +214,17 @@ def withdrawal_pay(*, withdrawal: Withdrawal, payout_reference: str = "", actor:
     entries_post(tenant=w.tenant, entries=moves)
     _withdrawal_event(w)
     return w
+
+
+def settlement_schedule_ensure(*, tenant) -> None:
+    """Make sure django-celery-beat runs `settle_tenant` for this tenant every 15 minutes."""
+    import json
+
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    every, _ = IntervalSchedule.objects.get_or_create(every=15, period=IntervalSchedule.MINUTES)
+    PeriodicTask.objects.update_or_create(
+        name=f"settle:{tenant.slug}",
+        defaults={"task": "ledger.tasks.settle_tenant", "interval": every,
+                  "kwargs": json.dumps({"tenant_id": tenant.pk}), "enabled": tenant.is_active},
+    )

@@ -20,6 +20,12 @@ class TenantAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
+    def save_model(self, request, obj, form, change):
+        from ledger.services import settlement_schedule_ensure
+
+        super().save_model(request, obj, form, change)
+        settlement_schedule_ensure(tenant=obj)
+
 
 @admin.register(TenantApiKey)
 class TenantApiKeyAdmin(APIKeyModelAdmin):

@@ -66,3 +66,23 @@ class DistributorJWTAuthentication(JWTAuthentication):
         if distributor is None or distributor.status == Distributor.Status.DISABLED or not distributor.tenant.is_active:
             raise exceptions.AuthenticationFailed("Distributor not found or disabled.")
         return distributor
+
+
+class StaffJWTAuthentication(JWTAuthentication):
+    """Bearer tokens of tenant staff (Django users), from POST /api/v1/auth/staff-token/.
+    Distributor tokens (no user_id claim) are left to DistributorJWTAuthentication."""
+
+    def get_user(self, validated_token):
+        if "user_id" not in validated_token:
+            raise InvalidToken("Token is not a staff token.")
+        return super().get_user(validated_token)
+
+
+def tenant_of(user) -> Tenant | None:
+    """The tenant a credential belongs to: an API key's, a distributor's, or a staff user's
+    membership (None for anyone else, e.g. a superuser without membership)."""
+    tenant = getattr(user, "tenant", None)
+    if isinstance(tenant, Tenant):
+        return tenant
+    membership = getattr(user, "tenant_membership", None) if getattr(user, "is_staff", False) else None
+    return membership.tenant if membership is not None else None

@@ -18,3 +18,12 @@ class DistributorBearerScheme(OpenApiAuthenticationExtension):
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                 "description": "Distributors: token from POST /api/v1/auth/token/."}
+
+
+class StaffBearerScheme(OpenApiAuthenticationExtension):
+    target_class = "tenants.authentication.StaffJWTAuthentication"
+    name = "StaffBearer"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": "Tenant staff: token from POST /api/v1/auth/staff-token/ (or the admin session)."}

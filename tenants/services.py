@@ -9,8 +9,13 @@ from .models import Tenant, TenantApiKey
 @transaction.atomic
 def tenant_create(*, slug: str, name: str, **settings) -> Tenant:
     """Create a tenant with the given settings (others take the domain defaults). Every setting is
-    validated (Django ValidationError on a bad currency, timezone, levels outside 1..3, ...)."""
-    return Tenant.objects.create(slug=slug, name=name, **settings)
+    validated (Django ValidationError on a bad currency, timezone, levels outside 1..3, ...).
+    Schedules its periodic settlement (django-celery-beat)."""
+    from ledger.services import settlement_schedule_ensure
+
+    tenant = Tenant.objects.create(slug=slug, name=name, **settings)
+    settlement_schedule_ensure(tenant=tenant)
+    return tenant
 
 
 @transaction.atomic

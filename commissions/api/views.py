@@ -1,15 +1,12 @@
 """Commission records for partners, and a distributor's earnings and records in the portal."""
-from decimal import Decimal
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from fenxiao.api.base import PartnerGenericView, PortalAPIView, PortalGenericView
+from fenxiao.api.base import PartnerGenericView, PortalGenericView
 from orders.api.views import get_order
 
-from .. import selectors
 from ..models import CommissionRecord
 from .filters import CommissionRecordFilter
 from .serializers import CommissionRecordSerializer
@@ -51,29 +48,6 @@ class OrderCommissionsView(PartnerGenericView):
         """An order's records, level 1 first: beneficiary, level, rate, amount, reversed, net, status."""
         order = get_order(external_id)
         return Response(CommissionRecordSerializer(records().filter(order=order).order_by("level"), many=True).data)
-
-
-class MyEarningsView(PortalAPIView):
-    @extend_schema(responses=inline_serializer("Earnings", {
-        "currency": serializers.CharField(),
-        "frozen": serializers.DecimalField(max_digits=18, decimal_places=2),
-        "available": serializers.DecimalField(max_digits=18, decimal_places=2),
-        "total_earned": serializers.DecimalField(max_digits=18, decimal_places=2),
-        "by_level": serializers.DictField(child=serializers.DecimalField(max_digits=18, decimal_places=2)),
-    }))
-    def get(self, request):
-        """My commission: total_earned (net of reversals) and by_level, frozen and available
-        (by record status), in the tenant currency. Two queries."""
-        by_level = selectors.earnings_by_level(beneficiary_id=request.user.pk)
-        by_status = selectors.earnings_by_status(beneficiary_id=request.user.pk)
-        zero = Decimal("0.00")
-        return Response({
-            "currency": request.user.tenant.currency,
-            "frozen": str(by_status.get("frozen", zero)),
-            "available": str(by_status.get("available", zero)),
-            "total_earned": str(sum(by_level.values(), zero)),
-            "by_level": {k: str(v) for k, v in by_level.items()},
-        })
 
 
 class MyCommissionsView(PortalGenericView):

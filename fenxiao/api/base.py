@@ -1,9 +1,12 @@
 """Base views: authenticate, then run the whole view inside the credential's tenant context."""
 from rest_framework import permissions
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import GenericAPIView
 from rest_framework.views import APIView
 
-from tenants.authentication import ApiKeyAuthentication, DistributorJWTAuthentication, PartnerPrincipal
+from tenants.authentication import (
+    ApiKeyAuthentication, DistributorJWTAuthentication, PartnerPrincipal, StaffJWTAuthentication, tenant_of,
+)
 from tenants.context import reset_tenant, set_tenant
 
 
@@ -23,6 +26,14 @@ class IsDistributor(permissions.BasePermission):
         return isinstance(request.user, Distributor)
 
 
+class IsTenantStaff(permissions.BasePermission):
+    message = "This endpoint needs a tenant staff user (session or staff Bearer token)."
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(getattr(user, "is_staff", False) and getattr(user, "is_active", False) and tenant_of(user))
+
+
 class TenantViewMixin:
     """Sets the tenant from the credential after authentication; resets it after the response."""
 
@@ -30,7 +41,7 @@ class TenantViewMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        tenant = request.user.tenant
+        tenant = tenant_of(request.user)
         request.tenant = tenant
         self._tenant_token = set_tenant(tenant.pk)
 
@@ -60,3 +71,13 @@ class PortalAPIView(TenantViewMixin, APIView):
 class PortalGenericView(TenantViewMixin, GenericAPIView):
     authentication_classes = [DistributorJWTAuthentication]
     permission_classes = [IsDistributor]
+
+
+class StaffAPIView(TenantViewMixin, APIView):
+    authentication_classes = [StaffJWTAuthentication, SessionAuthentication]
+    permission_classes = [IsTenantStaff]
+
+
+class StaffGenericView(TenantViewMixin, GenericAPIView):
+    authentication_classes = [StaffJWTAuthentication, SessionAuthentication]
+    permission_classes = [IsTenantStaff]

@@ -142,8 +142,8 @@ def test_portal_downlines_team_and_earnings(partner, in_tenant, portal_for, djan
     team = me.get("/api/v1/me/team/summary/").json()
     assert team["counts"] == {"1": 4, "2": 1, "3": 1} and team["total"] == 6
     earnings = me.get("/api/v1/me/earnings/").json()
-    assert earnings == {"currency": "CNY", "frozen": "2.00", "available": "0.00", "total_earned": "2.00",
-                        "by_level": {"1": "0.00", "2": "0.00", "3": "2.00"}}
+    assert earnings == {"currency": "CNY", "frozen": "2.00", "available": "0.00", "held": "0.00", "withdrawn": "0.00",
+                        "fees": "0.00", "total_earned": "2.00", "by_level": {"1": "0.00", "2": "0.00", "3": "2.00"}}
     c2 = portal_for(c[2]).get("/api/v1/me/earnings/").json()
     assert (c2["total_earned"], c2["by_level"]["1"]) == ("10.00", "10.00")
     mine = portal_for(c[1]).get("/api/v1/me/commissions/?level=2").json()

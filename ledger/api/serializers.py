@@ -1,0 +1,54 @@
+from rest_framework import serializers
+
+from fenxiao.api.fields import StrictSerializer
+
+from ..models import LedgerEntry, Withdrawal
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    order_external_id = serializers.SerializerMethodField()
+    level = serializers.IntegerField(source="record.level", read_only=True, default=None)
+    refund_external_id = serializers.CharField(source="refund.external_id", read_only=True, default=None)
+    withdrawal_id = serializers.IntegerField(read_only=True, allow_null=True)
+    deltas = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["id", "kind", "amount", "deltas", "order_external_id", "level", "refund_external_id",
+                  "withdrawal_id", "memo", "created_at"]
+        read_only_fields = fields
+
+    def get_order_external_id(self, obj) -> str | None:
+        return obj.record.order.external_id if obj.record_id else None
+
+    def get_deltas(self, obj) -> dict[str, str]:
+        return {k: str(v) for k, v in obj.deltas().items() if v}
+
+
+class WithdrawalRequestSerializer(StrictSerializer):
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    method = serializers.ChoiceField(choices=Withdrawal.Method.choices)
+    account = serializers.CharField(max_length=200)
+    account_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class WithdrawalSerializer(serializers.ModelSerializer):
+    distributor_external_id = serializers.CharField(source="distributor.external_id", read_only=True)
+
+    class Meta:
+        model = Withdrawal
+        fields = ["id", "distributor_external_id", "amount", "fee", "transfer_amount", "currency", "method", "account",
+                  "account_name", "status", "reason", "payout_reference", "requested_at", "decided_at", "decided_by", "paid_at"]
+        read_only_fields = fields
+
+
+class WithdrawalRejectSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class WithdrawalPaySerializer(StrictSerializer):
+    payout_reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class NoBodySerializer(StrictSerializer):
+    pass

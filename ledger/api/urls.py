@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("me/earnings/", views.MyEarningsView.as_view(), name="me-earnings"),
+    path("me/ledger/", views.MyLedgerView.as_view(), name="me-ledger"),
+    path("me/withdrawals/", views.MyWithdrawalsView.as_view(), name="me-withdrawals"),
+    path("admin/withdrawals/", views.StaffWithdrawalListView.as_view(), name="staff-withdrawals"),
+    path("admin/withdrawals/export.csv", views.StaffPayoutExportView.as_view(), name="staff-withdrawals-export"),
+    path("admin/withdrawals/<int:pk>/approve/", views.StaffWithdrawalApproveView.as_view(), name="staff-withdrawal-approve"),
+    path("admin/withdrawals/<int:pk>/reject/", views.StaffWithdrawalRejectView.as_view(), name="staff-withdrawal-reject"),
+    path("admin/withdrawals/<int:pk>/pay/", views.StaffWithdrawalPayView.as_view(), name="staff-withdrawal-pay"),
+]

@@ -1,0 +1,194 @@
+"""Portal: earnings, ledger, withdrawals. Staff: withdrawal decisions and the payout export."""
+import csv
+import io
+import json
+
+from django.http import HttpResponse
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import pagination, serializers
+from rest_framework.response import Response
+
+from commissions.selectors import earnings_by_level
+from fenxiao.api.base import PortalAPIView, PortalGenericView, StaffAPIView, StaffGenericView
+from fenxiao.exceptions import NotFound
+from orders.services import content_hash
+
+from .. import selectors, services
+from ..models import LedgerEntry, Withdrawal
+from .serializers import (
+    LedgerEntrySerializer, NoBodySerializer, WithdrawalPaySerializer, WithdrawalRejectSerializer, WithdrawalRequestSerializer,
+    WithdrawalSerializer,
+)
+
+MONEY = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class MyEarningsView(PortalAPIView):
+    @extend_schema(responses=inline_serializer("Earnings", {
+        "currency": serializers.CharField(), "frozen": MONEY, "available": MONEY, "held": MONEY,
+        "withdrawn": MONEY, "fees": MONEY, "total_earned": MONEY,
+        "by_level": serializers.DictField(child=MONEY),
+    }))
+    def get(self, request):
+        """My money (domain rules section 7), tenant currency: frozen (not yet settled), available
+        (withdrawable; negative after a clawback), held (withdrawals in progress), withdrawn (paid
+        out, net of fees), fees, total_earned (net commission ever earned), and net commission
+        by_level. Two queries."""
+        bal = selectors.balance_of(distributor_id=request.user.pk)
+        body = {"currency": request.user.tenant.currency, **{k: str(v) for k, v in bal.items()}}
+        body["by_level"] = {k: str(v) for k, v in earnings_by_level(beneficiary_id=request.user.pk).items()}
+        return Response(body)
+
+
+class LedgerCursor(pagination.CursorPagination):
+    ordering = "-id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class MyLedgerView(PortalGenericView):
+    serializer_class = LedgerEntrySerializer
+    pagination_class = LedgerCursor
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return LedgerEntry.unscoped.none()
+        return LedgerEntry.objects.filter(distributor=self.request.user).select_related("record__order", "refund")
+
+    @extend_schema(responses=LedgerEntrySerializer(many=True))
+    def get(self, request):
+        """My ledger entries, newest first, cursor-paginated (`next` / `previous` links)."""
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(LedgerEntrySerializer(page, many=True).data)
+
+
+class MyWithdrawalsView(PortalGenericView):
+    serializer_class = WithdrawalSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Withdrawal.unscoped.none()
+        return Withdrawal.objects.filter(distributor=self.request.user).select_related("distributor")
+
+    @extend_schema(responses=WithdrawalSerializer(many=True))
+    def get(self, request):
+        """My withdrawals, newest first."""
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(WithdrawalSerializer(page, many=True).data)
+
+    @extend_schema(request=WithdrawalRequestSerializer, responses={201: WithdrawalSerializer},
+                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)])
+    def post(self, request):
+        """Ask to withdraw `amount` of my available money to bank / alipay / wechat `account`.
+        201 `requested` (money held). The same Idempotency-Key with the same body answers the same
+        withdrawal; with another body 409. 400: amount not positive, over 2 places, below the
+        tenant's minimum or above available; unknown method; missing account."""
+        s = WithdrawalRequestSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key", "")[:200]
+        digest = content_hash(json.loads(json.dumps(s.validated_data, default=str))) if key else ""
+        w, _ = services.withdrawal_request(distributor=request.user, idempotency_key=key, request_hash=digest,
+                                           **s.validated_data)
+        return Response(WithdrawalSerializer(w).data, status=201)
+
+
+# --- staff ----------------------------------------------------------------------------------------
+
+class WithdrawalFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=Withdrawal.Status.choices)
+    distributor = filters.CharFilter(field_name="distributor__external_id")
+    method = filters.ChoiceFilter(choices=Withdrawal.Method.choices)
+
+    class Meta:
+        model = Withdrawal
+        fields = ["status", "distributor", "method"]
+
+
+def staff_withdrawals():
+    return Withdrawal.objects.select_related("distributor").order_by("-id")
+
+
+def get_withdrawal(pk) -> Withdrawal:
+    found = staff_withdrawals().filter(pk=pk).first()
+    if found is None:
+        raise NotFound("No withdrawal with this id.")
+    return found
+
+
+class StaffWithdrawalListView(StaffGenericView):
+    serializer_class = WithdrawalSerializer
+    filter_backends = [filters.DjangoFilterBackend]
+    filterset_class = WithdrawalFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Withdrawal.unscoped.none()
+        return staff_withdrawals()
+
+    @extend_schema(responses=WithdrawalSerializer(many=True))
+    def get(self, request):
+        """The tenant's withdrawals; filters status, distributor (external_id), method."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(WithdrawalSerializer(page, many=True).data)
+
+
+class _StaffWithdrawalAction(StaffAPIView):
+    body_serializer = NoBodySerializer
+    service = None
+
+    def post(self, request, pk):
+        w = get_withdrawal(pk)
+        s = self.body_serializer(data=request.data or {})
+        s.is_valid(raise_exception=True)
+        w = type(self).service(withdrawal=w, actor=request.user.get_username(), **s.validated_data)
+        return Response(WithdrawalSerializer(w).data)
+
+
+@extend_schema(request=None, responses=WithdrawalSerializer,
+               description="requested -> approved (money stays held). 409 from any other status.")
+class StaffWithdrawalApproveView(_StaffWithdrawalAction):
+    service = services.withdrawal_approve
+
+
+@extend_schema(request=WithdrawalRejectSerializer, responses=WithdrawalSerializer,
+               description="requested/approved -> rejected; the money returns to available. 409 otherwise.")
+class StaffWithdrawalRejectView(_StaffWithdrawalAction):
+    body_serializer = WithdrawalRejectSerializer
+    service = services.withdrawal_reject
+
+
+@extend_schema(request=WithdrawalPaySerializer, responses=WithdrawalSerializer,
+               description="approved -> paid (transfer and fee leave the held money). 409 otherwise; never twice.")
+class StaffWithdrawalPayView(_StaffWithdrawalAction):
+    body_serializer = WithdrawalPaySerializer
+    service = services.withdrawal_pay
+
+
+PAYOUT_COLUMNS = ["withdrawal_id", "distributor_external_id", "distributor_name", "method", "account", "account_name",
+                  "currency", "amount", "fee", "transfer_amount", "requested_at", "approved_at"]
+
+
+def payout_csv(withdrawals) -> str:
+    """CSV of approved withdrawals for finance: who, where to, amount, fee and what to transfer."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(PAYOUT_COLUMNS)
+    for w in withdrawals:
+        writer.writerow([w.pk, w.distributor.external_id, w.distributor.name, w.method, w.account, w.account_name,
+                         w.currency, w.amount, w.fee, w.transfer_amount, w.requested_at.isoformat(),
+                         w.decided_at.isoformat() if w.decided_at else ""])
+    return out.getvalue()
+
+
+class StaffPayoutExportView(StaffAPIView):
+    @extend_schema(responses={(200, "text/csv"): str})
+    def get(self, request):
+        """CSV payout file of every approved (not yet paid) withdrawal."""
+        rows = staff_withdrawals().filter(status=Withdrawal.Status.APPROVED).order_by("id")
+        response = HttpResponse(payout_csv(rows), content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="payouts.csv"'
+        return response
+
+

@@ -1,0 +1,80 @@
+"""Reads of balances and the journal; the ledger audit behind `manage.py check_ledger`."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from .models import BUCKETS, Balance, LedgerEntry, Withdrawal
+
+ZERO = Decimal("0.00")
+
+
+def balance_of(*, distributor_id: int) -> dict[str, Decimal]:
+    """The distributor's balances (zeros when nothing was ever journalled)."""
+    bal = Balance.objects.filter(distributor_id=distributor_id).first()
+    return {b: (getattr(bal, b) if bal else ZERO) for b in BUCKETS}
+
+
+@dataclass
+class Drift:
+    what: str
+    key: str
+    expected: Decimal
+    actual: Decimal
+
+    def __str__(self) -> str:
+        return f"{self.what} {self.key}: ledger says {self.expected}, stored {self.actual}"
+
+
+def ledger_drift() -> list[Drift]:
+    """Recompute, for the tenant in context: every balance from its entries; every commission
+    record's net from its accrual/reversal/clawback entries and its settlement from its settlement
+    entry; every withdrawal's held/withdrawn/fee money from its entries. Returns what disagrees."""
+    from commissions.models import CommissionRecord
+
+    drift: list[Drift] = []
+    sums = LedgerEntry.objects.values("distributor_id").annotate(**{b: Sum(f"d_{b}") for b in BUCKETS})
+    by_distributor = {row["distributor_id"]: row for row in sums}
+    balances = {b.distributor_id: b for b in Balance.objects.all()}
+    for distributor_id in set(by_distributor) | set(balances):
+        row, bal = by_distributor.get(distributor_id, {}), balances.get(distributor_id)
+        for bucket in BUCKETS:
+            expected = row.get(bucket) or ZERO
+            actual = getattr(bal, bucket) if bal else ZERO
+            if expected != actual:
+                drift.append(Drift(f"balance.{bucket}", f"distributor {distributor_id}", expected, actual))
+
+    per_record = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for rec_id, kind, amount in LedgerEntry.objects.filter(record__isnull=False).values_list("record_id", "kind", "amount"):
+        per_record[rec_id][kind] += amount
+    for r in CommissionRecord.objects.only("id", "amount", "reversed_amount", "status", "settled_at"):
+        k = per_record.get(r.pk, {})
+        accrued = k.get("accrual", ZERO)
+        if accrued != r.amount:
+            drift.append(Drift("record.accrual", f"record {r.pk}", r.amount, accrued))
+        journal_reversed = k.get("reversal", ZERO) + k.get("clawback", ZERO)
+        if journal_reversed != r.reversed_amount:
+            drift.append(Drift("record.reversed", f"record {r.pk}", journal_reversed, r.reversed_amount))
+        has_settlement = "settlement" in k
+        if has_settlement != (r.settled_at is not None):
+            drift.append(Drift("record.settled", f"record {r.pk}", Decimal(int(has_settlement)), Decimal(int(r.settled_at is not None))))
+        if r.status == "frozen" and r.settled_at is not None or r.status == "available" and r.settled_at is None:
+            drift.append(Drift("record.status", f"record {r.pk} ({r.status})", ZERO, ZERO))
+
+    held = Withdrawal.objects.filter(status__in=["requested", "approved"]).aggregate(t=Sum("amount"))["t"] or ZERO
+    journal_held = LedgerEntry.objects.aggregate(t=Sum("d_held"))["t"] or ZERO
+    if held != journal_held:
+        drift.append(Drift("withdrawals.held", "all", journal_held, held))
+    paid = Withdrawal.objects.filter(status="paid").aggregate(t=Sum("transfer_amount"), f=Sum("fee"))
+    journal = LedgerEntry.objects.aggregate(w=Sum("d_withdrawn"), f=Sum("d_fees"))
+    if (paid["t"] or ZERO) != (journal["w"] or ZERO):
+        drift.append(Drift("withdrawals.paid", "all", journal["w"] or ZERO, paid["t"] or ZERO))
+    if (paid["f"] or ZERO) != (journal["f"] or ZERO):
+        drift.append(Drift("withdrawals.fees", "all", journal["f"] or ZERO, paid["f"] or ZERO))
+    return drift
+
+
+__all__ = ["balance_of", "ledger_drift", "Drift"]
