@@ -10,6 +10,14 @@ from django.db.models import Sum
 from .models import BUCKETS, Balance, LedgerEntry, Withdrawal
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+def _cents(value) -> Decimal:
+    """A SUM of 2-place amounts, back to exact cents. PostgreSQL sums numerics exactly; SQLite sums
+    in floating point, whose error on such sums is far below half a cent, so quantizing restores
+    the exact total on either."""
+    return Decimal(value or 0).quantize(CENT)
 
 
 def balance_of(*, distributor_id: int) -> dict[str, Decimal]:
@@ -42,7 +50,7 @@ def ledger_drift() -> list[Drift]:
     for distributor_id in set(by_distributor) | set(balances):
         row, bal = by_distributor.get(distributor_id, {}), balances.get(distributor_id)
         for bucket in BUCKETS:
-            expected = row.get(bucket) or ZERO
+            expected = _cents(row.get(bucket))
             actual = getattr(bal, bucket) if bal else ZERO
             if expected != actual:
                 drift.append(Drift(f"balance.{bucket}", f"distributor {distributor_id}", expected, actual))
@@ -64,16 +72,16 @@ def ledger_drift() -> list[Drift]:
         if r.status == "frozen" and r.settled_at is not None or r.status == "available" and r.settled_at is None:
             drift.append(Drift("record.status", f"record {r.pk} ({r.status})", ZERO, ZERO))
 
-    held = Withdrawal.objects.filter(status__in=["requested", "approved"]).aggregate(t=Sum("amount"))["t"] or ZERO
-    journal_held = LedgerEntry.objects.aggregate(t=Sum("d_held"))["t"] or ZERO
+    held = _cents(Withdrawal.objects.filter(status__in=["requested", "approved"]).aggregate(t=Sum("amount"))["t"])
+    journal_held = _cents(LedgerEntry.objects.aggregate(t=Sum("d_held"))["t"])
     if held != journal_held:
         drift.append(Drift("withdrawals.held", "all", journal_held, held))
     paid = Withdrawal.objects.filter(status="paid").aggregate(t=Sum("transfer_amount"), f=Sum("fee"))
     journal = LedgerEntry.objects.aggregate(w=Sum("d_withdrawn"), f=Sum("d_fees"))
-    if (paid["t"] or ZERO) != (journal["w"] or ZERO):
-        drift.append(Drift("withdrawals.paid", "all", journal["w"] or ZERO, paid["t"] or ZERO))
-    if (paid["f"] or ZERO) != (journal["f"] or ZERO):
-        drift.append(Drift("withdrawals.fees", "all", journal["f"] or ZERO, paid["f"] or ZERO))
+    if _cents(paid["t"]) != _cents(journal["w"]):
+        drift.append(Drift("withdrawals.paid", "all", _cents(journal["w"]), _cents(paid["t"])))
+    if _cents(paid["f"]) != _cents(journal["f"]):
+        drift.append(Drift("withdrawals.fees", "all", _cents(journal["f"]), _cents(paid["f"])))
     return drift
 
 

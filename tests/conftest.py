@@ -130,3 +130,26 @@ def portal_for(db):
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _ledger_is_clean_after_every_scenario(request):
+    """After every test that touched the database, `check_ledger` must find no drift in any tenant
+    (domain rules section 7: balances always agree with the ledger)."""
+    names = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in names or (marker and marker.kwargs.get("transaction")):
+        request.getfixturevalue("transactional_db")   # set up inside this fixture: torn down after it
+    elif "db" in names or marker:
+        request.getfixturevalue("db")
+    else:
+        yield
+        return
+    yield
+    if request.node.get_closest_marker("ledger_drift_expected"):
+        return
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("check_ledger", stdout=StringIO())
