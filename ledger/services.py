@@ -135,12 +135,15 @@ def withdrawal_request(
     Domain rules section 7.
     """
     tenant = distributor.tenant
-    if idempotency_key:
+
+    def replay() -> Withdrawal | None:
         seen = Withdrawal.objects.filter(distributor=distributor, idempotency_key=idempotency_key).first()
-        if seen is not None:
-            if seen.request_hash != request_hash:
-                raise Conflict("This Idempotency-Key was used with another request body.")
-            return seen, False
+        if seen is not None and seen.request_hash != request_hash:
+            raise Conflict("This Idempotency-Key was used with another request body.")
+        return seen
+
+    if idempotency_key and (seen := replay()) is not None:
+        return seen, False
     if distributor.status != distributor.Status.ACTIVE:
         raise InvalidState(f"A {distributor.status} distributor cannot withdraw.")
     if method not in Withdrawal.Method.values:
@@ -155,6 +158,9 @@ def withdrawal_request(
         raise invalid("amount", f"The minimum withdrawal is {tenant.withdraw_min_amount} {tenant.currency}.", "below_minimum")
     Balance.objects.bulk_create([Balance(tenant=tenant, distributor=distributor, currency=tenant.currency)], ignore_conflicts=True)
     balance = Balance.objects.select_for_update().get(distributor=distributor)
+    # Under the lock: a double click with the same key that got here second sees the first one.
+    if idempotency_key and (seen := replay()) is not None:
+        return seen, False
     if amount > balance.available:
         raise invalid("amount", f"Only {max(balance.available, ZERO)} {tenant.currency} is available.", "insufficient_funds")
     fee = ar.quantize_money(amount * tenant.withdraw_fee_rate, tenant.rounding)
