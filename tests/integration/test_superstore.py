@@ -110,11 +110,53 @@ def db_records(slug: str) -> dict[tuple[str, int], tuple[str, int, int]]:
         return {(o, lvl): (b, _cents(a), _cents(a - r)) for o, lvl, b, a, r in rows}
 
 
-def run_import(directory: Path, slug: str) -> str:
+def run_import(directory: Path, slug: str, now: str | None = None) -> str:
     out = io.StringIO()
     with committed():  # runs the commission tasks the import enqueues on commit, as a real commit would
-        call_command("import_superstore", str(directory), tenant=slug, quiet=True, stdout=out)
+        call_command("import_superstore", str(directory), tenant=slug, quiet=True, stdout=out,
+                     **({"now": now} if now else {}))
     return out.getvalue()
+
+
+SETTLE_NOW = "2017-07-01T00:00:00+08:00"
+
+
+def expected_balances(directory: Path, now: datetime) -> dict[str, tuple[int, int]]:
+    """{distributor: (frozen cents, available cents)} as of `now`, independently: a record settles
+    at Ship Date 18:00 local + 7 days, or, never shipped, Order Date 10:00 + 14 + 7 days; returned
+    orders are refunded 2 days after shipping, before they settle, so they hold nothing."""
+    shanghai = ZoneInfo("Asia/Shanghai")
+    rows = {r["Order ID"]: r for r in _csv(directory / "orders.csv")}
+
+    def at(day: str, hour: int):
+        return datetime.strptime(day, "%m/%d/%Y").replace(hour=hour, tzinfo=shanghai)
+
+    out: dict[str, list[int]] = {}
+    for (order_id, _level), (who, _amount, net) in expected_records(directory).items():
+        r = rows[order_id]
+        due = at(r["Ship Date"], 18) + timedelta(days=7) if r["Ship Date"] else at(r["Order Date"], 10) + timedelta(days=21)
+        slot = out.setdefault(who, [0, 0])
+        slot[1 if due <= now else 0] += net
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def db_balances(slug: str) -> dict[str, tuple[int, int]]:
+    from ledger.models import Balance
+    from tenants.context import tenant_context
+    from tenants.models import Tenant
+
+    with tenant_context(Tenant.objects.get(slug=slug)):
+        return {b.distributor.external_id: (_cents(b.frozen), _cents(b.available))
+                for b in Balance.objects.select_related("distributor") if b.total_earned or b.frozen or b.available}
+
+
+def check_balances(directory: Path, slug: str, now: str) -> dict[str, tuple[int, int]]:
+    """Per-distributor frozen / available to the cent, and a clean check_ledger."""
+    want = {k: v for k, v in expected_balances(directory, datetime.fromisoformat(now)).items() if v != (0, 0)}
+    got = db_balances(slug)
+    assert got == want, sorted(set(got.items()) ^ set(want.items()))[:6]
+    call_command("check_ledger", "--tenant", slug, stdout=io.StringIO())
+    return want
 
 
 def db_state(slug: str) -> dict:
@@ -189,6 +231,10 @@ def check_against_csv(directory: Path, slug: str) -> dict[tuple[str, int], tuple
     return expected
 
 
+FULL_DIST_0001_BALANCE = (1200229, 1176889)  # 12002.29 frozen + 11768.89 available = 23771.18 net, as of SETTLE_NOW
+SAMPLE_DIST_0001_BALANCE = (88995, 39597)  # 889.95 frozen + 395.97 available = 1285.92 net
+
+
 def pinned(**levels: str) -> dict[int, Decimal]:
     return {int(k[1:]): Decimal(v) for k, v in levels.items()}
 
@@ -199,8 +245,12 @@ def pinned(**levels: str) -> dict[int, Decimal]:
 @pytest.mark.django_db(transaction=True)
 def test_full_superstore_import_matches_an_independent_computation():
     """Real commits (transactional test): the commission task of each chunk runs as it commits."""
-    out = run_import(SHARED_SUPERSTORE, "superstore")
+    out = run_import(SHARED_SUPERSTORE, "superstore", now=SETTLE_NOW)
     expected = check_against_csv(SHARED_SUPERSTORE, "superstore")
+    balances = check_balances(SHARED_SUPERSTORE, "superstore", SETTLE_NOW)
+    frozen, available = sum(f for f, _ in balances.values()), sum(a for _, a in balances.values())
+    assert frozen + available == 46140947    # = the net total below, in cents
+    assert balances["DIST-0001"] == FULL_DIST_0001_BALANCE
     got = db_records("superstore")
 
     # Pinned literals (computed once with the independent code above; both sides must match them).
@@ -233,8 +283,10 @@ def test_full_superstore_import_matches_an_independent_computation():
 
 @pytest.mark.django_db(transaction=True)
 def test_bundled_sample_import_matches_an_independent_computation():
-    out = run_import(SAMPLE, "sample")
+    out = run_import(SAMPLE, "sample", now=SETTLE_NOW)
     expected = check_against_csv(SAMPLE, "sample")
+    balances = check_balances(SAMPLE, "sample", SETTLE_NOW)
+    assert balances["DIST-0001"] == SAMPLE_DIST_0001_BALANCE
     got = db_records("sample")
 
     assert len({r["Order ID"] for r in _csv(SAMPLE / "orders.csv")}) == 163

@@ -1,4 +1,4 @@
-"""`python manage.py import_superstore DIR [--tenant SLUG] [--limit N] [--quiet]`
+"""`python manage.py import_superstore DIR [--tenant SLUG] [--limit N] [--now TIME] [--quiet]`
 
 Runs the Global Superstore data (DIR holds distributors.csv, customers.csv, orders.csv, returns.csv;
 see orders/superstore.py for the mapping) through the same services the API uses:
@@ -10,7 +10,10 @@ see orders/superstore.py for the mapping) through the same services the API uses
 3. `order_record` (status paid) for every order, chronologically; the commission task runs on
    commit of each chunk (eagerly without a broker, on the workers with one);
 4. `order_complete` at the Ship Date, then `refund_create` (by amount = the goods total, external id
-   RET-<Order ID>) two days after completion for every returned order.
+   RET-<Order ID>) two days after completion for every returned order;
+5. `settle_due` as of --now (default: now): commissions due by then move frozen -> available
+   (domain rules section 7; with a real broker, records the workers have not written yet settle
+   on the next periodic run).
 
 Idempotent: the services answer repeats with the existing rows, so a second run creates nothing.
 Ends with a summary: counts, and net commission (amount - reversed) per level.
@@ -28,6 +31,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import APIException
 from tqdm import tqdm
 
@@ -36,6 +40,7 @@ from commissions.selectors import plan_in_force, plan_rules
 from commissions.services import plan_publish
 from distributors.models import Customer, Distributor
 from distributors.services import DistributorInput, customer_bind, distributor_register
+from ledger.services import settle_due
 from orders import superstore
 from orders.models import Order, Refund
 from orders.services import LineInput, OrderInput, RefundInput, order_complete, order_record, refund_create
@@ -96,9 +101,11 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=None, help="import only the first N orders (chronologically)")
         parser.add_argument("--chunk-size", type=int, default=250, help="orders per transaction (default 250)")
         parser.add_argument("--quiet", action="store_true", help="no progress bars")
+        parser.add_argument("--now", default=None,
+                            help="settle what is due as of this RFC 3339 time (with offset) at the end; default: now")
 
     def handle(self, *args, directory: Path, tenant: str, tenant_name: str, limit: int | None,
-               chunk_size: int, quiet: bool, **options):
+               chunk_size: int, quiet: bool, now: str | None = None, **options):
         missing = [name for name in superstore.FILES if not (directory / name).is_file()]
         if missing:
             raise CommandError(f"{directory}: missing {', '.join(missing)}")
@@ -107,6 +114,11 @@ class Command(BaseCommand):
         if chunk_size < 1:
             raise CommandError("--chunk-size must be >= 1")
         self.quiet = quiet
+        settle_at = None
+        if now:
+            settle_at = parse_datetime(now)
+            if settle_at is None or settle_at.tzinfo is None:
+                raise CommandError("--now needs an RFC 3339 time with an offset, e.g. 2017-07-01T00:00:00+08:00")
         started = time.monotonic()
         try:
             distributors = superstore.read_distributors(directory)
@@ -125,8 +137,10 @@ class Command(BaseCommand):
             recorded = self._orders(tenant_obj, orders, chunk_size)
             self._complete(tenant_obj, orders, recorded, chunk_size)
             self._refunds(tenant_obj, returned, recorded, chunk_size)
+            settled = settle_due(tenant=tenant_obj, now=settle_at)
             after = self._counts()
             self._summary(tenant_obj, before, after, time.monotonic() - started)
+            self.stdout.write(f"  settled {settled} commission record(s) as of {(settle_at or 'now')}")
 
     # -- set-up ---------------------------------------------------------------------------------
 
