@@ -250,3 +250,48 @@ def test_check_ledger_reports_drift(partner, in_tenant):
     lines = err.getvalue().splitlines()
     assert any("balance.frozen" in x and "ledger says 10.00, stored 9.99" in x for x in lines), lines
     assert any("record.reversed" in x and "ledger says 0.00, stored 1.00" in x for x in lines), lines
+
+
+def test_each_tenant_gets_a_settlement_schedule_and_the_task_settles(make_tenant):
+    import json
+
+    from django_celery_beat.models import PeriodicTask
+
+    from ledger.tasks import settle_tenant
+
+    t = make_tenant(slug="sched", settle_after_days=0, auto_complete_days=0)
+    task = PeriodicTask.objects.get(name="settle:sched")
+    assert (task.task, json.loads(task.kwargs), task.interval.every, task.interval.period) == (
+        "ledger.tasks.settle_tenant", {"tenant_id": t.pk}, 15, "minutes")
+    from tenants.context import tenant_context
+    from tests.factories import paid_order
+
+    with tenant_context(t):
+        chain(t, 2)
+        paid_order(t, referrer_external_id="C1")
+    assert settle_tenant.delay(tenant_id=t.pk).get() == 2
+    assert settle_tenant.delay(tenant_id=t.pk).get() == 0
+
+
+def test_admin_bulk_decisions(rich, in_tenant, client):
+    from django.contrib.auth.models import Permission, User
+
+    from ledger.models import Withdrawal
+    from tenants.models import StaffMembership
+
+    for i in range(2):
+        rich.post("/api/v1/me/withdrawals/", {"amount": "10.00", "method": "bank", "account": f"acct-{i}"}, format="json")
+    pm = User.objects.create_user("finance", password="pw", is_staff=True)
+    pm.user_permissions.set(Permission.objects.filter(content_type__app_label="ledger"))
+    StaffMembership.objects.create(user=pm, tenant=in_tenant)
+    client.force_login(pm)
+    ids = list(Withdrawal.objects.order_by("pk").values_list("pk", flat=True))
+    url = "/admin/ledger/withdrawal/"
+    client.post(url, {"action": "approve", "_selected_action": ids})
+    assert set(Withdrawal.objects.values_list("status", flat=True)) == {"approved"}
+    export = client.post(url, {"action": "export_payouts", "_selected_action": ids})
+    assert export["Content-Type"] == "text/csv" and export.content.decode().count("acct-") == 2
+    client.post(url, {"action": "mark_paid", "_selected_action": ids[:1]})
+    client.post(url, {"action": "reject", "_selected_action": ids})      # the paid one is refused
+    assert list(Withdrawal.objects.order_by("pk").values_list("status", flat=True)) == ["paid", "rejected"]
+    assert money(rich) == M(available="40.00", withdrawn="10.00", total="50.00")
