@@ -119,6 +119,7 @@ def run_import(directory: Path, slug: str, now: str | None = None) -> str:
 
 
 SETTLE_NOW = "2017-07-01T00:00:00+08:00"
+BEFORE_ALL = "2014-01-01T00:00:00+08:00"
 
 
 def expected_balances(directory: Path, now: datetime) -> dict[str, tuple[int, int]]:
@@ -316,10 +317,12 @@ def test_bundled_sample_import_matches_an_independent_computation():
 
 @pytest.mark.django_db
 def test_importing_twice_creates_nothing_new():
-    """Inside one test transaction (the `db` fixture): the tasks run when `committed()` ends."""
-    run_import(SAMPLE, "twice")
+    """Inside one test transaction (the `db` fixture): the tasks run when `committed()` ends, after
+    the import's own settlement step, so the first run settles nothing; settling as of a time before
+    every order keeps the second run's settlement step from settling them either."""
+    run_import(SAMPLE, "twice", now=BEFORE_ALL)
     before = db_state("twice")
-    out = run_import(SAMPLE, "twice")
+    out = run_import(SAMPLE, "twice", now=BEFORE_ALL)
 
     assert db_state("twice") == before
     assert len(before["records"]) == 406 and len(before["plans"]) == 1

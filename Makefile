@@ -1,0 +1,67 @@
+# fenxiao developer tasks. Everything runs with the virtualenv's own Python (.venv/bin/...).
+#
+#   make venv      create .venv (if missing) and install the project with its test extras
+#   make demo      migrate, load the demo data, collect static files, serve on 127.0.0.1:8000
+#   make test      the test suite (SQLite by default; PYTEST_ARGS="..." adds pytest options)
+#   make test-pg   the test suite against PostgreSQL and Redis, service tests required
+#   make worker    a Celery worker   (CELERY_BROKER_URL, default redis://127.0.0.1:6379/0)
+#   make beat      Celery beat with the django-celery-beat DatabaseScheduler
+#   make check     Django system checks and "no model change without a migration"
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.fenxiao-installed
+
+PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/fenxiao
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+BROKER_URL ?= redis://127.0.0.1:6379/0
+
+.DEFAULT_GOAL := help
+.PHONY: help venv migrate demo test test-pg worker beat check
+
+help:
+	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when pyproject.toml changes (or the venv is new): quick when up to date.
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+venv: $(STAMP)
+
+migrate: venv
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Tests run tasks eagerly: CELERY_BROKER_URL is emptied so a broker in the shell or in .env
+# cannot leak in (tests/integration/test_celery_worker.py starts its own worker and broker setup).
+test: venv
+	CELERY_BROKER_URL= $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-pg: venv
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) CELERY_BROKER_URL= \
+		$(VENV)/bin/pytest --require-services $(PYTEST_ARGS)
+
+worker: migrate
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(BROKER_URL)} \
+		$(VENV)/bin/celery -A fenxiao worker --loglevel info
+
+beat: migrate
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(BROKER_URL)} \
+		$(VENV)/bin/celery -A fenxiao beat --loglevel info \
+		--scheduler django_celery_beat.schedulers:DatabaseScheduler
+
+check: venv
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run --noinput
