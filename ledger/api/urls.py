@@ -6,6 +6,7 @@ urlpatterns = [
     path("me/earnings/", views.MyEarningsView.as_view(), name="me-earnings"),
     path("me/ledger/", views.MyLedgerView.as_view(), name="me-ledger"),
     path("me/withdrawals/", views.MyWithdrawalsView.as_view(), name="me-withdrawals"),
+    path("me/withdrawals/<int:pk>/", views.MyWithdrawalDetailView.as_view(), name="me-withdrawal"),
     path("admin/withdrawals/", views.StaffWithdrawalListView.as_view(), name="staff-withdrawals"),
     path("admin/withdrawals/export.csv", views.StaffPayoutExportView.as_view(), name="staff-withdrawals-export"),
     path("admin/withdrawals/<int:pk>/approve/", views.StaffWithdrawalApproveView.as_view(), name="staff-withdrawal-approve"),

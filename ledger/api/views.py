@@ -94,6 +94,16 @@ class MyWithdrawalsView(PortalGenericView):
         return Response(WithdrawalSerializer(w).data, status=201)
 
 
+class MyWithdrawalDetailView(PortalAPIView):
+    @extend_schema(responses=WithdrawalSerializer)
+    def get(self, request, pk):
+        """One of my withdrawals; another distributor's (or tenant's) answers 404."""
+        w = Withdrawal.objects.select_related("distributor").filter(pk=pk, distributor=request.user).first()
+        if w is None:
+            raise NotFound("No withdrawal with this id.")
+        return Response(WithdrawalSerializer(w).data)
+
+
 # --- staff ----------------------------------------------------------------------------------------
 
 class WithdrawalFilter(filters.FilterSet):

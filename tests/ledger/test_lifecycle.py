@@ -295,3 +295,13 @@ def test_admin_bulk_decisions(rich, in_tenant, client):
     client.post(url, {"action": "reject", "_selected_action": ids})      # the paid one is refused
     assert list(Withdrawal.objects.order_by("pk").values_list("status", flat=True)) == ["paid", "rejected"]
     assert money(rich) == M(available="40.00", withdrawn="10.00", total="50.00")
+
+
+def test_another_distributors_withdrawal_is_404(rich, in_tenant, portal_for):
+    from distributors.models import Distributor
+
+    wid = rich.post("/api/v1/me/withdrawals/", {"amount": "10.00", "method": "bank", "account": "x"}, format="json").json()["id"]
+    assert rich.get(f"/api/v1/me/withdrawals/{wid}/").json()["amount"] == "10.00"
+    other = Distributor.objects.create(tenant=in_tenant, external_id="OTHER", name="o", invite_code="OTHER123")
+    r = portal_for(other).get(f"/api/v1/me/withdrawals/{wid}/")
+    assert r.status_code == 404 and r.json()["errors"][0]["code"] == "not_found"
