@@ -31,6 +31,9 @@ class CommissionPlan(TenantOwned):
     name = models.CharField(max_length=200, blank=True, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     effective_from = models.DateTimeField(null=True, blank=True)
+    based_on = tenant_fk("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                         help_text="the version this draft was copied from")
+    published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(TenantOwned.Meta):

@@ -13,6 +13,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.db import transaction
+from django.utils import timezone
 
 from distributors.models import Customer, Distributor
 from tenants.models import Tenant
@@ -222,75 +223,32 @@ def commission_reverse_for_refund(*, order, refund, factors: dict[str, Fraction]
 RuleSpec = dict  # {level: (kind, value)} with kind "percent" | "fixed" and value a Decimal
 
 
-def _check_rule_set(*, tenant: Tenant, scope: str, rules: RuleSpec) -> None:
-    from fenxiao.exceptions import invalid
-
-    total_percent = Decimal(0)
-    for level, (kind, value) in rules.items():
-        if not 1 <= int(level) <= tenant.levels:
-            raise invalid("rules", f"{scope}: level {level} is outside 1..{tenant.levels} (tenant levels).", "level_out_of_range")
-        if kind not in (ar.PERCENT, ar.FIXED):
-            raise invalid("rules", f"{scope}: unknown kind {kind!r}.", "invalid_kind")
-        value = Decimal(value)
-        if value < 0:
-            raise invalid("rules", f"{scope}: level {level} value is negative.", "negative_value")
-        places = 4 if kind == ar.PERCENT else 2
-        if value != value.quantize(Decimal(1).scaleb(-places)):
-            raise invalid("rules", f"{scope}: level {level} has more than {places} decimal places.", "too_many_places")
-        if kind == ar.PERCENT:
-            total_percent += value
-    if total_percent > tenant.max_total_rate:
-        raise invalid("rules", f"{scope}: percent rates sum to {total_percent}, above max_total_rate {tenant.max_total_rate}.", "over_max_total_rate")
-
-
 @transaction.atomic
 def plan_publish(
     *, tenant: Tenant, default: RuleSpec, categories: dict[str, RuleSpec] | None = None,
     skus: dict[str, RuleSpec] | None = None, effective_from=None, name: str = "",
 ):
-    """Create and publish a new plan version (domain rules section 5); earlier versions stay.
-
-    `default`, and each category's / SKU's rule set, map level (1..tenant.levels) to
-    (kind, value): percent values are fractions with <= 4 places, fixed values amounts with <= 2.
-    Guardrails (400): levels beyond the tenant's, negative values, too many places, and percent
-    rates of one rule set summing above `max_total_rate`. Orders recorded from `effective_from`
-    (default now) on use it; orders recorded earlier keep theirs.
+    """Create and publish a new plan version in one step (setup and data imports; the console
+    uses drafts). `default`, and each category's / SKU's rule set, map level (1..tenant.levels) to
+    (kind, value). Guardrails as `plans.rules_check` (400). `effective_from` may be in the past
+    here (an import sets up history); it defaults to now. Domain rules section 5.
     """
-    from django.utils import timezone
+    from .plans import plan_draft_create, plan_draft_publish, rows_from_spec
 
-    from .models import CommissionPlan, CommissionRule
-
-    categories = categories or {}
-    skus = skus or {}
-    _check_rule_set(tenant=tenant, scope="default", rules=default)
-    for name_, rules in categories.items():
-        _check_rule_set(tenant=tenant, scope=f"category {name_}", rules=rules)
-    for name_, rules in skus.items():
-        _check_rule_set(tenant=tenant, scope=f"sku {name_}", rules=rules)
-    Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True).get()
-    last = CommissionPlan.unscoped.filter(tenant=tenant).order_by("-version").values_list("version", flat=True).first()
-    plan = CommissionPlan.objects.create(
-        tenant=tenant, version=(last or 0) + 1, name=name, status=CommissionPlan.Status.PUBLISHED,
-        effective_from=effective_from or timezone.now(),
-    )
-    rows = []
-    for scope, value, rules in (
-        [(CommissionRule.Scope.DEFAULT, "", default)]
-        + [(CommissionRule.Scope.CATEGORY, k, v) for k, v in categories.items()]
-        + [(CommissionRule.Scope.SKU, k, v) for k, v in skus.items()]
-    ):
-        for level, (kind, amount) in rules.items():
-            rows.append(CommissionRule(tenant=tenant, plan=plan, scope=scope, scope_value=value,
-                                       level=int(level), kind=kind, value=Decimal(amount)))
-    CommissionRule.objects.bulk_create(rows)
-    return plan
+    rows = rows_from_spec(default=default, categories=categories, skus=skus)
+    draft = plan_draft_create(tenant=tenant, name=name, rows=rows)
+    return plan_draft_publish(plan=draft, effective_from=effective_from, allow_past=True)
 
 
 @transaction.atomic
 def grade_override_set(*, grade, level: int, kind: str, value: Decimal) -> GradeLevelOverride:
     """Set a grade's override of one level (replaces the default value for that level for
     beneficiaries of this grade; SKU and category rules still win). Validated like plan values."""
-    _check_rule_set(tenant=grade.tenant, scope=f"grade {grade.code}", rules={level: (kind, value)})
+    from .plans import RuleRow, grades_check, rules_check
+
+    rules_check(tenant=grade.tenant, rows=[RuleRow("default", "", level, kind, Decimal(value))], attr="value")
+    grades_check(tenant=grade.tenant, plan=plan_in_force(at=timezone.now()),
+                 extra=GradeLevelOverride(tenant=grade.tenant, grade=grade, level=level, kind=kind, value=Decimal(value)))
     override, _ = GradeLevelOverride.objects.update_or_create(
         tenant=grade.tenant, grade=grade, level=level, defaults={"kind": kind, "value": Decimal(value)}
     )
