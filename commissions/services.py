@@ -56,7 +56,7 @@ def beneficiary_candidates(
 
 
 def order_attribution(
-    *, tenant: Tenant, referrer: Distributor | None, buyer_external_id: str, at
+    *, tenant: Tenant, referrer: Distributor | None, buyer_external_id: str, at, plan=None
 ) -> tuple[int | None, dict, int | None]:
     """Fix the plan and the beneficiary chain of an order being recorded at `at`.
 
@@ -64,9 +64,10 @@ def order_attribution(
     "grade_id", "override": {"kind", "value"} | None}, ...]}. Inactive (non-`active`) uplines are
     skipped (their level pays nobody, levels above keep their numbers) or compressed past (the
     next active upline moves up) per `inactive_upline_policy`; at most `tenant.levels` entries.
+    `plan` overrides the plan in force (previews and backtests of drafts).
     A constant number of queries whatever the tree's depth (domain rules sections 3 and 6).
     """
-    plan = plan_in_force(at=at)
+    plan = plan if plan is not None else plan_in_force(at=at)
     candidates = beneficiary_candidates(tenant=tenant, referrer=referrer, buyer_external_id=buyer_external_id)
     levels = tenant.levels
     chain: list[tuple[int, Distributor]] = []
@@ -253,3 +254,39 @@ def grade_override_set(*, grade, level: int, kind: str, value: Decimal) -> Grade
         tenant=grade.tenant, grade=grade, level=level, defaults={"kind": kind, "value": Decimal(value)}
     )
     return override
+
+
+def commission_preview(*, tenant: Tenant, data, plan=None) -> dict:
+    """What an order would pay, level by level, without writing anything.
+
+    `data` is an orders.services.OrderInput (validated exactly like an order post: 400 on the same
+    inputs); `plan` a CommissionPlan of the tenant (a draft too) or None for the plan in force now.
+    Returns {"plan_version", "currency", "commission_base", "levels": [{"level",
+    "beneficiary_external_id", "grade", "amount", "rate", "lines": [...]}]}; amounts in the tenant
+    currency (0.01). Domain rules sections 3-6.
+    """
+    from orders.models import Order
+    from orders.services import order_validate
+
+    referrer, rate, lines, base = order_validate(tenant=tenant, data=data)
+    plan_id, snapshot, _ = order_attribution(tenant=tenant, referrer=referrer, buyer_external_id=data.buyer_external_id,
+                                             at=timezone.now(), plan=plan)
+    result = {"plan_version": None, "currency": tenant.currency, "commission_base": str(base.commission_base), "levels": []}
+    if plan_id is None:
+        return result
+    from .models import CommissionPlan
+
+    result["plan_version"] = plan.version if plan is not None else CommissionPlan.objects.get(pk=plan_id).version
+    priced = Order(tenant=tenant, discount=data.discount, non_cash_amount=data.non_cash_amount,
+                   exchange_rate=rate, attribution=snapshot)
+    levels = compute_order_levels(tenant=tenant, order=priced, lines=lines, rules=plan_rules(plan_id=plan_id))
+    names = {d.pk: d for d in Distributor.objects.filter(pk__in=[e["distributor_id"] for e, _, _ in levels]).select_related("grade")}
+    for entry, values, amount in levels:
+        d = names[entry["distributor_id"]]
+        result["levels"].append({
+            "level": entry["level"], "beneficiary_external_id": d.external_id,
+            "grade": d.grade.code if d.grade_id else None, "amount": str(amount),
+            "rate": str(ar.uniform_rate(values)) if ar.uniform_rate(values) is not None else None,
+            "lines": [v.as_dict() for v in values],
+        })
+    return result

@@ -272,3 +272,47 @@ def customer_bind(
         customer.save(update_fields=["referrer", "bound_at"])
         return customer, False, True
     return customer, False, False
+
+
+STATUS_STEPS = {
+    # action: (allowed from, to)
+    "approve": ((Distributor.Status.PENDING,), Distributor.Status.ACTIVE),
+    "reject": ((Distributor.Status.PENDING,), Distributor.Status.DISABLED),
+    "freeze": ((Distributor.Status.ACTIVE,), Distributor.Status.FROZEN),
+    "unfreeze": ((Distributor.Status.FROZEN,), Distributor.Status.ACTIVE),
+    "disable": ((Distributor.Status.PENDING, Distributor.Status.ACTIVE, Distributor.Status.FROZEN), Distributor.Status.DISABLED),
+}
+
+
+@transaction.atomic
+def distributor_status_step(*, distributor: Distributor, action: str, reason: str = "", actor: str = "") -> Distributor:
+    """Staff decisions on a distributor (domain rules section 2): approve / reject an application
+    (enrollment=application), freeze / unfreeze, disable. Compare-and-set on the status: 409 when
+    the distributor is not in a state the action applies to. A frozen or disabled distributor
+    earns nothing on orders recorded while it is so (skip / compress) and cannot withdraw."""
+    from fenxiao.exceptions import InvalidState
+
+    allowed, to = STATUS_STEPS[action]
+    changed = Distributor.objects.filter(pk=distributor.pk, status__in=allowed).update(status=to)
+    fresh = Distributor.objects.select_related("grade", "parent").get(pk=distributor.pk)
+    if not changed:
+        raise InvalidState(f"Cannot {action} a {fresh.status} distributor.")
+    return fresh
+
+
+@transaction.atomic
+def distributor_delete(*, distributor: Distributor) -> None:
+    """Delete a distributor that has no downlines, no customers, no commission and no money;
+    otherwise 409 (disable it instead). Domain rules section 2."""
+    from commissions.models import CommissionRecord
+    from fenxiao.exceptions import InvalidState
+    from ledger.models import LedgerEntry
+
+    if Distributor.objects.filter(parent=distributor).exists():
+        raise InvalidState("This distributor has downlines; disable it instead.")
+    if CommissionRecord.objects.filter(beneficiary=distributor).exists() or LedgerEntry.objects.filter(distributor=distributor).exists():
+        raise InvalidState("This distributor has commission or money; disable it instead.")
+    if Customer.objects.filter(referrer=distributor).exists():
+        raise InvalidState("Customers are bound to this distributor; disable it instead.")
+    DistributorMove.objects.filter(distributor=distributor).delete()
+    distributor.delete()

@@ -4,12 +4,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from tenants.api import DistributorTokenView
+from tenants.api import DistributorTokenView, TenantSettingsView
 
 api_v1 = [
     path("auth/token/", DistributorTokenView.as_view(), name="auth-token"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="auth-token-refresh"),
     path("auth/staff-token/", TokenObtainPairView.as_view(), name="auth-staff-token"),
+    path("admin/tenant/", TenantSettingsView.as_view(), name="staff-tenant"),
     path("", include("distributors.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("commissions.api.urls")),

@@ -87,21 +87,11 @@ def _same_or_conflict(existing: Order, digest: str) -> tuple[Order, bool]:
     return existing, False
 
 
-def order_record(*, tenant: Tenant, data: OrderInput) -> tuple[Order, bool]:
-    """Record a partner order; returns (order, created).
-
-    Validates against the tenant: currency (an exchange_rate is required when it differs from the
-    tenant's and must be absent or 1 otherwise), a known referrer, lines and amounts (400 on any
-    of them). Computes the commission base (domain rules section 4) and fixes the plan and the
-    beneficiary chain (section 3). A `paid` order gets its commissions computed by a task enqueued
-    on commit. Same external_id: same content returns the existing order (created False), other
-    content raises Conflict (409); concurrent duplicates resolve the same way.
-    """
-    digest = content_hash(asdict(data))
-    existing = Order.objects.filter(external_id=data.external_id).first()
-    if existing is not None:
-        return _same_or_conflict(existing, digest)
-
+def order_validate(*, tenant: Tenant, data: OrderInput):
+    """Check an order against the tenant without writing anything; returns (referrer or None,
+    exchange rate, arithmetic lines, Base). 400 on: currency/exchange_rate mismatch, paid without
+    paid_at (or paid_at without paid), paid_at before placed_at, unknown referrer, invalid lines or
+    amounts (domain rules sections 3 and 4)."""
     if data.currency == tenant.currency:
         if data.exchange_rate not in (None, Decimal(1)):
             raise invalid("exchange_rate", "exchange_rate must be 1 or absent for the tenant's own currency.", "invalid_exchange_rate")
@@ -124,6 +114,25 @@ def order_record(*, tenant: Tenant, data: OrderInput) -> tuple[Order, bool]:
         base = ar.order_base(lines, discount=data.discount, non_cash_amount=data.non_cash_amount, exchange_rate=rate)
     except ar.ArithmeticError_ as exc:
         raise invalid("lines", str(exc), "invalid_amounts") from exc
+    return referrer, rate, lines, base
+
+
+def order_record(*, tenant: Tenant, data: OrderInput) -> tuple[Order, bool]:
+    """Record a partner order; returns (order, created).
+
+    Validates against the tenant: currency (an exchange_rate is required when it differs from the
+    tenant's and must be absent or 1 otherwise), a known referrer, lines and amounts (400 on any
+    of them). Computes the commission base (domain rules section 4) and fixes the plan and the
+    beneficiary chain (section 3). A `paid` order gets its commissions computed by a task enqueued
+    on commit. Same external_id: same content returns the existing order (created False), other
+    content raises Conflict (409); concurrent duplicates resolve the same way.
+    """
+    digest = content_hash(asdict(data))
+    existing = Order.objects.filter(external_id=data.external_id).first()
+    if existing is not None:
+        return _same_or_conflict(existing, digest)
+
+    referrer, rate, _lines, base = order_validate(tenant=tenant, data=data)
     plan_id, snapshot, attributed_to_id = order_attribution(
         tenant=tenant, referrer=referrer, buyer_external_id=data.buyer_external_id, at=timezone.now()
     )

@@ -7,9 +7,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from fenxiao.api.base import StaffAPIView
 from fenxiao.api.fields import StrictSerializer
+from fenxiao.exceptions import invalid
 
 from .models import Tenant
+from .services import tenant_update
 
 
 class TokenRequestSerializer(StrictSerializer):
@@ -50,3 +53,31 @@ class DistributorTokenView(APIView):
         if distributor is None or distributor.status == Distributor.Status.DISABLED or not distributor.check_password(d["password"]):
             raise AuthenticationFailed("Wrong tenant, username or password.")
         return Response(distributor_tokens(distributor))
+
+
+class TenantSettingsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tenant
+        fields = ["slug", "name", "currency", "timezone", "levels", "rounding", "self_purchase_commission",
+                  "inactive_upline_policy", "bind_mode", "enrollment", "settle_after_days", "auto_complete_days",
+                  "withdraw_min_amount", "withdraw_fee_rate", "max_total_rate", "invite_url_template"]
+        read_only_fields = ["slug"]
+
+
+class TenantSettingsView(StaffAPIView):
+    @extend_schema(responses=TenantSettingsSerializer)
+    def get(self, request):
+        """The tenant's settings (domain rules section 1)."""
+        return Response(TenantSettingsSerializer(request.tenant).data)
+
+    @extend_schema(request=TenantSettingsSerializer(partial=True), responses=TenantSettingsSerializer)
+    def patch(self, request):
+        """Change settings; each validated (400), levels / max_total_rate never below the plan in
+        force, currency fixed once orders exist."""
+        unknown = sorted(set(request.data) - set(TenantSettingsSerializer.Meta.fields)) if isinstance(request.data, dict) else []
+        if unknown:
+            raise invalid(unknown[0], "Unknown field.", "unknown_field")
+        s = TenantSettingsSerializer(request.tenant, data=request.data, partial=True)
+        s.is_valid(raise_exception=True)
+        tenant = tenant_update(tenant=request.tenant, **{k: v for k, v in s.validated_data.items() if k != "slug"})
+        return Response(TenantSettingsSerializer(tenant).data)

@@ -28,3 +28,47 @@ def api_key_create(*, tenant: Tenant, name: str) -> tuple[TenantApiKey, str]:
 def api_key_revoke(*, api_key: TenantApiKey) -> None:
     api_key.revoked = True
     api_key.save(update_fields=["revoked"])
+
+
+SETTINGS_FIELDS = ("name", "currency", "timezone", "levels", "rounding", "self_purchase_commission",
+                   "inactive_upline_policy", "bind_mode", "enrollment", "settle_after_days", "auto_complete_days",
+                   "withdraw_min_amount", "withdraw_fee_rate", "max_total_rate", "invite_url_template")
+
+
+@transaction.atomic
+def tenant_update(*, tenant: Tenant, **changes) -> Tenant:
+    """Change a tenant's settings (domain rules section 1). Every value is validated (400 with the
+    field as `attr`). Lowering `levels` or `max_total_rate` below the plan in force is refused:
+    publish a plan that fits first. Changing `currency` is refused once orders exist."""
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    from fenxiao.exceptions import invalid
+
+    unknown = set(changes) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise invalid(sorted(unknown)[0], "Not a tenant setting.", "unknown_field")
+    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    for key, value in changes.items():
+        setattr(locked, key, value)
+    try:
+        locked.full_clean()
+    except DjangoValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise invalid(field, messages[0], "invalid") from None
+    from orders.models import Order
+    from tenants.context import tenant_context
+
+    with tenant_context(locked):
+        if "currency" in changes and changes["currency"] != tenant.currency and Order.objects.exists():
+            raise invalid("currency", "The currency cannot change once orders are recorded.", "currency_locked")
+        from django.utils import timezone
+
+        from commissions.plans import RuleRow, rules_check
+        from commissions.selectors import plan_in_force
+
+        plan = plan_in_force(at=timezone.now())
+        if plan is not None:
+            rows = [RuleRow.of(r) for r in plan.rules.all()]
+            rules_check(tenant=locked, rows=rows, attr="levels" if "levels" in changes else "max_total_rate")
+    locked.save()
+    return locked

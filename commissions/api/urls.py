@@ -7,3 +7,14 @@ urlpatterns = [
     path("orders/<str:external_id>/commissions/", views.OrderCommissionsView.as_view(), name="order-commissions"),
     path("me/commissions/", views.MyCommissionsView.as_view(), name="me-commissions"),
 ]
+
+from . import staff  # noqa: E402
+
+urlpatterns += [
+    path("admin/plans/", staff.PlanListView.as_view(), name="staff-plans"),
+    path("admin/plans/<int:pk>/", staff.PlanDetailView.as_view(), name="staff-plan"),
+    path("admin/plans/<int:pk>/publish/", staff.PlanPublishView.as_view(), name="staff-plan-publish"),
+    path("admin/grades/", staff.GradeListView.as_view(), name="staff-grades"),
+    path("admin/grades/<int:pk>/", staff.GradeDetailView.as_view(), name="staff-grade"),
+    path("commission-preview/", staff.PreviewView.as_view(), name="commission-preview"),
+]

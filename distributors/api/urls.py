@@ -14,3 +14,13 @@ portal = [
     path("me/team/summary/", views.MyTeamSummaryView.as_view(), name="me-team-summary"),
 ]
 urlpatterns = partner + portal
+
+from . import staff  # noqa: E402
+
+urlpatterns += [
+    path("admin/distributors/", staff.StaffDistributorListView.as_view(), name="staff-distributors"),
+    path("admin/distributors/<str:external_id>/move/", staff.StaffMoveView.as_view(), name="staff-distributor-move"),
+] + [
+    path(f"admin/distributors/<str:external_id>/{name}/", staff.step_view(name).as_view(), name=f"staff-distributor-{name}")
+    for name in ("approve", "reject", "freeze", "unfreeze", "disable")
+]

@@ -1,0 +1,223 @@
+"""Staff endpoints for commission plans, grades and the preview (the PM console's powers over DRF)."""
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from distributors.models import Grade
+from fenxiao.api.base import StaffAPIView, StaffGenericView
+from fenxiao.api.fields import AwareDateTimeField, StrictSerializer
+from fenxiao.exceptions import NotFound, invalid
+
+from .. import plans as plan_services
+from ..models import CommissionPlan, RuleKind
+from ..services import commission_preview, grade_override_set
+
+
+class RuleRowSerializer(StrictSerializer):
+    scope = serializers.ChoiceField(choices=["default", "category", "sku"], default="default")
+    scope_value = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    level = serializers.IntegerField(min_value=1, max_value=3)
+    kind = serializers.ChoiceField(choices=RuleKind.choices, default="percent")
+    value = serializers.DecimalField(max_digits=9, decimal_places=4, min_value=Decimal(0))
+
+
+class PlanWriteSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    rules = RuleRowSerializer(many=True, required=False, max_length=2000)
+    based_on = serializers.IntegerField(required=False, help_text="copy the rules of this version (id)")
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    rules = serializers.SerializerMethodField()
+    based_on_version = serializers.IntegerField(source="based_on.version", read_only=True, default=None)
+
+    class Meta:
+        model = CommissionPlan
+        fields = ["id", "version", "name", "status", "effective_from", "published_at", "based_on_version", "created_at", "rules"]
+        read_only_fields = fields
+
+    def get_rules(self, obj) -> list[dict]:
+        return [{"scope": r.scope, "scope_value": r.scope_value, "level": r.level, "kind": r.kind, "value": str(r.value)}
+                for r in obj.rules.all()]
+
+
+def rows(data) -> list[plan_services.RuleRow]:
+    return [plan_services.RuleRow(r["scope"], r["scope_value"], r["level"], r["kind"], r["value"]) for r in data]
+
+
+def get_plan(pk) -> CommissionPlan:
+    found = CommissionPlan.objects.prefetch_related("rules").select_related("based_on").filter(pk=pk).first()
+    if found is None:
+        raise NotFound("No plan with this id.")
+    return found
+
+
+class PlanListView(StaffGenericView):
+    serializer_class = PlanSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return CommissionPlan.unscoped.none()
+        return CommissionPlan.objects.prefetch_related("rules").select_related("based_on").order_by("-version")
+
+    @extend_schema(responses=PlanSerializer(many=True))
+    def get(self, request):
+        """Every plan version of the tenant, newest first (old versions stay readable)."""
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(PlanSerializer(page, many=True).data)
+
+    @extend_schema(request=PlanWriteSerializer, responses={201: PlanSerializer})
+    def post(self, request):
+        """Create a draft version, from `rules` or copied from `based_on`. Guardrails as 400."""
+        s = PlanWriteSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        based_on = get_plan(d["based_on"]) if "based_on" in d else None
+        plan = plan_services.plan_draft_create(tenant=request.tenant, name=d.get("name", ""),
+                                               rows=rows(d["rules"]) if "rules" in d else None, based_on=based_on)
+        return Response(PlanSerializer(get_plan(plan.pk)).data, status=201)
+
+
+class PlanDetailView(StaffAPIView):
+    @extend_schema(responses=PlanSerializer)
+    def get(self, request, pk):
+        return Response(PlanSerializer(get_plan(pk)).data)
+
+    @extend_schema(request=PlanWriteSerializer, responses=PlanSerializer)
+    def patch(self, request, pk):
+        """Rename a draft and/or replace its rules; a published version answers 409."""
+        plan = get_plan(pk)
+        s = PlanWriteSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        plan_services.plan_draft_update(plan=plan, name=d.get("name"), rows=rows(d["rules"]) if "rules" in d else None)
+        return Response(PlanSerializer(get_plan(pk)).data)
+
+
+class PublishSerializer(StrictSerializer):
+    effective_from = AwareDateTimeField(required=False, allow_null=True, default=None)
+
+
+class PlanPublishView(StaffAPIView):
+    @extend_schema(request=PublishSerializer, responses=PlanSerializer)
+    def post(self, request, pk):
+        """Publish a draft from effective_from (default now; never in the past)."""
+        plan = get_plan(pk)
+        s = PublishSerializer(data=request.data or {})
+        s.is_valid(raise_exception=True)
+        plan_services.plan_draft_publish(plan=plan, effective_from=s.validated_data["effective_from"])
+        return Response(PlanSerializer(get_plan(pk)).data)
+
+
+class OverrideSerializer(StrictSerializer):
+    level = serializers.IntegerField(min_value=1, max_value=3)
+    kind = serializers.ChoiceField(choices=RuleKind.choices, default="percent")
+    value = serializers.DecimalField(max_digits=9, decimal_places=4, min_value=Decimal(0))
+
+
+class GradeWriteSerializer(StrictSerializer):
+    code = serializers.SlugField(max_length=64)
+    name = serializers.CharField(max_length=200)
+    rank = serializers.IntegerField(min_value=0, default=0)
+    overrides = OverrideSerializer(many=True, required=False, max_length=3)
+
+
+class GradeSerializer(serializers.ModelSerializer):
+    overrides = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Grade
+        fields = ["id", "code", "name", "rank", "overrides"]
+        read_only_fields = fields
+
+    def get_overrides(self, obj) -> list[dict]:
+        return [{"level": o.level, "kind": o.kind, "value": str(o.value)} for o in obj.overrides.all()]
+
+
+class GradeListView(StaffGenericView):
+    serializer_class = GradeSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Grade.unscoped.none()
+        return Grade.objects.prefetch_related("overrides")
+
+    @extend_schema(responses=GradeSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(GradeSerializer(page, many=True).data)
+
+    @extend_schema(request=GradeWriteSerializer, responses={201: GradeSerializer})
+    def post(self, request):
+        """Create a grade with per-level overrides (checked against max_total_rate)."""
+        from django.db import transaction
+
+        s = GradeWriteSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        if Grade.objects.filter(code=d["code"]).exists():
+            raise invalid("code", "A grade with this code exists.", "unique")
+        with transaction.atomic():
+            grade = Grade.objects.create(tenant=request.tenant, code=d["code"], name=d["name"], rank=d["rank"])
+            for o in d.get("overrides", []):
+                grade_override_set(grade=grade, **o)
+        return Response(GradeSerializer(Grade.objects.prefetch_related("overrides").get(pk=grade.pk)).data, status=201)
+
+
+class GradeDetailView(StaffAPIView):
+    @extend_schema(request=GradeWriteSerializer(partial=True), responses=GradeSerializer)
+    def patch(self, request, pk):
+        """Rename / re-rank a grade and set overrides (a value of null is not accepted; set 0)."""
+        from django.db import transaction
+
+        grade = Grade.objects.filter(pk=pk).first()
+        if grade is None:
+            raise NotFound("No grade with this id.")
+        s = GradeWriteSerializer(data=request.data, partial=True)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        with transaction.atomic():
+            for key in ("name", "rank"):
+                if key in d:
+                    setattr(grade, key, d[key])
+            grade.save()
+            for o in d.get("overrides", []):
+                grade_override_set(grade=grade, **o)
+        return Response(GradeSerializer(Grade.objects.prefetch_related("overrides").get(pk=grade.pk)).data)
+
+
+class PreviewSerializer(StrictSerializer):
+    order = serializers.JSONField(help_text="an order body as for POST /api/v1/orders/ (external_id optional)")
+    distributor_external_id = serializers.CharField(max_length=64, required=False,
+                                                    help_text="the referrer, when the order names none")
+    plan_id = serializers.IntegerField(required=False, help_text="a plan version (a draft too); default: the one in force")
+
+
+class PreviewView(StaffAPIView):
+    @extend_schema(request=PreviewSerializer, responses=inline_serializer("PreviewResult", {
+        "plan_version": serializers.IntegerField(allow_null=True), "currency": serializers.CharField(),
+        "commission_base": serializers.DecimalField(max_digits=18, decimal_places=2),
+        "levels": serializers.ListField(child=serializers.DictField()),
+    }))
+    def post(self, request):
+        """What an order would pay at each level (beneficiary, rule, rate, amount), nothing written."""
+        from orders.api.serializers import OrderCreateSerializer
+        from orders.api.views import order_input
+
+        s = PreviewSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        body = dict(s.validated_data["order"]) if isinstance(s.validated_data["order"], dict) else None
+        if body is None:
+            raise invalid("order", "order must be an object.", "invalid")
+        body.setdefault("external_id", "preview")
+        if s.validated_data.get("distributor_external_id") and not body.get("referrer_external_id"):
+            body["referrer_external_id"] = s.validated_data["distributor_external_id"]
+        o = OrderCreateSerializer(data=body)
+        if not o.is_valid():
+            raise serializers.ValidationError({"order": o.errors})
+        plan = get_plan(s.validated_data["plan_id"]) if "plan_id" in s.validated_data else None
+        return Response(commission_preview(tenant=request.tenant, data=order_input(dict(o.validated_data)), plan=plan))
+
+
