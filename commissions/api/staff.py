@@ -184,7 +184,7 @@ class GradeDetailView(StaffAPIView):
                     setattr(grade, key, d[key])
             grade.save()
             for o in d.get("overrides", []):
-                grade_override_set(grade=grade, **o)
+                grade_override_set(grade=grade, level=o["level"], kind=o.get("kind", "percent"), value=o["value"])
         return Response(GradeSerializer(Grade.objects.prefetch_related("overrides").get(pk=grade.pk)).data)
 
 

@@ -1,0 +1,179 @@
+"""Staff endpoints (the PM console's powers over DRF): settings, plans, grades, preview, distributors."""
+import pytest
+from django.contrib.auth.models import User
+
+from commissions.models import CommissionPlan, CommissionRecord
+from distributors.models import Distributor, DistributorMove
+from orders.models import Order
+from tenants.context import tenant_context
+from tenants.models import StaffMembership
+from tests.factories import CommitAPIClient, chain, order_json
+
+
+def staff_for(tenant, username):
+    user = User.objects.create_user(username, password="pw-12345678", is_staff=True)
+    StaffMembership.objects.create(user=user, tenant=tenant)
+    token = CommitAPIClient().post("/api/v1/auth/staff-token/", {"username": username, "password": "pw-12345678"},
+                                   format="json").json()["access"]
+    api = CommitAPIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return api
+
+
+@pytest.fixture
+def staff(tenant):
+    return staff_for(tenant, "pm")
+
+
+RULES = [{"level": 1, "value": "0.1200"}, {"level": 2, "value": "0.0500"}, {"level": 3, "value": "0.0200"},
+         {"scope": "category", "scope_value": "Technology", "level": 1, "value": "0.0800"}]
+
+
+def test_tenant_settings(staff, tenant):
+    r = staff.get("/api/v1/admin/tenant/").json()
+    assert (r["slug"], r["levels"], r["max_total_rate"], r["rounding"]) == ("acme", 3, "0.5000", "down")
+    r = staff.patch("/api/v1/admin/tenant/", {"rounding": "half_up", "withdraw_fee_rate": "0.0060"}, format="json")
+    assert r.status_code == 200 and (r.json()["rounding"], r.json()["withdraw_fee_rate"]) == ("half_up", "0.0060")
+    for body, attr in [({"levels": 4}, "levels"), ({"timezone": "Mars/Olympus"}, "timezone"), ({"currency": "ZZZ"}, "currency"),
+                       ({"max_total_rate": "0.1000"}, "max_total_rate"), ({"levels": 2}, "levels"), ({"slugg": "x"}, "slugg")]:
+        r = staff.patch("/api/v1/admin/tenant/", body, format="json")
+        assert r.status_code == 400 and r.json()["errors"][0]["attr"] == attr, (body, r.json())
+    tenant.refresh_from_db()
+    assert (tenant.levels, tenant.max_total_rate, tenant.rounding) == (3, 0.5, "half_up")
+
+
+def test_plan_drafts_publish_and_versions(staff, partner, in_tenant):
+    chain(in_tenant, 3)
+    r = staff.post("/api/v1/admin/plans/", {"name": "spring", "rules": RULES}, format="json")
+    assert r.status_code == 201 and (r.json()["version"], r.json()["status"]) == (2, "draft")
+    pid = r.json()["id"]
+    # the draft is not in force: an order recorded now still uses v1 (10%)
+    partner.post("/api/v1/orders/", order_json("O1", referrer_external_id="C2", status="paid",
+                 paid_at="2026-01-15T10:05:00+08:00"), format="json")
+    assert partner.get("/api/v1/orders/O1/commissions/").json()[0]["amount"] == "10.00"
+    assert staff.patch(f"/api/v1/admin/plans/{pid}/", {"rules": RULES[:3]}, format="json").status_code == 200
+    r = staff.post(f"/api/v1/admin/plans/{pid}/publish/", {}, format="json")
+    assert r.status_code == 200 and r.json()["status"] == "published"
+    assert staff.patch(f"/api/v1/admin/plans/{pid}/", {"name": "x"}, format="json").status_code == 409
+    assert staff.post(f"/api/v1/admin/plans/{pid}/publish/", {}, format="json").status_code == 409
+    partner.post("/api/v1/orders/", order_json("O2", referrer_external_id="C2", status="paid",
+                 paid_at="2026-01-15T10:05:00+08:00"), format="json")
+    assert [x["amount"] for x in partner.get("/api/v1/orders/O2/commissions/").json()] == ["12.00", "5.00", "2.00"]
+    assert [x["plan_version"] for x in partner.get("/api/v1/orders/O1/commissions/").json()] == [1, 1, 1]
+    copy = staff.post("/api/v1/admin/plans/", {"based_on": pid, "name": "edit"}, format="json").json()
+    assert (copy["version"], copy["based_on_version"], len(copy["rules"])) == (3, 2, 3)
+    listing = staff.get("/api/v1/admin/plans/").json()
+    assert [(p["version"], p["status"]) for p in listing["results"]] == [(3, "draft"), (2, "published"), (1, "published")]
+
+
+@pytest.mark.parametrize("rules,code", [
+    ([{"level": 1, "value": "0.3000"}, {"level": 2, "value": "0.2001"}], "over_max_total_rate"),
+    ([{"level": 1, "value": "-0.1000"}], "min_value"),
+    ([{"level": 1, "value": "0.12345"}], "max_decimal_places"),
+    ([{"level": 4, "value": "0.1000"}], "max_value"),
+    ([{"level": 1, "kind": "fixed", "value": "1.234"}], "too_many_places"),
+    ([{"level": 1, "value": "0.1"}, {"level": 1, "value": "0.2"}], "duplicate_rule"),
+    ([{"scope": "category", "level": 1, "value": "0.1"}], "invalid_scope"),
+])
+def test_plan_guardrails(staff, in_tenant, rules, code):
+    r = staff.post("/api/v1/admin/plans/", {"rules": rules}, format="json")
+    assert r.status_code == 400
+    assert code in [e["code"] for e in r.json()["errors"]], r.json()
+    assert CommissionPlan.objects.count() == 1
+
+
+def test_plan_guardrail_levels_beyond_tenant(make_tenant):
+    t = make_tenant(slug="two", levels=2, default={1: ("percent", "0.1")})
+    api = staff_for(t, "pm2")
+    r = api.post("/api/v1/admin/plans/", {"rules": [{"level": 3, "value": "0.01"}]}, format="json")
+    assert r.status_code == 400 and r.json()["errors"][0]["code"] == "level_out_of_range"
+
+
+def test_publish_never_retroactive(staff, in_tenant):
+    pid = staff.post("/api/v1/admin/plans/", {"rules": RULES}, format="json").json()["id"]
+    r = staff.post(f"/api/v1/admin/plans/{pid}/publish/", {"effective_from": "2020-01-01T00:00:00+08:00"}, format="json")
+    assert r.status_code == 400 and r.json()["errors"][0]["code"] == "retroactive"
+    assert CommissionPlan.objects.get(pk=pid).status == "draft"
+
+
+def test_grades_with_overrides_and_cap(staff, in_tenant):
+    r = staff.post("/api/v1/admin/grades/", {"code": "gold", "name": "Gold", "rank": 1,
+                                             "overrides": [{"level": 1, "value": "0.1500"}]}, format="json")
+    assert r.status_code == 201 and r.json()["overrides"] == [{"level": 1, "kind": "percent", "value": "0.1500"}]
+    gid = r.json()["id"]
+    # 0.10 + 0.05 + 0.02 = 0.17; a level-2 override of 0.40 would allow 0.15 + 0.40 + 0.02 = 0.57 > 0.50
+    r = staff.patch(f"/api/v1/admin/grades/{gid}/", {"overrides": [{"level": 2, "value": "0.4000"}]}, format="json")
+    assert r.status_code == 400 and r.json()["errors"][0]["code"] == "over_max_total_rate"
+    assert staff.post("/api/v1/admin/grades/", {"code": "gold", "name": "again"}, format="json").status_code == 400
+
+
+def test_preview_writes_nothing(staff, in_tenant):
+    chain(in_tenant, 3)
+    draft = staff.post("/api/v1/admin/plans/", {"rules": RULES}, format="json").json()["id"]
+    body = {"order": {"currency": "CNY", "placed_at": "2026-01-15T10:00:00+08:00", "discount": "20.00", "shipping": "9.00",
+                      "lines": [{"line_id": "1", "sku": "P", "category": "Technology", "quantity": 1, "unit_price": "100.00"},
+                                {"line_id": "2", "sku": "M", "category": "Home", "quantity": 1, "unit_price": "100.00"}]},
+            "distributor_external_id": "C2"}
+    now = staff.post("/api/v1/commission-preview/", body, format="json").json()
+    # base 180.00 (discount 10.00 per line); v1: 18.00 / 9.00 / 3.60
+    assert (now["plan_version"], now["commission_base"]) == (1, "180.00")
+    assert [(x["level"], x["beneficiary_external_id"], x["amount"], x["rate"]) for x in now["levels"]] == [
+        (1, "C2", "18.00", "0.1000"), (2, "C1", "9.00", "0.0500"), (3, "C0", "3.60", "0.0200")]
+    drafted = staff.post("/api/v1/commission-preview/", dict(body, plan_id=draft), format="json").json()
+    # draft: Technology L1 8% (90 x 0.08 = 7.20) + Home 12% (90 x 0.12 = 10.80) = 18.00; L2 Technology has no level 2
+    assert [(x["level"], x["amount"], x["rate"]) for x in drafted["levels"]] == [(1, "18.00", None), (2, "4.50", "0.0500"), (3, "1.80", "0.0200")]
+    assert Order.objects.count() == 0 and CommissionRecord.objects.count() == 0
+    bad = staff.post("/api/v1/commission-preview/", {"order": {"currency": "CNY"}}, format="json")
+    assert bad.status_code == 400 and bad.json()["type"] == "validation_error"
+    assert staff.post("/api/v1/commission-preview/", dict(body, distributor_external_id="nobody"), format="json").status_code == 400
+
+
+def test_distributor_management(staff, make_tenant):
+    from tenants.models import Tenant
+
+    t = Tenant.objects.get(slug="acme")
+    t.enrollment = "application"
+    t.save()
+    with tenant_context(t):
+        a, b = chain(t, 2)
+        c = chain(t, 1, prefix="X")[0]
+    assert (a.status, b.status) == ("pending", "pending")
+    assert staff.post("/api/v1/admin/distributors/C0/approve/", {}, format="json").json()["status"] == "active"
+    assert staff.post("/api/v1/admin/distributors/C0/approve/", {}, format="json").status_code == 409
+    assert staff.post("/api/v1/admin/distributors/C1/reject/", {"reason": "fake id"}, format="json").json()["status"] == "disabled"
+    assert staff.post("/api/v1/admin/distributors/C0/freeze/", {}, format="json").json()["status"] == "frozen"
+    assert staff.post("/api/v1/admin/distributors/C0/unfreeze/", {}, format="json").json()["status"] == "active"
+    r = staff.get("/api/v1/admin/distributors/?status=pending").json()
+    assert [d["external_id"] for d in r["results"]] == ["X0"]
+    assert staff.get("/api/v1/admin/distributors/?search=x0").json()["count"] == 1
+    assert staff.get("/api/v1/admin/distributors/?parent=C0").json()["results"][0]["external_id"] == "C1"
+    r = staff.post("/api/v1/admin/distributors/C1/move/", {"parent_external_id": "X0", "reason": "wrong sponsor"}, format="json")
+    assert r.status_code == 200 and r.json()["parent_external_id"] == "X0" and r.json()["uplines"] == ["X0"]
+    with tenant_context(t):
+        move = DistributorMove.objects.get()
+        assert (move.old_parent.external_id, move.new_parent.external_id, move.reason, move.actor) == ("C0", "X0", "wrong sponsor", "pm")
+    r = staff.post("/api/v1/admin/distributors/X0/move/", {"parent_external_id": "C1", "reason": "loop"}, format="json")
+    assert r.status_code == 400 and r.json()["errors"][0]["code"] == "cycle"
+    assert staff.post("/api/v1/admin/distributors/X0/move/", {"parent_external_id": "C1"}, format="json").status_code == 400
+
+
+def test_staff_endpoints_are_scoped_and_guarded(staff, make_tenant, partner_for, portal_for):
+    other = make_tenant(slug="other")
+    with tenant_context(other):
+        (o0,) = chain(other, 1, prefix="O")
+        plan = CommissionPlan.objects.get()
+    assert staff.get(f"/api/v1/admin/plans/{plan.pk}/").status_code == 404
+    assert staff.post(f"/api/v1/admin/plans/{plan.pk}/publish/", {}, format="json").status_code == 404
+    assert staff.post("/api/v1/admin/distributors/O0/freeze/", {}, format="json").status_code == 404
+    assert staff.get("/api/v1/admin/distributors/").json()["count"] == 0
+    assert staff.post("/api/v1/commission-preview/", {"order": {"currency": "CNY", "placed_at": "2026-01-15T10:00:00+08:00",
+                      "lines": [{"line_id": "1", "sku": "S", "quantity": 1, "unit_price": "1.00"}]},
+                      "distributor_external_id": "O0"}, format="json").status_code == 400
+    with tenant_context(other):
+        assert Distributor.objects.get(external_id="O0").status == "active"
+    for client in (partner_for(other), portal_for(o0), CommitAPIClient()):
+        assert client.get("/api/v1/admin/tenant/").status_code in (401, 403)
+    nobody = User.objects.create_user("loose", password="pw-12345678", is_staff=True)   # staff without a tenant
+    loose = CommitAPIClient()
+    loose.force_authenticate(nobody)
+    assert loose.get("/api/v1/admin/plans/").status_code == 403
