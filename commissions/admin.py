@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tenants.admin_scoping import TenantScopedAdmin, TenantScopedInline
+from tenants.admin_scoping import TenantScopedAdmin, TenantScopedHistoryAdmin, TenantScopedInline
 
 from .models import CommissionPlan, CommissionRecord, CommissionReversal, CommissionRule
 
@@ -16,7 +16,7 @@ class RuleInline(TenantScopedInline, admin.TabularInline):
 
 
 @admin.register(CommissionPlan)
-class CommissionPlanAdmin(TenantScopedAdmin):
+class CommissionPlanAdmin(TenantScopedHistoryAdmin):
     list_display = ["version", "name", "status", "effective_from", "created_at"]
     list_filter = ["status"]
     inlines = [RuleInline]

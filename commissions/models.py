@@ -7,6 +7,9 @@ from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from simple_history.models import HistoricalRecords
+
+from fenxiao.history import history_user
 
 from fenxiao.money import MONEY_KW, RATE_KW
 from tenants.managers import TenantOwned, tenant_fk
@@ -35,6 +38,7 @@ class CommissionPlan(TenantOwned):
                          help_text="the version this draft was copied from")
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["created_at"])
 
     class Meta(TenantOwned.Meta):
         ordering = ["-version"]
@@ -60,6 +64,7 @@ class CommissionRule(TenantOwned):
     kind = models.CharField(max_length=8, choices=RuleKind.choices, default=RuleKind.PERCENT)
     value = models.DecimalField(**RATE_KW, validators=[MinValueValidator(Decimal(0))],
                                 help_text="percent: fraction with 4 places (0.1000 = 10%); fixed: amount per unit")
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta(TenantOwned.Meta):
         ordering = ["scope", "scope_value", "level"]
@@ -75,6 +80,7 @@ class GradeLevelOverride(TenantOwned):
     level = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(3)])
     kind = models.CharField(max_length=8, choices=RuleKind.choices, default=RuleKind.PERCENT)
     value = models.DecimalField(**RATE_KW, validators=[MinValueValidator(Decimal(0))])
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta(TenantOwned.Meta):
         ordering = ["level"]

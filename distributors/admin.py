@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.html import format_html_join
 
 from commissions.models import GradeLevelOverride
-from tenants.admin_scoping import TenantScopedAdmin, TenantScopedInline
+from tenants.admin_scoping import TenantScopedAdmin, TenantScopedHistoryAdmin, TenantScopedInline
 
 from . import selectors
 from .models import Customer, Distributor, DistributorMove, Grade
@@ -14,13 +14,13 @@ class GradeOverrideInline(TenantScopedInline, admin.TabularInline):
 
 
 @admin.register(Grade)
-class GradeAdmin(TenantScopedAdmin):
+class GradeAdmin(TenantScopedHistoryAdmin):
     list_display = ["code", "name", "rank"]
     inlines = [GradeOverrideInline]
 
 
 @admin.register(Distributor)
-class DistributorAdmin(TenantScopedAdmin):
+class DistributorAdmin(TenantScopedHistoryAdmin):
     list_display = ["external_id", "name", "status", "grade", "parent", "depth", "invite_code", "joined_at"]
     list_filter = ["status", "grade", "depth"]
     search_fields = ["external_id", "name", "phone", "invite_code"]

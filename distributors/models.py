@@ -8,6 +8,9 @@ cycle check are each one indexed query, whatever the tree's size and depth.
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from fenxiao.history import history_user
 
 from tenants.managers import TenantOwned, tenant_fk
 
@@ -18,6 +21,7 @@ class Grade(TenantOwned):
     code = models.CharField(max_length=64)
     name = models.CharField(max_length=200)
     rank = models.PositiveIntegerField(default=0)
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta(TenantOwned.Meta):
         ordering = ["rank", "id"]
@@ -51,6 +55,7 @@ class Distributor(TenantOwned):
     password = models.CharField(max_length=128, blank=True, default="")
     joined_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["password", "ancestor_2", "ancestor_3", "ancestor_path", "created_at"])
 
     class Meta(TenantOwned.Meta):
         ordering = ["id"]

@@ -190,6 +190,7 @@ def distributor_move(
     old_prefix = me.subtree_path
     old_depth = me.depth
     _place(me, parent)
+    me._change_reason = f"move: {reason}"[:100]
     me.save(update_fields=["parent", "ancestor_2", "ancestor_3", "depth", "ancestor_path"])
     new_prefix = me.subtree_path
     descendants = Distributor.objects.filter(ancestor_path__startswith=old_prefix)
@@ -219,6 +220,7 @@ def distributor_update(
         if status not in Distributor.Status.values:
             raise invalid("status", f"Unknown status {status!r}.", "invalid_choice")
         distributor.status = status
+        distributor._change_reason = f"status: {reason}".strip(": ")[:100]
         fields.append("status")
     if grade != "unchanged":
         distributor.grade = grade
@@ -297,6 +299,8 @@ def distributor_status_step(*, distributor: Distributor, action: str, reason: st
     fresh = Distributor.objects.select_related("grade", "parent").get(pk=distributor.pk)
     if not changed:
         raise InvalidState(f"Cannot {action} a {fresh.status} distributor.")
+    fresh._change_reason = f"{action}: {reason}".strip(": ")[:100]
+    fresh.save(update_fields=["status"])  # the audit trail (history) records who and why
     return fresh
 
 

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponse
 
 from fenxiao.exceptions import Conflict
-from tenants.admin_scoping import TenantScopedAdmin
+from tenants.admin_scoping import TenantScopedAdmin, TenantScopedHistoryAdmin
 from tenants.context import tenant_context
 
 from . import services
@@ -59,7 +59,7 @@ def _decide(modeladmin, request, queryset, service, label, **kwargs):
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(TenantScopedAdmin):
+class WithdrawalAdmin(TenantScopedHistoryAdmin):
     list_display = ["id", "distributor", "amount", "fee", "transfer_amount", "method", "account", "status",
                     "requested_at", "decided_by", "paid_at"]
     list_filter = ["status", "method"]

@@ -16,6 +16,9 @@ as the entries, under row locks taken in primary-key order, and `check_ledger` p
 from decimal import Decimal
 
 from django.db import models
+from simple_history.models import HistoricalRecords
+
+from fenxiao.history import history_user
 
 from fenxiao.money import MONEY_KW
 from tenants.managers import TenantOwned, tenant_fk
@@ -123,6 +126,7 @@ class Withdrawal(TenantOwned):
     requested_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["request_hash", "idempotency_key"])
 
     class Meta(TenantOwned.Meta):
         ordering = ["-id"]

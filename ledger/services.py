@@ -183,6 +183,8 @@ def _transition(withdrawal: Withdrawal, *, from_: tuple[str, ...], to: str, acto
     w = Withdrawal.objects.select_related("tenant", "distributor").get(pk=withdrawal.pk)
     if not changed:
         raise InvalidState(f"A {w.status} withdrawal cannot become {to}.")
+    w._change_reason = f"{to} by {actor}"[:100]
+    w.save(update_fields=["status"])  # the audit trail (history) records the decision
     return w
 
 

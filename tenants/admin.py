@@ -1,12 +1,13 @@
 from django.contrib import admin
 from rest_framework_api_key.admin import APIKeyModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
 
 from .admin_scoping import staff_tenant_id
 from .models import StaffMembership, Tenant, TenantApiKey
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(SimpleHistoryAdmin):
     list_display = ["slug", "name", "currency", "timezone", "levels", "rounding", "bind_mode", "enrollment", "is_active"]
     search_fields = ["slug", "name"]
 

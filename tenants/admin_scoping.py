@@ -5,6 +5,7 @@ choices and saves are all scoped, and the `tenant` field is hidden and filled in
 every tenant, with a tenant filter and column.
 """
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Tenant
 
@@ -74,3 +75,7 @@ class TenantScopedAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 
 class TenantScopedInline(TenantScopedAdminMixin):
     pass
+
+
+class TenantScopedHistoryAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+    """A scoped admin whose "History" page shows the audit trail: who, when, before and after."""

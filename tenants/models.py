@@ -8,6 +8,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey
+from simple_history.models import HistoricalRecords
+
+from fenxiao.history import history_user
 
 from fenxiao.money import MONEY_KW, RATE_KW
 
@@ -81,6 +84,7 @@ class Tenant(models.Model):
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["created_at"])
 
     class Meta:
         ordering = ["slug"]
