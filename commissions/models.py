@@ -144,3 +144,34 @@ class CommissionReversal(TenantOwned):
             models.UniqueConstraint(fields=["tenant", "record", "refund"], name="reversal_tenant_record_refund"),
         ]
         indexes = [models.Index(fields=["tenant", "refund"], name="reversal_tenant_refund")]
+
+
+class Backtest(TenantOwned):
+    """A plan version (usually a draft) replayed on the orders recorded in a date range: what it
+    would have paid against what was paid. Pure computation: nothing is written to the ledger."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    plan = tenant_fk(CommissionPlan, on_delete=models.PROTECT, related_name="+")
+    date_from = models.DateField(help_text="first local day (tenant time zone) of paid_at, inclusive")
+    date_to = models.DateField(help_text="last local day, inclusive")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    total_orders = models.PositiveIntegerField(default=0)
+    processed_orders = models.PositiveIntegerField(default=0)
+    results = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True, default="")
+    created_by = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["tenant", "created_at"], name="backtest_tenant_created")]
+
+    @property
+    def progress(self) -> float:
+        return round(self.processed_orders / self.total_orders, 4) if self.total_orders else (1.0 if self.status == "done" else 0.0)

@@ -20,3 +20,12 @@ def accrue_order_commissions(self, *, order_id: int, tenant_id: int) -> int:
 
     with tenant_context(tenant_id):
         return len(commission_accrue(order_id=order_id))
+
+
+@shared_task(bind=True, acks_late=True, time_limit=3600, soft_time_limit=3500)
+def run_backtest(self, *, backtest_id: int, tenant_id: int) -> str:
+    """Run a queued backtest (commissions.backtest.backtest_run); returns its status."""
+    from .backtest import backtest_run
+
+    with tenant_context(tenant_id):
+        return backtest_run(backtest_id=backtest_id).status

@@ -221,3 +221,86 @@ class PreviewView(StaffAPIView):
         return Response(commission_preview(tenant=request.tenant, data=order_input(dict(o.validated_data)), plan=plan))
 
 
+
+
+class BacktestCreateSerializer(StrictSerializer):
+    plan_id = serializers.IntegerField()
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+
+
+class BacktestSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    plan_version = serializers.IntegerField(source="plan.version")
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    status = serializers.CharField()
+    total_orders = serializers.IntegerField()
+    processed_orders = serializers.IntegerField()
+    progress = serializers.FloatField()
+    results = serializers.SerializerMethodField()
+    error = serializers.CharField()
+    created_by = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    def get_results(self, obj) -> dict:
+        return {k: v for k, v in obj.results.items() if k != "by_distributor"}
+
+
+def get_backtest(pk):
+    from ..models import Backtest
+
+    found = Backtest.objects.select_related("plan").filter(pk=pk).first()
+    if found is None:
+        raise NotFound("No backtest with this id.")
+    return found
+
+
+class BacktestListView(StaffGenericView):
+    serializer_class = BacktestSerializer
+
+    def get_queryset(self):
+        from ..models import Backtest
+
+        if getattr(self, "swagger_fake_view", False):
+            return Backtest.unscoped.none()
+        return Backtest.objects.select_related("plan")
+
+    @extend_schema(responses=BacktestSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(BacktestSerializer(page, many=True).data)
+
+    @extend_schema(request=BacktestCreateSerializer, responses={201: BacktestSerializer})
+    def post(self, request):
+        """Replay a plan version (a draft too) on the orders paid in [date_from, date_to] (local
+        days): a Celery task re-prices them, nothing is written to the ledger. Poll GET .../{id}/."""
+        from ..backtest import backtest_create
+
+        s = BacktestCreateSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        bt = backtest_create(tenant=request.tenant, plan=get_plan(d["plan_id"]), date_from=d["date_from"],
+                             date_to=d["date_to"], actor=request.user.get_username())
+        return Response(BacktestSerializer(get_backtest(bt.pk)).data, status=201)
+
+
+class BacktestDetailView(StaffAPIView):
+    @extend_schema(responses=BacktestSerializer)
+    def get(self, request, pk):
+        """Progress while it runs; results when done: totals, per level, per category, top 20."""
+        return Response(BacktestSerializer(get_backtest(pk)).data)
+
+
+class BacktestCsvView(StaffAPIView):
+    @extend_schema(responses={(200, "text/csv"): str})
+    def get(self, request, pk):
+        """Per-distributor actual / backtest / delta as CSV."""
+        from django.http import HttpResponse
+
+        from ..backtest import backtest_csv
+
+        response = HttpResponse(backtest_csv(get_backtest(pk)), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="backtest-{pk}.csv"'
+        return response

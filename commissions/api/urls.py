@@ -18,3 +18,8 @@ urlpatterns += [
     path("admin/grades/<int:pk>/", staff.GradeDetailView.as_view(), name="staff-grade"),
     path("commission-preview/", staff.PreviewView.as_view(), name="commission-preview"),
 ]
+urlpatterns += [
+    path("admin/backtests/", staff.BacktestListView.as_view(), name="staff-backtests"),
+    path("admin/backtests/<int:pk>/", staff.BacktestDetailView.as_view(), name="staff-backtest"),
+    path("admin/backtests/<int:pk>.csv", staff.BacktestCsvView.as_view(), name="staff-backtest-csv"),
+]
