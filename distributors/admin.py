@@ -1,5 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html_join
+from rest_framework.exceptions import APIException
 
 from commissions.models import GradeLevelOverride
 from tenants.admin_scoping import TenantScopedAdmin, TenantScopedHistoryAdmin, TenantScopedInline
@@ -47,8 +48,70 @@ class DistributorAdmin(TenantScopedHistoryAdmin):
             counts = selectors.team_counts(distributor=obj)
         return ", ".join(f"L{k}: {v}" for k, v in counts.items())
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # disable instead (domain rules section 2); deleting is refused
+    actions = ["approve", "reject", "freeze", "unfreeze", "disable"]
+
+    def _step(self, request, queryset, action):
+        from tenants.context import tenant_context
+
+        from .services import distributor_status_step
+
+        done, refused = 0, []
+        for d in queryset.order_by("pk"):
+            try:
+                with tenant_context(d.tenant_id):
+                    distributor_status_step(distributor=d, action=action, reason="admin", actor=request.user.get_username())
+                done += 1
+            except APIException as exc:
+                refused.append(f"{d.external_id}: {exc.detail}")
+        if done:
+            self.message_user(request, f"{action}: {done} distributor(s).", messages.SUCCESS)
+        if refused:
+            self.message_user(request, "Refused — " + "; ".join(refused), messages.ERROR)
+
+    @admin.action(description="Approve selected applications")
+    def approve(self, request, queryset):
+        self._step(request, queryset, "approve")
+
+    @admin.action(description="Reject selected applications")
+    def reject(self, request, queryset):
+        self._step(request, queryset, "reject")
+
+    @admin.action(description="Freeze selected")
+    def freeze(self, request, queryset):
+        self._step(request, queryset, "freeze")
+
+    @admin.action(description="Unfreeze selected")
+    def unfreeze(self, request, queryset):
+        self._step(request, queryset, "unfreeze")
+
+    @admin.action(description="Disable selected")
+    def disable(self, request, queryset):
+        self._step(request, queryset, "disable")
+
+    def delete_model(self, request, obj):
+        """Refused with a message for a distributor with downlines, customers or money (disable it)."""
+        from tenants.context import tenant_context
+
+        from .services import distributor_delete
+
+        with tenant_context(obj.tenant_id):
+            distributor_delete(distributor=obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        from fenxiao.exceptions import InvalidState
+
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except InvalidState as exc:
+            from django.http import HttpResponseRedirect
+
+            self.message_user(request, f"Not deleted: {exc.detail}", messages.ERROR)
+            return HttpResponseRedirect(request.path.rsplit("/delete/", 1)[0] + "/change/")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # one at a time, through the refusal rules above
+        return actions
 
 
 @admin.register(Customer)
