@@ -252,6 +252,14 @@ def test_full_superstore_import_matches_an_independent_computation():
     frozen, available = sum(f for f, _ in balances.values()), sum(a for _, a in balances.values())
     assert frozen + available == 46140947    # = the net total below, in cents
     assert balances["DIST-0001"] == FULL_DIST_0001_BALANCE
+    # The PM console's backtest on the same import (one import of the full data serves both checks):
+    # Technology L1 6% -> 8% must report exactly the independently computed delta.
+    from tests.staff.test_backtest import independent_delta, run_backtest
+
+    bt, _ = run_backtest("superstore", SHARED_SUPERSTORE, imported=True)
+    want = independent_delta(SHARED_SUPERSTORE)
+    assert {int(k): Decimal(v["delta"]) for k, v in bt["results"]["by_level"].items()} == want
+    assert Decimal(bt["results"]["actual"]) == Decimal("461409.47")
     got = db_records("superstore")
 
     # Pinned literals (computed once with the independent code above; both sides must match them).
