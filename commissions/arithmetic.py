@@ -25,6 +25,10 @@ from typing import Iterable, Mapping, Sequence
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 ROUNDING_MODES = ("down", "half_up")
+#: Largest amount any line, order total or converted base may reach (units of currency). It keeps
+#: every stored amount and sum far inside the 18-digit columns, and exact even where a database
+#: sums in floating point (SQLite: 15 significant digits).
+MAX_AMOUNT = Decimal("1000000000000")  # 10^12
 PERCENT = "percent"
 FIXED = "fixed"
 
@@ -134,6 +138,8 @@ def validate_lines(lines: Sequence[Line], discount: Decimal, non_cash_amount: De
         raise ArithmeticError_("order amounts must be >= 0")
     if discount + non_cash_amount > sum(line.amount for line in lines):
         raise ArithmeticError_("discount + non_cash_amount exceed the order's goods")
+    if sum(line.quantity * line.unit_price for line in lines) > MAX_AMOUNT:
+        raise ArithmeticError_(f"the order's goods exceed {MAX_AMOUNT} (the largest amount accepted)")
 
 
 def order_base(
@@ -154,6 +160,8 @@ def order_base(
     Raises ArithmeticError_ for invalid lines or amounts.
     """
     validate_lines(lines, discount, non_cash_amount)
+    if sum(line.amount for line in lines if line.commissionable) * exchange_rate > MAX_AMOUNT:
+        raise ArithmeticError_(f"the converted base exceeds {MAX_AMOUNT} (the largest amount accepted)")
     com = [line for line in lines if line.commissionable]
     amounts = [line.amount for line in com]
     com_total = sum(amounts, ZERO)

@@ -21,6 +21,37 @@ class TenantAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
+    def get_readonly_fields(self, request, obj=None):
+        return [] if request.user.is_superuser else ["slug", "is_active", "currency"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None:
+            return form
+
+        class Checked(form):
+            def clean(self):
+                """The same rules as the staff API: levels / max_total_rate never below the plan in
+                force, currency fixed once orders exist."""
+                from rest_framework.exceptions import ValidationError as DRFValidationError
+
+                from .services import tenant_settings_check
+
+                import copy
+
+                data = super().clean()
+                candidate = copy.copy(obj)
+                for key, value in data.items():
+                    setattr(candidate, key, value)
+                try:
+                    tenant_settings_check(tenant=obj, candidate=candidate, changed=set(self.changed_data))
+                except DRFValidationError as exc:
+                    for field, messages in exc.detail.items():
+                        self.add_error(field if field in self.fields else None, " ".join(map(str, messages)))
+                return data
+
+        return Checked
+
     def save_model(self, request, obj, form, change):
         from ledger.services import settlement_schedule_ensure
 

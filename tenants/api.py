@@ -65,6 +65,7 @@ class TenantSettingsSerializer(serializers.ModelSerializer):
 
 
 class TenantSettingsView(StaffAPIView):
+    staff_perms = {"GET": ["tenants.view_tenant"], "PATCH": ["tenants.change_tenant"]}
     @extend_schema(responses=TenantSettingsSerializer)
     def get(self, request):
         """The tenant's settings (domain rules section 1)."""

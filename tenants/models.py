@@ -16,8 +16,9 @@ from fenxiao.money import MONEY_KW, RATE_KW
 
 
 def validate_currency(value: str) -> None:
-    """ISO 4217 alphabetic code, e.g. "CNY"."""
-    if not isinstance(value, str) or len(value) != 3 or pycountry.currencies.get(alpha_3=value) is None:
+    """ISO 4217 alphabetic code in capitals, e.g. "CNY" ("cny" is refused: it would not equal the
+    tenant's currency and would be priced as a foreign one)."""
+    if not isinstance(value, str) or len(value) != 3 or not value.isupper() or pycountry.currencies.get(alpha_3=value) is None:
         raise ValidationError(f"{value!r} is not an ISO 4217 currency code.", code="invalid_currency")
 
 

@@ -55,20 +55,26 @@ def tenant_update(*, tenant: Tenant, **changes) -> Tenant:
     except DjangoValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
         raise invalid(field, messages[0], "invalid") from None
+    tenant_settings_check(tenant=tenant, candidate=locked, changed=set(changes))
+    locked.save()
+    return locked
+
+
+def tenant_settings_check(*, tenant: Tenant, candidate: Tenant, changed: set[str]) -> None:
+    """Cross-checks of a settings change (400): the currency is fixed once orders exist; the plan in
+    force must still fit `levels` and `max_total_rate`."""
+    from django.utils import timezone
+
+    from commissions.plans import RuleRow, rules_check
+    from commissions.selectors import plan_in_force
+    from fenxiao.exceptions import invalid
     from orders.models import Order
     from tenants.context import tenant_context
 
-    with tenant_context(locked):
-        if "currency" in changes and changes["currency"] != tenant.currency and Order.objects.exists():
+    with tenant_context(tenant):
+        if "currency" in changed and candidate.currency != Tenant.objects.get(pk=tenant.pk).currency and Order.objects.exists():
             raise invalid("currency", "The currency cannot change once orders are recorded.", "currency_locked")
-        from django.utils import timezone
-
-        from commissions.plans import RuleRow, rules_check
-        from commissions.selectors import plan_in_force
-
         plan = plan_in_force(at=timezone.now())
-        if plan is not None:
+        if plan is not None and {"levels", "max_total_rate"} & changed:
             rows = [RuleRow.of(r) for r in plan.rules.all()]
-            rules_check(tenant=locked, rows=rows, attr="levels" if "levels" in changes else "max_total_rate")
-    locked.save()
-    return locked
+            rules_check(tenant=candidate, rows=rows, attr="levels" if "levels" in changed else "max_total_rate")

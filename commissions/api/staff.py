@@ -55,6 +55,7 @@ def get_plan(pk) -> CommissionPlan:
 
 
 class PlanListView(StaffGenericView):
+    staff_perms = {"GET": ["commissions.view_commissionplan"], "POST": ["commissions.add_commissionplan"]}
     serializer_class = PlanSerializer
 
     def get_queryset(self):
@@ -81,6 +82,7 @@ class PlanListView(StaffGenericView):
 
 
 class PlanDetailView(StaffAPIView):
+    staff_perms = {"GET": ["commissions.view_commissionplan"], "PATCH": ["commissions.change_commissionplan"]}
     @extend_schema(responses=PlanSerializer)
     def get(self, request, pk):
         return Response(PlanSerializer(get_plan(pk)).data)
@@ -101,6 +103,7 @@ class PublishSerializer(StrictSerializer):
 
 
 class PlanPublishView(StaffAPIView):
+    staff_perms = {"POST": ["commissions.change_commissionplan"]}
     @extend_schema(request=PublishSerializer, responses=PlanSerializer)
     def post(self, request, pk):
         """Publish a draft from effective_from (default now; never in the past)."""
@@ -137,6 +140,7 @@ class GradeSerializer(serializers.ModelSerializer):
 
 
 class GradeListView(StaffGenericView):
+    staff_perms = {"GET": ["distributors.view_grade"], "POST": ["distributors.add_grade"]}
     serializer_class = GradeSerializer
 
     def get_queryset(self):
@@ -167,6 +171,7 @@ class GradeListView(StaffGenericView):
 
 
 class GradeDetailView(StaffAPIView):
+    staff_perms = {"PATCH": ["distributors.change_grade"]}
     @extend_schema(request=GradeWriteSerializer(partial=True), responses=GradeSerializer)
     def patch(self, request, pk):
         """Rename / re-rank a grade and set overrides (a value of null is not accepted; set 0)."""
@@ -196,6 +201,7 @@ class PreviewSerializer(StrictSerializer):
 
 
 class PreviewView(StaffAPIView):
+    staff_perms = {"POST": ["commissions.view_commissionplan"]}
     @extend_schema(request=PreviewSerializer, responses=inline_serializer("PreviewResult", {
         "plan_version": serializers.IntegerField(allow_null=True), "currency": serializers.CharField(),
         "commission_base": serializers.DecimalField(max_digits=18, decimal_places=2),
@@ -258,6 +264,7 @@ def get_backtest(pk):
 
 
 class BacktestListView(StaffGenericView):
+    staff_perms = {"GET": ["commissions.view_backtest"], "POST": ["commissions.add_backtest"]}
     serializer_class = BacktestSerializer
 
     def get_queryset(self):
@@ -287,6 +294,7 @@ class BacktestListView(StaffGenericView):
 
 
 class BacktestDetailView(StaffAPIView):
+    staff_perms = {"GET": ["commissions.view_backtest"]}
     @extend_schema(responses=BacktestSerializer)
     def get(self, request, pk):
         """Progress while it runs; results when done: totals, per level, per category, top 20."""
@@ -294,6 +302,7 @@ class BacktestDetailView(StaffAPIView):
 
 
 class BacktestCsvView(StaffAPIView):
+    staff_perms = {"GET": ["commissions.view_backtest"]}
     @extend_schema(responses={(200, "text/csv"): str})
     def get(self, request, pk):
         """Per-distributor actual / backtest / delta as CSV."""

@@ -41,6 +41,7 @@ class StaffDistributorSerializer(DistributorSerializer):
 
 
 class StaffDistributorListView(StaffGenericView):
+    staff_perms = {"GET": ["distributors.view_distributor"]}
     serializer_class = StaffDistributorSerializer
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
     filterset_class = DistributorFilter
@@ -67,6 +68,7 @@ class MoveSerializer(StrictSerializer):
 
 
 class _StatusStep(StaffAPIView):
+    staff_perms = {"POST": ["distributors.change_distributor"]}
     action_name = ""
 
     @extend_schema(request=ReasonSerializer, responses=StaffDistributorSerializer)
@@ -84,6 +86,7 @@ def step_view(name: str):
 
 
 class StaffMoveView(StaffAPIView):
+    staff_perms = {"POST": ["distributors.change_distributor"]}
     @extend_schema(request=MoveSerializer, responses=StaffDistributorSerializer)
     def post(self, request, external_id):
         """Move a distributor (and its subtree) under another upline (null: make it a root), with

@@ -27,11 +27,18 @@ class IsDistributor(permissions.BasePermission):
 
 
 class IsTenantStaff(permissions.BasePermission):
-    message = "This endpoint needs a tenant staff user (session or staff Bearer token)."
+    """Tenant staff of an active tenant, holding the Django model permissions the view names:
+    `staff_perms = {"GET": [...], "POST": [...], ...}` (the same permissions the admin checks)."""
+
+    message = "This endpoint needs a tenant staff user with the permission for it."
 
     def has_permission(self, request, view):
         user = request.user
-        return bool(getattr(user, "is_staff", False) and getattr(user, "is_active", False) and tenant_of(user))
+        tenant = tenant_of(user) if getattr(user, "is_staff", False) and getattr(user, "is_active", False) else None
+        if tenant is None or not tenant.is_active:
+            return False
+        needed = getattr(view, "staff_perms", {}).get(request.method, getattr(view, "staff_perms", {}).get("*", []))
+        return user.has_perms(needed)
 
 
 class TenantViewMixin:

@@ -128,6 +128,7 @@ def get_withdrawal(pk) -> Withdrawal:
 
 
 class StaffWithdrawalListView(StaffGenericView):
+    staff_perms = {"GET": ["ledger.view_withdrawal"]}
     serializer_class = WithdrawalSerializer
     filter_backends = [filters.DjangoFilterBackend]
     filterset_class = WithdrawalFilter
@@ -145,6 +146,7 @@ class StaffWithdrawalListView(StaffGenericView):
 
 
 class _StaffWithdrawalAction(StaffAPIView):
+    staff_perms = {"POST": ["ledger.change_withdrawal"]}
     body_serializer = NoBodySerializer
     service = None
 
@@ -193,6 +195,7 @@ def payout_csv(withdrawals) -> str:
 
 
 class StaffPayoutExportView(StaffAPIView):
+    staff_perms = {"GET": ["ledger.view_withdrawal"]}
     @extend_schema(responses={(200, "text/csv"): str})
     def get(self, request):
         """CSV payout file of every approved (not yet paid) withdrawal."""

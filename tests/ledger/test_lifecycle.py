@@ -105,7 +105,10 @@ def staff_client(tenant, client, username="fin"):
     from tenants.models import StaffMembership
     from tests.factories import CommitAPIClient
 
+    from django.contrib.auth.models import Permission
+
     user = User.objects.create_user(username, password="pw-12345678", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="ledger"))
     StaffMembership.objects.create(user=user, tenant=tenant)
     token = CommitAPIClient().post("/api/v1/auth/staff-token/", {"username": username, "password": "pw-12345678"},
                                    format="json").json()["access"]

@@ -73,3 +73,20 @@ def test_distributor_actions_and_delete_refusal(pm, in_tenant):
     assert Distributor.objects.filter(pk=b.pk).exists() is False          # a leaf without money goes
     r = pm.post(f"/admin/distributors/distributor/{a.pk}/delete/", {"post": "yes"}, follow=True)
     assert "Cannot delete distributor" in r.content.decode() and Distributor.objects.filter(pk=a.pk).exists()
+
+
+def test_tenant_settings_in_the_admin(pm, tenant):
+    page = pm.get(f"/admin/tenants/tenant/{tenant.pk}/change/").content.decode()
+    assert 'name="currency"' not in page and 'name="slug"' not in page       # read-only for tenant staff
+    form = {"name": "Acme", "timezone": "Asia/Shanghai", "levels": 3, "rounding": "down", "inactive_upline_policy": "skip",
+            "bind_mode": "when_unbound", "enrollment": "open", "settle_after_days": 7, "auto_complete_days": 14,
+            "withdraw_min_amount": "10.00", "withdraw_fee_rate": "0.0000", "max_total_rate": "0.1000",
+            "invite_url_template": ""}
+    r = pm.post(f"/admin/tenants/tenant/{tenant.pk}/change/", form)
+    assert r.status_code == 200 and "above max_total_rate 0.1000" in r.content.decode()   # plan v1 sums to 0.17
+    tenant.refresh_from_db()
+    assert str(tenant.max_total_rate) == "0.5000"
+    r = pm.post(f"/admin/tenants/tenant/{tenant.pk}/change/", dict(form, max_total_rate="0.2000"))
+    assert r.status_code == 302
+    tenant.refresh_from_db()
+    assert (str(tenant.max_total_rate), tenant.currency, tenant.slug) == ("0.2000", "CNY", "acme")

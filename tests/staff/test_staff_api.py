@@ -10,8 +10,16 @@ from tenants.models import StaffMembership
 from tests.factories import CommitAPIClient, chain, order_json
 
 
-def staff_for(tenant, username):
+CONSOLE_APPS = ["tenants", "distributors", "orders", "commissions", "ledger"]
+
+
+def staff_for(tenant, username, perms=True):
+    """A staff token client of `tenant`; `perms` grants every model permission of fenxiao's apps."""
+    from django.contrib.auth.models import Permission
+
     user = User.objects.create_user(username, password="pw-12345678", is_staff=True)
+    if perms:
+        user.user_permissions.set(Permission.objects.filter(content_type__app_label__in=CONSOLE_APPS))
     StaffMembership.objects.create(user=user, tenant=tenant)
     token = CommitAPIClient().post("/api/v1/auth/staff-token/", {"username": username, "password": "pw-12345678"},
                                    format="json").json()["access"]
@@ -177,3 +185,20 @@ def test_staff_endpoints_are_scoped_and_guarded(staff, make_tenant, partner_for,
     loose = CommitAPIClient()
     loose.force_authenticate(nobody)
     assert loose.get("/api/v1/admin/plans/").status_code == 403
+
+
+def test_staff_need_the_model_permission_and_an_active_tenant(tenant, in_tenant):
+    viewer = staff_for(tenant, "viewer", perms=False)
+    for method, url in [("get", "/api/v1/admin/plans/"), ("post", "/api/v1/admin/plans/"), ("get", "/api/v1/admin/tenant/"),
+                        ("get", "/api/v1/admin/withdrawals/"), ("post", "/api/v1/admin/withdrawals/1/approve/"),
+                        ("post", "/api/v1/admin/distributors/X/freeze/"), ("post", "/api/v1/commission-preview/")]:
+        assert getattr(viewer, method)(url, {}, format="json").status_code == 403, url
+    from django.contrib.auth.models import Permission
+
+    User.objects.get(username="viewer").user_permissions.add(Permission.objects.get(codename="view_commissionplan"))
+    assert viewer.get("/api/v1/admin/plans/").status_code == 200
+    assert viewer.post("/api/v1/admin/plans/", {"rules": RULES}, format="json").status_code == 403
+    full = staff_for(tenant, "full")
+    tenant.is_active = False
+    tenant.save()
+    assert full.get("/api/v1/admin/plans/").status_code == 403
