@@ -100,6 +100,13 @@ class Distributor(TenantOwned):
         """The ancestor_path prefix shared by every descendant."""
         return f"{self.ancestor_path}{self.pk}/"
 
+    def save(self, *args, **kwargs):
+        if not self.invite_code:  # rows added in the admin get one too (services draw their own)
+            from .services import invite_code_generate
+
+            self.invite_code = invite_code_generate()
+        super().save(*args, **kwargs)
+
     def set_password(self, raw: str) -> None:
         self.password = make_password(raw)
 

@@ -47,7 +47,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "fenxiao.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "tenants.middleware.StaffTenantMiddleware",
@@ -57,6 +57,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "fenxiao.urls"
+
 WSGI_APPLICATION = "fenxiao.wsgi.application"
 
 TEMPLATES = [
@@ -76,8 +77,10 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Serialise writers instead of failing with "database is locked" under the dev server.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    # Serialise writers instead of failing with "database is locked": a transaction takes the write
+    # lock when it begins (BEGIN IMMEDIATE) and waits up to 30 s for it, instead of failing on the
+    # read-to-write upgrade a select_for_update-then-write transaction would need.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -37,6 +37,26 @@ class TenantScopedAdminMixin:
             kwargs["queryset"] = qs
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_form(self, request, obj=None, **kwargs):
+        """For tenant staff the hidden tenant is set before validation, so unique constraints led by
+        the tenant (external_id, invite_code, ...) are checked as form errors, not database errors."""
+        form = super().get_form(request, obj, **kwargs)
+        tenant_id = None if request.user.is_superuser else staff_tenant_id(request)
+        if tenant_id is None or not hasattr(form, "_post_clean"):
+            return form
+
+        class ScopedForm(form):
+            def _post_clean(self):
+                self.instance.tenant_id = tenant_id
+                super()._post_clean()
+
+            def _get_validation_exclusions(self):
+                exclusions = super()._get_validation_exclusions()
+                exclusions.discard("tenant")
+                return exclusions
+
+        return ScopedForm
+
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
         return fields if request.user.is_superuser else [f for f in fields if f != "tenant"]

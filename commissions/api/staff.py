@@ -6,7 +6,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from distributors.models import Grade
-from fenxiao.api.base import StaffAPIView, StaffGenericView
+from fenxiao.api.base import StaffAPIView, StaffGenericView, body_or_empty
 from fenxiao.api.fields import AwareDateTimeField, StrictSerializer
 from fenxiao.exceptions import NotFound, invalid
 
@@ -108,7 +108,7 @@ class PlanPublishView(StaffAPIView):
     def post(self, request, pk):
         """Publish a draft from effective_from (default now; never in the past)."""
         plan = get_plan(pk)
-        s = PublishSerializer(data=request.data or {})
+        s = PublishSerializer(data=body_or_empty(request))
         s.is_valid(raise_exception=True)
         plan_services.plan_draft_publish(plan=plan, effective_from=s.validated_data["effective_from"])
         return Response(PlanSerializer(get_plan(pk)).data)

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from fenxiao.api.base import StaffAPIView, StaffGenericView
+from fenxiao.api.base import StaffAPIView, StaffGenericView, body_or_empty
 from fenxiao.api.fields import StrictSerializer
 
 from .. import selectors, services
@@ -74,7 +74,7 @@ class _StatusStep(StaffAPIView):
     @extend_schema(request=ReasonSerializer, responses=StaffDistributorSerializer)
     def post(self, request, external_id):
         d = get_distributor(external_id)
-        s = ReasonSerializer(data=request.data or {})
+        s = ReasonSerializer(data=body_or_empty(request))
         s.is_valid(raise_exception=True)
         d = services.distributor_status_step(distributor=d, action=self.action_name, reason=s.validated_data["reason"],
                                              actor=request.user.get_username())

@@ -48,6 +48,10 @@ class TenantViewMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        if any("\x00" in str(v) for v in kwargs.values()):
+            from fenxiao.exceptions import NotFound
+
+            raise NotFound()  # no external id contains NUL (PostgreSQL text cannot even hold one)
         tenant = tenant_of(request.user)
         request.tenant = tenant
         self._tenant_token = set_tenant(tenant.pk)
@@ -88,3 +92,12 @@ class StaffAPIView(TenantViewMixin, APIView):
 class StaffGenericView(TenantViewMixin, GenericAPIView):
     authentication_classes = [StaffJWTAuthentication, SessionAuthentication]
     permission_classes = [IsTenantStaff]
+
+
+def body_or_empty(request):
+    """The parsed body, or {} when the request had none. A `[]` or `null` body stays as it is, so
+    the serializer refuses it ("Expected a dictionary") instead of it passing as an empty object."""
+    from django.http import QueryDict
+
+    data = request.data
+    return {} if isinstance(data, QueryDict) and not data else data

@@ -12,6 +12,11 @@ class PayloadTooLarge(exceptions.APIException):
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, exceptions.AuthenticationFailed) and isinstance(exc.detail, dict):
+        # simplejwt's errors carry a nested dict (detail, code, messages); give the contract's shape
+        detail = exc.detail.get("detail", "Invalid or expired token.")
+        code = str(exc.detail.get("code", "authentication_failed"))
+        exc = exceptions.AuthenticationFailed(str(detail), code=code)
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge(f"Request body exceeds the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} byte limit.")
     return standardized_handler(exc, context)

@@ -1,4 +1,5 @@
 """Serializer building blocks shared by every app's API: strict bodies, money, rates, aware times."""
+import re
 from decimal import Decimal
 
 from django.utils.dateparse import parse_datetime
@@ -18,16 +19,31 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+_PLAIN_DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+
+
+class PlainDecimalField(serializers.DecimalField):
+    """A decimal written plainly: ASCII digits, an optional sign and point. "5_4", "1E+2", " 5 " and
+    full-width digits, which Python's Decimal would accept, are refused (code `invalid`)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not _PLAIN_DECIMAL.match(data):
+            self.fail("invalid")
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def MoneyField(**kwargs) -> serializers.DecimalField:  # noqa: N802 (field factory)
     """A non-negative amount with at most 2 decimal places, as a decimal string ("200.00")."""
     kwargs.setdefault("min_value", Decimal("0"))
-    return serializers.DecimalField(max_digits=16, decimal_places=2, **kwargs)
+    return PlainDecimalField(max_digits=16, decimal_places=2, **kwargs)
 
 
 def RateField(**kwargs) -> serializers.DecimalField:  # noqa: N802
     """A rate: a fraction with at most 4 decimal places ("0.1000" = 10%)."""
     kwargs.setdefault("min_value", Decimal("0"))
-    return serializers.DecimalField(max_digits=9, decimal_places=4, **kwargs)
+    return PlainDecimalField(max_digits=9, decimal_places=4, **kwargs)
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -37,7 +53,13 @@ class AwareDateTimeField(serializers.DateTimeField):
 
     def to_internal_value(self, value):
         if isinstance(value, str):
-            parsed = parse_datetime(value.strip())
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:  # well-formed but impossible: Feb 30, month 13, offset +25:00
+                self.fail("invalid", format="RFC 3339")
             if parsed is not None and parsed.tzinfo is None:
                 self.fail("naive")
-        return super().to_internal_value(value)
+        try:
+            return super().to_internal_value(value)
+        except (ValueError, OverflowError):
+            self.fail("invalid", format="RFC 3339")

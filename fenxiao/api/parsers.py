@@ -21,3 +21,5 @@ class DecimalJSONParser(JSONParser):
             return json.load(decoded, parse_float=Decimal, parse_constant=_refuse_constant)
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from None
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply") from None

@@ -10,7 +10,7 @@ from rest_framework import pagination, serializers
 from rest_framework.response import Response
 
 from commissions.selectors import earnings_by_level
-from fenxiao.api.base import PortalAPIView, PortalGenericView, StaffAPIView, StaffGenericView
+from fenxiao.api.base import PortalAPIView, PortalGenericView, StaffAPIView, StaffGenericView, body_or_empty
 from fenxiao.exceptions import NotFound
 from orders.services import content_hash
 
@@ -43,6 +43,14 @@ class MyEarningsView(PortalAPIView):
 
 class LedgerCursor(pagination.CursorPagination):
     ordering = "-id"
+
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None and not str(cursor.position).lstrip("-").isdigit():
+            from rest_framework.exceptions import NotFound
+
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
@@ -152,7 +160,7 @@ class _StaffWithdrawalAction(StaffAPIView):
 
     def post(self, request, pk):
         w = get_withdrawal(pk)
-        s = self.body_serializer(data=request.data or {})
+        s = self.body_serializer(data=body_or_empty(request))
         s.is_valid(raise_exception=True)
         w = type(self).service(withdrawal=w, actor=request.user.get_username(), **s.validated_data)
         return Response(WithdrawalSerializer(w).data)

@@ -2,7 +2,7 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from fenxiao.api.base import PartnerAPIView, PartnerGenericView
+from fenxiao.api.base import PartnerAPIView, PartnerGenericView, body_or_empty
 from fenxiao.exceptions import NotFound
 
 from .. import services
@@ -71,7 +71,7 @@ class _OrderActionView(PartnerAPIView):
 
     def post(self, request, external_id):
         order = get_order(external_id)
-        s = self.body_serializer(data=request.data or {})
+        s = self.body_serializer(data=body_or_empty(request))
         s.is_valid(raise_exception=True)
         type(self).service(order=order, **s.validated_data)
         return Response(OrderSerializer(get_order(external_id)).data)

@@ -1,0 +1,82 @@
+"""Inputs found by a newcomer trying to break the API: each answers 4xx in the contract's shape."""
+import base64
+
+import pytest
+from django.contrib.auth.models import Permission, User
+
+from distributors.models import Distributor
+from orders.models import Order
+from tenants.models import StaffMembership
+from tests.factories import CommitAPIClient, chain, order_json
+
+
+def shape(r, status):
+    assert r.status_code == status, r.content
+    body = r.json()
+    assert set(body) == {"type", "errors"} and all(set(e) == {"code", "detail", "attr"} for e in body["errors"]), body
+    return body
+
+
+@pytest.mark.parametrize("url", ["/api/v1/orders/%00/", "/api/v1/distributors/a%00b/", "/api/v1/orders/x%00/commissions/"])
+def test_nul_in_a_path_is_404(partner, in_tenant, url):
+    shape(partner.get(url), 404)
+
+
+def test_nul_in_a_body_string_is_400(partner, in_tenant):
+    body = shape(partner.post("/api/v1/orders/", order_json("A\x00B"), format="json"), 400)
+    assert body["errors"][0]["attr"] == "external_id"
+
+
+def test_deeply_nested_json_is_400(partner, in_tenant):
+    shape(partner.post("/api/v1/orders/", "[" * 100000 + "]" * 100000, content_type="application/json"), 400)
+
+
+def test_impossible_times_are_400(partner, in_tenant):
+    partner.post("/api/v1/orders/", order_json("P1"), format="json")
+    for bad in ("2026-02-30T10:00:00+08:00", "2026-13-01T10:00:00+08:00", "2026-01-20T10:00:00+24:00"):
+        body = shape(partner.post("/api/v1/orders/P1/pay/", {"paid_at": bad}, format="json"), 400)
+        assert body["errors"][0]["attr"] == "paid_at"
+    assert Order.objects.get().status == "pending"
+
+
+@pytest.mark.parametrize("raw", ["[]", "null", '"x"', "3"])
+def test_non_object_bodies_on_actions_are_400_and_change_nothing(partner, in_tenant, raw):
+    partner.post("/api/v1/orders/", order_json("P1"), format="json")
+    shape(partner.post("/api/v1/orders/P1/cancel/", raw, content_type="application/json"), 400)
+    assert Order.objects.get().status == "pending"
+
+
+def test_crafted_ledger_cursor_is_404(in_tenant, portal_for):
+    (d,) = chain(in_tenant, 1)
+    cursor = base64.b64encode(b"p=abc").decode()
+    shape(portal_for(d).get(f"/api/v1/me/ledger/?cursor={cursor}"), 404)
+
+
+@pytest.mark.parametrize("header", ["Bearer garbage", "Bearer", "Bearer a.b.c"])
+def test_bad_tokens_answer_a_clean_401(in_tenant, header):
+    client = CommitAPIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+    body = shape(client.get("/api/v1/me/"), 401)
+    assert len(body["errors"]) == 1 and body["errors"][0]["attr"] is None
+
+
+def test_post_without_trailing_slash_is_a_json_404_not_a_redirect(partner, in_tenant):
+    shape(partner.post("/api/v1/orders", order_json("P1"), format="json"), 404)
+    assert CommitAPIClient().get("/admin").status_code == 301   # the admin still gets its slash
+
+
+def test_admin_adds_distributors_and_reports_duplicates_as_form_errors(client, tenant, in_tenant):
+    pm = User.objects.create_user("pm", password="pw", is_staff=True)
+    pm.user_permissions.set(Permission.objects.filter(content_type__app_label="distributors"))
+    StaffMembership.objects.create(user=pm, tenant=tenant)
+    client.force_login(pm)
+    form = {"external_id": "N1", "name": "n", "phone": "", "status": "active", "grade": "", "username": "",
+            "joined_at_0": "2026-01-01", "joined_at_1": "10:00:00"}
+    for ext in ("N1", "N2"):
+        r = client.post("/admin/distributors/distributor/add/", dict(form, external_id=ext))
+        assert r.status_code == 302, r.content.decode()[-3000:]
+    codes = set(Distributor.objects.values_list("invite_code", flat=True))
+    assert len(codes) == 2 and "" not in codes
+    n2 = Distributor.objects.get(external_id="N2")
+    r = client.post(f"/admin/distributors/distributor/{n2.pk}/change/", dict(form, external_id="N1"))
+    assert r.status_code == 200 and "already exists" in r.content.decode()
