@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from decimal import Decimal
 
@@ -203,6 +203,8 @@ def order_cancel(*, order: Order, cancelled_at: datetime | None = None) -> Order
         return order
     if order.status != Order.Status.PENDING:
         raise InvalidState("Only a pending order can be cancelled; refund a paid one.")
+    if cancelled_at is not None and cancelled_at < order.placed_at:
+        raise invalid("cancelled_at", "cancelled_at is before placed_at.", "invalid")
     order.status = Order.Status.CANCELLED
     order.cancelled_at = cancelled_at or timezone.now()
     order.save(update_fields=["status", "cancelled_at", "updated_at"])
@@ -223,6 +225,8 @@ def order_complete(*, order: Order, completed_at: datetime) -> Order:
         raise InvalidState(f"An order in status {order.status!r} cannot be completed.")
     if completed_at < order.paid_at:
         raise invalid("completed_at", "completed_at is before paid_at.", "invalid")
+    if completed_at > timezone.now() + timedelta(days=1):
+        raise invalid("completed_at", "completed_at is in the future.", "in_future")
     order.completed_at = completed_at
     if order.status == Order.Status.PAID:
         order.status = Order.Status.COMPLETED
@@ -230,7 +234,9 @@ def order_complete(*, order: Order, completed_at: datetime) -> Order:
     from commissions.models import CommissionRecord
     from commissions.services import settles_at_for
 
-    CommissionRecord.objects.filter(order=order).update(settles_at=settles_at_for(tenant=order.tenant, order=order))
+    # records already settled (by the auto-complete rule) keep their settlement
+    CommissionRecord.objects.filter(order=order, settled_at__isnull=True).update(
+        settles_at=settles_at_for(tenant=order.tenant, order=order))
     return order
 
 
@@ -247,7 +253,7 @@ class RefundInput:
     refunded_at: datetime | None = None
 
 
-REFUNDABLE = (Order.Status.PAID, Order.Status.COMPLETED, Order.Status.PARTIALLY_REFUNDED)
+REFUNDABLE = (Order.Status.PAID, Order.Status.COMPLETED, Order.Status.PARTIALLY_REFUNDED, Order.Status.REFUNDED)
 
 
 @transaction.atomic
@@ -339,6 +345,8 @@ def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
         factor = ar.refund_factor_by_amount(order.goods_total, order.refunded_amount)
         factors = {lid: factor for lid in order_lines}
         fully = order.refunded_amount == order.goods_total and order.goods_total > 0
+    if order.refund_mode == Refund.Kind.LINES and not by_lines:
+        fully = all(l.refunded_quantity == l.quantity for l in order_lines.values())
     if goods_refund:
         order.refund_mode = kind
         order.net_base = ar.remaining_base(
@@ -347,6 +355,7 @@ def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
         commission_reverse_for_refund(order=order, refund=refund, factors=factors)
     order.refunded_shipping += data.shipping
     order.refunded_tax += data.tax
-    order.status = Order.Status.REFUNDED if fully else Order.Status.PARTIALLY_REFUNDED
+    if goods_refund or order.status != Order.Status.REFUNDED:  # leftover shipping/tax keep "refunded"
+        order.status = Order.Status.REFUNDED if fully else Order.Status.PARTIALLY_REFUNDED
     order.save(update_fields=["refund_mode", "net_base", "refunded_amount", "refunded_shipping", "refunded_tax", "status", "updated_at"])
     return refund, True

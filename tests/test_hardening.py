@@ -80,3 +80,34 @@ def test_admin_adds_distributors_and_reports_duplicates_as_form_errors(client, t
     n2 = Distributor.objects.get(external_id="N2")
     r = client.post(f"/admin/distributors/distributor/{n2.pk}/change/", dict(form, external_id="N1"))
     assert r.status_code == 200 and "already exists" in r.content.decode()
+
+
+def test_external_ids_with_a_slash_are_refused(partner, in_tenant):
+    shape(partner.post("/api/v1/orders/", order_json("a/b"), format="json"), 400)
+    shape(partner.post("/api/v1/distributors/", {"external_id": "x/y", "name": "n"}, format="json"), 400)
+
+
+def test_leftover_shipping_can_be_refunded_after_the_goods(partner, in_tenant):
+    chain(in_tenant, 1)
+    partner.post("/api/v1/orders/", order_json("S1", referrer_external_id="C0", shipping="8.00", status="paid",
+                 paid_at="2026-01-15T10:05:00+08:00"), format="json")
+    assert partner.post("/api/v1/orders/S1/refunds/", {"external_id": "R1", "amount": "100.00"}, format="json").status_code == 201
+    r = partner.post("/api/v1/orders/S1/refunds/", {"external_id": "R2", "amount": "0", "shipping": "8.00"}, format="json")
+    assert r.status_code == 201
+    o = partner.get("/api/v1/orders/S1/").json()
+    assert (o["status"], o["refunded_shipping"]) == ("refunded", "8.00")
+    shape(partner.post("/api/v1/orders/S1/refunds/", {"external_id": "R3", "amount": "0.01"}, format="json"), 400)
+
+
+def test_times_out_of_order_are_400(partner, in_tenant):
+    partner.post("/api/v1/orders/", order_json("T1"), format="json")
+    shape(partner.post("/api/v1/orders/T1/cancel/", {"cancelled_at": "2020-01-01T00:00:00+08:00"}, format="json"), 400)
+    partner.post("/api/v1/orders/T1/pay/", {"paid_at": "2026-01-15T10:05:00+08:00"}, format="json")
+    shape(partner.post("/api/v1/orders/T1/complete/", {"completed_at": "2099-01-01T00:00:00+08:00"}, format="json"), 400)
+
+
+def test_overlong_idempotency_key_is_400(in_tenant, portal_for):
+    (d,) = chain(in_tenant, 1)
+    r = portal_for(d).post("/api/v1/me/withdrawals/", {"amount": "10.00", "method": "bank", "account": "x"}, format="json",
+                           HTTP_IDEMPOTENCY_KEY="k" * 201)
+    shape(r, 400)

@@ -1,12 +1,12 @@
 from rest_framework import serializers
 
-from fenxiao.api.fields import AwareDateTimeField, StrictSerializer
+from fenxiao.api.fields import ExternalIdField, AwareDateTimeField, StrictSerializer
 
 from ..models import Customer, Distributor
 
 
 class DistributorCreateSerializer(StrictSerializer):
-    external_id = serializers.CharField(max_length=64)
+    external_id = ExternalIdField()
     name = serializers.CharField(max_length=200)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     invite_code = serializers.CharField(max_length=16, required=False, allow_null=True, default=None)
@@ -43,7 +43,7 @@ class DistributorSerializer(serializers.ModelSerializer):
 
 
 class CustomerCreateSerializer(StrictSerializer):
-    external_id = serializers.CharField(max_length=64)
+    external_id = ExternalIdField()
     invite_code = serializers.CharField(max_length=16, required=False, allow_null=True, default=None)
     referrer_external_id = serializers.CharField(max_length=64, required=False, allow_null=True, default=None)
 

@@ -63,3 +63,13 @@ class AwareDateTimeField(serializers.DateTimeField):
             return super().to_internal_value(value)
         except (ValueError, OverflowError):
             self.fail("invalid", format="RFC 3339")
+
+
+def ExternalIdField(**kwargs) -> serializers.CharField:  # noqa: N802
+    """A partner's id: 1..64 characters, no "/" and no control characters (it appears in URLs)."""
+    from django.core.validators import RegexValidator
+
+    kwargs.setdefault("max_length", 64)
+    kwargs["validators"] = [*kwargs.get("validators", []), RegexValidator(
+        r"^[^/\x00-\x1f\x7f]+$", "Use no '/' or control characters.", "invalid_external_id")]
+    return serializers.CharField(**kwargs)

@@ -95,7 +95,11 @@ class MyWithdrawalsView(PortalGenericView):
         tenant's minimum or above available; unknown method; missing account."""
         s = WithdrawalRequestSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        key = request.headers.get("Idempotency-Key", "")[:200]
+        key = request.headers.get("Idempotency-Key", "")
+        if len(key) > 200:
+            from fenxiao.exceptions import invalid
+
+            raise invalid("Idempotency-Key", "The Idempotency-Key header is at most 200 characters.", "max_length")
         digest = content_hash(json.loads(json.dumps(s.validated_data, default=str))) if key else ""
         w, _ = services.withdrawal_request(distributor=request.user, idempotency_key=key, request_hash=digest,
                                            **s.validated_data)

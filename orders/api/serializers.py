@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from rest_framework import serializers
 
-from fenxiao.api.fields import AwareDateTimeField, MoneyField, StrictSerializer
+from fenxiao.api.fields import ExternalIdField, AwareDateTimeField, MoneyField, StrictSerializer
 from tenants.models import validate_currency
 
 from ..models import Order, OrderLine, Refund
@@ -37,7 +37,7 @@ class CurrencyField(serializers.CharField):
 
 
 class OrderCreateSerializer(StrictSerializer):
-    external_id = serializers.CharField(max_length=64)
+    external_id = ExternalIdField()
     referrer_external_id = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True, default=None)
     buyer_external_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     currency = CurrencyField()
@@ -119,7 +119,7 @@ class RefundLineInputSerializer(StrictSerializer):
 
 
 class RefundCreateSerializer(StrictSerializer):
-    external_id = serializers.CharField(max_length=64)
+    external_id = ExternalIdField()
     amount = MoneyField(required=False, allow_null=True, default=None)
     lines = RefundLineInputSerializer(many=True, required=False, default=list, max_length=settings.ORDER_MAX_LINES)
     shipping = MoneyField(required=False, default=Decimal("0.00"))
