@@ -20,3 +20,16 @@ def test_create_api_key_prints_a_working_key_once(tenant, client):
 def test_create_api_key_unknown_tenant(db):
     with pytest.raises(CommandError):
         call_command("create_api_key", "nope", "x")
+
+
+def test_create_tenant(db):
+    from io import StringIO
+
+    from tenants.models import Tenant
+
+    out = StringIO()
+    call_command("create_tenant", "shop", "Shop", "--currency", "USD", stdout=out)
+    assert "created tenant shop (USD" in out.getvalue()
+    assert Tenant.objects.get(slug="shop").currency == "USD"
+    with pytest.raises(CommandError):
+        call_command("create_tenant", "bad", "Bad", "--currency", "usd")
