@@ -90,3 +90,14 @@ def test_tenant_settings_in_the_admin(pm, tenant):
     assert r.status_code == 302
     tenant.refresh_from_db()
     assert (str(tenant.max_total_rate), tenant.currency, tenant.slug) == ("0.2000", "CNY", "acme")
+
+
+def test_dashboard_shows_the_tenants_key_numbers(pm, in_tenant, make_tenant):
+    chain(in_tenant, 2)
+    paid_order(in_tenant, referrer_external_id="C1")          # base 100.00: C1 10.00, C0 5.00 frozen
+    other = make_tenant(slug="zzz")
+    page = pm.get("/admin/").content.decode()
+    assert 'id="dashboard-acme"' in page and 'id="dashboard-zzz"' not in page
+    section = page.split('id="dashboard-acme"')[1].split("</div>")[0]
+    assert "<td>100.00</td>" in section and "<td>15.00</td>" in section and ">2 / 0 / 0<" in section
+    assert other.slug == "zzz"

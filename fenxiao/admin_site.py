@@ -1,0 +1,56 @@
+"""The admin site with a dashboard landing page: the tenant's key numbers and links."""
+from decimal import Decimal
+
+from django.contrib import admin
+from django.db.models import Count, Q, Sum
+
+
+def tenant_dashboard(tenant_id: int) -> dict:
+    """Key numbers of one tenant (tenant currency; sums back to exact cents, see ledger.selectors)."""
+    from distributors.models import Distributor
+    from ledger.models import Balance, Withdrawal
+    from orders.models import Order
+
+    cent = Decimal("0.01")
+
+    def money(v):
+        return Decimal(v or 0).quantize(cent)
+
+    orders = Order.unscoped.filter(tenant_id=tenant_id).aggregate(
+        n=Count("id"), paid=Count("id", filter=Q(paid_at__isnull=False)),
+        gmv=Sum("net_base", filter=Q(attributed_to__isnull=False, paid_at__isnull=False)))
+    people = Distributor.unscoped.filter(tenant_id=tenant_id).aggregate(
+        active=Count("id", filter=Q(status="active")), pending=Count("id", filter=Q(status="pending")),
+        frozen=Count("id", filter=Q(status="frozen")))
+    money_row = Balance.unscoped.filter(tenant_id=tenant_id).aggregate(
+        frozen=Sum("frozen"), available=Sum("available"), held=Sum("held"), withdrawn=Sum("withdrawn"))
+    waiting = Withdrawal.unscoped.filter(tenant_id=tenant_id, status="requested").count()
+    return {
+        "orders": orders["n"], "paid_orders": orders["paid"], "gmv": money(orders["gmv"]),
+        "distributors_active": people["active"], "distributors_pending": people["pending"],
+        "distributors_frozen": people["frozen"],
+        "commission_frozen": money(money_row["frozen"]), "commission_available": money(money_row["available"]),
+        "withdrawals_held": money(money_row["held"]), "withdrawn": money(money_row["withdrawn"]),
+        "withdrawals_waiting": waiting,
+    }
+
+
+class FenxiaoAdminSite(admin.AdminSite):
+    site_header = "fenxiao console"
+    site_title = "fenxiao"
+    index_title = "Dashboard"
+    index_template = "admin/fenxiao_index.html"
+
+    def index(self, request, extra_context=None):
+        from tenants.admin_scoping import staff_tenant_id
+        from tenants.models import Tenant
+
+        tenants = []
+        if request.user.is_active and request.user.is_staff:
+            if request.user.is_superuser:
+                ids = list(Tenant.objects.order_by("slug").values_list("id", flat=True)[:20])
+            else:
+                ids = [staff_tenant_id(request)] if staff_tenant_id(request) else []
+            for t in Tenant.objects.filter(id__in=ids).order_by("slug"):
+                tenants.append({"tenant": t, **tenant_dashboard(t.pk)})
+        return super().index(request, {**(extra_context or {}), "dashboards": tenants})
