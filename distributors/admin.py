@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from import_export.admin import ImportExportMixin
 from django.utils.html import format_html_join
 from rest_framework.exceptions import APIException
 
@@ -7,6 +8,7 @@ from tenants.admin_scoping import TenantScopedAdmin, TenantScopedHistoryAdmin, T
 
 from . import selectors
 from .models import Customer, Distributor, DistributorMove, Grade
+from .resources import DistributorResource
 
 
 class GradeOverrideInline(TenantScopedInline, admin.TabularInline):
@@ -21,8 +23,16 @@ class GradeAdmin(TenantScopedHistoryAdmin):
 
 
 @admin.register(Distributor)
-class DistributorAdmin(TenantScopedHistoryAdmin):
+class DistributorAdmin(ImportExportMixin, TenantScopedHistoryAdmin):
     list_display = ["external_id", "name", "status", "grade", "parent", "depth", "invite_code", "joined_at"]
+    resource_classes = [DistributorResource]
+
+    def has_import_permission(self, request):
+        # an import needs one tenant: tenant staff import into theirs
+        return not request.user.is_superuser and request.user.has_perm("distributors.add_distributor")
+
+    def get_export_queryset(self, request):
+        return self.get_queryset(request).select_related("parent", "grade")
     list_filter = ["status", "grade", "depth"]
     search_fields = ["external_id", "name", "phone", "invite_code"]
     list_select_related = ["grade", "parent"]

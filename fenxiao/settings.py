@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "drf_standardized_errors",
     "django_celery_beat",
     "simple_history",
+    "import_export",
     "tenants",
     "distributors",
     "orders",
