@@ -9,7 +9,9 @@ from django.urls import path
 from rest_framework.exceptions import APIException
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
-from tenants.admin_scoping import TenantScopedAdmin, TenantScopedHistoryAdmin, TenantScopedInline, staff_tenant_id
+from tenants.admin_scoping import (
+    ReadOnlyTenantScopedAdmin, TenantScopedAdmin, TenantScopedHistoryAdmin, TenantScopedInline, staff_tenant_id,
+)
 from tenants.context import tenant_context
 from tenants.models import Tenant
 
@@ -165,21 +167,12 @@ class ReversalInline(TenantScopedInline, admin.TabularInline):
 
 
 @admin.register(CommissionRecord)
-class CommissionRecordAdmin(TenantScopedAdmin):
+class CommissionRecordAdmin(ReadOnlyTenantScopedAdmin):
     list_display = ["order", "beneficiary", "level", "rate", "amount", "reversed_amount", "status", "settles_at", "created_at"]
     list_filter = ["level", "status"]
     search_fields = ["order__external_id", "beneficiary__external_id"]
     list_select_related = ["order", "beneficiary"]
     inlines = [ReversalInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Backtest)

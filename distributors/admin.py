@@ -1,10 +1,11 @@
 from django.contrib import admin, messages
 from import_export.admin import ImportExportMixin
 from django.utils.html import format_html_join
-from rest_framework.exceptions import APIException
 
 from commissions.models import GradeLevelOverride
-from tenants.admin_scoping import TenantScopedAdmin, TenantScopedHistoryAdmin, TenantScopedInline
+from tenants.admin_scoping import (
+    ReadOnlyTenantScopedAdmin, TenantScopedAdmin, TenantScopedHistoryAdmin, TenantScopedInline, apply_per_object,
+)
 
 from . import selectors
 from .models import Customer, Distributor, DistributorMove, Grade
@@ -61,22 +62,11 @@ class DistributorAdmin(ImportExportMixin, TenantScopedHistoryAdmin):
     actions = ["approve", "reject", "freeze", "unfreeze", "disable"]
 
     def _step(self, request, queryset, action):
-        from tenants.context import tenant_context
-
         from .services import distributor_status_step
 
-        done, refused = 0, []
-        for d in queryset.order_by("pk"):
-            try:
-                with tenant_context(d.tenant_id):
-                    distributor_status_step(distributor=d, action=action, reason="admin", actor=request.user.get_username())
-                done += 1
-            except APIException as exc:
-                refused.append(f"{d.external_id}: {exc.detail}")
-        if done:
-            self.message_user(request, f"{action}: {done} distributor(s).", messages.SUCCESS)
-        if refused:
-            self.message_user(request, "Refused — " + "; ".join(refused), messages.ERROR)
+        apply_per_object(self, request, queryset, lambda d: distributor_status_step(
+            distributor=d, action=action, reason="admin", actor=request.user.get_username()),
+            f"{action}: distributor(s)", describe=lambda d: d.external_id)
 
     @admin.action(description="Approve selected applications")
     def approve(self, request, queryset):
@@ -133,11 +123,5 @@ class CustomerAdmin(TenantScopedAdmin):
 
 
 @admin.register(DistributorMove)
-class DistributorMoveAdmin(TenantScopedAdmin):
+class DistributorMoveAdmin(ReadOnlyTenantScopedAdmin):
     list_display = ["distributor", "old_parent", "new_parent", "reason", "actor", "created_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

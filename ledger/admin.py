@@ -1,35 +1,22 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.http import HttpResponse
 
-from fenxiao.exceptions import Conflict
-from tenants.admin_scoping import TenantScopedAdmin, TenantScopedHistoryAdmin
-from tenants.context import tenant_context
+from tenants.admin_scoping import ReadOnlyTenantScopedAdmin, TenantScopedHistoryAdmin, apply_per_object
 
 from . import services
 from .api.views import payout_csv
 from .models import Balance, LedgerEntry, OutboxEvent, Withdrawal
 
 
-class ReadOnlyAdmin(TenantScopedAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Balance)
-class BalanceAdmin(ReadOnlyAdmin):
+class BalanceAdmin(ReadOnlyTenantScopedAdmin):
     list_display = ["distributor", "currency", "frozen", "available", "held", "withdrawn", "fees", "total_earned", "updated_at"]
     search_fields = ["distributor__external_id", "distributor__name"]
     list_select_related = ["distributor"]
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdmin):
+class LedgerEntryAdmin(ReadOnlyTenantScopedAdmin):
     list_display = ["id", "distributor", "kind", "amount", "d_frozen", "d_available", "d_held", "d_withdrawn", "record",
                     "refund", "withdrawal", "created_at"]
     list_filter = ["kind"]
@@ -38,24 +25,15 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(ReadOnlyAdmin):
+class OutboxEventAdmin(ReadOnlyTenantScopedAdmin):
     list_display = ["id", "type", "created_at", "dispatched_at"]
     list_filter = ["type"]
 
 
 def _decide(modeladmin, request, queryset, service, label, **kwargs):
-    done, refused = 0, []
-    for w in queryset.order_by("pk"):
-        try:
-            with tenant_context(w.tenant_id):
-                service(withdrawal=w, actor=request.user.get_username(), **kwargs)
-            done += 1
-        except Conflict as exc:
-            refused.append(f"#{w.pk}: {exc.detail}")
-    if done:
-        modeladmin.message_user(request, f"{label}: {done} withdrawal(s).", messages.SUCCESS)
-    if refused:
-        modeladmin.message_user(request, "Refused — " + "; ".join(refused), messages.ERROR)
+    apply_per_object(modeladmin, request, queryset,
+                     lambda w: service(withdrawal=w, actor=request.user.get_username(), **kwargs),
+                     f"{label} withdrawal(s)", describe=lambda w: f"#{w.pk}")
 
 
 @admin.register(Withdrawal)

@@ -99,3 +99,38 @@ class TenantScopedInline(TenantScopedAdminMixin):
 
 class TenantScopedHistoryAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
     """A scoped admin whose "History" page shows the audit trail: who, when, before and after."""
+
+
+class ReadOnlyTenantScopedAdmin(TenantScopedAdmin):
+    """Journals and records: browsed, never added, changed or deleted by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def apply_per_object(modeladmin, request, queryset, act, label: str, describe=str) -> None:
+    """Run `act(obj)` for each selected object inside its tenant; report successes and, one by one,
+    the refusals (409/400 from the service) as admin messages."""
+    from django.contrib import messages
+    from rest_framework.exceptions import APIException
+
+    from .context import tenant_context
+
+    done, refused = 0, []
+    for obj in queryset.order_by("pk"):
+        try:
+            with tenant_context(obj.tenant_id):
+                act(obj)
+            done += 1
+        except APIException as exc:
+            refused.append(f"{describe(obj)}: {exc.detail}")
+    if done:
+        modeladmin.message_user(request, f"{label}: {done}.", messages.SUCCESS)
+    if refused:
+        modeladmin.message_user(request, "Refused — " + "; ".join(refused), messages.ERROR)

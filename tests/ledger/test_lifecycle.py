@@ -100,21 +100,9 @@ def clock_now() -> str:
 
 
 def staff_client(tenant, client, username="fin"):
-    from django.contrib.auth.models import User
+    from tests.staff.test_staff_api import staff_for
 
-    from tenants.models import StaffMembership
-    from tests.factories import CommitAPIClient
-
-    from django.contrib.auth.models import Permission
-
-    user = User.objects.create_user(username, password="pw-12345678", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="ledger"))
-    StaffMembership.objects.create(user=user, tenant=tenant)
-    token = CommitAPIClient().post("/api/v1/auth/staff-token/", {"username": username, "password": "pw-12345678"},
-                                   format="json").json()["access"]
-    api = CommitAPIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return api
+    return staff_for(tenant, username)
 
 
 def test_withdrawal_fee_and_rejection(make_tenant, partner_for, portal_for, client):
