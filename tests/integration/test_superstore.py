@@ -410,7 +410,7 @@ def test_load_demo_sets_up_logins_and_a_working_api_key():
     assert User.objects.get(username="admin").is_superuser
     pm = User.objects.get(username="demo-pm")
     assert pm.is_staff and not pm.is_superuser and StaffMembership.objects.get(user=pm).tenant == demo
-    apps = ("tenants", "distributors", "orders", "commissions")
+    apps = ("tenants", "distributors", "orders", "commissions", "ledger")   # ledger: withdrawal decisions
     assert set(pm.user_permissions.all()) == set(Permission.objects.filter(content_type__app_label__in=apps))
 
     # Again: nothing new but a fresh key; passwords already set are left alone.
