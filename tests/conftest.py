@@ -33,6 +33,12 @@ def _redis_ok() -> bool:
         return False
 
 
+def _browser_ok() -> bool:
+    import importlib.util
+
+    return os.path.exists("/usr/bin/chromium") and importlib.util.find_spec("playwright") is not None
+
+
 def pytest_runtest_setup(item):
     require = item.config.getoption("--require-services")
     missing = None
@@ -42,6 +48,8 @@ def pytest_runtest_setup(item):
         missing = f"Redis at {_redis_url()}"
     elif item.get_closest_marker("superstore") and not (SHARED_SUPERSTORE / "orders.csv").exists():
         missing = f"the Superstore data at {SHARED_SUPERSTORE}"
+    elif item.get_closest_marker("browser") and not _browser_ok():
+        missing = "Chromium at /usr/bin/chromium and the playwright package"
     if missing:
         if require:
             pytest.fail(f"--require-services: {missing} is not available", pytrace=False)
