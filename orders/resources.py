@@ -1,0 +1,147 @@
+"""CSV import/export of orders for the admin (django-import-export): one row per order line.
+
+Import groups the rows by `external_id` and records each order through `order_record` (the API's
+service: validation, idempotency, base, attribution, commissions on commit). Any invalid order
+marks all its rows invalid with the reason, and then nothing at all is imported.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from decimal import Decimal, InvalidOperation
+
+import tablib
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.dateparse import parse_datetime
+from import_export import resources
+from import_export.results import Result, RowResult
+from rest_framework.exceptions import APIException
+
+from tenants.context import get_current_tenant_id
+
+from .models import Order
+
+ORDER_COLUMNS = ["external_id", "currency", "exchange_rate", "placed_at", "status", "paid_at", "referrer_external_id",
+                 "buyer_external_id", "discount", "shipping", "tax", "non_cash_amount"]
+LINE_COLUMNS = ["line_id", "sku", "category", "quantity", "unit_price", "line_discount", "commissionable"]
+COLUMNS = ORDER_COLUMNS + LINE_COLUMNS
+
+
+def _money(value, name) -> Decimal:
+    text = str(value or "0").strip()
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{name}: {text!r} is not an amount") from None
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        raise ValueError(f"{name}: {text!r} must be >= 0 with at most 2 decimal places")
+    return amount
+
+
+def _time(value, name):
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        parsed = parse_datetime(text)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise ValueError(f"{name}: {text!r} is not an RFC 3339 time with an offset")
+    return parsed
+
+
+def order_input_from_rows(rows: list[dict]):
+    """One OrderInput from the CSV rows of one order (ValueError with the reason if malformed)."""
+    from .services import LineInput, OrderInput
+
+    head = rows[0]
+    lines = []
+    for row in rows:
+        try:
+            quantity = int(str(row.get("quantity") or "").strip())
+        except ValueError:
+            raise ValueError(f"line {row.get('line_id')}: quantity must be a whole number") from None
+        lines.append(LineInput(
+            line_id=str(row.get("line_id") or "").strip(), sku=str(row.get("sku") or "").strip(),
+            category=str(row.get("category") or "").strip(), quantity=quantity,
+            unit_price=_money(row.get("unit_price"), "unit_price"), discount=_money(row.get("line_discount"), "line_discount"),
+            commissionable=str(row.get("commissionable") or "true").strip().lower() not in ("false", "0", "no"),
+        ))
+    rate = str(head.get("exchange_rate") or "").strip()
+    return OrderInput(
+        external_id=str(head["external_id"]).strip(), currency=str(head.get("currency") or "").strip(),
+        placed_at=_time(head.get("placed_at"), "placed_at"), status=str(head.get("status") or "pending").strip(),
+        paid_at=_time(head.get("paid_at"), "paid_at"),
+        referrer_external_id=str(head.get("referrer_external_id") or "").strip() or None,
+        buyer_external_id=str(head.get("buyer_external_id") or "").strip(),
+        exchange_rate=Decimal(rate) if rate else None,
+        discount=_money(head.get("discount"), "discount"), shipping=_money(head.get("shipping"), "shipping"),
+        tax=_money(head.get("tax"), "tax"), non_cash_amount=_money(head.get("non_cash_amount"), "non_cash_amount"),
+        lines=lines,
+    )
+
+
+class OrderResource(resources.ModelResource):
+    """Orders as CSV, a row per line (see module docstring)."""
+
+    class Meta:
+        model = Order
+        fields = ("external_id",)
+
+    def get_user_visible_headers(self):
+        return COLUMNS
+
+    def get_export_headers(self, selected_fields=None):
+        return COLUMNS
+
+    def export(self, queryset=None, **kwargs):
+        queryset = queryset if queryset is not None else Order.objects.all()
+        data = tablib.Dataset(headers=COLUMNS)
+        for o in queryset.select_related("referrer").prefetch_related("lines").order_by("pk"):
+            for line in o.lines.all():
+                data.append([o.external_id, o.currency, o.exchange_rate if o.currency != "" else "", o.placed_at.isoformat(),
+                             "paid" if o.paid_at else "pending", o.paid_at.isoformat() if o.paid_at else "",
+                             o.referrer.external_id if o.referrer_id else "", o.buyer_external_id, o.discount, o.shipping,
+                             o.tax, o.non_cash_amount, line.line_id, line.sku, line.category, line.quantity, line.unit_price,
+                             line.discount, "true" if line.commissionable else "false"])
+        return data
+
+    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, collect_failed_rows=False, **kwargs):
+        """Record every order of the file, or none: a dry run (the admin's preview) and any invalid
+        order roll everything back."""
+        from tenants.models import Tenant
+
+        from .services import order_record
+
+        result = Result()
+        result.diff_headers = COLUMNS
+        result.add_dataset_headers(dataset.headers)
+        tenant = Tenant.objects.get(pk=get_current_tenant_id())
+        groups: OrderedDict[str, list[tuple[int, dict]]] = OrderedDict()
+        for number, row in enumerate(dataset.dict, start=1):
+            groups.setdefault(str(row.get("external_id") or "").strip(), []).append((number, row))
+        with transaction.atomic():
+            for external_id, numbered in groups.items():
+                rows = [row for _, row in numbered]
+                try:
+                    if not external_id:
+                        raise ValueError("external_id is required")
+                    with transaction.atomic():
+                        order, created = order_record(tenant=tenant, data=order_input_from_rows(rows))
+                except (ValueError, APIException) as exc:
+                    detail = exc.detail if isinstance(exc, APIException) else str(exc)
+                    if isinstance(detail, dict):
+                        detail = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in detail.items())
+                    for number, row in numbered:
+                        result.append_invalid_row(number, row, ValidationError(f"order {external_id!r}: {detail}"))
+                    continue
+                for number, _row in numbered:
+                    rr = RowResult()
+                    rr.import_type = RowResult.IMPORT_TYPE_NEW if created else RowResult.IMPORT_TYPE_SKIP
+                    rr.object_id, rr.object_repr, rr.number, rr.instance = order.pk, external_id, number, order
+                    result.increment_row_result_total(rr)
+                    result.append_row_result(rr)
+            if dry_run or result.has_validation_errors() or result.has_errors():
+                transaction.set_rollback(True)
+        return result
