@@ -202,3 +202,24 @@ def test_staff_need_the_model_permission_and_an_active_tenant(tenant, in_tenant)
     tenant.is_active = False
     tenant.save()
     assert full.get("/api/v1/admin/plans/").status_code == 403
+
+
+def test_grades_and_backtests_of_another_tenant_are_404(staff, make_tenant):
+    from commissions.backtest import backtest_create
+    from distributors.models import Grade
+
+    other = make_tenant(slug="elsewhere")
+    with tenant_context(other):
+        grade = Grade.objects.create(tenant=other, code="gold", name="Gold")
+        plan = CommissionPlan.objects.get()
+        import datetime
+
+        bt = backtest_create(tenant=other, plan=plan, date_from=datetime.date(2026, 1, 1), date_to=datetime.date(2026, 1, 31))
+    assert staff.patch(f"/api/v1/admin/grades/{grade.pk}/", {"name": "mine"}, format="json").status_code == 404
+    assert staff.get(f"/api/v1/admin/backtests/{bt.pk}/").status_code == 404
+    assert staff.get(f"/api/v1/admin/backtests/{bt.pk}.csv").status_code == 404
+    assert staff.post("/api/v1/admin/backtests/", {"plan_id": plan.pk, "date_from": "2026-01-01", "date_to": "2026-01-02"},
+                      format="json").status_code == 404
+    assert staff.get("/api/v1/admin/grades/").json()["count"] == 0 and staff.get("/api/v1/admin/backtests/").json()["count"] == 0
+    with tenant_context(other):
+        assert Grade.objects.get().name == "Gold"
