@@ -1,5 +1,6 @@
 """Partner endpoints for orders and refunds (domain rules sections 3, 4 and 6)."""
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.response import Response
 
 from fenxiao.api.base import PartnerAPIView, PartnerGenericView, body_or_empty
@@ -115,3 +116,37 @@ class OrderRefundsView(PartnerAPIView):
         refund, created = services.refund_create(order=order, data=services.RefundInput(**d))
         refund = order.refunds.model.objects.prefetch_related("lines__line").select_related("order").get(pk=refund.pk)
         return Response(RefundSerializer(refund).data, status=201 if created else 200)
+
+
+BATCH_MAX = 1000
+
+
+class OrderBatchView(PartnerAPIView):
+    @extend_schema(request=inline_serializer("OrderBatch", {"orders": serializers.ListField(child=serializers.DictField())}),
+                   responses={207: inline_serializer("OrderBatchResult", {"results": serializers.ListField(child=serializers.DictField())})})
+    def post(self, request):
+        """Up to 1000 orders in one request (207). Each item is answered exactly as POST /orders/
+        would answer it alone (201 new, 200 replay, 409 conflict, 400 invalid, in the contract's
+        error shape), each in its own transaction: one bad item never blocks the others."""
+        from rest_framework.exceptions import APIException
+
+        from fenxiao.api.exception_handler import exception_handler
+        from fenxiao.exceptions import invalid
+
+        body = request.data
+        if not isinstance(body, dict) or set(body) != {"orders"} or not isinstance(body["orders"], list):
+            raise invalid("orders", 'Send {"orders": [...]} with nothing else.', "invalid")
+        if not 1 <= len(body["orders"]) <= BATCH_MAX:
+            raise invalid("orders", f"Send between 1 and {BATCH_MAX} orders.", "max_length")
+        results = []
+        for index, item in enumerate(body["orders"]):
+            try:
+                s = OrderCreateSerializer(data=item)
+                s.is_valid(raise_exception=True)
+                order, created = services.order_record(tenant=request.tenant, data=order_input(dict(s.validated_data)))
+                results.append({"index": index, "status": 201 if created else 200,
+                                "body": OrderSerializer(get_order(order.external_id)).data})
+            except APIException as exc:
+                err = exception_handler(exc, {"request": request, "view": self})
+                results.append({"index": index, "status": err.status_code, "body": err.data})
+        return Response({"results": results}, status=207)
