@@ -1,4 +1,5 @@
 import json
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
@@ -148,7 +149,7 @@ class PreviewForm(forms.Form):
 
     def clean_order(self):
         try:
-            value = json.loads(self.cleaned_data["order"], parse_float=__import__("decimal").Decimal)
+            value = json.loads(self.cleaned_data["order"], parse_float=Decimal)
         except ValueError as exc:
             raise ValidationError(f"Not JSON: {exc}") from None
         if not isinstance(value, dict):

@@ -2,6 +2,7 @@
 when the service or data is absent, and FAIL instead when pytest runs with --require-services
 (what CI does), so a missing service can never turn into a green run."""
 import os
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def make_tenant(db):
                 tenant=tenant,
                 default=default if default is not None else {1: ("percent", Decimal("0.1000")), 2: ("percent", Decimal("0.0500")), 3: ("percent", Decimal("0.0200"))},
                 categories=categories, skus=skus,
-                effective_from=__import__("datetime").datetime(2000, 1, 1, tzinfo=__import__("datetime").timezone.utc),
+                effective_from=datetime(2000, 1, 1, tzinfo=timezone.utc),
             )
         return tenant
 

@@ -1,5 +1,5 @@
 """The audit trail: who changed what and when, before and after (django-simple-history)."""
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 
 from commissions.models import CommissionPlan
 from distributors.models import Distributor
@@ -29,8 +29,7 @@ def test_changes_keep_who_when_before_after(tenant, in_tenant, client):
         ("frozen", None, "move: own team")]
     # visible in the admin: the object's history page
     pm = User.objects.get(username="pm")
-    pm.user_permissions.set(__import__("django.contrib.auth.models").contrib.auth.models.Permission.objects.filter(
-        content_type__app_label="distributors"))
+    pm.user_permissions.set(Permission.objects.filter(content_type__app_label="distributors"))
     client.force_login(pm)
     page = client.get(f"/admin/distributors/distributor/{d.pk}/history/")
     assert page.status_code == 200 and "own team" in page.content.decode()
