@@ -23,22 +23,16 @@ from .models import CommissionRecord, CommissionReversal, GradeLevelOverride
 from .selectors import plan_in_force, plan_rules
 
 
-def beneficiary_candidates(
-    *, tenant: Tenant, referrer: Distributor | None, buyer_external_id: str
+def candidates_for(
+    *, tenant: Tenant, referrer: Distributor | None, buyer: Distributor | None, customer_referrer: Distributor | None
 ) -> list[int]:
-    """Distributor ids that may be paid, nearest first (level-1 candidate first).
+    """Distributor ids that may be paid, nearest first (level-1 candidate first). Pure.
 
     Attribution (domain rules section 3): the order's `referrer` if named; otherwise the buyer's
-    bound upline: for a buyer who is an active distributor, the buyer itself when
-    `self_purchase_commission` is on, else its upline; for a customer, its referrer. A named
-    referrer who is the buyer pays from the buyer's upline when self-purchase is off.
-    Costs at most 2 queries.
+    bound upline: for a `buyer` who is a distributor, the buyer itself when it is active and
+    `self_purchase_commission` is on, else its upline; for a customer, its `customer_referrer`.
+    A named referrer who is the buyer pays from the buyer's upline when self-purchase is off.
     """
-    buyer = None
-    if buyer_external_id:
-        buyer = Distributor.objects.filter(external_id=buyer_external_id).only(
-            "id", "status", "ancestor_path"
-        ).first()
     if referrer is not None:
         if buyer is not None and buyer.pk == referrer.pk and not (tenant.self_purchase_commission and buyer.is_active):
             return list(reversed(referrer.ancestor_ids))
@@ -47,12 +41,59 @@ def beneficiary_candidates(
         if tenant.self_purchase_commission and buyer.is_active:
             return [buyer.pk, *reversed(buyer.ancestor_ids)]
         return list(reversed(buyer.ancestor_ids))
-    if buyer_external_id:
-        customer = Customer.objects.filter(external_id=buyer_external_id).select_related("referrer").first()
-        if customer is not None and customer.referrer is not None:
-            r = customer.referrer
-            return [r.pk, *reversed(r.ancestor_ids)]
+    if customer_referrer is not None:
+        return [customer_referrer.pk, *reversed(customer_referrer.ancestor_ids)]
     return []
+
+
+def chain_for(*, tenant: Tenant, candidates: list[int], found: dict[int, Distributor]) -> list[tuple[int, Distributor]]:
+    """The paid chain [(level, distributor)] from `candidates` (nearest first). Pure.
+
+    `found` holds the candidates' rows (at least every active one the policy may reach).
+    Inactive (non-`active`) uplines are skipped (their level pays nobody, levels above keep their
+    numbers) or compressed past (the next active upline moves up) per `inactive_upline_policy`;
+    at most `tenant.levels` entries (domain rules section 3).
+    """
+    levels = tenant.levels
+    if tenant.inactive_upline_policy == Tenant.InactiveUplinePolicy.COMPRESS:
+        active = [found[pk] for pk in candidates if pk in found and found[pk].is_active][:levels]
+        return [(i + 1, d) for i, d in enumerate(active)]
+    return [(i + 1, found[pk]) for i, pk in enumerate(candidates[:levels]) if pk in found and found[pk].is_active]
+
+
+def snapshot_for(*, chain: list[tuple[int, Distributor]], overrides: dict[tuple[int, int], GradeLevelOverride]) -> dict:
+    """The attribution snapshot {"chain": [{"level", "distributor_id", "grade_id", "override"}]}. Pure."""
+    out = []
+    for level, d in chain:
+        o = overrides.get((d.grade_id, level))
+        out.append({
+            "level": level, "distributor_id": d.pk, "grade_id": d.grade_id,
+            "override": {"kind": o.kind, "value": str(o.value)} if o else None,
+        })
+    return {"chain": out}
+
+
+def _overrides_for(grade_ids) -> dict[tuple[int, int], GradeLevelOverride]:
+    grade_ids = {g for g in grade_ids if g}
+    if not grade_ids:
+        return {}
+    return {(o.grade_id, o.level): o for o in GradeLevelOverride.objects.filter(grade_id__in=grade_ids)}
+
+
+CHAIN_FIELDS = ("id", "external_id", "grade_id", "status", "depth", "ancestor_path")
+
+
+def beneficiary_candidates(
+    *, tenant: Tenant, referrer: Distributor | None, buyer_external_id: str
+) -> list[int]:
+    """Distributor ids that may be paid, nearest first (see `candidates_for`). At most 2 queries."""
+    buyer = customer_referrer = None
+    if buyer_external_id:
+        buyer = Distributor.objects.filter(external_id=buyer_external_id).only(*CHAIN_FIELDS).first()
+        if buyer is None and referrer is None:
+            customer = Customer.objects.filter(external_id=buyer_external_id).select_related("referrer").first()
+            customer_referrer = customer.referrer if customer is not None else None
+    return candidates_for(tenant=tenant, referrer=referrer, buyer=buyer, customer_referrer=customer_referrer)
 
 
 def order_attribution(
@@ -60,49 +101,55 @@ def order_attribution(
 ) -> tuple[int | None, dict, int | None]:
     """Fix the plan and the beneficiary chain of an order being recorded at `at`.
 
-    Returns (plan_id or None, snapshot, attributed_to id or None: the level-1 candidate) where snapshot = {"chain": [{"level", "distributor_id",
-    "grade_id", "override": {"kind", "value"} | None}, ...]}. Inactive (non-`active`) uplines are
-    skipped (their level pays nobody, levels above keep their numbers) or compressed past (the
-    next active upline moves up) per `inactive_upline_policy`; at most `tenant.levels` entries.
-    `plan` overrides the plan in force (previews and backtests of drafts).
-    A constant number of queries whatever the tree's depth (domain rules sections 3 and 6).
+    Returns (plan_id or None, snapshot, attributed_to id or None: the level-1 candidate) where
+    snapshot = {"chain": [{"level", "distributor_id", "grade_id", "override": {"kind", "value"} |
+    None}, ...]} (see `chain_for` for the skip/compress policy). `plan` overrides the plan in force
+    (previews and backtests of drafts). A constant number of queries whatever the tree's depth
+    (domain rules sections 3 and 6). `order_attributions` is the same for many orders at once.
     """
     plan = plan if plan is not None else plan_in_force(at=at)
     candidates = beneficiary_candidates(tenant=tenant, referrer=referrer, buyer_external_id=buyer_external_id)
-    levels = tenant.levels
     chain: list[tuple[int, Distributor]] = []
     if candidates:
         if tenant.inactive_upline_policy == Tenant.InactiveUplinePolicy.COMPRESS:
-            active = list(
-                Distributor.objects.filter(pk__in=candidates, status=Distributor.Status.ACTIVE)
-                .only("id", "grade_id", "depth").order_by("-depth")[:levels]
-            )
-            chain = [(i + 1, d) for i, d in enumerate(active)]
+            rows = Distributor.objects.filter(pk__in=candidates, status=Distributor.Status.ACTIVE).only(
+                "id", "grade_id", "depth", "status").order_by("-depth")[:tenant.levels]
         else:
-            window = candidates[:levels]
-            found = {d.pk: d for d in Distributor.objects.filter(pk__in=window).only("id", "grade_id", "status")}
-            chain = [(i + 1, found[pk]) for i, pk in enumerate(window) if found[pk].is_active]
-    overrides: dict[tuple[int, int], GradeLevelOverride] = {}
-    grade_ids = {d.grade_id for _, d in chain if d.grade_id}
-    if grade_ids:
-        overrides = {(o.grade_id, o.level): o for o in GradeLevelOverride.objects.filter(grade_id__in=grade_ids)}
-    snapshot = {"chain": []}
-    for level, d in chain:
-        o = overrides.get((d.grade_id, level))
-        snapshot["chain"].append({
-            "level": level,
-            "distributor_id": d.pk,
-            "grade_id": d.grade_id,
-            "override": {"kind": o.kind, "value": str(o.value)} if o else None,
-        })
+            rows = Distributor.objects.filter(pk__in=candidates[:tenant.levels]).only("id", "grade_id", "status")
+        chain = chain_for(tenant=tenant, candidates=candidates, found={d.pk: d for d in rows})
+    snapshot = snapshot_for(chain=chain, overrides=_overrides_for(d.grade_id for _, d in chain))
     return (plan.pk if plan else None), snapshot, (candidates[0] if candidates else None)
 
 
-def _lines_for_arithmetic(order) -> list[ar.Line]:
-    return [
-        ar.Line(l.line_id, l.quantity, l.unit_price, l.discount, l.commissionable, l.sku, l.category)
-        for l in order.lines.all()
+def order_attributions(
+    *, tenant: Tenant, orders: list[tuple[Distributor | None, str]], at
+) -> list[tuple[int | None, dict, int | None]]:
+    """`order_attribution` for many orders recorded at `at`, each (referrer, buyer_external_id):
+    the same results, in at most 5 queries whatever their number and the tree's depth (plan,
+    buyers, customers, the chains' distributors, grade overrides). Referrers must carry
+    CHAIN_FIELDS. Domain rules section 3."""
+    if not orders:
+        return []
+    plan = plan_in_force(at=at)
+    plan_id = plan.pk if plan else None
+    buyer_ids = {b for _, b in orders if b}
+    buyers = {d.external_id: d for d in Distributor.objects.filter(external_id__in=buyer_ids).only(*CHAIN_FIELDS)} if buyer_ids else {}
+    customer_ids = {b for r, b in orders if b and r is None and b not in buyers}
+    customer_refs = {}
+    if customer_ids:
+        customer_refs = {c.external_id: c.referrer for c in Customer.objects.filter(external_id__in=customer_ids)
+                         .select_related("referrer").only("external_id", *(f"referrer__{f}" for f in CHAIN_FIELDS))}
+    candidate_lists = [
+        candidates_for(tenant=tenant, referrer=r, buyer=buyers.get(b), customer_referrer=customer_refs.get(b))
+        for r, b in orders
     ]
+    compress = tenant.inactive_upline_policy == Tenant.InactiveUplinePolicy.COMPRESS
+    wanted = {pk for c in candidate_lists for pk in (c if compress else c[:tenant.levels])}
+    found = {d.pk: d for d in Distributor.objects.filter(pk__in=wanted).only(*CHAIN_FIELDS)} if wanted else {}
+    chains = [chain_for(tenant=tenant, candidates=c, found=found) for c in candidate_lists]
+    overrides = _overrides_for(d.grade_id for chain in chains for _, d in chain)
+    return [(plan_id, snapshot_for(chain=chain, overrides=overrides), c[0] if c else None)
+            for chain, c in zip(chains, candidate_lists)]
 
 
 def compute_order_levels(
@@ -132,53 +179,77 @@ def settles_at_for(*, tenant: Tenant, order):
     return None
 
 
-@transaction.atomic
 def commission_accrue(*, order_id: int) -> list[CommissionRecord]:
-    """Create the commission records of a paid order, exactly once.
+    """Create the commission records of one paid order, exactly once (`commission_accrue_many`
+    of one order: the single and batch paths are the same code)."""
+    return commission_accrue_many(order_ids=[order_id])
 
-    Args: order_id of an order of the tenant in context. Returns the records created by this call
-    ([] when another call already did, the order is not due, or nothing pays). Compare-and-set on
-    `commission_state` due -> done makes retries, replays and two workers safe; the unique
-    constraints on (order, level) and (order, beneficiary) are the backstop. A base of 0.00 and
-    levels whose amount rounds to 0.00 create no record; each record's accrual is journalled
-    (ledger, +frozen) and an `order.commissions_created` event queued. Fixed number of queries (10) whatever the
-    tree's size and depth. Domain rules sections 4-6.
+
+@transaction.atomic
+def commission_accrue_many(*, order_ids: list[int]) -> list[CommissionRecord]:
+    """Create the commission records of paid orders, each exactly once.
+
+    Args: ids of orders of the tenant in context (any state; only `due` ones are accrued).
+    Returns the records created by this call ([] when another call already did them, no order is
+    due, or nothing pays). The due orders are locked in primary-key order and flipped due -> done
+    in this transaction, so retries, replays and concurrent workers (which wait, then find them
+    done) never create a second record; the unique constraints on (order, level) and (order,
+    beneficiary) are the backstop. A base of 0.00 and levels whose amount rounds to 0.00 create no
+    record; each record's accrual is journalled (ledger, +frozen) and one
+    `order.commissions_created` event per order queued. A fixed number of queries whatever the
+    number of orders, the tree's size and depth (one more per distinct plan). Domain rules 4-6.
     """
-    from orders.models import Order
+    from orders.models import Order, OrderLine
 
-    claimed = Order.objects.filter(pk=order_id, commission_state=Order.CommissionState.DUE).update(
-        commission_state=Order.CommissionState.DONE
+    orders = list(
+        Order.objects.select_for_update(of=("self",)).filter(pk__in=list(order_ids), commission_state=Order.CommissionState.DUE)
+        .order_by("pk")
     )
-    if not claimed:
+    if not orders:
         return []
-    order = Order.objects.select_related("tenant").get(pk=order_id)
-    tenant = order.tenant
-    if order.plan_id is None or order.commission_base <= 0 or not order.attribution.get("chain"):
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(commission_state=Order.CommissionState.DONE)
+    payable = [o for o in orders if o.plan_id is not None and o.commission_base > 0 and o.attribution.get("chain")]
+    if not payable:
         return []
-    lines = _lines_for_arithmetic(order)
-    rules = plan_rules(plan_id=order.plan_id)
-    settles_at = settles_at_for(tenant=tenant, order=order)
-    records = []
-    for entry, values, amount in compute_order_levels(tenant=tenant, order=order, lines=lines, rules=rules):
-        if amount <= 0:
-            continue
-        records.append(CommissionRecord(
-            tenant=tenant, order=order, beneficiary_id=entry["distributor_id"], level=entry["level"],
-            plan_id=order.plan_id, grade_id=entry["grade_id"], currency=tenant.currency,
-            base=order.commission_base, rate=ar.uniform_rate(values), amount=amount,
-            lines=[v.as_dict() for v in values], settles_at=settles_at,
-        ))
+    tenant = Tenant.objects.get(pk=payable[0].tenant_id)
+    lines_of: dict[int, list[ar.Line]] = {o.pk: [] for o in payable}
+    for l in OrderLine.objects.filter(order_id__in=list(lines_of)).order_by("pk"):
+        lines_of[l.order_id].append(ar.Line(l.line_id, l.quantity, l.unit_price, l.discount, l.commissionable, l.sku, l.category))
+    rules = {pid: plan_rules(plan_id=pid) for pid in sorted({o.plan_id for o in payable})}
+    records, per_order = [], []
+    for order in payable:
+        order.tenant = tenant
+        settles_at = settles_at_for(tenant=tenant, order=order)
+        mine = []
+        for entry, values, amount in compute_order_levels(tenant=tenant, order=order, lines=lines_of[order.pk],
+                                                          rules=rules[order.plan_id]):
+            if amount <= 0:
+                continue
+            mine.append(CommissionRecord(
+                tenant=tenant, order=order, beneficiary_id=entry["distributor_id"], level=entry["level"],
+                plan_id=order.plan_id, grade_id=entry["grade_id"], currency=tenant.currency,
+                base=order.commission_base, rate=ar.uniform_rate(values), amount=amount,
+                lines=[v.as_dict() for v in values], settles_at=settles_at,
+            ))
+        records.extend(mine)
+        if mine:
+            per_order.append((order, mine))
+    if not records:
+        return []
     CommissionRecord.objects.bulk_create(records)
-    if records:
-        from ledger.services import accrual_entries, entries_post, event_record
+    from ledger.models import OutboxEvent
+    from ledger.services import accrual_entries, entries_post
 
-        entries_post(tenant=tenant, entries=accrual_entries(records=records))
-        event_record(tenant=tenant, type="order.commissions_created", payload={
+    entries_post(tenant=tenant, entries=accrual_entries(records=records))
+    OutboxEvent.objects.bulk_create([
+        OutboxEvent(tenant=tenant, type="order.commissions_created", payload={
             "order_external_id": order.external_id, "currency": tenant.currency,
             "commissions": [{"commission_id": r.pk, "beneficiary_id": r.beneficiary_id, "level": r.level,
                              "amount": str(r.amount), "settles_at": r.settles_at.isoformat() if r.settles_at else None}
-                            for r in records],
+                            for r in mine],
         })
+        for order, mine in per_order
+    ])
     return records
 
 

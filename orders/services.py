@@ -18,6 +18,9 @@ from django.utils import timezone
 
 from commissions import arithmetic as ar
 from commissions.services import commission_accrue, commission_reverse_for_refund, order_attribution
+from rest_framework.exceptions import APIException
+
+from distributors.models import Distributor
 from distributors.services import distributor_by_external_id
 from fenxiao.exceptions import Conflict, InvalidState, invalid
 from tenants.models import Tenant
@@ -74,11 +77,13 @@ def content_hash(payload: dict) -> str:
     return hashlib.sha256(json.dumps(_canonical(payload), sort_keys=True).encode()).hexdigest()
 
 
-def _enqueue_accrual(order: Order) -> None:
-    from commissions.tasks import accrue_order_commissions
+def _enqueue_accrual(orders: list[Order]) -> None:
+    from commissions.tasks import accrual_enqueue
 
-    order_id, tenant_id = order.pk, order.tenant_id
-    transaction.on_commit(lambda: accrue_order_commissions.delay(order_id=order_id, tenant_id=tenant_id))
+    order_ids = [o.pk for o in orders if o.commission_state == Order.CommissionState.DUE]
+    if order_ids:
+        tenant_id = orders[0].tenant_id
+        transaction.on_commit(lambda: accrual_enqueue(order_ids=order_ids, tenant_id=tenant_id))
 
 
 def _same_or_conflict(existing: Order, digest: str) -> tuple[Order, bool]:
@@ -87,11 +92,12 @@ def _same_or_conflict(existing: Order, digest: str) -> tuple[Order, bool]:
     return existing, False
 
 
-def order_validate(*, tenant: Tenant, data: OrderInput):
+def order_validate(*, tenant: Tenant, data: OrderInput, referrers: dict | None = None):
     """Check an order against the tenant without writing anything; returns (referrer or None,
     exchange rate, arithmetic lines, Base). 400 on: currency/exchange_rate mismatch, paid without
     paid_at (or paid_at without paid), paid_at before placed_at, unknown referrer, invalid lines or
-    amounts (domain rules sections 3 and 4)."""
+    amounts (domain rules sections 3 and 4). `referrers` ({external_id: Distributor}, preloaded by
+    the batch path) replaces the referrer query."""
     if data.currency == tenant.currency:
         if data.exchange_rate not in (None, Decimal(1)):
             raise invalid("exchange_rate", "exchange_rate must be 1 or absent for the tenant's own currency.", "invalid_exchange_rate")
@@ -108,7 +114,10 @@ def order_validate(*, tenant: Tenant, data: OrderInput):
         raise invalid("paid_at", "paid_at is before placed_at.", "invalid")
     referrer = None
     if data.referrer_external_id:
-        referrer = distributor_by_external_id(external_id=data.referrer_external_id, attr="referrer_external_id")
+        if referrers is None:
+            referrer = distributor_by_external_id(external_id=data.referrer_external_id, attr="referrer_external_id")
+        elif (referrer := referrers.get(data.referrer_external_id)) is None:
+            raise invalid("referrer_external_id", f"Unknown distributor {data.referrer_external_id!r}.", "unknown_distributor")
     lines = [ar.Line(l.line_id, l.quantity, l.unit_price, l.discount, l.commissionable, l.sku, l.category) for l in data.lines]
     try:
         base = ar.order_base(lines, discount=data.discount, non_cash_amount=data.non_cash_amount, exchange_rate=rate)
@@ -136,6 +145,24 @@ def order_record(*, tenant: Tenant, data: OrderInput) -> tuple[Order, bool]:
     plan_id, snapshot, attributed_to_id = order_attribution(
         tenant=tenant, referrer=referrer, buyer_external_id=data.buyer_external_id, at=timezone.now()
     )
+    order, lines = _order_rows(tenant=tenant, data=data, digest=digest, referrer=referrer, rate=rate, base=base,
+                               attribution=(plan_id, snapshot, attributed_to_id))
+    try:
+        with transaction.atomic():
+            order.save(force_insert=True)
+            OrderLine.objects.bulk_create(lines)
+            _enqueue_accrual([order])
+    except IntegrityError:
+        existing = Order.objects.filter(external_id=data.external_id).first()
+        if existing is None:
+            raise
+        return _same_or_conflict(existing, digest)
+    return order, True
+
+
+def _order_rows(*, tenant, data: OrderInput, digest: str, referrer, rate, base, attribution) -> tuple[Order, list[OrderLine]]:
+    """The unsaved Order and OrderLine rows of a validated order (shared by single and batch)."""
+    plan_id, snapshot, attributed_to_id = attribution
     order = Order(
         tenant=tenant, external_id=data.external_id, referrer=referrer, buyer_external_id=data.buyer_external_id,
         currency=data.currency, exchange_rate=rate, placed_at=data.placed_at, paid_at=data.paid_at,
@@ -146,27 +173,89 @@ def order_record(*, tenant: Tenant, data: OrderInput) -> tuple[Order, bool]:
         plan_id=plan_id, attribution=snapshot, content_hash=digest,
         commission_state=Order.CommissionState.DUE if data.status == Order.Status.PAID else Order.CommissionState.NONE,
     )
+    lines = [
+        OrderLine(
+            tenant=tenant, order=order, line_id=l.line_id, sku=l.sku, category=l.category,
+            quantity=l.quantity, unit_price=l.unit_price, discount=l.discount, commissionable=l.commissionable,
+            discount_share=base.discount_shares.get(l.line_id, ZERO),
+            non_cash_share=base.non_cash_shares.get(l.line_id, ZERO),
+            net=base.line_nets.get(l.line_id, ZERO),
+        )
+        for l in data.lines
+    ]
+    return order, lines
+
+
+def orders_record_batch(*, tenant: Tenant, items: list[OrderInput]) -> list[tuple[Order, bool] | APIException]:
+    """Record many partner orders at once with bulk inserts; one result per item, in order.
+
+    Each result is what `order_record` would give for that item had the items been posted one by
+    one in this order: (order, True) new, (order, False) a replay of the same content (of an order
+    recorded before or earlier in this batch), or the exception it would raise (Conflict 409,
+    ValidationError 400); an item that fails writes nothing and never blocks the others. The
+    valid new orders are written in one transaction (orders, then lines, a constant number of
+    queries whatever the batch's size) and their commissions computed by chunked tasks enqueued
+    on commit. If a concurrent request records one of the same external_ids first, the new items
+    are recorded one by one instead, so the answers stay exactly those of `order_record`.
+    Domain rules sections 3 and 4.
+    """
+    from commissions.services import CHAIN_FIELDS, order_attributions
+
+    digests = [content_hash(asdict(d)) for d in items]
+    ids = {d.external_id for d in items}
+    existing = {o.external_id: o for o in Order.objects.filter(external_id__in=ids).only("id", "external_id", "content_hash")}
+    ref_ids = {d.referrer_external_id for d in items if d.referrer_external_id}
+    referrers = {d.external_id: d for d in Distributor.objects.filter(external_id__in=ref_ids).only(*CHAIN_FIELDS)} if ref_ids else {}
+    results: list = [None] * len(items)
+    fresh: dict[str, int] = {}  # external_id -> index of the item that records it in this batch
+    validated = []
+    for i, (data, digest) in enumerate(zip(items, digests)):
+        try:
+            if data.external_id in existing:
+                results[i] = _same_or_conflict(existing[data.external_id], digest)
+            elif data.external_id in fresh:
+                first = fresh[data.external_id]
+                if digests[first] != digest:
+                    raise Conflict(f"Order {data.external_id!r} exists with different content.")
+                results[i] = first  # resolved to (order, False) once it is inserted
+            else:
+                referrer, rate, _lines, base = order_validate(tenant=tenant, data=data, referrers=referrers)
+                fresh[data.external_id] = i
+                validated.append((i, data, digest, referrer, rate, base))
+        except APIException as exc:
+            results[i] = exc
+    if validated:
+        attributions = order_attributions(tenant=tenant, orders=[(v[3], v[1].buyer_external_id) for v in validated],
+                                          at=timezone.now())
+        new_orders, new_lines = [], []
+        for (i, data, digest, referrer, rate, base), attribution in zip(validated, attributions):
+            order, lines = _order_rows(tenant=tenant, data=data, digest=digest, referrer=referrer, rate=rate, base=base,
+                                       attribution=attribution)
+            new_orders.append(order)
+            new_lines.extend(lines)
+        try:
+            with transaction.atomic():
+                Order.objects.bulk_create(new_orders)
+                for line in new_lines:
+                    line.order_id = line.order.pk
+                OrderLine.objects.bulk_create(new_lines, batch_size=2000)
+                _enqueue_accrual(new_orders)
+        except IntegrityError:
+            return [r if isinstance(r, APIException) else _record_or_error(tenant, items[i])
+                    for i, r in enumerate(results)]
+        for (i, *_), order in zip(validated, new_orders):
+            results[i] = (order, True)
+        for i, r in enumerate(results):
+            if isinstance(r, int):
+                results[i] = (results[r][0], False)
+    return results
+
+
+def _record_or_error(tenant, data: OrderInput):
     try:
-        with transaction.atomic():
-            order.save(force_insert=True)
-            OrderLine.objects.bulk_create([
-                OrderLine(
-                    tenant=tenant, order=order, line_id=l.line_id, sku=l.sku, category=l.category,
-                    quantity=l.quantity, unit_price=l.unit_price, discount=l.discount, commissionable=l.commissionable,
-                    discount_share=base.discount_shares.get(l.line_id, ZERO),
-                    non_cash_share=base.non_cash_shares.get(l.line_id, ZERO),
-                    net=base.line_nets.get(l.line_id, ZERO),
-                )
-                for l in data.lines
-            ])
-            if order.commission_state == Order.CommissionState.DUE:
-                _enqueue_accrual(order)
-    except IntegrityError:
-        existing = Order.objects.filter(external_id=data.external_id).first()
-        if existing is None:
-            raise
-        return _same_or_conflict(existing, digest)
-    return order, True
+        return order_record(tenant=tenant, data=data)
+    except APIException as exc:
+        return exc
 
 
 def _locked(order: Order) -> Order:
@@ -191,7 +280,7 @@ def order_pay(*, order: Order, paid_at: datetime) -> Order:
     order.paid_at = paid_at
     order.commission_state = Order.CommissionState.DUE
     order.save(update_fields=["status", "paid_at", "commission_state", "updated_at"])
-    _enqueue_accrual(order)
+    _enqueue_accrual([order])
     return order
 
 

@@ -162,3 +162,14 @@ def _ledger_is_clean_after_every_scenario(request):
     from django.core.management import call_command
 
     call_command("check_ledger", stdout=StringIO())
+
+
+@pytest.fixture(params=["single", "batch"])
+def both_intake_paths(request):
+    """Run a test once through the single order intake and once through the batch intake
+    (tests.factories.INTAKE): a module opts in with pytestmark = usefixtures("both_intake_paths")."""
+    from tests import factories
+
+    factories.INTAKE["path"] = request.param
+    yield request.param
+    factories.INTAKE["path"] = "single"

@@ -10,7 +10,7 @@ from django.test import TestCase
 from rest_framework.test import APIClient
 
 from distributors.services import DistributorInput, distributor_register
-from orders.services import LineInput, OrderInput, order_record
+from orders.services import LineInput, OrderInput, order_record, orders_record_batch
 
 T0 = datetime(2026, 1, 15, 2, 0, tzinfo=timezone.utc)
 
@@ -34,12 +34,54 @@ def committed():
     return contextlib.nullcontext()
 
 
+# Which intake path order creation takes in tests: "single" (POST /orders/, order_record) or
+# "batch" (POST /orders/batch/, orders_record_batch). The `both_intake_paths` fixture runs a
+# module's tests through both, so the two paths share their tests.
+INTAKE = {"path": "single"}
+
+
+class ItemResponse:
+    """One item of a 207 batch answer, shaped like the response of the single endpoint."""
+
+    def __init__(self, status_code, body):
+        self.status_code, self.data, self._body = status_code, body, body
+
+    def json(self):
+        return self._body
+
+
 class CommitAPIClient(APIClient):
-    """APIClient whose every request runs its on_commit hooks, as a committed request would."""
+    """APIClient whose every request runs its on_commit hooks, as a committed request would.
+
+    With INTAKE["path"] == "batch", POST /api/v1/orders/ goes through POST /api/v1/orders/batch/
+    as a batch of one, and the item's status and body come back as the response."""
 
     def generic(self, *args, **kwargs):
         with committed():
             return super().generic(*args, **kwargs)
+
+    def post(self, path, data=None, format=None, content_type=None, **extra):
+        if INTAKE["path"] != "batch" or path != "/api/v1/orders/":
+            return super().post(path, data, format=format, content_type=content_type, **extra)
+        if content_type is not None and isinstance(data, (str, bytes)):
+            raw = data.decode() if isinstance(data, bytes) else data
+            r = super().post("/api/v1/orders/batch/", '{"orders": [' + raw + "]}", content_type=content_type, **extra)
+        else:
+            r = super().post("/api/v1/orders/batch/", {"orders": [data]}, format=format or "json", **extra)
+        if r.status_code != 207:
+            return r
+        (item,) = r.json()["results"]
+        return ItemResponse(item["status"], item["body"])
+
+
+def record(*, tenant, data: OrderInput):
+    """order_record or, with INTAKE["path"] == "batch", orders_record_batch of one (raises the same)."""
+    if INTAKE["path"] != "batch":
+        return order_record(tenant=tenant, data=data)
+    (result,) = orders_record_batch(tenant=tenant, items=[data])
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 def distributor(tenant, parent=None, **kw):
@@ -74,7 +116,7 @@ def order_input(external_id="O1", lines=None, **kw):
 def paid_order(tenant, external_id="O1", lines=None, **kw):
     """Record a paid order (its commission task runs eagerly on commit)."""
     with committed():
-        order, _ = order_record(tenant=tenant, data=order_input(external_id, lines, status="paid", **kw))
+        order, _ = record(tenant=tenant, data=order_input(external_id, lines, status="paid", **kw))
     return order
 
 

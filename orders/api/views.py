@@ -126,8 +126,10 @@ class OrderBatchView(PartnerAPIView):
                    responses={207: inline_serializer("OrderBatchResult", {"results": serializers.ListField(child=serializers.DictField())})})
     def post(self, request):
         """Up to 1000 orders in one request (207). Each item is answered exactly as POST /orders/
-        would answer it alone (201 new, 200 replay, 409 conflict, 400 invalid, in the contract's
-        error shape), each in its own transaction: one bad item never blocks the others."""
+        would answer it alone, had the items been posted one after the other (201 new, 200 replay,
+        409 conflict, 400 invalid, in the contract's error shape): one bad item never blocks the
+        others. The valid new orders are written with bulk inserts in one transaction and their
+        commissions computed by chunked Celery tasks (orders.services.orders_record_batch)."""
         from rest_framework.exceptions import APIException
 
         from fenxiao.api.exception_handler import exception_handler
@@ -138,15 +140,26 @@ class OrderBatchView(PartnerAPIView):
             raise invalid("orders", 'Send {"orders": [...]} with nothing else.', "invalid")
         if not 1 <= len(body["orders"]) <= BATCH_MAX:
             raise invalid("orders", f"Send between 1 and {BATCH_MAX} orders.", "max_length")
-        results = []
+        results: list = [None] * len(body["orders"])
+        inputs, positions = [], []
         for index, item in enumerate(body["orders"]):
+            s = OrderCreateSerializer(data=item)
             try:
-                s = OrderCreateSerializer(data=item)
                 s.is_valid(raise_exception=True)
-                order, created = services.order_record(tenant=request.tenant, data=order_input(dict(s.validated_data)))
-                results.append({"index": index, "status": 201 if created else 200,
-                                "body": OrderSerializer(get_order(order.external_id)).data})
             except APIException as exc:
-                err = exception_handler(exc, {"request": request, "view": self})
-                results.append({"index": index, "status": err.status_code, "body": err.data})
-        return Response({"results": results}, status=207)
+                results[index] = exc
+                continue
+            inputs.append(order_input(dict(s.validated_data)))
+            positions.append(index)
+        for index, outcome in zip(positions, services.orders_record_batch(tenant=request.tenant, items=inputs)):
+            results[index] = outcome
+        done = [r[0].pk for r in results if isinstance(r, tuple)]
+        bodies = {o.pk: o for o in order_queryset().filter(pk__in=done)} if done else {}
+        out = []
+        for index, r in enumerate(results):
+            if isinstance(r, tuple):
+                out.append({"index": index, "status": 201 if r[1] else 200, "body": OrderSerializer(bodies[r[0].pk]).data})
+            else:
+                err = exception_handler(r, {"request": request, "view": self})
+                out.append({"index": index, "status": err.status_code, "body": err.data})
+        return Response({"results": out}, status=207)

@@ -6,12 +6,15 @@ import pytest
 from django.db import IntegrityError
 
 from commissions.models import CommissionRecord
-from commissions.services import commission_accrue, grade_override_set, plan_publish
+from ledger.models import OutboxEvent
+from commissions.services import commission_accrue, commission_accrue_many, grade_override_set, plan_publish
 from distributors.models import Grade
 from distributors.services import customer_bind, distributor_move, distributor_update
 from orders.models import Order
 from orders.services import order_pay, order_record
-from tests.factories import chain, committed, distributor, line, order_input, paid_order
+from tests.factories import chain, committed, distributor, line, order_input, paid_order, record
+
+pytestmark = pytest.mark.usefixtures("both_intake_paths")  # single and batch intake share these tests
 
 P = "percent"
 
@@ -133,7 +136,7 @@ def test_snapshot_plan_grade_and_tree_fixed_at_recording(in_tenant):
     """A pending order recorded before a plan change, a move and a grade change is paid as recorded."""
     c = chain(in_tenant, 3)
     x = distributor(in_tenant, external_id="X")
-    order, _ = order_record(tenant=in_tenant, data=order_input("O1", referrer_external_id="C2"))
+    order, _ = record(tenant=in_tenant, data=order_input("O1", referrer_external_id="C2"))
     plan_publish(tenant=in_tenant, default={1: (P, D("0.3000"))})
     gold = Grade.objects.create(tenant=in_tenant, code="gold", name="Gold")
     grade_override_set(grade=gold, level=1, kind=P, value=D("0.2500"))
@@ -164,10 +167,26 @@ def test_accrual_query_count_is_constant(in_tenant, django_assert_num_queries, d
     order, _ = order_record(tenant=in_tenant, data=order_input("Q", referrer_external_id=f"C{depth - 1}",
                                                                 lines=[line(str(i)) for i in range(5)]))
     Order.objects.filter(pk=order.pk).update(status="paid", paid_at=order.placed_at, commission_state="due")
-    # savepoint, compare-and-set, order+tenant, lines, rules, records insert, 4 for the ledger
-    # (balance rows, lock, update, entries), outbox event, release
-    with django_assert_num_queries(12):
+    # savepoint, lock the due orders, flip them to done, tenant, lines, rules, records insert,
+    # 4 for the ledger (balance rows, lock, update, entries), outbox events, release
+    with django_assert_num_queries(13):
         assert len(commission_accrue(order_id=order.pk)) == 3
+
+
+@pytest.mark.parametrize("n", [1, 8])  # SQLite splits inserts over 999 parameters; PostgreSQL never
+def test_chunk_accrual_query_count_does_not_grow_with_the_chunk(in_tenant, django_assert_num_queries, n):
+    chain(in_tenant, 30)
+    ids = []
+    for i in range(n):
+        order, _ = order_record(tenant=in_tenant, data=order_input(f"Q{i}", referrer_external_id=f"C{29 - i % 7}",
+                                                                    lines=[line(str(k)) for k in range(1 + i % 5)]))
+        ids.append(order.pk)
+    Order.objects.filter(pk__in=ids).update(status="paid", paid_at=order.placed_at, commission_state="due")
+    with django_assert_num_queries(13):
+        records = commission_accrue_many(order_ids=ids)
+    assert len(records) == 3 * n
+    assert OutboxEvent.objects.filter(type="order.commissions_created").count() == n
+    assert commission_accrue_many(order_ids=ids) == []          # a replayed chunk creates nothing
 
 
 @pytest.mark.parametrize("depth", [4, 60])

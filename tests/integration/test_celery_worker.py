@@ -221,3 +221,21 @@ def test_worker_accrues_paid_orders_exactly_once(worker, make_tenant):
     # One accrual per paid order ran in the worker, each creating its records (3 + 2 + 3 + 3),
     # and nothing ran in this process: the duplicate POST and pay notifications enqueued nothing.
     assert sorted(results.values()) == ["0", "0", "0", "2", "3", "3", "3"], worker()[-4000:]
+
+    # The batch intake: 450 paid orders in one request are accrued by chunked tasks (200, 200, 50
+    # orders) in the worker, 3 levels each; the same batch again is all replays and enqueues nothing.
+    batch = {"orders": [order_json(f"B{i}", referrer_external_id=deepest.external_id, status="paid", paid_at=PAID_AT)
+                        for i in range(450)]}
+    r = client.post("/api/v1/orders/batch/", batch, format="json")
+    assert r.status_code == 207 and {x["status"] for x in r.json()["results"]} == {201}
+    assert _wait_for(client, "B449", 3, worker) == [(1, "C3", "10.00"), (2, "C2", "5.00"), (3, "C1", "2.00")]
+    r = client.post("/api/v1/orders/batch/", batch, format="json")
+    assert {x["status"] for x in r.json()["results"]} == {200}
+    deadline = time.monotonic() + WAIT_SECONDS
+    while sorted(_task_results(worker, "commissions.tasks.accrue_orders_commissions").values()) != ["150", "600", "600"]:
+        assert time.monotonic() < deadline, worker()[-4000:]
+        time.sleep(0.2)
+    from commissions.models import CommissionRecord
+
+    with tenant_context(tenant):
+        assert CommissionRecord.objects.filter(order__external_id__startswith="B").count() == 1350

@@ -16,7 +16,7 @@ from commissions.services import commission_accrue
 from distributors.models import Distributor
 from distributors.services import DistributorInput, distributor_move, distributor_register
 from orders.models import Order, Refund
-from orders.services import RefundInput, order_pay, order_record, refund_create
+from orders.services import RefundInput, order_pay, order_record, orders_record_batch, refund_create
 from tenants.context import tenant_context
 from tests.factories import chain, line, order_input
 
@@ -76,6 +76,33 @@ def test_conflicting_orders_at_once_one_wins_others_409(pg_tenant):
     assert len(created) == 1 and created[0][1] is True and len(conflicts) == N - 1
     with tenant_context(pg_tenant):
         assert Order.objects.get().lines.get().quantity == created[0][0].lines.get().quantity
+
+
+def test_overlapping_batches_at_once_record_each_order_once(pg_tenant):
+    """Batches sharing external_ids, posted at once: each order recorded (and paid) exactly once;
+    the same content is a replay (200) and other content a 409, item by item, as one by one."""
+    same = [order_input(f"B{i}", referrer_external_id="C3", status="paid") for i in range(60)]
+    overlap_same = [order_input(f"B{i}", referrer_external_id="C3", status="paid") for i in range(30, 90)]
+    overlap_other = [order_input(f"B{i}", referrer_external_id="C2", status="paid") for i in range(50, 70)]
+    batches = [same, overlap_same, same, overlap_same, overlap_other]
+    results = run_parallel(pg_tenant, [lambda b=b: orders_record_batch(tenant=pg_tenant, items=b) for b in batches])
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    with tenant_context(pg_tenant):
+        referrers = dict(Order.objects.values_list("external_id", "referrer__external_id"))
+    created: dict[str, int] = {}
+    for batch, outcome in zip(batches, results):
+        assert len(outcome) == len(batch)
+        for item, r in zip(batch, outcome):
+            if isinstance(r, APIException):  # the id was won by the other content
+                assert r.status_code == 409 and referrers[item.external_id] != item.referrer_external_id
+                continue
+            order, was_created = r
+            assert order.external_id == item.external_id
+            created[item.external_id] = created.get(item.external_id, 0) + was_created
+    assert created == {f"B{i}": 1 for i in range(90)}
+    with tenant_context(pg_tenant):
+        assert Order.objects.count() == 90
+        assert CommissionRecord.objects.count() == 90 * 3
 
 
 def test_repeated_pay_notifications_at_once_pay_once(pg_tenant):

@@ -1,10 +1,15 @@
 """POST /orders/batch/ answers every item exactly as the single endpoint would (shared cases)."""
+from decimal import Decimal as D
+
 import pytest
+from rest_framework.exceptions import APIException
 
 from commissions.models import CommissionRecord
-from orders.models import Order
+from distributors.models import Distributor
+from orders.models import Order, OrderLine
+from orders.services import order_record, orders_record_batch
 from tenants.context import tenant_context
-from tests.factories import chain, order_json
+from tests.factories import chain, committed, line, order_input, order_json
 from tests.orders.test_intake import LINE, PAID
 
 VOLATILE = {"created_at", "commission_state"}
@@ -57,3 +62,117 @@ def test_bad_batches_are_400_and_write_nothing(partner, in_tenant, body):
     r = partner.post("/api/v1/orders/batch/", body, format="json")
     assert r.status_code == 400 and r.json()["type"] == "validation_error"
     assert Order.objects.count() == 0
+
+
+def _world(t):
+    """A tree with a frozen upline, a gold grade with an override, a bound customer."""
+    from commissions.services import grade_override_set
+    from distributors.models import Grade
+    from distributors.services import customer_bind, distributor_update
+
+    gold = Grade.objects.create(tenant=t, code="gold", name="Gold", rank=1)
+    grade_override_set(grade=gold, level=1, kind="percent", value=D("0.2000"))
+    c = chain(t, 34)                                   # a chain 34 deep
+    distributor_update(distributor=c[31], status="frozen")
+    distributor_update(distributor=c[33], grade=gold)
+    side = chain(t, 2, prefix="S")
+    customer_bind(tenant=t, external_id="CUST", referrer=side[1])
+
+
+def _varied():
+    lines = [line(str(k), sku=f"SKU-{k}", quantity=1 + k, unit_price=f"{10 + 7 * k}.35") for k in range(4)]
+    items = [
+        order_input("V1", referrer_external_id="C33", status="paid", lines=lines, discount="3.10", shipping="8.00"),
+        order_input("V2", referrer_external_id="C32", status="paid"),
+        order_input("V3", buyer_external_id="CUST", status="paid", lines=lines[:2]),
+        order_input("V4", buyer_external_id="C33", status="paid"),                  # self-purchase off: upline pays
+        order_input("V5", buyer_external_id="S1", referrer_external_id="C2", status="paid"),
+        order_input("V6", referrer_external_id="S0"),                               # pending
+        order_input("V7", status="paid"),                                           # nobody to pay
+        order_input("V1", referrer_external_id="C33", status="paid", lines=lines, discount="3.10", shipping="8.00"),
+        order_input("V2", referrer_external_id="C31", status="paid"),               # 409 in the batch
+        order_input("V8", referrer_external_id="ghost", status="paid"),             # 400
+    ]
+    return items
+
+
+def _outcome(results):
+    out = []
+    for r in results:
+        if isinstance(r, Exception):
+            out.append((type(r).__name__, r.status_code))
+        else:
+            o, created = r
+            chain_ = [(e["level"], Distributor.objects.get(pk=e["distributor_id"]).external_id, e["override"])
+                      for e in o.attribution["chain"]]
+            out.append((o.external_id, created, str(o.commission_base), chain_))
+    return out
+
+
+@pytest.mark.parametrize("policy", ["skip", "compress"])
+def test_a_varied_batch_records_and_pays_exactly_as_one_by_one(make_tenant, policy):
+    """Many different orders in one batch (bulk loads shared between items) against the same
+    orders recorded one by one: same answers, snapshots, bases and records to the cent."""
+    single_t = make_tenant(slug="one", inactive_upline_policy=policy)
+    batch_t = make_tenant(slug="many", inactive_upline_policy=policy)
+    outcomes, records = [], []
+    for t, batch in ((single_t, False), (batch_t, True)):
+        with tenant_context(t):
+            _world(t)
+            with committed():
+                if batch:
+                    results = orders_record_batch(tenant=t, items=_varied())
+                else:
+                    results = []
+                    for item in _varied():
+                        try:
+                            results.append(order_record(tenant=t, data=item))
+                        except APIException as exc:
+                            results.append(exc)
+            outcomes.append(_outcome(results))
+            records.append(sorted((r.order.external_id, r.level, r.beneficiary.external_id, str(r.amount))
+                                  for r in CommissionRecord.objects.select_related("order", "beneficiary")))
+    assert outcomes[0] == outcomes[1]
+    assert records[0] == records[1]
+    assert [o[:2] if isinstance(o[1], bool) else o for o in outcomes[1]] == [
+        ("V1", True), ("V2", True), ("V3", True), ("V4", True), ("V5", True), ("V6", True), ("V7", True),
+        ("V1", False), ("Conflict", 409), ("ValidationError", 400)]
+    # V1: lines 10.35 + 34.70 + 73.05 + 125.40 = 243.50, less the 3.10 discount = 240.40 (shipping
+    # excluded); C33 is gold (20% at level 1), C32 5% at level 2
+    assert {("V1", 1, "C33", "48.08"), ("V1", 2, "C32", "12.02")} <= set(records[1])
+    # level 3 of V2 (referrer C32): C31 is frozen: skipped (nobody), or compressed past (C29 moves up)
+    v2 = [r for r in records[1] if r[0] == "V2"]
+    assert v2 == ([("V2", 1, "C32", "10.00"), ("V2", 3, "C30", "2.00")] if policy == "skip" else
+                  [("V2", 1, "C32", "10.00"), ("V2", 2, "C30", "5.00"), ("V2", 3, "C29", "2.00")])
+
+
+@pytest.mark.parametrize("n", [3, 30])
+def test_batch_recording_query_count_does_not_grow_with_the_batch(in_tenant, django_assert_num_queries, n):
+    chain(in_tenant, 40)
+    items = [order_input(f"Q{i}", referrer_external_id=f"C{39 - i % 9}", lines=[line(str(k)) for k in range(1 + i % 3)])
+             for i in range(n)]
+    # existing orders, referrers, plan, chain distributors, savepoint, orders, lines, release
+    # (+1 for grade overrides when a beneficiary has a grade)
+    with django_assert_num_queries(8):
+        results = orders_record_batch(tenant=in_tenant, items=items)
+    assert all(created for _, created in results)
+    assert OrderLine.objects.count() == sum(1 + i % 3 for i in range(n))
+
+
+def test_an_order_recorded_meanwhile_makes_the_batch_fall_back_to_one_by_one(in_tenant, monkeypatch):
+    import commissions.services as engine
+
+    chain(in_tenant, 3)
+    real = engine.order_attributions
+
+    def racing(**kw):  # another request records R2 (other content) after the batch looked
+        order_record(tenant=in_tenant, data=order_input("R2", referrer_external_id="C1"))
+        return real(**kw)
+
+    monkeypatch.setattr(engine, "order_attributions", racing)
+    items = [order_input("R1", referrer_external_id="C2"), order_input("R2", referrer_external_id="C2"),
+             order_input("R1", referrer_external_id="C2")]
+    r1, r2, r1_again = orders_record_batch(tenant=in_tenant, items=items)
+    assert r1[1] is True and r1_again[0].pk == r1[0].pk and r1_again[1] is False
+    assert isinstance(r2, APIException) and r2.status_code == 409
+    assert sorted(Order.objects.values_list("external_id", "referrer__external_id")) == [("R1", "C2"), ("R2", "C1")]

@@ -7,6 +7,8 @@ from commissions.models import CommissionRecord
 from orders.models import Order, OrderLine
 from tests.factories import chain, distributor, order_json
 
+pytestmark = pytest.mark.usefixtures("both_intake_paths")  # single and batch intake share these tests
+
 PAID = {"status": "paid", "paid_at": "2026-01-15T10:05:00+08:00"}
 
 

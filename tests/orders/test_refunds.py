@@ -8,6 +8,8 @@ from commissions.services import plan_publish
 from orders.models import Order, Refund
 from tests.factories import chain, order_json
 
+pytestmark = pytest.mark.usefixtures("both_intake_paths")  # single and batch intake share these tests
+
 PAID = {"status": "paid", "paid_at": "2026-01-15T10:05:00+08:00"}
 
 
