@@ -55,7 +55,14 @@ class Distributor(TenantOwned):
     password = models.CharField(max_length=128, blank=True, default="")
     joined_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords(get_user=history_user, excluded_fields=["password", "ancestor_2", "ancestor_3", "ancestor_path", "created_at"])
+    # How many distributors are exactly 1, 2 and 3 levels below, kept by the tree services (under
+    # the tenant's tree lock) so the portal's downline pages and team summary never count rows.
+    downline_count_1 = models.PositiveIntegerField(default=0)
+    downline_count_2 = models.PositiveIntegerField(default=0)
+    downline_count_3 = models.PositiveIntegerField(default=0)
+    history = HistoricalRecords(get_user=history_user, excluded_fields=[
+        "password", "ancestor_2", "ancestor_3", "ancestor_path", "created_at",
+        "downline_count_1", "downline_count_2", "downline_count_3"])
 
     class Meta(TenantOwned.Meta):
         ordering = ["id"]
@@ -68,9 +75,10 @@ class Distributor(TenantOwned):
             ),
         ]
         indexes = [
-            models.Index(fields=["tenant", "parent"], name="distributor_tenant_parent"),
-            models.Index(fields=["tenant", "ancestor_2"], name="distributor_tenant_anc2"),
-            models.Index(fields=["tenant", "ancestor_3"], name="distributor_tenant_anc3"),
+            # (upline, id): a downline page is an index range in id order, at any team size
+            models.Index(fields=["tenant", "parent", "id"], name="distributor_tenant_parent_id"),
+            models.Index(fields=["tenant", "ancestor_2", "id"], name="distributor_tenant_anc2_id"),
+            models.Index(fields=["tenant", "ancestor_3", "id"], name="distributor_tenant_anc3_id"),
             models.Index(fields=["tenant", "status"], name="distributor_tenant_status"),
             models.Index(fields=["tenant", "grade"], name="distributor_tenant_grade"),
             models.Index(

@@ -28,15 +28,26 @@ def uplines(*, distributor: Distributor) -> list[Distributor]:
 
 
 def team_counts(*, distributor: Distributor) -> dict[str, int]:
-    """Number of downlines at levels 1, 2 and 3 (one query)."""
-    row = Distributor.objects.filter(
-        Q(parent=distributor) | Q(ancestor_2=distributor) | Q(ancestor_3=distributor)
-    ).aggregate(
-        l1=Count("id", filter=Q(parent=distributor)),
-        l2=Count("id", filter=Q(ancestor_2=distributor)),
-        l3=Count("id", filter=Q(ancestor_3=distributor)),
-    )
-    return {"1": row["l1"], "2": row["l2"], "3": row["l3"]}
+    """Number of downlines at levels 1, 2 and 3, kept on the distributor's row by the tree
+    services (no query; `tree_drift` proves them)."""
+    return {"1": distributor.downline_count_1, "2": distributor.downline_count_2, "3": distributor.downline_count_3}
+
+
+def tree_drift() -> list[str]:
+    """For the tenant in context: every distributor whose stored downline counts differ from the
+    rows (three grouped queries). Empty when the tree's counters are right."""
+    actual: dict[int, list[int]] = {}
+    for i, column in enumerate(("parent", "ancestor_2", "ancestor_3")):
+        for upline_id, n in Distributor.objects.exclude(**{f"{column}__isnull": True}).values_list(column).annotate(n=Count("id")):
+            actual.setdefault(upline_id, [0, 0, 0])[i] = n
+    out = []
+    stored = Distributor.objects.filter(
+        Q(downline_count_1__gt=0) | Q(downline_count_2__gt=0) | Q(downline_count_3__gt=0) | Q(pk__in=list(actual))
+    ).values_list("id", "external_id", "downline_count_1", "downline_count_2", "downline_count_3")
+    for pk, external_id, *counts in stored:
+        if counts != actual.get(pk, [0, 0, 0]):
+            out.append(f"distributor {external_id}: downline counts {counts}, rows say {actual.get(pk, [0, 0, 0])}")
+    return out
 
 
 def personal_sales(*, distributor_ids: list[int]) -> dict[int, Decimal]:

@@ -51,6 +51,25 @@ def _place(distributor: Distributor, parent: Distributor | None) -> None:
         distributor.ancestor_path = f"{parent.ancestor_path}{parent.pk}/"
 
 
+def _shift_downline_counts(*, uplines: tuple[int | None, int | None, int | None], n1: int, n2: int, sign: int) -> None:
+    """Add (sign=+1) or remove (-1) a distributor with n1 level-1 and n2 level-2 downlines to/from
+    the downline counts of its `uplines` (parent, ancestor_2, ancestor_3). Domain rules section 2."""
+    parent, a2, a3 = uplines
+    if parent:
+        Distributor.objects.filter(pk=parent).update(
+            downline_count_1=F("downline_count_1") + sign, downline_count_2=F("downline_count_2") + sign * n1,
+            downline_count_3=F("downline_count_3") + sign * n2)
+    if a2:
+        Distributor.objects.filter(pk=a2).update(
+            downline_count_2=F("downline_count_2") + sign, downline_count_3=F("downline_count_3") + sign * n1)
+    if a3:
+        Distributor.objects.filter(pk=a3).update(downline_count_3=F("downline_count_3") + sign)
+
+
+def _uplines(d: Distributor) -> tuple[int | None, int | None, int | None]:
+    return d.parent_id, d.ancestor_2_id, d.ancestor_3_id
+
+
 def distributor_by_invite_code(*, invite_code: str, attr: str = "invite_code") -> Distributor:
     """The distributor owning `invite_code` (case-insensitive) in the current tenant; 400 if none."""
     found = Distributor.objects.filter(invite_code=invite_code.strip().upper()).first()
@@ -134,6 +153,7 @@ def distributor_register(*, tenant: Tenant, data: DistributorInput) -> tuple[Dis
         try:
             with transaction.atomic():
                 distributor.save()
+            _shift_downline_counts(uplines=_uplines(distributor), n1=0, n2=0, sign=1)
             return distributor, True
         except IntegrityError:
             existing = Distributor.objects.filter(external_id=data.external_id).first()
@@ -189,7 +209,9 @@ def distributor_move(
     old_parent_id = me.parent_id
     old_prefix = me.subtree_path
     old_depth = me.depth
+    _shift_downline_counts(uplines=_uplines(me), n1=me.downline_count_1, n2=me.downline_count_2, sign=-1)
     _place(me, parent)
+    _shift_downline_counts(uplines=_uplines(me), n1=me.downline_count_1, n2=me.downline_count_2, sign=1)
     me._change_reason = f"move: {reason}"[:100]
     me.save(update_fields=["parent", "ancestor_2", "ancestor_3", "depth", "ancestor_path"])
     new_prefix = me.subtree_path
@@ -319,4 +341,7 @@ def distributor_delete(*, distributor: Distributor) -> None:
     if Customer.objects.filter(referrer=distributor).exists():
         raise InvalidState("Customers are bound to this distributor; disable it instead.")
     DistributorMove.objects.filter(distributor=distributor).delete()
+    _lock_tenant(distributor.tenant)
+    fresh = Distributor.objects.get(pk=distributor.pk)
+    _shift_downline_counts(uplines=_uplines(fresh), n1=0, n2=0, sign=-1)
     distributor.delete()

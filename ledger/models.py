@@ -38,10 +38,18 @@ class Balance(TenantOwned):
     withdrawn = models.DecimalField(**MONEY_KW, default=ZERO)
     fees = models.DecimalField(**MONEY_KW, default=ZERO)
     total_earned = models.DecimalField(**MONEY_KW, default=ZERO)
+    # Net commission by level (accruals - reversals - clawbacks of the records of that level),
+    # kept with the entries so the portal's earnings page reads one row at any volume.
+    earned_level_1 = models.DecimalField(**MONEY_KW, default=ZERO)
+    earned_level_2 = models.DecimalField(**MONEY_KW, default=ZERO)
+    earned_level_3 = models.DecimalField(**MONEY_KW, default=ZERO)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta(TenantOwned.Meta):
         constraints = [models.UniqueConstraint(fields=["tenant", "distributor"], name="balance_tenant_distributor")]
+
+    def earned_by_level(self) -> dict[str, Decimal]:
+        return {"1": self.earned_level_1, "2": self.earned_level_2, "3": self.earned_level_3}
 
 
 class LedgerEntry(TenantOwned):

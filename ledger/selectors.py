@@ -26,6 +26,15 @@ def balance_of(*, distributor_id: int) -> dict[str, Decimal]:
     return {b: (getattr(bal, b) if bal else ZERO) for b in BUCKETS}
 
 
+def earnings_of(*, distributor_id: int) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    """(balances, net commission by level "1".."3") of a distributor from its Balance row: one
+    indexed query whatever its number of records (zeros when nothing was ever journalled)."""
+    bal = Balance.objects.filter(distributor_id=distributor_id).first()
+    if bal is None:
+        return {b: ZERO for b in BUCKETS}, {"1": ZERO, "2": ZERO, "3": ZERO}
+    return {b: getattr(bal, b) for b in BUCKETS}, bal.earned_by_level()
+
+
 @dataclass
 class Drift:
     what: str
@@ -72,6 +81,15 @@ def ledger_drift() -> list[Drift]:
         if r.status == "frozen" and r.settled_at is not None or r.status == "available" and r.settled_at is None:
             drift.append(Drift("record.status", f"record {r.pk} ({r.status})", ZERO, ZERO))
 
+    by_level = defaultdict(lambda: ZERO)
+    for row in CommissionRecord.objects.values("beneficiary_id", "level").annotate(a=Sum("amount"), r=Sum("reversed_amount")):
+        by_level[(row["beneficiary_id"], row["level"])] = _cents(row["a"]) - _cents(row["r"])
+    for distributor_id, bal in balances.items():
+        for level, stored in bal.earned_by_level().items():
+            expected = by_level.get((distributor_id, int(level)), ZERO)
+            if expected != stored:
+                drift.append(Drift(f"balance.earned_level_{level}", f"distributor {distributor_id}", expected, stored))
+
     held = _cents(Withdrawal.objects.filter(status__in=["requested", "approved"]).aggregate(t=Sum("amount"))["t"])
     journal_held = _cents(LedgerEntry.objects.aggregate(t=Sum("d_held"))["t"])
     if held != journal_held:
@@ -85,4 +103,4 @@ def ledger_drift() -> list[Drift]:
     return drift
 
 
-__all__ = ["balance_of", "ledger_drift", "Drift"]
+__all__ = ["balance_of", "earnings_of", "ledger_drift", "Drift"]

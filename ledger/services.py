@@ -28,16 +28,26 @@ def entry(*, tenant_id: int, distributor_id: int, kind: str, amount: Decimal, at
                        created_at=at or timezone.now(), **deltas_and_links)
 
 
+LEVEL_SIGN = {K.ACCRUAL: 1, K.REVERSAL: -1, K.CLAWBACK: -1}  # entries that move earned_level_<n>
+LEVEL_FIELDS = ("earned_level_1", "earned_level_2", "earned_level_3")
+
+
 def entries_post(*, tenant, entries: list[LedgerEntry]) -> list[Balance]:
     """Append `entries` and add their deltas to the balances they touch (4 queries whatever the
     number of entries): missing balance rows are created, the rows are locked in primary-key
-    order, updated, and the entries inserted. Returns the updated balances."""
+    order, updated, and the entries inserted. Accrual, reversal and clawback entries (which carry
+    their `record`) also move the balance's net commission of the record's level. Returns the
+    updated balances."""
     if not entries:
         return []
-    per: dict[int, dict[str, Decimal]] = defaultdict(lambda: {b: ZERO for b in BUCKETS})
+    per: dict[int, dict[str, Decimal]] = defaultdict(lambda: {b: ZERO for b in BUCKETS + LEVEL_FIELDS})
     for e in entries:
+        mine = per[e.distributor_id]
         for bucket, delta in e.deltas().items():
-            per[e.distributor_id][bucket] += delta
+            mine[bucket] += delta
+        sign = LEVEL_SIGN.get(e.kind)
+        if sign is not None:
+            mine[f"earned_level_{e.record.level}"] += sign * e.amount
     Balance.objects.bulk_create(
         [Balance(tenant=tenant, distributor_id=d, currency=tenant.currency) for d in per], ignore_conflicts=True
     )
@@ -45,7 +55,7 @@ def entries_post(*, tenant, entries: list[LedgerEntry]) -> list[Balance]:
     for bal in balances:
         for bucket, delta in per[bal.distributor_id].items():
             setattr(bal, bucket, getattr(bal, bucket) + delta)
-    Balance.objects.bulk_update(balances, list(BUCKETS))
+    Balance.objects.bulk_update(balances, [*BUCKETS, *LEVEL_FIELDS])
     LedgerEntry.objects.bulk_create(entries)
     return balances
 

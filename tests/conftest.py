@@ -144,7 +144,8 @@ def _fast_password_hasher(settings):
 @pytest.fixture(autouse=True)
 def _ledger_is_clean_after_every_scenario(request):
     """After every test that touched the database, `check_ledger` must find no drift in any tenant
-    (domain rules section 7: balances always agree with the ledger)."""
+    (domain rules section 7: balances always agree with the ledger), and every distributor's
+    downline counters must agree with the tree (section 2)."""
     names = set(request.fixturenames)
     marker = request.node.get_closest_marker("django_db")
     if "transactional_db" in names or (marker and marker.kwargs.get("transaction")):
@@ -162,6 +163,13 @@ def _ledger_is_clean_after_every_scenario(request):
     from django.core.management import call_command
 
     call_command("check_ledger", stdout=StringIO())
+    from distributors.selectors import tree_drift
+    from tenants.context import tenant_context
+    from tenants.models import Tenant
+
+    for t in Tenant.objects.all():  # the tree's downline counters agree with its rows
+        with tenant_context(t):
+            assert tree_drift() == [], t.slug
 
 
 @pytest.fixture(params=["single", "batch"])

@@ -114,11 +114,14 @@ class MyDownlinesView(PortalGenericView):
                    responses=DownlineSerializer(many=True))
     def get(self, request):
         """Downlines exactly `level` (1, 2 or 3) below me, paginated, each with personal_sales
-        (net paid sales attributed to them, tenant currency). Constant queries per page."""
+        (net paid sales attributed to them, tenant currency). Constant queries per page, whatever
+        the team's size: the count is kept on my row, the page is an (upline, id) index range."""
         level = request.query_params.get("level", "1")
         if level not in ("1", "2", "3"):
             raise invalid("level", "level must be 1, 2 or 3.", "invalid_choice")
-        page = self.paginate_queryset(selectors.downlines(distributor=request.user, level=int(level)))
+        count = selectors.team_counts(distributor=request.user)[level]
+        page = self.paginator.paginate_known_count(
+            selectors.downlines(distributor=request.user, level=int(level)), count, request, view=self)
         sales = selectors.personal_sales(distributor_ids=[d.pk for d in page])
         data = DownlineSerializer(page, many=True, context={"personal_sales": sales}).data
         return self.get_paginated_response(data)

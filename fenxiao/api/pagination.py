@@ -1,3 +1,6 @@
+from functools import cached_property
+
+from django.core.paginator import Paginator
 from rest_framework import pagination
 
 
@@ -6,3 +9,14 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def paginate_known_count(self, queryset, count: int, request, view=None):
+        """paginate_queryset for a list whose size is already known (no COUNT query)."""
+
+        class Counted(Paginator):
+            @cached_property
+            def count(self):
+                return count
+
+        self.django_paginator_class = Counted
+        return self.paginate_queryset(queryset, request, view)

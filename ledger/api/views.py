@@ -9,7 +9,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import pagination, serializers
 from rest_framework.response import Response
 
-from commissions.selectors import earnings_by_level
 from fenxiao.api.base import PortalAPIView, PortalGenericView, StaffAPIView, StaffGenericView, body_or_empty
 from fenxiao.exceptions import NotFound
 from orders.services import content_hash
@@ -34,10 +33,10 @@ class MyEarningsView(PortalAPIView):
         """My money (domain rules section 7), tenant currency: frozen (not yet settled), available
         (withdrawable; negative after a clawback), held (withdrawals in progress), withdrawn (paid
         out, net of fees), fees, total_earned (net commission ever earned), and net commission
-        by_level. Two queries."""
-        bal = selectors.balance_of(distributor_id=request.user.pk)
+        by_level. One indexed query (the Balance row keeps the per-level totals with the ledger)."""
+        bal, by_level = selectors.earnings_of(distributor_id=request.user.pk)
         body = {"currency": request.user.tenant.currency, **{k: str(v) for k, v in bal.items()}}
-        body["by_level"] = {k: str(v) for k, v in earnings_by_level(beneficiary_id=request.user.pk).items()}
+        body["by_level"] = {k: str(v) for k, v in by_level.items()}
         return Response(body)
 
 

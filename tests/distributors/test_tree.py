@@ -3,7 +3,7 @@ import pytest
 
 from distributors.models import Customer, Distributor, DistributorMove
 from distributors.services import distributor_move
-from tests.factories import chain, distributor
+from tests.factories import chain, distributor, order_json
 
 
 def post(client, body):
@@ -152,13 +152,27 @@ def test_portal_downlines_team_and_earnings(partner, in_tenant, portal_for, djan
         me.get("/api/v1/me/downlines/?level=1")
 
 
+def test_earnings_page_is_one_query_whatever_the_number_of_records(partner, in_tenant, portal_for, django_assert_num_queries):
+    c = chain(in_tenant, 3)
+    for i in range(25):
+        partner.post("/api/v1/orders/", order_json(f"O{i}", referrer_external_id="C2", status="paid",
+                                                   paid_at="2026-01-15T10:00:00+08:00"), format="json")
+    partner.post("/api/v1/orders/O3/refunds/", {"external_id": "R3", "amount": "40.00"}, format="json")
+    me = portal_for(c[0])
+    # auth (distributor, tenant, grade, parent in one), the balance row with its per-level totals
+    with django_assert_num_queries(2):
+        body = me.get("/api/v1/me/earnings/").json()
+    # 25 x 2% of 100.00 at level 3, less 2% of the 40.00 refunded
+    assert (body["total_earned"], body["by_level"]) == ("49.20", {"1": "0.00", "2": "0.00", "3": "49.20"})
+
+
 def test_downline_page_query_count_does_not_grow(in_tenant, portal_for, django_assert_num_queries):
     top = distributor(in_tenant, external_id="TOP")
     for i in range(30):
         distributor(in_tenant, top, external_id=f"K{i}")
     client = portal_for(top)
-    # auth (distributor + tenant + grade + parent in one), count, page, personal_sales
-    with django_assert_num_queries(4):
+    # auth (distributor + tenant + grade + parent in one), page, personal_sales (the count is on my row)
+    with django_assert_num_queries(3):
         assert client.get("/api/v1/me/downlines/?level=1&page_size=30").json()["count"] == 30
 
 
@@ -168,3 +182,27 @@ def test_move_service_direct_cycle(in_tenant):
 
     with pytest.raises(ValidationError):
         distributor_move(distributor=a, new_parent=a)
+
+
+def test_downline_counters_follow_registrations_moves_and_deletes(in_tenant):
+    from distributors.models import Distributor
+    from distributors.selectors import team_counts, tree_drift
+    from distributors.services import distributor_delete
+
+    c = chain(in_tenant, 6)                      # C0 > C1 > ... > C5
+    k = distributor(in_tenant, c[1], external_id="K")
+    distributor(in_tenant, k, external_id="K1")
+
+    def counts(ext):
+        return team_counts(distributor=Distributor.objects.get(external_id=ext))
+
+    assert [counts(f"C{i}") for i in range(3)] == [
+        {"1": 1, "2": 2, "3": 2}, {"1": 2, "2": 2, "3": 1}, {"1": 1, "2": 1, "3": 1}]
+    distributor_move(distributor=c[3], new_parent=k)     # C3 (with C4, C5 below) goes under K
+    assert counts("C1") == {"1": 2, "2": 2, "3": 1}      # C2, K / K1, C3 / C4
+    assert counts("C2") == {"1": 0, "2": 0, "3": 0}
+    assert counts("K") == {"1": 2, "2": 1, "3": 1}       # K1, C3 / C4 / C5
+    assert counts("C0") == {"1": 1, "2": 2, "3": 2}
+    distributor_delete(distributor=Distributor.objects.get(external_id="K1"))
+    assert counts("K") == {"1": 1, "2": 1, "3": 1} and counts("C1")["2"] == 1
+    assert tree_drift() == []

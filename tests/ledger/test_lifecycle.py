@@ -236,11 +236,13 @@ def test_check_ledger_reports_drift(partner, in_tenant):
     from io import StringIO
 
     err = StringIO()
-    with pytest.raises(CommandError, match="2 disagreement"):
+    with pytest.raises(CommandError, match="3 disagreement"):
         call_command("check_ledger", "--tenant", "acme", stderr=err)
     lines = err.getvalue().splitlines()
     assert any("balance.frozen" in x and "ledger says 10.00, stored 9.99" in x for x in lines), lines
     assert any("record.reversed" in x and "ledger says 0.00, stored 1.00" in x for x in lines), lines
+    # the balance's level-1 total no longer matches the (edited) record's net 9.00
+    assert any("balance.earned_level_1" in x and "ledger says 9.00, stored 10.00" in x for x in lines), lines
 
 
 def test_each_tenant_gets_a_settlement_schedule_and_the_task_settles(make_tenant):
