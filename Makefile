@@ -65,3 +65,15 @@ beat: migrate
 check: venv
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run --noinput
+
+# Benchmark (bench/README.md): PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 needed.
+#   make bench     throughput/latency benchmark, small default (BENCH_ARGS="--scale 0|1|2|3 ...")
+#   make bench-full  the same at 1,000,000 distributors (--scale 2)
+BENCH_ARGS ?=
+.PHONY: bench bench-full
+
+bench: venv
+	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
+
+bench-full: venv
+	$(VENV)/bin/python bench/run.py --scale 2 $(BENCH_ARGS)

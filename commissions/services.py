@@ -253,6 +253,23 @@ def commission_accrue_many(*, order_ids: list[int]) -> list[CommissionRecord]:
     return records
 
 
+def accrual_sweep(*, older_than: timedelta = timedelta(minutes=5), chunk: int = 200) -> int:
+    """Accrue the tenant's orders still `due` `older_than` after they became due: the safety net
+    for accrual tasks lost on the way (a broker outage at commit time). Runs with settlement.
+    Returns how many records it created; each chunk is `commission_accrue_many` (idempotent)."""
+    from orders.models import Order
+
+    created, last = 0, 0
+    cutoff = timezone.now() - older_than
+    while True:
+        ids = list(Order.objects.filter(commission_state=Order.CommissionState.DUE, updated_at__lt=cutoff, pk__gt=last)
+                   .order_by("pk").values_list("pk", flat=True)[:chunk])
+        if not ids:
+            return created
+        created += len(commission_accrue_many(order_ids=ids))
+        last = ids[-1]
+
+
 @transaction.atomic
 def commission_reverse_for_refund(*, order, refund, factors: dict[str, Fraction]) -> list[CommissionReversal]:
     """Bring every level's record of `order` down to what its remaining lines are worth.

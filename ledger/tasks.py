@@ -9,11 +9,14 @@ from tenants.context import tenant_context
              time_limit=900, soft_time_limit=840)
 def settle_tenant(self, *, tenant_id: int) -> int:
     """Settle every commission of the tenant due by now (domain rules section 7). Idempotent and
-    safe to run twice at once (records are locked and re-checked). Returns how many settled."""
+    safe to run twice at once (records are locked and re-checked). Returns how many settled.
+    First accrues paid orders whose accrual task went missing (commissions.services.accrual_sweep)."""
+    from commissions.services import accrual_sweep
     from tenants.models import Tenant
 
     from .services import settle_due
 
     tenant = Tenant.objects.get(pk=tenant_id)
     with tenant_context(tenant):
+        accrual_sweep()
         return settle_due(tenant=tenant)

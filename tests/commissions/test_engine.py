@@ -195,3 +195,23 @@ def test_recording_query_count_is_constant(in_tenant, django_assert_num_queries,
     data = order_input("Q", referrer_external_id=f"C{depth - 1}", lines=[line(str(i)) for i in range(5)])
     with django_assert_num_queries(8):
         order_record(tenant=in_tenant, data=data)
+
+
+def test_orders_whose_accrual_task_was_lost_are_swept_with_settlement(in_tenant, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone as dj_tz
+
+    from commissions import tasks
+    from ledger.tasks import settle_tenant
+
+    chain(in_tenant, 3)
+    monkeypatch.setattr(tasks, "accrual_enqueue", lambda **kw: None)   # the broker lost the tasks
+    lost = paid_order(in_tenant, "LOST", referrer_external_id="C2")
+    fresh = paid_order(in_tenant, "FRESH", referrer_external_id="C2")
+    assert CommissionRecord.objects.count() == 0
+    Order.objects.filter(pk=lost.pk).update(updated_at=dj_tz.now() - timedelta(minutes=6))
+    settle_tenant.delay(tenant_id=in_tenant.pk)
+    assert paid(lost) == [(1, "C2", D("10.00")), (2, "C1", D("5.00")), (3, "C0", D("2.00"))]
+    assert paid(fresh) == []          # due for less than 5 minutes: its task may still be coming
+    assert Order.objects.get(pk=fresh.pk).commission_state == "due"
