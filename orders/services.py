@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from decimal import Decimal
@@ -60,6 +60,10 @@ class OrderInput:
     non_cash_amount: Decimal = ZERO
 
 
+_ORDER_FIELDS = tuple(f.name for f in fields(OrderInput))
+_LINE_FIELDS = tuple(f.name for f in fields(LineInput))
+
+
 def _canonical(value):
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
@@ -70,6 +74,13 @@ def _canonical(value):
     if isinstance(value, (list, tuple)):
         return [_canonical(v) for v in value]
     return value
+
+
+def order_payload(data: OrderInput) -> dict:
+    """dataclasses.asdict(data) without its deep copies (the same dict: the same content hash)."""
+    payload = {f: getattr(data, f) for f in _ORDER_FIELDS}
+    payload["lines"] = [{f: getattr(line, f) for f in _LINE_FIELDS} for line in data.lines]
+    return payload
 
 
 def content_hash(payload: dict) -> str:
@@ -136,7 +147,7 @@ def order_record(*, tenant: Tenant, data: OrderInput) -> tuple[Order, bool]:
     on commit. Same external_id: same content returns the existing order (created False), other
     content raises Conflict (409); concurrent duplicates resolve the same way.
     """
-    digest = content_hash(asdict(data))
+    digest = content_hash(order_payload(data))
     existing = Order.objects.filter(external_id=data.external_id).first()
     if existing is not None:
         return _same_or_conflict(existing, digest)
@@ -201,7 +212,7 @@ def orders_record_batch(*, tenant: Tenant, items: list[OrderInput]) -> list[tupl
     """
     from commissions.services import CHAIN_FIELDS, order_attributions
 
-    digests = [content_hash(asdict(d)) for d in items]
+    digests = [content_hash(order_payload(d)) for d in items]
     ids = {d.external_id for d in items}
     existing = {o.external_id: o for o in Order.objects.filter(external_id__in=ids).only("id", "external_id", "content_hash")}
     ref_ids = {d.referrer_external_id for d in items if d.referrer_external_id}

@@ -10,7 +10,7 @@ from .. import services
 from ..models import Order
 from .serializers import (
     CancelSerializer, CompleteSerializer, OrderCreateSerializer, OrderSerializer, PaySerializer,
-    RefundCreateSerializer, RefundSerializer,
+    RefundCreateSerializer, RefundSerializer, order_bodies,
 )
 
 
@@ -53,7 +53,7 @@ class OrderListCreateView(PartnerGenericView):
         s = OrderCreateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         order, created = services.order_record(tenant=request.tenant, data=order_input(dict(s.validated_data)))
-        return Response(OrderSerializer(get_order(order.external_id)).data, status=201 if created else 200)
+        return Response(order_bodies([order.pk])[order.pk], status=201 if created else 200)
 
 
 class OrderDetailView(PartnerAPIView):
@@ -130,7 +130,7 @@ class OrderBatchView(PartnerAPIView):
         409 conflict, 400 invalid, in the contract's error shape): one bad item never blocks the
         others. The valid new orders are written with bulk inserts in one transaction and their
         commissions computed by chunked Celery tasks (orders.services.orders_record_batch)."""
-        from rest_framework.exceptions import APIException
+        from rest_framework.exceptions import ValidationError
 
         from fenxiao.api.exception_handler import exception_handler
         from fenxiao.exceptions import invalid
@@ -142,23 +142,25 @@ class OrderBatchView(PartnerAPIView):
             raise invalid("orders", f"Send between 1 and {BATCH_MAX} orders.", "max_length")
         results: list = [None] * len(body["orders"])
         inputs, positions = [], []
+        # One serializer validates every item (as ListSerializer does with its child): the same
+        # validation and errors as OrderCreateSerializer(data=item).is_valid(), without building
+        # (deep-copying) its fields once per item.
+        validator = OrderCreateSerializer()
         for index, item in enumerate(body["orders"]):
-            s = OrderCreateSerializer(data=item)
             try:
-                s.is_valid(raise_exception=True)
-            except APIException as exc:
-                results[index] = exc
+                validated = validator.run_validation(item)
+            except ValidationError as exc:
+                results[index] = ValidationError(exc.detail)
                 continue
-            inputs.append(order_input(dict(s.validated_data)))
+            inputs.append(order_input(dict(validated)))
             positions.append(index)
         for index, outcome in zip(positions, services.orders_record_batch(tenant=request.tenant, items=inputs)):
             results[index] = outcome
-        done = [r[0].pk for r in results if isinstance(r, tuple)]
-        bodies = {o.pk: o for o in order_queryset().filter(pk__in=done)} if done else {}
+        bodies = order_bodies(list({r[0].pk for r in results if isinstance(r, tuple)}))
         out = []
         for index, r in enumerate(results):
             if isinstance(r, tuple):
-                out.append({"index": index, "status": 201 if r[1] else 200, "body": OrderSerializer(bodies[r[0].pk]).data})
+                out.append({"index": index, "status": 201 if r[1] else 200, "body": bodies[r[0].pk]})
             else:
                 err = exception_handler(r, {"request": request, "view": self})
                 out.append({"index": index, "status": err.status_code, "body": err.data})

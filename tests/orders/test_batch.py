@@ -176,3 +176,46 @@ def test_an_order_recorded_meanwhile_makes_the_batch_fall_back_to_one_by_one(in_
     assert r1[1] is True and r1_again[0].pk == r1[0].pk and r1_again[1] is False
     assert isinstance(r2, APIException) and r2.status_code == 409
     assert sorted(Order.objects.values_list("external_id", "referrer__external_id")) == [("R1", "C2"), ("R2", "C1")]
+
+
+def test_fast_order_bodies_equal_the_order_serializer(partner, in_tenant):
+    """The intake endpoints answer with order_bodies(); GET /orders/{id}/ with OrderSerializer:
+    the same JSON for pending, paid, foreign-currency, discounted and refunded orders."""
+    import json
+
+    from orders.api.serializers import OrderSerializer, order_bodies
+    from orders.api.views import get_order
+
+    chain(in_tenant, 3)
+    lines = [{"line_id": str(k), "sku": f"S{k}", "category": "c" if k else "", "quantity": k + 1, "unit_price": "19.99",
+              "discount": "1.01" if k == 1 else "0.00", "commissionable": k != 2} for k in range(3)]
+    posts = [
+        order_json("P1"),
+        order_json("P2", referrer_external_id="C2", status="paid", paid_at="2026-01-15T10:05:00+08:00", lines=lines,
+                   discount="3.33", shipping="8.00", tax="1.20", non_cash_amount="2.00", buyer_external_id="B"),
+        order_json("P3", currency="USD", exchange_rate="7.12345678", referrer_external_id="C1", status="paid",
+                   paid_at="2026-01-15T10:05:00+08:00"),
+        order_json("P4", referrer_external_id="C2", status="paid", paid_at="2026-01-15T10:05:00+08:00", lines=lines),
+    ]
+    for body in posts:
+        assert partner.post("/api/v1/orders/", body, format="json").status_code == 201
+    assert partner.post("/api/v1/orders/P2/refunds/", {"external_id": "R1", "lines": [{"line_id": "1", "quantity": 1}],
+                                                       "shipping": "8.00"}, format="json").status_code == 201
+    assert partner.post("/api/v1/orders/P4/refunds/", {"external_id": "R2", "amount": "10.00"}, format="json").status_code == 201
+    partner.post("/api/v1/orders/P3/complete/", {"completed_at": "2026-01-20T10:00:00+08:00"}, format="json")
+    ids = dict(Order.objects.values_list("external_id", "pk"))
+    fast = order_bodies(list(ids.values()))
+    for ext, pk in ids.items():
+        assert json.loads(json.dumps(fast[pk])) == json.loads(json.dumps(OrderSerializer(get_order(ext)).data)), ext
+    assert fast[ids["P2"]]["refunds"][0]["lines"] == [{"line_id": "1", "quantity": 1}]
+    assert [r["status"] for r in partner.post("/api/v1/orders/batch/", {"orders": posts}, format="json").json()["results"]] == [200] * 4
+
+
+def test_order_payload_is_asdict():
+    from dataclasses import asdict
+
+    from orders.services import order_payload
+
+    data = order_input("H", referrer_external_id="C1", lines=[line("1"), line("2", discount="1.00", commissionable=False)],
+                       discount="2.00", exchange_rate="1")
+    assert order_payload(data) == asdict(data)
