@@ -140,9 +140,16 @@ _ORDER_SOURCES = {"referrer_external_id": "referrer__external_id", "attributed_t
 _REFUND_SOURCES = {"order_external_id": "order__external_id"}
 
 
+_FORMATTERS: dict = {}
+
+
 def _formatter(serializer_class, skip=("lines", "refunds")):
-    fields = serializer_class().fields
-    return [(name, fields[name].to_representation) for name in serializer_class.Meta.fields if name not in skip]
+    """[(field name, its to_representation)] of a serializer, built once per process."""
+    key = (serializer_class, skip)
+    if key not in _FORMATTERS:
+        fields = serializer_class().fields
+        _FORMATTERS[key] = [(name, fields[name].to_representation) for name in serializer_class.Meta.fields if name not in skip]
+    return _FORMATTERS[key]
 
 
 def _render(row: dict, formatters, sources: dict) -> dict:
