@@ -1,0 +1,808 @@
+"""fenxiao throughput benchmark ("Throughput at scale"): not a test, a measurement.
+
+    .venv/bin/python bench/run.py [--scale 1] [--distributors N] [--orders M] [--worker-counts 1,2] ...
+    make bench BENCH_ARGS="--scale 0"
+
+Method
+------
+1. Setup (timed, not measured): drop and recreate the database `fenxiao_bench` on 127.0.0.1:5432,
+   `manage.py migrate`, flush Redis database 9 (the broker). Through the services: tenant `bench`
+   (tenant_create, CNY), a published plan (plan_publish: 10% / 5% / 2%), a partner API key
+   (api_key_create); a second tenant `bench-floor` with the same plan for the floor. Then N
+   distributors generated in Python (bench/datagen.py: heavy-tailed tree, top recruiters, chains
+   30-60 deep) and loaded with COPY; a few of them (the top recruiters, chain ends and a random
+   sample) get a portal password.
+2. Floor (bench/floor.py): the rows of M paid orders (orders, lines, commission records, ledger
+   entries, outbox events, balances) for `bench-floor`, computed with the product's arithmetic,
+   written by COPY in one transaction into the same tables. Timed from the first COPY to COMMIT.
+3. Servers: gunicorn (fenxiao.wsgi, as in the Dockerfile plus the options printed) and one Celery
+   worker (prefork, --concurrency C) on redis://127.0.0.1:6379/9, both with DEBUG off and
+   DATABASE_URL pointing at the bench database. A warm-up batch is posted and computed first.
+4. Intake, end to end: the M orders (status paid) are posted to POST /api/v1/orders/batch/ in
+   bodies of up to 1000 (encoded beforehand) by a few client threads, each with its own persistent
+   connection. Timed from the first POST until the database shows every one of them with
+   commission_state `done` (polled every 0.2 s); the intake-only rate stops at the last answer.
+   Every item must answer 201. Repeated for each Celery concurrency in --worker-counts (new orders).
+5. Single orders: 32 client threads, each with a persistent connection, POST one order at a time
+   to POST /api/v1/orders/ for a fixed time; p50/p99 latency (first 2 s excluded) and req/s.
+6. Portal: the top recruiters, the chain ends and the sample log in (POST /api/v1/auth/token/),
+   then GET /api/v1/me/downlines/?level=1|2|3, /api/v1/me/earnings/ and /api/v1/me/team/summary/
+   round-robin, one request at a time, --portal-reps times each; p50/p99 per endpoint.
+7. Memory: a sampler reads VmHWM/VmRSS from /proc for gunicorn's master and workers and for
+   every Celery process, every 0.5 s (the peak is the largest VmHWM seen).
+
+Everything started is stopped on exit (errors and Ctrl-C too). The database is left for inspection
+unless --drop-db. The table is printed and written with the machine and parameters to
+bench/results/<timestamp>-<label>.md; server logs go to a temporary directory (printed).
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench import datagen, floor  # noqa: E402
+
+VENV_BIN = REPO / ".venv" / "bin"
+SCALES = {  # scale: (distributors, orders, single-order seconds)
+    0: (20_000, 5_000, 15),
+    1: (100_000, 20_000, 20),
+    2: (1_000_000, 100_000, 30),
+    3: (1_000_000, 1_000_000, 60),
+}
+RATES = {1: Decimal("0.10"), 2: Decimal("0.05"), 3: Decimal("0.02")}
+PASSWORD = "bench-pass-123"
+SLUG, FLOOR_SLUG = "bench", "bench-floor"
+ENDPOINTS = [
+    ("GET /me/downlines/?level=1", "/api/v1/me/downlines/?level=1"),
+    ("GET /me/downlines/?level=2", "/api/v1/me/downlines/?level=2"),
+    ("GET /me/downlines/?level=3", "/api/v1/me/downlines/?level=3"),
+    ("GET /me/earnings/", "/api/v1/me/earnings/"),
+    ("GET /me/team/summary/", "/api/v1/me/team/summary/"),
+]
+TARGETED = {"GET /me/downlines/?level=1", "GET /me/downlines/?level=2", "GET /me/downlines/?level=3", "GET /me/earnings/"}
+
+
+def log(msg: str = "") -> None:
+    print(msg, flush=True)
+
+
+def pct(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of `values`."""
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, int(round(q / 100 * len(s) + 0.5)) - 1))
+    return s[k]
+
+
+# -- processes and memory --------------------------------------------------------------------------
+
+class Processes:
+    """Servers started by the bench, each in its own process group; all stopped on exit."""
+
+    def __init__(self, logdir: Path):
+        self.logdir = logdir
+        self.procs: list[tuple[str, subprocess.Popen]] = []
+
+    def start(self, name: str, cmd: list[str], env: dict) -> subprocess.Popen:
+        out = open(self.logdir / f"{name}.log", "ab")
+        p = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs.append((name, p))
+        return p
+
+    def stop(self, p: subprocess.Popen, timeout: float = 20) -> None:
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(5)
+            except ProcessLookupError:
+                pass
+        self.procs = [(n, q) for n, q in self.procs if q is not p]
+
+    def stop_all(self) -> None:
+        for _, p in list(self.procs):
+            self.stop(p)
+
+
+def _ppid_map() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    return children
+
+
+def _tree(pid: int, children: dict[int, list[int]]) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def _mem_kb(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) in kB, (0, 0) if gone."""
+    rss = hwm = 0
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("VmHWM:"):
+                    hwm = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, hwm
+
+
+class MemorySampler(threading.Thread):
+    """Peak memory of each watched process tree: {name: {pid: peak kB}} (root pid listed too)."""
+
+    def __init__(self, interval: float = 0.5):
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.roots: dict[str, int] = {}
+        self.peak: dict[str, dict[int, int]] = {}
+        self.stop_event = threading.Event()
+        self.lock = threading.Lock()
+
+    def watch(self, name: str, pid: int) -> None:
+        with self.lock:
+            self.roots[name] = pid
+            self.peak.setdefault(name, {})
+
+    def sample(self) -> None:
+        children = _ppid_map()
+        with self.lock:
+            for name, root in self.roots.items():
+                for pid in _tree(root, children):
+                    rss, hwm = _mem_kb(pid)
+                    best = max(rss, hwm)
+                    if best > self.peak[name].get(pid, 0):
+                        self.peak[name][pid] = best
+
+    def run(self) -> None:
+        while not self.stop_event.wait(self.interval):
+            self.sample()
+
+    def report(self, name: str) -> tuple[int, int, int, int]:
+        """(root peak MB, max child peak MB, sum of child peaks MB, child count) for one tree."""
+        with self.lock:
+            root = self.roots.get(name)
+            peaks = dict(self.peak.get(name, {}))
+        kids = {p: v for p, v in peaks.items() if p != root}
+        mb = lambda kb: round(kb / 1024)  # noqa: E731
+        return mb(peaks.get(root, 0)), mb(max(kids.values(), default=0)), mb(sum(kids.values())), len(kids)
+
+
+# -- HTTP ------------------------------------------------------------------------------------------
+
+class Client:
+    """One persistent HTTP/1.1 connection (http.client reconnects when the server closes it)."""
+
+    def __init__(self, port: int, headers: dict[str, str]):
+        self.port = port
+        self.headers = headers
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=900)
+        self.retries = 0
+
+    def call(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> tuple[int, bytes, float]:
+        h = dict(self.headers, **(headers or {}))
+        if body is not None:
+            h["Content-Type"] = "application/json"
+        for attempt in range(2):
+            t0 = time.perf_counter()
+            try:
+                self.conn.request(method, path, body=body, headers=h)
+                r = self.conn.getresponse()
+                data = r.read()
+                return r.status, data, time.perf_counter() - t0
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, http.client.CannotSendRequest):
+                # an idle keep-alive connection the server had closed: nothing was processed
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=900)
+                self.retries += 1
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def wait_http(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {proc.returncode} (see its log)")
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("GET", "/api/v1/me/")
+            c.getresponse().read()
+            c.close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not answer in time")
+
+
+# -- the benchmark ---------------------------------------------------------------------------------
+
+class Bench:
+    def __init__(self, args):
+        self.a = args
+        self.ts = datetime.now().strftime("%Y%m%d-%H%M%S")
+        self.logdir = Path(tempfile.mkdtemp(prefix=f"fenxiao-bench-{self.ts}-"))
+        self.procs = Processes(self.logdir)
+        self.mem = MemorySampler()
+        self.rows: list[tuple[str, str, str, str]] = []  # metric, value, target, result
+        self.details: list[str] = []
+        self.setup_times: dict[str, float] = {}
+        self.port = args.port
+        db = args.db_name
+        self.pg_admin = f"host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+        self.pg = f"host=127.0.0.1 port=5432 user=postgres dbname={db}"
+        self.db_url = f"postgres://postgres@127.0.0.1:5432/{db}"
+        if args.conn_max_age is not None:
+            self.db_url += f"?CONN_MAX_AGE={args.conn_max_age}"
+        self.broker = args.broker
+        self.server_env = dict(
+            os.environ, DATABASE_URL=self.db_url, CELERY_BROKER_URL=self.broker, DEBUG="0", LOG_LEVEL="WARNING",
+            DJANGO_SETTINGS_MODULE="fenxiao.settings", PYTHONUNBUFFERED="1",
+            SECRET_KEY=os.environ.get("SECRET_KEY", "fenxiao-bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"),
+        )
+        self.celery = None
+        self.celery_conc = None
+
+    # -- helpers --
+
+    def add(self, metric: str, value: str, target: str = "", result: str = "") -> None:
+        self.rows.append((metric, value, target, result))
+
+    def timed(self, name: str):
+        bench = self
+
+        class _T:
+            def __enter__(self):
+                self.t0 = time.perf_counter()
+
+            def __exit__(self, *exc):
+                bench.setup_times[name] = time.perf_counter() - self.t0
+                log(f"  {name}: {bench.setup_times[name]:.1f}s")
+        return _T()
+
+    def sql(self, query: str, params=None):
+        with self.conn.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchone()[0]
+
+    # -- 1. setup --
+
+    def setup(self) -> None:
+        import psycopg
+        import redis
+
+        a = self.a
+        log(f"Setup: {a.distributors:,} distributors, {a.orders:,} orders (logs in {self.logdir})")
+        t0 = time.perf_counter()
+        with self.timed("recreate database"):
+            with psycopg.connect(self.pg_admin, autocommit=True) as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{a.db_name}" WITH (FORCE)')
+                c.execute(f'CREATE DATABASE "{a.db_name}"')
+        with self.timed("migrate"):
+            subprocess.run([str(VENV_BIN / "python"), "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO,
+                           env=dict(self.server_env, CELERY_BROKER_URL=""), check=True)
+        redis.Redis.from_url(self.broker).flushdb()
+        with self.timed("tenants, plans, API key (services)"):
+            os.environ.update(DATABASE_URL=self.db_url, CELERY_BROKER_URL="", DJANGO_SETTINGS_MODULE="fenxiao.settings")
+            import django
+
+            django.setup()
+            from django.contrib.auth.hashers import make_password
+
+            from commissions.services import plan_publish
+            from tenants.context import tenant_context
+            from tenants.services import api_key_create, tenant_create
+
+            spec = {lvl: ("percent", r) for lvl, r in RATES.items()}
+            self.tenant = tenant_create(slug=SLUG, name="Bench Store", currency="CNY")
+            self.floor_tenant = tenant_create(slug=FLOOR_SLUG, name="Bench Floor", currency="CNY")
+            with tenant_context(self.tenant):
+                plan_publish(tenant=self.tenant, default=spec, name="bench")
+            with tenant_context(self.floor_tenant):
+                self.floor_plan = plan_publish(tenant=self.floor_tenant, default=spec, name="bench")
+            _, self.api_key = api_key_create(tenant=self.tenant, name="bench")
+            password_hash = make_password(PASSWORD)
+        with self.timed("generate tree"):
+            self.tree = datagen.build_tree(a.distributors, seed=a.seed)
+        tree = self.tree
+        import random
+
+        rng = random.Random(a.seed)
+        sample = rng.sample(range(tree.n), min(a.portal_sample, tree.n))
+        self.logins = {"top": list(tree.top), "chain": list(tree.chain_ends[:3]), "sample": sample}
+        login_set = {i for v in self.logins.values() for i in v}
+        self.conn = psycopg.connect(self.pg)
+        with self.conn.cursor() as cur:
+            cur.execute(f"SELECT COALESCE(max(id), 0) + 1 FROM {datagen.DIST_TABLE}")
+            tree.base_id = cur.fetchone()[0]
+        self.conn.commit()
+        with self.timed("load distributors (generate + COPY + indexes + analyze)"):
+            times = datagen.load_distributors(self.conn, tree, tenant_id=self.tenant.pk, password_hash=password_hash,
+                                              logins=login_set, history=not a.no_history, seed=a.seed, log=log)
+        self.conn.autocommit = True
+        from distributors import selectors as dsel
+
+        if hasattr(dsel, "tree_drift"):  # the product's own check of the tree's stored counters
+            from tenants.context import tenant_context
+
+            with self.timed("verify the loaded tree (distributors.selectors.tree_drift)"), tenant_context(self.tenant):
+                drift = dsel.tree_drift()
+            if drift:
+                raise SystemExit(f"the loaded tree disagrees with tree_drift: {drift[:5]}")
+        self.setup_times["total setup"] = time.perf_counter() - t0
+        stats = datagen.tree_stats(tree, tree.top + self.logins["chain"])
+        max_depth = max(tree.depth)
+        roots = sum(1 for p in tree.parent if p < 0)
+        self.details.append(f"Tree: {tree.n:,} distributors, {roots:,} roots, max depth {max_depth}, "
+                            f"{len(tree.chain_ends)} chains of 30-60 ({len(tree.chain_nodes):,} distributors); "
+                            f"load timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in times.items()))
+        for i in tree.top:
+            self.details.append(f"  top recruiter {datagen.ext_id(i)}: downlines L1/L2/L3 = "
+                                + "/".join(f"{x:,}" for x in stats[i]))
+        for i in self.logins["chain"]:
+            self.details.append(f"  chain end {datagen.ext_id(i)}: depth {tree.depth[i]}")
+        log("\n".join(self.details[-(len(tree.top) + len(self.logins['chain']) + 1):]))
+        self.add("distributors (setup)", f"{tree.n:,} (max depth {max_depth})", "", f"{self.setup_times['total setup']:.0f}s setup")
+
+    # -- 2. floor --
+
+    def run_floor(self) -> None:
+        a = self.a
+        log(f"Floor: rendering {a.orders:,} orders' rows ...")
+        t0 = time.perf_counter()
+        self.conn.autocommit = False
+        rendered = floor.render(self.conn, self.tree, m=a.orders, tenant_id=self.floor_tenant.pk,
+                                plan_id=self.floor_plan.pk, rates=RATES, currency="CNY", seed=a.seed)
+        log(f"  rendered in {time.perf_counter() - t0:.1f}s: " + ", ".join(f"{k} {v:,}" for k, v in rendered["counts"].items()))
+        self.conn.autocommit = True
+        self.conn.execute("CHECKPOINT")
+        self.conn.autocommit = False
+        timings = floor.write(self.conn, rendered)
+        self.conn.autocommit = True
+        self.floor_rate = a.orders / timings["total"]
+        log(f"  written in {timings['total']:.2f}s = {self.floor_rate:,.0f} orders/s ("
+            + ", ".join(f"{k} {v:.2f}s" for k, v in timings.items() if k != "total") + ")")
+        self.details.append("Floor rows: " + ", ".join(f"{k} {v:,}" for k, v in rendered["counts"].items())
+                            + f"; COPY timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in timings.items()))
+        self.add("floor: COPY of the same rows", f"{self.floor_rate:,.0f} orders/s", "", f"{timings['total']:.1f}s")
+        with self.conn.cursor() as cur:
+            for t in ("orders_order", "orders_orderline", "commissions_commissionrecord", "ledger_ledgerentry",
+                      "ledger_balance", "ledger_outboxevent"):
+                cur.execute(f"ANALYZE {t}")
+            cur.execute("CHECKPOINT")
+
+    # -- 3. servers --
+
+    def start_gunicorn(self) -> None:
+        a = self.a
+        cmd = [str(VENV_BIN / "gunicorn"), "fenxiao.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+               "--no-control-socket", "--workers", str(a.gunicorn_workers), "--worker-class", a.gunicorn_class,
+               "--timeout", str(a.gunicorn_timeout), "--backlog", "2048", "--keep-alive", "75"]
+        if a.gunicorn_class == "gthread":
+            cmd += ["--threads", str(a.gunicorn_threads)]
+        self.gunicorn_cmd = " ".join(cmd[1:])
+        log(f"Starting gunicorn: {self.gunicorn_cmd}")
+        self.gunicorn = self.procs.start("gunicorn", cmd, self.server_env)
+        self.mem.watch("gunicorn", self.gunicorn.pid)
+        wait_http(self.port, self.gunicorn)
+
+    def start_celery(self, concurrency: int) -> None:
+        if self.celery is not None:
+            self.procs.stop(self.celery, timeout=60)
+        cmd = [str(VENV_BIN / "celery"), "-A", "fenxiao", "worker", "--pool", self.a.celery_pool, "--concurrency",
+               str(concurrency), "--loglevel", "WARNING", "-n", f"bench{concurrency}@%h", "--without-gossip",
+               "--without-mingle"]
+        self.celery_cmd = " ".join(cmd[1:])
+        log(f"Starting Celery: {self.celery_cmd}")
+        self.celery = self.procs.start(f"celery-c{concurrency}", cmd, self.server_env)
+        self.celery_conc = concurrency
+        self.mem.watch(f"celery-c{concurrency}", self.celery.pid)
+        self.intake(prefix=f"WARM{concurrency}-", m=min(50, self.a.orders), clients=1, batch=25, record=False)
+
+    # -- 4. intake --
+
+    def done_count(self) -> int:
+        return self.sql("SELECT count(*) FROM orders_order WHERE tenant_id = %s AND commission_state = 'done'",
+                        (self.tenant.pk,))
+
+    def wait_done(self, target: int, posted: threading.Event | None = None, stall: float = 180) -> float:
+        """Poll until `target` orders of the tenant are done; returns the time (perf_counter) seen."""
+        last, last_change, last_print = -1, time.perf_counter(), time.perf_counter()
+        while True:
+            n = self.done_count()
+            now = time.perf_counter()
+            if n >= target:
+                return now
+            if n != last:
+                last, last_change = n, now
+            elif now - last_change > stall and (posted is None or posted.is_set()):
+                raise SystemExit(f"No commission progress for {stall:.0f}s ({n:,}/{target:,} done); "
+                                 f"see {self.logdir}/celery-*.log")
+            if self.celery.poll() is not None:
+                raise SystemExit(f"the Celery worker exited ({self.celery.returncode}); see {self.logdir}")
+            if now - last_print > 10:
+                log(f"    {n - self.base_done:,}/{target - self.base_done:,} orders computed")
+                last_print = now
+            time.sleep(0.2)
+
+    def intake(self, *, prefix: str, m: int, clients: int, batch: int, record: bool = True) -> None:
+        stream = datagen.OrderStream(self.tree, prefix=prefix, seed=self.a.seed)
+        payloads = [stream.payload(k)[0] for k in range(m)]
+        bodies = [json.dumps({"orders": payloads[i:i + batch]}).encode() for i in range(0, m, batch)]
+        del payloads
+        self.base_done = self.done_count()
+        records0 = self.sql("SELECT count(*) FROM commissions_commissionrecord WHERE tenant_id = %s", (self.tenant.pk,))
+        work: queue.Queue = queue.Queue()
+        for b in bodies:
+            work.put(b)
+        statuses: dict[int, int] = {}
+        errors: list[str] = []
+        ends: list[float] = []
+        latencies: list[float] = []
+        lock = threading.Lock()
+        posted = threading.Event()
+
+        def worker():
+            c = Client(self.port, {"Authorization": f"Api-Key {self.api_key}"})
+            while True:
+                try:
+                    body = work.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    status, data, dt = c.call("POST", "/api/v1/orders/batch/", body)
+                except Exception as exc:  # noqa: BLE001 - reported below
+                    with lock:
+                        errors.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                end = time.perf_counter()
+                with lock:
+                    ends.append(end)
+                    latencies.append(dt)
+                    if status != 207:
+                        statuses[status] = statuses.get(status, 0) + 1
+                        errors.append(f"HTTP {status}: {data[:300]!r}")
+                        continue
+                    for item in json.loads(data)["results"]:
+                        statuses[item["status"]] = statuses.get(item["status"], 0) + 1
+                        if item["status"] != 201 and len(errors) < 5:
+                            errors.append(f"item {item['status']}: {json.dumps(item['body'])[:300]}")
+
+        threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+
+        def joiner():
+            for t in threads:
+                t.join()
+            posted.set()
+
+        threading.Thread(target=joiner, daemon=True).start()
+        t_done = self.wait_done(self.base_done + m, posted)
+        posted.wait()
+        t_posted = max(ends) if ends else time.perf_counter()
+        if errors or statuses.get(201, 0) != m:
+            raise SystemExit(f"Intake {prefix}: statuses {statuses}, errors: {errors[:5]}")
+        if not record:
+            return
+        e2e, intake = m / (t_done - t0), m / (t_posted - t0)
+        records = self.sql("SELECT count(*) FROM commissions_commissionrecord WHERE tenant_id = %s",
+                           (self.tenant.pk,)) - records0
+        c = self.celery_conc
+        log(f"  {m:,} orders: intake {t_posted - t0:.1f}s ({intake:,.0f}/s), all commissions at {t_done - t0:.1f}s "
+            f"({e2e:,.0f}/s), {records:,} commission records; batch POST p50 {pct(latencies, 50):.2f}s "
+            f"max {max(latencies):.2f}s")
+        self.add(f"intake end-to-end, {c} Celery process{'es' if c > 1 else ''}", f"{e2e:,.1f} orders/s",
+                 ">= 30% of floor", f"{e2e / self.floor_rate:.1%} of floor " + ("PASS" if e2e >= 0.3 * self.floor_rate else "FAIL"))
+        self.add(f"intake only (last 207 answered), {c} Celery", f"{intake:,.1f} orders/s", "",
+                 f"{t_posted - t0:.1f}s for {m:,}")
+        self.details.append(f"Intake with Celery concurrency {c}: {m:,} orders in {len(bodies)} batches of {batch} by "
+                            f"{clients} clients; all 201; {records:,} commission records; batch POST latency "
+                            f"p50 {pct(latencies, 50):.2f}s p99 {pct(latencies, 99):.2f}s max {max(latencies):.2f}s; "
+                            f"last answer at {t_posted - t0:.1f}s, last commission at {t_done - t0:.1f}s")
+
+    # -- 5. single orders --
+
+    def single_orders(self) -> None:
+        a = self.a
+        n_clients, duration, warm = a.single_clients, a.single_seconds, 2.0
+        log(f"Single orders: {n_clients} clients x {duration}s on POST /api/v1/orders/ ...")
+        self.base_done = self.done_count()
+        results: list[list[tuple[float, float, int]]] = [[] for _ in range(n_clients)]
+        errors: list[str] = []
+        t0 = time.perf_counter()
+        stop_at = t0 + warm + duration
+
+        def worker(idx: int):
+            c = Client(self.port, {"Authorization": f"Api-Key {self.api_key}"})
+            stream = datagen.OrderStream(self.tree, prefix=f"S{idx:02d}-", seed=a.seed)
+            k = 0
+            while time.perf_counter() < stop_at:
+                body = json.dumps(stream.payload(k)[0]).encode()
+                k += 1
+                try:
+                    status, data, dt = c.call("POST", "/api/v1/orders/", body)
+                except Exception as exc:  # noqa: BLE001
+                    errors.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                results[idx].append((time.perf_counter(), dt, status))
+                if status != 201 and len(errors) < 5:
+                    errors.append(f"HTTP {status}: {data[:300]!r}")
+
+        threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n_clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        allr = [r for rs in results for r in rs]
+        measured = [r for r in allr if r[0] >= t0 + warm]
+        span = max(r[0] for r in measured) - (t0 + warm) if measured else 1
+        lat = [r[1] * 1000 for r in measured]
+        ok = sum(1 for r in allr if r[2] == 201)
+        rate = len(measured) / span
+        log(f"  {len(measured):,} requests in {span:.1f}s = {rate:,.0f}/s; p50 {pct(lat, 50):.1f} ms, "
+            f"p99 {pct(lat, 99):.1f} ms, max {max(lat):.1f} ms; non-201: {len(allr) - ok}")
+        self.add("single order POST rate (32 clients)", f"{rate:,.0f} req/s", ">= 300/s", "PASS" if rate >= 300 else "FAIL")
+        self.add("single order POST p50", f"{pct(lat, 50):.1f} ms", "", "")
+        self.add("single order POST p99", f"{pct(lat, 99):.1f} ms", "< 50 ms", "PASS" if pct(lat, 99) < 50 else "FAIL")
+        if errors or ok != len(allr):
+            self.add("single order POST errors", f"{len(allr) - ok} of {len(allr)}", "0", "FAIL")
+            self.details.append("Single-order errors: " + "; ".join(errors[:5]))
+        t1 = time.perf_counter()
+        t_done = self.wait_done(self.base_done + ok)
+        self.details.append(f"Single orders: {len(allr):,} posted ({len(measured):,} measured after a {warm:.0f}s "
+                            f"warm-up), max latency {max(lat):.1f} ms; the Celery backlog drained "
+                            f"{t_done - t1:.1f}s after the last answer")
+
+    # -- 6. portal --
+
+    def portal(self) -> None:
+        a = self.a
+        log("Portal: logins ...")
+        c = Client(self.port, {})
+        tokens: list[tuple[str, str]] = []
+        login_ms = []
+        for kind, idxs in self.logins.items():
+            for i in idxs:
+                body = json.dumps({"tenant": SLUG, "username": datagen.ext_id(i), "password": PASSWORD}).encode()
+                status, data, dt = c.call("POST", "/api/v1/auth/token/", body)
+                if status != 200:
+                    raise SystemExit(f"login {datagen.ext_id(i)}: HTTP {status} {data[:200]!r}")
+                login_ms.append(dt * 1000)
+                tokens.append((kind, json.loads(data)["access"]))
+        log(f"  {len(tokens)} logins, p50 {pct(login_ms, 50):.0f} ms")
+        lat: dict[str, list[float]] = {name: [] for name, _ in ENDPOINTS}
+        lat_top: dict[str, list[float]] = {name: [] for name, _ in ENDPOINTS}
+        bad = []
+        log(f"  {a.portal_reps} rounds x {len(tokens)} distributors x {len(ENDPOINTS)} endpoints ...")
+        for _ in range(a.portal_reps):
+            for kind, token in tokens:
+                for name, path in ENDPOINTS:
+                    status, data, dt = c.call("GET", path, headers={"Authorization": f"Bearer {token}"})
+                    if status != 200:
+                        bad.append(f"{name} {status} {data[:200]!r}")
+                    lat[name].append(dt * 1000)
+                    if kind == "top":
+                        lat_top[name].append(dt * 1000)
+        for name, _ in ENDPOINTS:
+            p50, p99 = pct(lat[name], 50), pct(lat[name], 99)
+            target = "p99 < 15 ms" if name in TARGETED else "(no target)"
+            result = ("PASS" if p99 < 15 else "FAIL") if name in TARGETED else ""
+            self.add(f"portal {name}", f"p50 {p50:.1f} / p99 {p99:.1f} ms", target, result)
+            self.details.append(f"Portal {name}: top recruiters only p50 {pct(lat_top[name], 50):.1f} ms "
+                                f"p99 {pct(lat_top[name], 99):.1f} ms max {max(lat_top[name]):.1f} ms; "
+                                f"all max {max(lat[name]):.1f} ms ({len(lat[name])} requests)")
+        self.add("portal login POST /auth/token/", f"p50 {pct(login_ms, 50):.0f} ms", "(no target)", "")
+        if bad:
+            self.add("portal errors", str(len(bad)), "0", "FAIL")
+            self.details.append("Portal errors: " + "; ".join(bad[:5]))
+
+    # -- report --
+
+    def memory_rows(self) -> None:
+        self.mem.sample()
+        g_root, g_max, g_sum, g_n = self.mem.report("gunicorn")
+        self.add(f"gunicorn worker peak RSS (max of {g_n})", f"{g_max} MB", "< 250 MB", "PASS" if g_max < 250 else "FAIL")
+        self.details.append(f"gunicorn: master {g_root} MB, {g_n} workers sum of peaks {g_sum} MB")
+        for name in [n for n in self.mem.roots if n.startswith("celery")]:
+            root, kmax, ksum, kn = self.mem.report(name)
+            peak = max(root, kmax)
+            self.add(f"Celery peak RSS per process ({name})", f"{peak} MB", "< 250 MB", "PASS" if peak < 250 else "FAIL")
+            self.details.append(f"{name}: main process {root} MB, {kn} pool processes max {kmax} MB sum {ksum} MB")
+
+    def machine(self) -> list[str]:
+        def first(path: str, key: str) -> str:
+            try:
+                for line in open(path):
+                    if line.startswith(key):
+                        return line.split(":", 1)[1].strip()
+            except OSError:
+                pass
+            return "?"
+
+        import redis
+
+        try:
+            commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+            dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
+                                   capture_output=True, text=True).stdout.strip()
+            commit += " (+ uncommitted changes)" if dirty else ""
+        except OSError:
+            commit = "?"
+        return [
+            f"CPU: {first('/proc/cpuinfo', 'model name')}, {os.cpu_count()} cores",
+            f"RAM: {first('/proc/meminfo', 'MemTotal')}",
+            f"PostgreSQL: {self.sql('SHOW server_version')}",
+            f"Redis: {redis.Redis.from_url(self.broker).info('server')['redis_version']}",
+            f"Python: {platform.python_version()} ({platform.platform()})",
+            f"git commit: {commit}",
+        ]
+
+    def report(self) -> Path:
+        a = self.a
+        headers = ("metric", "value", "target", "result")
+        widths = [max(len(headers[i]), *(len(r[i]) for r in self.rows)) for i in range(4)]
+        fmt = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths))  # noqa: E731
+        log("\n" + fmt(headers) + "\n" + "  ".join("-" * w for w in widths))
+        for r in self.rows:
+            log(fmt(r))
+        params = [
+            f"command: bench/run.py {' '.join(sys.argv[1:])}",
+            f"distributors {a.distributors:,}, orders {a.orders:,} per intake run, batch {a.batch_size}, "
+            f"{a.clients} batch clients, Celery concurrency runs {a.worker_counts}, seed {a.seed}",
+            f"gunicorn {self.gunicorn_cmd}",
+            f"celery {self.celery_cmd} (pool {a.celery_pool}; the last one served the single-order and portal phases)",
+            f"DATABASE_URL {self.db_url}, CELERY_BROKER_URL {self.broker}, DEBUG off",
+            f"single orders: {a.single_clients} clients x {a.single_seconds}s; portal: {a.portal_reps} rounds, "
+            f"{sum(len(v) for v in self.logins.values())} distributors ({len(self.logins['top'])} top recruiters, "
+            f"{len(self.logins['chain'])} chain ends, {len(self.logins['sample'])} random)",
+            "setup: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.setup_times.items()),
+        ]
+        label = f"scale{a.scale}" if a.label is None else a.label
+        out = REPO / "bench" / "results" / f"{self.ts}-{label}.md"
+        out.parent.mkdir(exist_ok=True)
+        md = [f"# fenxiao bench {self.ts} ({label})", "", "| " + " | ".join(headers) + " |",
+              "|" + "|".join("---" for _ in headers) + "|"]
+        md += ["| " + " | ".join(r) + " |" for r in self.rows]
+        md += ["", "## Machine", ""] + [f"- {x}" for x in self.machine()]
+        md += ["", "## Parameters", ""] + [f"- {x}" for x in params]
+        md += ["", "## Details", ""] + [f"- {x}" if not x.startswith("  ") else f"  - {x.strip()}" for x in self.details]
+        out.write_text("\n".join(md) + "\n")
+        log(f"\nWritten to {out.relative_to(REPO)}; server logs in {self.logdir}")
+        return out
+
+    def run(self) -> None:
+        a = self.a
+        self.setup()
+        self.run_floor()
+        self.mem.start()
+        self.start_gunicorn()
+        for c in a.worker_counts:
+            self.start_celery(c)
+            log(f"Intake: {a.orders:,} orders, Celery concurrency {c} ...")
+            self.intake(prefix=f"B{c}-", m=a.orders, clients=a.clients, batch=a.batch_size)
+        if a.single_seconds > 0:
+            self.single_orders()
+        if a.portal_reps > 0:
+            self.portal()
+        self.memory_rows()
+        self.report()
+
+    def cleanup(self) -> None:
+        self.mem.stop_event.set()
+        self.procs.stop_all()
+        if getattr(self, "conn", None) is not None:
+            try:
+                self.conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+        if self.a.drop_db:
+            try:
+                from django.db import connections
+
+                connections.close_all()
+            except Exception:  # noqa: BLE001
+                pass
+            import psycopg
+
+            with psycopg.connect(self.pg_admin, autocommit=True) as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{self.a.db_name}" WITH (FORCE)')
+            log(f"Dropped {self.a.db_name}")
+        else:
+            log(f"Database {self.a.db_name} left for inspection (--drop-db drops it)")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scale", type=int, default=1, choices=sorted(SCALES),
+                   help="0: 20k distributors / 5k orders; 1 (default): 100k / 20k; 2: 1M / 100k; 3: 1M / 1M")
+    p.add_argument("--distributors", type=int, help="override the scale's distributor count")
+    p.add_argument("--orders", type=int, help="override the scale's order count (per intake run)")
+    p.add_argument("--worker-counts", default="1", help="Celery --concurrency of each intake run, e.g. 1,2 (default 1)")
+    p.add_argument("--workers", type=int, help="shorthand for --worker-counts N")
+    p.add_argument("--celery-pool", default="prefork", choices=["prefork", "solo"])
+    p.add_argument("--gunicorn-workers", type=int, default=3, help="default 3 (WEB_CONCURRENCY in docker-compose.yml)")
+    p.add_argument("--gunicorn-class", default="sync", choices=["sync", "gthread"],
+                   help="sync (default, as the Dockerfile) or gthread (with --gunicorn-threads)")
+    p.add_argument("--gunicorn-threads", type=int, default=4)
+    p.add_argument("--gunicorn-timeout", type=int, default=300, help="seconds (the Dockerfile's web service uses 60)")
+    p.add_argument("--conn-max-age", type=int, default=None,
+                   help="add ?CONN_MAX_AGE=N to DATABASE_URL (default: none, as docker-compose.yml)")
+    p.add_argument("--clients", type=int, default=3, help="concurrent batch clients")
+    p.add_argument("--batch-size", type=int, default=1000)
+    p.add_argument("--single-clients", type=int, default=32)
+    p.add_argument("--single-seconds", type=int, help="single-order phase duration (0 skips it)")
+    p.add_argument("--portal-reps", type=int, default=20, help="rounds over every login and endpoint (0 skips)")
+    p.add_argument("--portal-sample", type=int, default=20, help="random distributors logged in besides the top ones")
+    p.add_argument("--no-history", action="store_true", help="do not write the HistoricalDistributor rows")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--db-name", default="fenxiao_bench")
+    p.add_argument("--broker", default="redis://127.0.0.1:6379/9")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--label", help="result file label (default scale<k>)")
+    p.add_argument("--drop-db", action="store_true", help="drop the bench database at the end")
+    a = p.parse_args(argv)
+    n, m, secs = SCALES[a.scale]
+    if a.distributors is not None or a.orders is not None:
+        a.label = a.label or f"d{a.distributors or n}-o{a.orders or m}"
+    a.distributors = a.distributors or n
+    a.orders = a.orders or m
+    a.single_seconds = secs if a.single_seconds is None else a.single_seconds
+    a.worker_counts = [a.workers] if a.workers else [int(x) for x in a.worker_counts.split(",") if x.strip()]
+    return a
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if Path(sys.executable).resolve().parent != VENV_BIN.resolve() and not (VENV_BIN / "python").exists():
+        raise SystemExit("run `make venv` first (bench/run.py needs .venv)")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    bench = Bench(args)
+    t0 = time.perf_counter()
+    try:
+        bench.run()
+    except KeyboardInterrupt:
+        log("Interrupted")
+        return 130
+    finally:
+        bench.cleanup()
+        log(f"Total {time.perf_counter() - t0:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
