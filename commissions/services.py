@@ -83,19 +83,6 @@ def _overrides_for(grade_ids) -> dict[tuple[int, int], GradeLevelOverride]:
 CHAIN_FIELDS = ("id", "external_id", "grade_id", "status", "depth", "ancestor_path")
 
 
-def beneficiary_candidates(
-    *, tenant: Tenant, referrer: Distributor | None, buyer_external_id: str
-) -> list[int]:
-    """Distributor ids that may be paid, nearest first (see `candidates_for`). At most 2 queries."""
-    buyer = customer_referrer = None
-    if buyer_external_id:
-        buyer = Distributor.objects.filter(external_id=buyer_external_id).only(*CHAIN_FIELDS).first()
-        if buyer is None and referrer is None:
-            customer = Customer.objects.filter(external_id=buyer_external_id).select_related("referrer").first()
-            customer_referrer = customer.referrer if customer is not None else None
-    return candidates_for(tenant=tenant, referrer=referrer, buyer=buyer, customer_referrer=customer_referrer)
-
-
 def order_attribution(
     *, tenant: Tenant, referrer: Distributor | None, buyer_external_id: str, at, plan=None
 ) -> tuple[int | None, dict, int | None]:
@@ -104,33 +91,21 @@ def order_attribution(
     Returns (plan_id or None, snapshot, attributed_to id or None: the level-1 candidate) where
     snapshot = {"chain": [{"level", "distributor_id", "grade_id", "override": {"kind", "value"} |
     None}, ...]} (see `chain_for` for the skip/compress policy). `plan` overrides the plan in force
-    (previews and backtests of drafts). A constant number of queries whatever the tree's depth
-    (domain rules sections 3 and 6). `order_attributions` is the same for many orders at once.
+    (previews and backtests of drafts). `order_attributions` of one order: a constant number of
+    queries whatever the tree's depth (domain rules sections 3 and 6).
     """
-    plan = plan if plan is not None else plan_in_force(at=at)
-    candidates = beneficiary_candidates(tenant=tenant, referrer=referrer, buyer_external_id=buyer_external_id)
-    chain: list[tuple[int, Distributor]] = []
-    if candidates:
-        if tenant.inactive_upline_policy == Tenant.InactiveUplinePolicy.COMPRESS:
-            rows = Distributor.objects.filter(pk__in=candidates, status=Distributor.Status.ACTIVE).only(
-                "id", "grade_id", "depth", "status").order_by("-depth")[:tenant.levels]
-        else:
-            rows = Distributor.objects.filter(pk__in=candidates[:tenant.levels]).only("id", "grade_id", "status")
-        chain = chain_for(tenant=tenant, candidates=candidates, found={d.pk: d for d in rows})
-    snapshot = snapshot_for(chain=chain, overrides=_overrides_for(d.grade_id for _, d in chain))
-    return (plan.pk if plan else None), snapshot, (candidates[0] if candidates else None)
+    return order_attributions(tenant=tenant, orders=[(referrer, buyer_external_id)], at=at, plan=plan)[0]
 
 
 def order_attributions(
-    *, tenant: Tenant, orders: list[tuple[Distributor | None, str]], at
+    *, tenant: Tenant, orders: list[tuple[Distributor | None, str]], at, plan=None
 ) -> list[tuple[int | None, dict, int | None]]:
     """`order_attribution` for many orders recorded at `at`, each (referrer, buyer_external_id):
-    the same results, in at most 5 queries whatever their number and the tree's depth (plan,
-    buyers, customers, the chains' distributors, grade overrides). Referrers must carry
-    CHAIN_FIELDS. Domain rules section 3."""
+    at most 5 queries whatever their number and the tree's depth (plan, buyers, customers, the
+    chains' distributors, grade overrides). Referrers must carry CHAIN_FIELDS. Domain rules 3."""
     if not orders:
         return []
-    plan = plan_in_force(at=at)
+    plan = plan if plan is not None else plan_in_force(at=at)
     plan_id = plan.pk if plan else None
     buyer_ids = {b for _, b in orders if b}
     buyers = {d.external_id: d for d in Distributor.objects.filter(external_id__in=buyer_ids).only(*CHAIN_FIELDS)} if buyer_ids else {}

@@ -20,12 +20,6 @@ def _cents(value) -> Decimal:
     return Decimal(value or 0).quantize(CENT)
 
 
-def balance_of(*, distributor_id: int) -> dict[str, Decimal]:
-    """The distributor's balances (zeros when nothing was ever journalled)."""
-    bal = Balance.objects.filter(distributor_id=distributor_id).first()
-    return {b: (getattr(bal, b) if bal else ZERO) for b in BUCKETS}
-
-
 def earnings_of(*, distributor_id: int) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
     """(balances, net commission by level "1".."3") of a distributor from its Balance row: one
     indexed query whatever its number of records (zeros when nothing was ever journalled)."""
@@ -103,4 +97,4 @@ def ledger_drift() -> list[Drift]:
     return drift
 
 
-__all__ = ["balance_of", "earnings_of", "ledger_drift", "Drift"]
+__all__ = ["earnings_of", "ledger_drift", "Drift"]

@@ -247,9 +247,7 @@ def orders_record_batch(*, tenant: Tenant, items: list[OrderInput]) -> list[tupl
         try:
             with transaction.atomic():
                 Order.objects.bulk_create(new_orders)
-                for line in new_lines:
-                    line.order_id = line.order.pk
-                OrderLine.objects.bulk_create(new_lines, batch_size=2000)
+                OrderLine.objects.bulk_create(new_lines, batch_size=2000)  # order_id from the saved orders
                 _enqueue_accrual(new_orders)
         except IntegrityError:
             return [r if isinstance(r, APIException) else _record_or_error(tenant, items[i])
