@@ -37,7 +37,10 @@ class StaffDistributorSerializer(DistributorSerializer):
         read_only_fields = fields
 
     def get_uplines(self, obj) -> list[str]:
-        return [d.external_id for d in selectors.uplines(distributor=obj)] if self.context.get("detail") else []
+        known = self.context.get("upline_ids")
+        if known is not None:  # a list page: every row's uplines were read in one query
+            return [known[i] for i in (obj.parent_id, obj.ancestor_2_id, obj.ancestor_3_id) if i in known]
+        return [d.external_id for d in selectors.uplines(distributor=obj)]
 
 
 class StaffDistributorListView(StaffGenericView):
@@ -55,7 +58,9 @@ class StaffDistributorListView(StaffGenericView):
     def get(self, request):
         """Distributors; filters status, grade (code), parent (external_id), search."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(StaffDistributorSerializer(page, many=True).data)
+        ids = {i for d in page for i in (d.parent_id, d.ancestor_2_id, d.ancestor_3_id) if i}
+        known = dict(Distributor.objects.filter(pk__in=ids).values_list("id", "external_id")) if ids else {}
+        return self.get_paginated_response(StaffDistributorSerializer(page, many=True, context={"upline_ids": known}).data)
 
 
 class ReasonSerializer(StrictSerializer):
@@ -78,7 +83,7 @@ class _StatusStep(StaffAPIView):
         s.is_valid(raise_exception=True)
         d = services.distributor_status_step(distributor=d, action=self.action_name, reason=s.validated_data["reason"],
                                              actor=request.user.get_username())
-        return Response(StaffDistributorSerializer(d, context={"detail": True}).data)
+        return Response(StaffDistributorSerializer(d).data)
 
 
 def step_view(name: str):
@@ -98,4 +103,4 @@ class StaffMoveView(StaffAPIView):
         parent = services.distributor_by_external_id(external_id=pid, attr="parent_external_id") if pid else None
         services.distributor_move(distributor=d, new_parent=parent, reason=s.validated_data["reason"],
                                   actor=request.user.get_username())
-        return Response(StaffDistributorSerializer(get_distributor(external_id), context={"detail": True}).data)
+        return Response(StaffDistributorSerializer(get_distributor(external_id)).data)

@@ -110,7 +110,7 @@ class MyDownlinesView(PortalGenericView):
     serializer_class = DownlineSerializer
     queryset = Distributor.unscoped.none()  # schema only; rows come from selectors.downlines
 
-    @extend_schema(parameters=[OpenApiParameter("level", int, enum=[1, 2, 3], required=True)],
+    @extend_schema(parameters=[OpenApiParameter("level", int, enum=[1, 2, 3], required=False, default=1)],
                    responses=DownlineSerializer(many=True))
     def get(self, request):
         """Downlines exactly `level` (1, 2 or 3) below me, paginated, each with personal_sales

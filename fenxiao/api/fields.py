@@ -34,6 +34,19 @@ class PlainDecimalField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
+_PLAIN_INTEGER = re.compile(r"^-?[0-9]+$")
+
+
+class PlainIntegerField(serializers.IntegerField):
+    """A whole number as a JSON number or plain ASCII digits: "1_0" and full-width "１", which
+    Python's int() would read as 10 and 1, are refused (code `invalid`), as are booleans."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or (isinstance(data, str) and not _PLAIN_INTEGER.match(data)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def MoneyField(**kwargs) -> serializers.DecimalField:  # noqa: N802 (field factory)
     """A non-negative amount with at most 2 decimal places, as a decimal string ("200.00")."""
     kwargs.setdefault("min_value", Decimal("0"))

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from rest_framework import serializers
 
-from fenxiao.api.fields import ExternalIdField, AwareDateTimeField, MoneyField, StrictSerializer
+from fenxiao.api.fields import AwareDateTimeField, ExternalIdField, MoneyField, PlainIntegerField, StrictSerializer
 from tenants.models import validate_currency
 
 from ..models import Order, OrderLine, Refund
@@ -13,7 +13,7 @@ class LineInputSerializer(StrictSerializer):
     line_id = serializers.CharField(max_length=64)
     sku = serializers.CharField(max_length=64)
     category = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    quantity = PlainIntegerField(min_value=1, max_value=1_000_000)
     unit_price = MoneyField()
     discount = MoneyField(required=False, default=Decimal("0.00"))
     commissionable = serializers.BooleanField(required=False, default=True)
@@ -115,7 +115,7 @@ class CancelSerializer(StrictSerializer):
 
 class RefundLineInputSerializer(StrictSerializer):
     line_id = serializers.CharField(max_length=64)
-    quantity = serializers.IntegerField(min_value=1)
+    quantity = PlainIntegerField(min_value=1)
 
 
 class RefundCreateSerializer(StrictSerializer):

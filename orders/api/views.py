@@ -149,8 +149,11 @@ class OrderBatchView(PartnerAPIView):
         for index, item in enumerate(body["orders"]):
             try:
                 validated = validator.run_validation(item)
-            except ValidationError as exc:
-                results[index] = ValidationError(exc.detail)
+            except ValidationError:
+                # the error exactly as the single endpoint words it (is_valid's .errors edge cases)
+                alone = OrderCreateSerializer(data=item)
+                alone.is_valid()
+                results[index] = ValidationError(alone.errors)
                 continue
             inputs.append(order_input(dict(validated)))
             positions.append(index)

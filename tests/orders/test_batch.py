@@ -28,6 +28,7 @@ def cases():
         order_json("B4", dicount="1.00"),                              # 400 unknown field
         {"external_id": "B5"},                                         # 400 required fields
         "not an object",                                               # 400 non_field_errors
+        None,                                                          # 400 "No data provided"
     ]
 
 
@@ -43,12 +44,15 @@ def test_batch_items_answer_like_the_single_endpoint(make_tenant, partner_for):
     single, batch = partner_for(single_t), partner_for(batch_t)
     expected = []
     for body in cases():
-        r = single.post("/api/v1/orders/", body, format="json")
+        if body is None:  # a JSON null body (the test client would send no body for None)
+            r = single.post("/api/v1/orders/", "null", content_type="application/json")
+        else:
+            r = single.post("/api/v1/orders/", body, format="json")
         expected.append((r.status_code, strip(r.json())))
     r = batch.post("/api/v1/orders/batch/", {"orders": cases()}, format="json")
     assert r.status_code == 207
     got = [(item["status"], strip(item["body"])) for item in r.json()["results"]]
-    assert [s for s, _ in got] == [201, 200, 409, 201, 400, 400, 400, 400, 400, 400]
+    assert [s for s, _ in got] == [201, 200, 409, 201, 400, 400, 400, 400, 400, 400, 400]
     assert got == expected
     for t in (single_t, batch_t):
         with tenant_context(t):

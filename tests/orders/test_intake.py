@@ -138,6 +138,9 @@ LINE = {"line_id": "1", "sku": "S", "quantity": 1, "unit_price": "10.00"}
     ({"discount": "10.01"}, "lines", "invalid_amounts"),
     ({"lines": [dict(LINE, quantity=0)]}, "lines.0.quantity", "min_value"),
     ({"lines": [dict(LINE, quantity="2.5")]}, "lines.0.quantity", "invalid"),
+    ({"lines": [dict(LINE, quantity="1_0")]}, "lines.0.quantity", "invalid"),   # int() would say 10
+    ({"lines": [dict(LINE, quantity="\uff11")]}, "lines.0.quantity", "invalid"),  # full-width 1
+    ({"lines": [dict(LINE, quantity=True)]}, "lines.0.quantity", "invalid"),
     ({"lines": [dict(LINE, unit_price="-0.01")]}, "lines.0.unit_price", "min_value"),
     ({"lines": [dict(LINE, unit_price="1e400")]}, "lines.0.unit_price", "invalid"),
     ({"lines": [dict(LINE, unit_price="5_4")]}, "lines.0.unit_price", "invalid"),

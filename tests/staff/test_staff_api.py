@@ -7,7 +7,7 @@ from distributors.models import Distributor, DistributorMove
 from orders.models import Order
 from tenants.context import tenant_context
 from tenants.models import StaffMembership
-from tests.factories import CommitAPIClient, chain, order_json
+from tests.factories import CommitAPIClient, chain, distributor, order_json
 
 
 CONSOLE_APPS = ["tenants", "distributors", "orders", "commissions", "ledger"]
@@ -157,6 +157,10 @@ def test_distributor_management(staff, make_tenant):
     assert staff.get("/api/v1/admin/distributors/?parent=C0").json()["results"][0]["external_id"] == "C1"
     r = staff.post("/api/v1/admin/distributors/C1/move/", {"parent_external_id": "X0", "reason": "wrong sponsor"}, format="json")
     assert r.status_code == 200 and r.json()["parent_external_id"] == "X0" and r.json()["uplines"] == ["X0"]
+    with tenant_context(t):
+        distributor(t, b, external_id="D2")  # D2 > C1 > X0
+    listed = {d["external_id"]: d["uplines"] for d in staff.get("/api/v1/admin/distributors/").json()["results"]}
+    assert listed == {"C0": [], "C1": ["X0"], "X0": [], "D2": ["C1", "X0"]}
     with tenant_context(t):
         move = DistributorMove.objects.get()
         assert (move.old_parent.external_id, move.new_parent.external_id, move.reason, move.actor) == ("C0", "X0", "wrong sponsor", "pm")
