@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from rest_framework_api_key.models import AbstractAPIKey
+from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 from simple_history.models import HistoricalRecords
 
 from fenxiao.history import history_user
@@ -98,10 +98,17 @@ class Tenant(models.Model):
         super().save(*args, **kwargs)
 
 
+class TenantApiKeyManager(APIKeyManager):
+    def get_usable_keys(self):
+        """Usable keys with their tenant in the same query (every partner request reads both)."""
+        return super().get_usable_keys().select_related("tenant")
+
+
 class TenantApiKey(AbstractAPIKey):
     """A partner system's key (`Authorization: Api-Key <key>`): one tenant, shown once, stored hashed."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_keys")
+    objects = TenantApiKeyManager()
 
     class Meta(AbstractAPIKey.Meta):
         verbose_name = "API key"

@@ -210,3 +210,18 @@ def test_commission_filters(partner, in_tenant):
     assert [(x["order_external_id"], x["amount"]) for x in r["results"]] == [("O1", "5.00"), ("O0", "5.00")]
     assert partner.get("/api/v1/commissions/?beneficiary=C1&level=1").json()["count"] == 0
     assert partner.get("/api/v1/commissions/?created_before=2000-01-01T00:00:00Z").json()["count"] == 0
+
+
+def test_single_order_post_query_count_is_pinned(partner, in_tenant, django_assert_num_queries):
+    chain(in_tenant, 30)
+    partner.post("/api/v1/orders/", order_json("WARM", referrer_external_id="C29"), format="json")
+    body = order_json("Q1", referrer_external_id="C29", status="paid", paid_at="2026-01-15T10:05:00+08:00",
+                      lines=[{"line_id": str(k), "sku": "S", "quantity": 1, "unit_price": "10.00"} for k in range(5)])
+    # key + tenant, existing order, referrer, plan, chain, savepoint, order, lines, release, the
+    # answer's lines, refunds and order (the accrual runs later, in a task)
+    from commissions import tasks
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(tasks, "accrual_enqueue", lambda **kw: None)
+        with django_assert_num_queries(12):
+            assert partner.post("/api/v1/orders/", body, format="json").status_code == 201
