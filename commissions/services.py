@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from distributors.models import Customer, Distributor
+from fenxiao.bulk import bulk_insert
 from tenants.models import Tenant
 
 from . import arithmetic as ar
@@ -211,12 +212,12 @@ def commission_accrue_many(*, order_ids: list[int]) -> list[CommissionRecord]:
             per_order.append((order, mine))
     if not records:
         return []
-    CommissionRecord.objects.bulk_create(records)
+    bulk_insert(CommissionRecord, records)
     from ledger.models import OutboxEvent
     from ledger.services import accrual_entries, entries_post
 
     entries_post(tenant=tenant, entries=accrual_entries(records=records))
-    OutboxEvent.objects.bulk_create([
+    bulk_insert(OutboxEvent, [
         OutboxEvent(tenant=tenant, type="order.commissions_created", payload={
             "order_external_id": order.external_id, "currency": tenant.currency,
             "commissions": [{"commission_id": r.pk, "beneficiary_id": r.beneficiary_id, "level": r.level,

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from commissions import arithmetic as ar
 from commissions.services import commission_accrue, commission_reverse_for_refund, order_attribution
+from fenxiao.bulk import bulk_insert
 from rest_framework.exceptions import APIException
 
 from distributors.models import Distributor
@@ -246,8 +247,8 @@ def orders_record_batch(*, tenant: Tenant, items: list[OrderInput]) -> list[tupl
             new_lines.extend(lines)
         try:
             with transaction.atomic():
-                Order.objects.bulk_create(new_orders)
-                OrderLine.objects.bulk_create(new_lines, batch_size=2000)  # order_id from the saved orders
+                bulk_insert(Order, new_orders)
+                bulk_insert(OrderLine, new_lines)  # order_id from the saved orders
                 _enqueue_accrual(new_orders)
         except IntegrityError:
             return [r if isinstance(r, APIException) else _record_or_error(tenant, items[i])

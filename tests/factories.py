@@ -127,3 +127,11 @@ def order_json(external_id="O1", **kw):
     }
     body.update(kw)
     return body
+
+
+def copy_inserts(n: int) -> int:
+    """Extra queries of `n` bulk inserts on PostgreSQL, where fenxiao.bulk.bulk_insert writes rows
+    as two statements (ids from the sequence, then COPY) instead of bulk_create's one."""
+    from django.db import connection
+
+    return n if connection.vendor == "postgresql" else 0

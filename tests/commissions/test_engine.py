@@ -161,6 +161,14 @@ def test_accrual_is_idempotent_and_backstopped(in_tenant):
     assert CommissionRecord.objects.filter(order=o).count() == 3
 
 
+def accrual_queries() -> int:
+    """The pinned query count of an accrual: 13, and 16 on PostgreSQL where the records, the
+    ledger entries and the outbox events are each written as ids + COPY (fenxiao.bulk)."""
+    from django.db import connection
+
+    return 16 if connection.vendor == "postgresql" else 13
+
+
 @pytest.mark.parametrize("depth", [4, 60])
 def test_accrual_query_count_is_constant(in_tenant, django_assert_num_queries, depth):
     chain(in_tenant, depth)
@@ -168,8 +176,9 @@ def test_accrual_query_count_is_constant(in_tenant, django_assert_num_queries, d
                                                                 lines=[line(str(i)) for i in range(5)]))
     Order.objects.filter(pk=order.pk).update(status="paid", paid_at=order.placed_at, commission_state="due")
     # savepoint, lock the due orders, flip them to done, tenant, lines, rules, records insert,
-    # 4 for the ledger (balance rows, lock, update, entries), outbox events, release
-    with django_assert_num_queries(13):
+    # 4 for the ledger (balance rows, lock, update, entries), outbox events, release; on PostgreSQL
+    # each of the three inserts is two statements (ids from the sequence, then COPY)
+    with django_assert_num_queries(accrual_queries()):
         assert len(commission_accrue(order_id=order.pk)) == 3
 
 
@@ -182,7 +191,7 @@ def test_chunk_accrual_query_count_does_not_grow_with_the_chunk(in_tenant, djang
                                                                     lines=[line(str(k)) for k in range(1 + i % 5)]))
         ids.append(order.pk)
     Order.objects.filter(pk__in=ids).update(status="paid", paid_at=order.placed_at, commission_state="due")
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(accrual_queries()):
         records = commission_accrue_many(order_ids=ids)
     assert len(records) == 3 * n
     assert OutboxEvent.objects.filter(type="order.commissions_created").count() == n

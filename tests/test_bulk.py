@@ -1,0 +1,61 @@
+"""fenxiao.bulk.bulk_insert: the hot paths' inserts (COPY on PostgreSQL, bulk_create elsewhere)
+give exactly the rows bulk_create gives, with their primary keys, and fail as it fails."""
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from fenxiao.bulk import bulk_insert
+from ledger.models import Balance, OutboxEvent
+from orders.models import Order, OrderLine
+from tests.factories import distributor
+
+
+def test_rows_come_back_exactly_with_ascending_pks(in_tenant, django_assert_num_queries):
+    awkward = {"text": 'tab\there "quoted" back\\slash\nnew line 中文 \u0000'[:-1], "amount": "12.34",
+               "nested": [{"a": None, "b": True, "c": 1.5}], "empty": ""}
+    events = [OutboxEvent(tenant=in_tenant, type=f"t{i}", payload={**awkward, "i": i}) for i in range(3)]
+    # PostgreSQL: the ids from the sequence, then the COPY; SQLite: one INSERT
+    with django_assert_num_queries(2 if connection.vendor == "postgresql" else 1):
+        assert bulk_insert(OutboxEvent, events) is events
+    pks = [e.pk for e in events]
+    assert None not in pks and pks == sorted(pks) and len(set(pks)) == 3
+    assert not events[0]._state.adding
+    for e in events:
+        saved = OutboxEvent.objects.get(pk=e.pk)
+        assert saved.payload == {**awkward, "i": int(e.type[1:])}
+        assert saved.created_at is not None and saved.created_at == e.created_at
+        assert saved.tenant_id == in_tenant.pk
+
+
+def test_foreign_keys_come_from_instances_saved_after_the_rows_were_built(in_tenant):
+    at = datetime(2026, 3, 1, 8, 30, tzinfo=timezone.utc)
+    orders = [Order(tenant=in_tenant, external_id=f"B{i}", currency="CNY", placed_at=at, goods_total=Decimal("10.05"))
+              for i in range(2)]
+    lines = [OrderLine(tenant=in_tenant, order=o, line_id=str(k), sku="S", quantity=2, unit_price=Decimal("5.03"),
+                       discount=Decimal("0.01"))
+             for o in orders for k in range(2)]
+    bulk_insert(Order, orders)
+    bulk_insert(OrderLine, lines)
+    assert [l.order_id for l in lines] == [orders[0].pk, orders[0].pk, orders[1].pk, orders[1].pk]
+    saved = Order.objects.get(pk=orders[1].pk)
+    assert (saved.external_id, saved.placed_at, saved.goods_total, saved.status) == ("B1", at, Decimal("10.05"), "pending")
+    assert sorted(OrderLine.objects.filter(order=saved).values_list("line_id", "quantity", "unit_price", "discount")) == [
+        ("0", 2, Decimal("5.03"), Decimal("0.01")), ("1", 2, Decimal("5.03"), Decimal("0.01"))]
+    assert saved.created_at is not None and saved.updated_at is not None
+
+
+def test_a_violation_is_djangos_integrity_error_and_writes_nothing(in_tenant):
+    d = distributor(in_tenant)
+    Balance.objects.create(tenant=in_tenant, distributor=d, currency="CNY")
+    other = distributor(in_tenant, external_id="X2")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk_insert(Balance, [Balance(tenant=in_tenant, distributor=other, currency="CNY"),
+                              Balance(tenant=in_tenant, distributor=d, currency="CNY")])
+    assert Balance.objects.count() == 1
+
+
+def test_nothing_to_insert_runs_no_query(in_tenant, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert bulk_insert(OutboxEvent, []) == []
