@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
 from typing import Iterable, Mapping, Sequence
 
@@ -31,6 +31,10 @@ ROUNDING_MODES = ("down", "half_up")
 MAX_AMOUNT = Decimal("1000000000000")  # 10^12
 PERCENT = "percent"
 FIXED = "fixed"
+#: Decimal context for exact sums and quantizing: every amount, rate and product this module sees
+#: has far fewer than 60 significant digits, so nothing is ever rounded except by quantize_money.
+EXACT = Context(prec=60)
+_DECIMAL_MODES = {"down": ROUND_DOWN, "half_up": ROUND_HALF_UP}
 
 
 class ArithmeticError_(ValueError):
@@ -48,10 +52,15 @@ def quantize_money(value: Decimal | Fraction | int, rounding: str) -> Decimal:
     """Round an exact amount to 0.01 by the tenant's mode.
 
     `down` truncates toward zero; `half_up` rounds halves away from zero (0.005 -> 0.01).
-    Returns a Decimal with exactly 2 places. Raises ArithmeticError_ for an unknown mode.
+    Returns a Decimal with exactly 2 places (never -0.00). Raises ArithmeticError_ for an unknown
+    mode, TypeError for a float. A Decimal is quantized directly (exact under EXACT), a Fraction
+    through integer cents; both give the same result (a Hypothesis property checks it).
     """
     if rounding not in ROUNDING_MODES:
         raise ArithmeticError_(f"unknown rounding mode {rounding!r}")
+    if isinstance(value, Decimal):
+        out = value.quantize(CENT, rounding=_DECIMAL_MODES[rounding], context=EXACT)
+        return ZERO if out.is_zero() else out
     frac = to_fraction(value)
     sign = -1 if frac < 0 else 1
     scaled = abs(frac) * 100
@@ -79,18 +88,35 @@ def allocate_cents(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     total_c = cents(total)
     if total_c < 0 or any(w < 0 for w in weights):
         raise ArithmeticError_("allocation needs non-negative amounts")
-    weight_sum = sum((to_fraction(w) for w in weights), Fraction(0))
     if total_c == 0:
         return [ZERO for _ in range(n)]
+    # Exact in integers: weights scaled to whole numbers by a common power of ten; share i is
+    # total_c x w_i / W = floor + remainder / W, so remainders compare as integers.
+    ints = _scaled_integers(weights)
+    weight_sum = sum(ints)
     if weight_sum == 0:
         raise ArithmeticError_("cannot allocate a non-zero amount over zero weights")
-    exact = [Fraction(total_c) * to_fraction(w) / weight_sum for w in weights]
-    floors = [math.floor(x) for x in exact]
+    floors, remainders = [], []
+    for w in ints:
+        q, r = divmod(total_c * w, weight_sum)
+        floors.append(q)
+        remainders.append(r)
     left = total_c - sum(floors)
-    by_remainder = sorted(range(n), key=lambda i: (-(exact[i] - floors[i]), i))
-    for i in by_remainder[:left]:
-        floors[i] += 1
-    return [(Decimal(c) / 100).quantize(CENT) for c in floors]
+    if left:
+        for i in sorted(range(n), key=lambda i: (-remainders[i], i))[:left]:
+            floors[i] += 1
+    return [Decimal(c).scaleb(-2) for c in floors]
+
+
+def _scaled_integers(weights: Sequence[Decimal | Fraction | int]) -> list[int]:
+    """The weights times one common positive factor, as exact integers (proportions unchanged)."""
+    if all(isinstance(w, Decimal) for w in weights):
+        places = max((-w.as_tuple().exponent for w in weights), default=0)
+        scale = Decimal(10) ** max(places, 0)
+        return [int(EXACT.multiply(w, scale)) for w in weights]
+    fracs = [to_fraction(w) for w in weights]
+    common = math.lcm(*(f.denominator for f in fracs)) if fracs else 1
+    return [int(f * common) for f in fracs]
 
 
 @dataclass(frozen=True)
@@ -299,7 +325,11 @@ def record_amount(
     `factors` gives the fraction of each line that remains after refunds (1 when absent).
     Domain rules section 6 ("rounded once per record").
     """
-    factors = factors or {}
+    if not factors:  # nothing refunded: an exact Decimal sum
+        total = ZERO
+        for v in values:
+            total = EXACT.add(total, v.value)
+        return quantize_money(total, rounding)
     total = sum(
         (to_fraction(v.value) * factors.get(v.line_id, Fraction(1)) for v in values), Fraction(0)
     )

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from distributors.models import Customer, Distributor
-from fenxiao.bulk import bulk_insert
+from fenxiao.bulk import bulk_insert, instance
 from tenants.models import Tenant
 
 from . import arithmetic as ar
@@ -201,8 +201,8 @@ def commission_accrue_many(*, order_ids: list[int]) -> list[CommissionRecord]:
                                                           rules=rules[order.plan_id]):
             if amount <= 0:
                 continue
-            mine.append(CommissionRecord(
-                tenant=tenant, order=order, beneficiary_id=entry["distributor_id"], level=entry["level"],
+            mine.append(instance(
+                CommissionRecord, tenant=tenant, order=order, beneficiary_id=entry["distributor_id"], level=entry["level"],
                 plan_id=order.plan_id, grade_id=entry["grade_id"], currency=tenant.currency,
                 base=order.commission_base, rate=ar.uniform_rate(values), amount=amount,
                 lines=[v.as_dict() for v in values], settles_at=settles_at,
@@ -218,7 +218,7 @@ def commission_accrue_many(*, order_ids: list[int]) -> list[CommissionRecord]:
 
     entries_post(tenant=tenant, entries=accrual_entries(records=records))
     bulk_insert(OutboxEvent, [
-        OutboxEvent(tenant=tenant, type="order.commissions_created", payload={
+        instance(OutboxEvent, tenant=tenant, type="order.commissions_created", payload={
             "order_external_id": order.external_id, "currency": tenant.currency,
             "commissions": [{"commission_id": r.pk, "beneficiary_id": r.beneficiary_id, "level": r.level,
                              "amount": str(r.amount), "settles_at": r.settles_at.isoformat() if r.settles_at else None}

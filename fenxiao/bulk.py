@@ -15,6 +15,7 @@ import json
 from typing import TypeVar
 
 from django.db import connections, models, router
+from django.db.models.base import ModelState
 
 M = TypeVar("M", bound=models.Model)
 
@@ -42,6 +43,48 @@ def _plan(model: type[models.Model]) -> tuple[list[str], list]:
 
 
 _PLANS: dict = {}
+_SHAPES: dict = {}
+
+
+def _shape(model):
+    """(static defaults by attname, callable defaults by attname, relation fields by name)."""
+    cached = _SHAPES.get(model)
+    if cached is None:
+        static, dynamic, relations = {}, {}, {}
+        for f in model._meta.concrete_fields:
+            if f.is_relation:
+                relations[f.name] = f
+            if f.has_default() and callable(f.default):
+                dynamic[f.attname] = f.default
+            else:
+                static[f.attname] = f.get_default()  # as Model.__init__ fills a missing field
+        cached = _SHAPES[model] = (static, dynamic, relations)
+    return cached
+
+
+def instance(model: type[M], /, **values) -> M:
+    """An unsaved instance of `model` built without Model.__init__ (an order of magnitude cheaper,
+    for the rows the hot paths create by the thousand). `values` are by attname (`order_id`) or,
+    for a foreign key, by name with a saved instance (`record=r`, which is also cached on the new
+    instance as __init__ would); every other concrete field gets its default. Raises TypeError
+    for a name the model does not have."""
+    static, dynamic, relations = _shape(model)
+    obj = model.__new__(model)
+    d = obj.__dict__
+    d.update(static)
+    for attname, default in dynamic.items():
+        d[attname] = default()
+    state = d["_state"] = ModelState()
+    for name, value in values.items():
+        field = relations.get(name)
+        if field is not None and field.attname != name:
+            d[field.attname] = None if value is None else value.pk
+            state.fields_cache[name] = value
+        elif name in static or name in dynamic:
+            d[name] = value
+        else:
+            raise TypeError(f"{model.__name__} has no field {name!r}")
+    return obj
 
 
 def bulk_insert(model: type[M], objs: list[M]) -> list[M]:

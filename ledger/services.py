@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from commissions import arithmetic as ar
-from fenxiao.bulk import bulk_insert
+from fenxiao.bulk import bulk_insert, instance
 from fenxiao.exceptions import Conflict, InvalidState, invalid
 
 from .models import BUCKETS, Balance, LedgerEntry, OutboxEvent, Withdrawal
@@ -25,8 +25,8 @@ K = LedgerEntry.Kind
 def entry(*, tenant_id: int, distributor_id: int, kind: str, amount: Decimal, at: datetime | None = None,
           **deltas_and_links) -> LedgerEntry:
     """An unsaved entry; `deltas_and_links` holds d_<bucket> deltas and record/refund/withdrawal links."""
-    return LedgerEntry(tenant_id=tenant_id, distributor_id=distributor_id, kind=kind, amount=amount,
-                       created_at=at or timezone.now(), **deltas_and_links)
+    return instance(LedgerEntry, tenant_id=tenant_id, distributor_id=distributor_id, kind=kind, amount=amount,
+                    created_at=at or timezone.now(), **deltas_and_links)
 
 
 LEVEL_SIGN = {K.ACCRUAL: 1, K.REVERSAL: -1, K.CLAWBACK: -1}  # entries that move earned_level_<n>

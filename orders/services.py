@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from commissions import arithmetic as ar
 from commissions.services import commission_accrue, commission_reverse_for_refund, order_attribution
-from fenxiao.bulk import bulk_insert
+from fenxiao.bulk import bulk_insert, instance
 from rest_framework.exceptions import APIException
 
 from distributors.models import Distributor
@@ -175,8 +175,8 @@ def order_record(*, tenant: Tenant, data: OrderInput) -> tuple[Order, bool]:
 def _order_rows(*, tenant, data: OrderInput, digest: str, referrer, rate, base, attribution) -> tuple[Order, list[OrderLine]]:
     """The unsaved Order and OrderLine rows of a validated order (shared by single and batch)."""
     plan_id, snapshot, attributed_to_id = attribution
-    order = Order(
-        tenant=tenant, external_id=data.external_id, referrer=referrer, buyer_external_id=data.buyer_external_id,
+    order = instance(
+        Order, tenant=tenant, external_id=data.external_id, referrer=referrer, buyer_external_id=data.buyer_external_id,
         currency=data.currency, exchange_rate=rate, placed_at=data.placed_at, paid_at=data.paid_at,
         status=data.status, discount=data.discount, shipping=data.shipping, tax=data.tax,
         non_cash_amount=data.non_cash_amount, goods_total=base.goods_total,
@@ -186,8 +186,8 @@ def _order_rows(*, tenant, data: OrderInput, digest: str, referrer, rate, base, 
         commission_state=Order.CommissionState.DUE if data.status == Order.Status.PAID else Order.CommissionState.NONE,
     )
     lines = [
-        OrderLine(
-            tenant=tenant, order=order, line_id=l.line_id, sku=l.sku, category=l.category,
+        instance(
+            OrderLine, tenant=tenant, order=order, line_id=l.line_id, sku=l.sku, category=l.category,
             quantity=l.quantity, unit_price=l.unit_price, discount=l.discount, commissionable=l.commissionable,
             discount_share=base.discount_shares.get(l.line_id, ZERO),
             non_cash_share=base.non_cash_shares.get(l.line_id, ZERO),

@@ -59,3 +59,23 @@ def test_a_violation_is_djangos_integrity_error_and_writes_nothing(in_tenant):
 def test_nothing_to_insert_runs_no_query(in_tenant, django_assert_num_queries):
     with django_assert_num_queries(0):
         assert bulk_insert(OutboxEvent, []) == []
+
+
+def test_instance_equals_the_model_constructor(in_tenant):
+    from fenxiao.bulk import instance
+    from commissions.models import CommissionRecord
+    from ledger.models import LedgerEntry
+
+    d = distributor(in_tenant)
+    at = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    kw = dict(tenant=in_tenant, distributor_id=d.pk, kind="bonus", amount=Decimal("1.25"), d_available=Decimal("1.25"),
+              created_at=at)
+    fast, slow = instance(LedgerEntry, **kw), LedgerEntry(**kw)
+    fields = [f.attname for f in LedgerEntry._meta.concrete_fields]
+    assert [getattr(fast, f) for f in fields] == [getattr(slow, f) for f in fields]
+    assert fast.tenant is in_tenant and fast._state.adding and fast.pk is None
+    r1, r2 = instance(CommissionRecord, tenant=in_tenant), instance(CommissionRecord, tenant=in_tenant)
+    assert r1.lines == [] and r1.lines is not r2.lines          # callable defaults called per instance
+    assert (r1.status, r1.reversed_amount, r1.settled_at) == ("frozen", Decimal("0.00"), None)
+    with pytest.raises(TypeError):
+        instance(LedgerEntry, amount_cents=1)

@@ -1,4 +1,5 @@
 """The pure arithmetic (domain rules sections 4-6): worked values to the cent, and properties."""
+import math
 from decimal import Decimal as D
 from fractions import Fraction
 
@@ -213,3 +214,61 @@ def test_commissions_never_exceed_the_pool(prices, discount_pct, non_cash_pct, r
     assert total <= pool + slack
     if rounding == "down":
         assert total <= pool
+
+
+class TestFastPathsEqualTheFractionDefinitions:
+    """quantize_money of a Decimal, allocate_cents in integers and record_amount's Decimal sum are
+    shortcuts (the accrual's hot path): each must equal the plain Fraction definition exactly,
+    string form included."""
+
+    @staticmethod
+    def quantize_ref(value, mode):
+        frac = Fraction(value)
+        sign = -1 if frac < 0 else 1
+        scaled = abs(frac) * 100
+        c = math.floor(scaled) if mode == "down" else math.floor(scaled + Fraction(1, 2))
+        return (D(sign * c) / 100).quantize(D("0.01"))
+
+    @staticmethod
+    def allocate_ref(total, weights):
+        total_c = int(total * 100)
+        if total_c == 0:
+            return [D("0.00")] * len(weights)
+        wsum = sum(Fraction(w) for w in weights)
+        exact = [Fraction(total_c) * Fraction(w) / wsum for w in weights]
+        floors = [math.floor(x) for x in exact]
+        for i in sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))[:total_c - sum(floors)]:
+            floors[i] += 1
+        return [(D(c) / 100).quantize(D("0.01")) for c in floors]
+
+    @given(digits=st.integers(-10**24, 10**24), places=st.integers(0, 16), mode=st.sampled_from(ar.ROUNDING_MODES))
+    def test_quantize_decimal(self, digits, places, mode):
+        value = D(digits).scaleb(-places)
+        got = ar.quantize_money(value, mode)
+        assert got == self.quantize_ref(value, mode)
+        assert str(got) == str(self.quantize_ref(value, mode))  # never "-0.00"
+
+    def test_quantize_worked_edges(self):
+        assert str(ar.quantize_money(D("-0.004"), "half_up")) == "0.00"
+        assert str(ar.quantize_money(D("-0.009"), "down")) == "0.00"
+        assert str(ar.quantize_money(D("2.675"), "half_up")) == "2.68"
+        assert str(ar.quantize_money(D("1E+3"), "down")) == "1000.00"
+
+    @given(total=st.integers(0, 10**9), weights=st.lists(
+        st.tuples(st.integers(0, 10**9), st.integers(0, 4)), min_size=1, max_size=12))
+    def test_allocate(self, total, weights):
+        ws = [D(v).scaleb(-p) for v, p in weights]
+        if sum(ws) == 0:
+            ws[0] = D("0.01")
+        total_d = D(total).scaleb(-2)
+        got = ar.allocate_cents(total_d, ws)
+        ref = self.allocate_ref(total_d, ws)
+        assert got == ref and [str(x) for x in got] == [str(x) for x in ref]
+
+    @given(values=st.lists(st.tuples(st.integers(0, 10**20), st.integers(0, 14)), max_size=8),
+           mode=st.sampled_from(ar.ROUNDING_MODES))
+    def test_record_amount_without_refunds(self, values, mode):
+        lvs = [ar.LineValue(str(i), P, D("0.1"), "default", 1, D("1"), D(v).scaleb(-p)) for i, (v, p) in enumerate(values)]
+        ref = self.quantize_ref(sum((Fraction(v.value) for v in lvs), Fraction(0)), mode)
+        assert ar.record_amount(lvs, mode) == ref
+        assert ar.record_amount(lvs, mode, {str(i): Fraction(1) for i in range(len(lvs))}) == ref
