@@ -175,26 +175,20 @@ def commission_accrue_many(*, order_ids: list[int]) -> list[CommissionRecord]:
     `order.commissions_created` event per order queued. A fixed number of queries whatever the
     number of orders, the tree's size and depth (one more per distinct plan). Domain rules 4-6.
     """
-    from orders.models import Order, OrderLine
+    from orders.models import OrderLine
 
-    orders = list(
-        Order.objects.select_for_update(of=("self",)).filter(pk__in=list(order_ids), commission_state=Order.CommissionState.DUE)
-        .order_by("pk")
-    )
-    if not orders:
-        return []
-    Order.objects.filter(pk__in=[o.pk for o in orders]).update(commission_state=Order.CommissionState.DONE)
+    orders = _claim_due(order_ids)
     payable = [o for o in orders if o.plan_id is not None and o.commission_base > 0 and o.attribution.get("chain")]
     if not payable:
         return []
     tenant = Tenant.objects.get(pk=payable[0].tenant_id)
     lines_of: dict[int, list[ar.Line]] = {o.pk: [] for o in payable}
-    for l in OrderLine.objects.filter(order_id__in=list(lines_of)).order_by("pk"):
-        lines_of[l.order_id].append(ar.Line(l.line_id, l.quantity, l.unit_price, l.discount, l.commissionable, l.sku, l.category))
+    for order_id, *line in OrderLine.objects.filter(order_id__in=list(lines_of)).order_by("pk").values_list(
+            "order_id", "line_id", "quantity", "unit_price", "discount", "commissionable", "sku", "category"):
+        lines_of[order_id].append(ar.Line(*line))
     rules = {pid: plan_rules(plan_id=pid) for pid in sorted({o.plan_id for o in payable})}
     records, per_order = [], []
     for order in payable:
-        order.tenant = tenant
         settles_at = settles_at_for(tenant=tenant, order=order)
         mine = []
         for entry, values, amount in compute_order_levels(tenant=tenant, order=order, lines=lines_of[order.pk],
@@ -202,7 +196,7 @@ def commission_accrue_many(*, order_ids: list[int]) -> list[CommissionRecord]:
             if amount <= 0:
                 continue
             mine.append(instance(
-                CommissionRecord, tenant=tenant, order=order, beneficiary_id=entry["distributor_id"], level=entry["level"],
+                CommissionRecord, tenant=tenant, order_id=order.pk, beneficiary_id=entry["distributor_id"], level=entry["level"],
                 plan_id=order.plan_id, grade_id=entry["grade_id"], currency=tenant.currency,
                 base=order.commission_base, rate=ar.uniform_rate(values), amount=amount,
                 lines=[v.as_dict() for v in values], settles_at=settles_at,
@@ -227,6 +221,54 @@ def commission_accrue_many(*, order_ids: list[int]) -> list[CommissionRecord]:
         for order, mine in per_order
     ])
     return records
+
+
+class DueOrder:
+    """What the accrual reads of an order it has claimed (no model instance: the hot path)."""
+
+    FIELDS = ("id", "tenant_id", "external_id", "plan_id", "commission_base", "attribution", "discount",
+              "non_cash_amount", "exchange_rate", "paid_at", "completed_at")
+    __slots__ = ("pk", *FIELDS[1:])
+
+    def __init__(self, pk, *values):
+        self.pk = pk
+        for name, value in zip(self.FIELDS[1:], values):
+            setattr(self, name, value)
+
+
+def _claim_due(order_ids) -> list[DueOrder]:
+    """Lock the `due` orders among `order_ids` (tenant in context) in primary-key order, flip them
+    to `done` and return them, in pk order. An order another transaction flipped meanwhile is
+    not returned (the lock waits for it, then re-checks the state): this is what makes accrual
+    exactly-once. On PostgreSQL one statement (a locking CTE, then UPDATE ... RETURNING)."""
+    import json
+
+    from django.db import connection
+
+    from orders.models import Order
+    from tenants.context import get_current_tenant_id
+
+    ids = sorted({int(i) for i in order_ids})
+    if not ids:
+        return []
+    if connection.vendor != "postgresql":
+        rows = list(Order.objects.select_for_update().filter(pk__in=ids, commission_state=Order.CommissionState.DUE)
+                    .order_by("pk").values_list(*DueOrder.FIELDS))
+        Order.objects.filter(pk__in=[r[0] for r in rows]).update(commission_state=Order.CommissionState.DONE)
+        return [DueOrder(*r) for r in rows]
+    table = connection.ops.quote_name(Order._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH due AS (SELECT id FROM {table} WHERE tenant_id = %s AND id = ANY(%s::bigint[])"
+            f" AND commission_state = %s ORDER BY id FOR UPDATE)"
+            f" UPDATE {table} AS o SET commission_state = %s FROM due WHERE o.tenant_id = %s AND o.id = due.id"
+            f" RETURNING " + ", ".join(f"o.{connection.ops.quote_name(f)}" for f in DueOrder.FIELDS),
+            [get_current_tenant_id(), "{" + ",".join(map(str, ids)) + "}", Order.CommissionState.DUE,
+             Order.CommissionState.DONE, get_current_tenant_id()],
+        )
+        rows = sorted(cursor.fetchall())
+    at = DueOrder.FIELDS.index("attribution")
+    return [DueOrder(*r[:at], json.loads(r[at]) if isinstance(r[at], str) else r[at], *r[at + 1:]) for r in rows]
 
 
 def accrual_sweep(*, older_than: timedelta = timedelta(minutes=5), chunk: int = 200) -> int:

@@ -12,7 +12,7 @@ from django.db import connection, connections
 from rest_framework.exceptions import APIException
 
 from commissions.models import CommissionRecord, CommissionReversal
-from commissions.services import commission_accrue
+from commissions.services import commission_accrue, commission_accrue_many
 from distributors.models import Distributor
 from distributors.services import DistributorInput, distributor_move, distributor_register
 from orders.models import Order, Refund
@@ -122,6 +122,28 @@ def test_two_workers_accruing_one_order_create_one_set(pg_tenant):
     assert sorted(results) == [0] * (N - 1) + [3]
     with tenant_context(pg_tenant):
         assert CommissionRecord.objects.count() == 3
+
+
+def test_overlapping_accrual_chunks_at_once_accrue_each_order_once(pg_tenant):
+    # chunks that overlap, listed in different orders (a replayed task, the sweep and the batch's
+    # own tasks at once): each order is claimed by exactly one of them and nothing deadlocks
+    with tenant_context(pg_tenant):
+        ids = []
+        for i in range(30):
+            order, _ = order_record(tenant=pg_tenant, data=order_input(f"K{i}", referrer_external_id=f"C{1 + i % 3}"))
+            ids.append(order.pk)
+        Order.objects.filter(pk__in=ids).update(status="paid", paid_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+                                                commission_state="due")
+    chunks = [ids[:20], ids[10:][::-1], ids[::-1], ids[5:25], ids[::2], ids[1::2], ids[25:] + ids[:5], ids]
+    results = run_parallel(pg_tenant, [lambda c=c: [r.order_id for r in commission_accrue_many(order_ids=c)] for c in chunks])
+    assert not [r for r in results if isinstance(r, BaseException)]
+    claimed = [order_id for r in results for order_id in set(r)]
+    assert sorted(claimed) == sorted(ids)                  # every order by exactly one chunk
+    with tenant_context(pg_tenant):
+        per_order = {o: CommissionRecord.objects.filter(order_id=o).count() for o in ids}
+        assert set(Order.objects.filter(pk__in=ids).values_list("commission_state", flat=True)) == {"done"}
+    # referred by C1 (uplines C0): 2 records; by C2 or C3: 3 records; one accrual's worth each
+    assert per_order == {o: [2, 3, 3][i % 3] for i, o in enumerate(ids)}
 
 
 def test_same_refund_at_once_reverses_once(pg_tenant):
