@@ -84,9 +84,21 @@ def order_payload(data: OrderInput) -> dict:
     return payload
 
 
+def _canonical_scalar(value):
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, datetime):
+        return value.astimezone(dt_timezone.utc).isoformat()
+    raise TypeError(f"{type(value).__name__} is not part of an order's content")
+
+
 def content_hash(payload: dict) -> str:
-    """SHA-256 of a canonical JSON form (decimals normalised, times in UTC): equal content, equal hash."""
-    return hashlib.sha256(json.dumps(_canonical(payload), sort_keys=True).encode()).hexdigest()
+    """SHA-256 of a canonical JSON form (decimals normalised, times in UTC): equal content, equal hash.
+
+    The JSON is that of `_canonical(payload)` with sorted keys; the encoder converts decimals and
+    times itself (`_canonical_scalar`), which gives the same text without rebuilding the payload
+    (stored hashes stay valid: tests/orders/test_intake.py compares both forms)."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=_canonical_scalar).encode()).hexdigest()
 
 
 def _enqueue_accrual(orders: list[Order]) -> None:

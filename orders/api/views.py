@@ -53,7 +53,7 @@ class OrderListCreateView(PartnerGenericView):
         s = OrderCreateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         order, created = services.order_record(tenant=request.tenant, data=order_input(dict(s.validated_data)))
-        return Response(order_bodies([order.pk])[order.pk], status=201 if created else 200)
+        return Response(order_bodies([order.pk], new=created)[order.pk], status=201 if created else 200)
 
 
 class OrderDetailView(PartnerAPIView):
@@ -159,7 +159,10 @@ class OrderBatchView(PartnerAPIView):
             positions.append(index)
         for index, outcome in zip(positions, services.orders_record_batch(tenant=request.tenant, items=inputs)):
             results[index] = outcome
-        bodies = order_bodies(list({r[0].pk for r in results if isinstance(r, tuple)}))
+        recorded = [r for r in results if isinstance(r, tuple)]
+        new = {r[0].pk for r in recorded if r[1]}
+        replayed = {r[0].pk for r in recorded if not r[1]} - new
+        bodies = {**order_bodies(list(new), new=True), **order_bodies(list(replayed))}
         out = []
         for index, r in enumerate(results):
             if isinstance(r, tuple):
