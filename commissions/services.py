@@ -237,36 +237,46 @@ class DueOrder:
 
 
 def _claim_due(order_ids) -> list[DueOrder]:
-    """Lock the `due` orders among `order_ids` (tenant in context) in primary-key order, flip them
-    to `done` and return them, in pk order. An order another transaction flipped meanwhile is
-    not returned (the lock waits for it, then re-checks the state): this is what makes accrual
-    exactly-once. On PostgreSQL one statement (a locking CTE, then UPDATE ... RETURNING)."""
+    """Lock the orders among `order_ids` (tenant in context) in primary-key order, flip the ones
+    still `due` to `done` and return those, in pk order. An order another transaction flipped
+    meanwhile is not returned: the lock waits for that transaction, and SELECT ... FOR UPDATE
+    then reads the row's latest version. This is what makes accrual exactly-once.
+
+    The orders are found by primary key only: the state is read, not filtered on, so no plan can
+    walk the tenant's whole backlog of due orders (order_tenant_due) for each chunk, whatever the
+    table's statistics say during a flash sale.
+    """
     import json
 
     from django.db import connection
 
     from orders.models import Order
-    from tenants.context import get_current_tenant_id
 
     ids = sorted({int(i) for i in order_ids})
     if not ids:
         return []
-    if connection.vendor != "postgresql":
-        rows = list(Order.objects.select_for_update().filter(pk__in=ids, commission_state=Order.CommissionState.DUE)
-                    .order_by("pk").values_list(*DueOrder.FIELDS))
-        Order.objects.filter(pk__in=[r[0] for r in rows]).update(commission_state=Order.CommissionState.DONE)
-        return [DueOrder(*r) for r in rows]
-    table = connection.ops.quote_name(Order._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH due AS (SELECT id FROM {table} WHERE tenant_id = %s AND id = ANY(%s::bigint[])"
-            f" AND commission_state = %s ORDER BY id FOR UPDATE)"
-            f" UPDATE {table} AS o SET commission_state = %s FROM due WHERE o.tenant_id = %s AND o.id = due.id"
-            f" RETURNING " + ", ".join(f"o.{connection.ops.quote_name(f)}" for f in DueOrder.FIELDS),
-            [get_current_tenant_id(), "{" + ",".join(map(str, ids)) + "}", Order.CommissionState.DUE,
-             Order.CommissionState.DONE, get_current_tenant_id()],
-        )
-        rows = sorted(cursor.fetchall())
+    q = connection.ops.quote_name
+    due = Order.CommissionState.DUE
+    if connection.vendor == "postgresql":
+        from tenants.context import get_current_tenant_id
+
+        table = q(Order._meta.db_table)
+        tenant_id = get_current_tenant_id()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {', '.join(q(f) for f in DueOrder.FIELDS)}, commission_state FROM {table}"
+                f" WHERE tenant_id = %s AND id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",
+                [tenant_id, "{" + ",".join(map(str, ids)) + "}"],
+            )
+            rows = [r[:-1] for r in cursor.fetchall() if r[-1] == due]
+            if rows:
+                cursor.execute(f"UPDATE {table} SET commission_state = %s WHERE tenant_id = %s AND id = ANY(%s::bigint[])",
+                               [Order.CommissionState.DONE, tenant_id, "{" + ",".join(str(r[0]) for r in rows) + "}"])
+    else:
+        rows = [r[:-1] for r in Order.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+                .values_list(*DueOrder.FIELDS, "commission_state") if r[-1] == due]
+        if rows:
+            Order.objects.filter(pk__in=[r[0] for r in rows]).update(commission_state=Order.CommissionState.DONE)
     at = DueOrder.FIELDS.index("attribution")
     return [DueOrder(*r[:at], json.loads(r[at]) if isinstance(r[at], str) else r[at], *r[at + 1:]) for r in rows]
 
