@@ -82,7 +82,9 @@ def _balances_add_pg(tenant, per: dict[int, dict[str, Decimal]]) -> None:
     """PostgreSQL: add `per` (distributor id -> field -> delta) to the tenant's balances. Missing
     rows are inserted (ON CONFLICT DO NOTHING: a concurrent transaction may insert the same), the
     rows are locked in primary-key order (so concurrent postings never deadlock), then one UPDATE
-    adds every delta (the same query text whatever the number of rows)."""
+    adds every delta (the same query text whatever the number of rows). The UPDATE names its rows
+    with `distributor_id = ANY(...)` besides the join, so the plan is an index scan of those rows
+    at any table size (a join alone let the planner hash the tenant's whole balance table)."""
     from django.db import connection
 
     q = connection.ops.quote_name
@@ -108,8 +110,9 @@ def _balances_add_pg(tenant, per: dict[int, dict[str, Decimal]]) -> None:
         cursor.execute(
             f"UPDATE {table} AS b SET " + ", ".join(f"{q(f)} = b.{q(f)} + v.{q(f)}" for f in BALANCE_FIELDS)
             + ", updated_at = %s FROM unnest(%s::bigint[], " + ", ".join(["%s::numeric[]"] * len(BALANCE_FIELDS))
-            + f") AS v(distributor_id, {cols}) WHERE b.tenant_id = %s AND b.distributor_id = v.distributor_id",
-            [now, id_array, *arrays, tenant.pk],
+            + f") AS v(distributor_id, {cols}) WHERE b.tenant_id = %s AND b.distributor_id = ANY(%s::bigint[])"
+            " AND b.distributor_id = v.distributor_id",
+            [now, id_array, *arrays, tenant.pk, id_array],
         )
 
 
