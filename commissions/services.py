@@ -84,6 +84,20 @@ def _overrides_for(grade_ids) -> dict[tuple[int, int], GradeLevelOverride]:
 CHAIN_FIELDS = ("id", "external_id", "grade_id", "status", "depth", "ancestor_path")
 
 
+class ChainMember:
+    """What `chain_for` and `snapshot_for` read of a distributor (pk, grade_id, is_active): the
+    batch intake loads thousands per request, as tuples rather than model instances."""
+
+    __slots__ = ("pk", "grade_id", "status")
+
+    def __init__(self, pk: int, grade_id: int | None, status: str):
+        self.pk, self.grade_id, self.status = pk, grade_id, status
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == Distributor.Status.ACTIVE
+
+
 def order_attribution(
     *, tenant: Tenant, referrer: Distributor | None, buyer_external_id: str, at, plan=None
 ) -> tuple[int | None, dict, int | None]:
@@ -121,7 +135,8 @@ def order_attributions(
     ]
     compress = tenant.inactive_upline_policy == Tenant.InactiveUplinePolicy.COMPRESS
     wanted = {pk for c in candidate_lists for pk in (c if compress else c[:tenant.levels])}
-    found = {d.pk: d for d in Distributor.objects.filter(pk__in=wanted).only(*CHAIN_FIELDS)} if wanted else {}
+    found = {row[0]: ChainMember(*row) for row in Distributor.objects.filter(pk__in=wanted)
+             .values_list("id", "grade_id", "status")} if wanted else {}
     chains = [chain_for(tenant=tenant, candidates=c, found=found) for c in candidate_lists]
     overrides = _overrides_for(d.grade_id for chain in chains for _, d in chain)
     return [(plan_id, snapshot_for(chain=chain, overrides=overrides), c[0] if c else None)
