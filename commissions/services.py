@@ -257,9 +257,12 @@ def _claim_due(order_ids) -> list[DueOrder]:
     meanwhile is not returned: the lock waits for that transaction, and SELECT ... FOR UPDATE
     then reads the row's latest version. This is what makes accrual exactly-once.
 
-    The orders are found by primary key only: the state is read, not filtered on, so no plan can
-    walk the tenant's whole backlog of due orders (order_tenant_due) for each chunk, whatever the
-    table's statistics say during a flash sale.
+    The orders are found by primary key only: neither the state nor the tenant is in the WHERE
+    (both are checked on the rows read), so the plan is the primary key whatever the statistics
+    say. With a tenant or a state condition, PostgreSQL's statistics of a table that a new tenant
+    fills in minutes ("tenant 7 has no orders") made it walk the tenant's whole order index for
+    every chunk (docs/performance.md, "Statistics"). On Citus, where the primary key becomes
+    (tenant_id, id), the tenant condition goes back in.
     """
     import json
 
@@ -280,13 +283,13 @@ def _claim_due(order_ids) -> list[DueOrder]:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT {', '.join(q(f) for f in DueOrder.FIELDS)}, commission_state FROM {table}"
-                f" WHERE tenant_id = %s AND id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",
-                [tenant_id, "{" + ",".join(map(str, ids)) + "}"],
+                f" WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",
+                ["{" + ",".join(map(str, ids)) + "}"],
             )
-            rows = [r[:-1] for r in cursor.fetchall() if r[-1] == due]
+            rows = [r[:-1] for r in cursor.fetchall() if r[1] == tenant_id and r[-1] == due]
             if rows:
-                cursor.execute(f"UPDATE {table} SET commission_state = %s WHERE tenant_id = %s AND id = ANY(%s::bigint[])",
-                               [Order.CommissionState.DONE, tenant_id, "{" + ",".join(str(r[0]) for r in rows) + "}"])
+                cursor.execute(f"UPDATE {table} SET commission_state = %s WHERE id = ANY(%s::bigint[])",
+                               [Order.CommissionState.DONE, "{" + ",".join(str(r[0]) for r in rows) + "}"])
     else:
         rows = [r[:-1] for r in Order.objects.select_for_update().filter(pk__in=ids).order_by("pk")
                 .values_list(*DueOrder.FIELDS, "commission_state") if r[-1] == due]

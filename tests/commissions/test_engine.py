@@ -224,3 +224,18 @@ def test_orders_whose_accrual_task_was_lost_are_swept_with_settlement(in_tenant,
     assert paid(lost) == [(1, "C2", D("10.00")), (2, "C1", D("5.00")), (3, "C0", D("2.00"))]
     assert paid(fresh) == []          # due for less than 5 minutes: its task may still be coming
     assert Order.objects.get(pk=fresh.pk).commission_state == "due"
+
+
+def test_accrual_never_claims_another_tenants_order(make_tenant):
+    from tenants.context import tenant_context
+
+    a, b = make_tenant(slug="ta"), make_tenant(slug="tb")
+    with tenant_context(b):
+        chain(b, 2)
+        theirs, _ = order_record(tenant=b, data=order_input("X", referrer_external_id="C1"))
+        Order.objects.filter(pk=theirs.pk).update(status="paid", paid_at=theirs.placed_at, commission_state="due")
+    with tenant_context(a):
+        assert commission_accrue_many(order_ids=[theirs.pk]) == []
+    with tenant_context(b):
+        assert Order.objects.get(pk=theirs.pk).commission_state == "due"
+        assert [(r.level, r.amount) for r in commission_accrue_many(order_ids=[theirs.pk])] == [(1, D("10.00")), (2, D("5.00"))]
