@@ -4,7 +4,7 @@ import json
 from datetime import datetime
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rest_framework.exceptions import ValidationError
 
@@ -93,6 +93,8 @@ MISSING = "<missing>"
 @given(order_changes=st.dictionaries(st.sampled_from(ORDER_KEYS), st.sampled_from(ODD + [MISSING]), max_size=3),
        line_changes=st.dictionaries(st.sampled_from(LINE_KEYS), st.sampled_from(ODD + [MISSING]), max_size=3),
        which=st.integers(0, 1), duplicate=st.booleans())
+@example(order_changes={"lines": ["1"]}, line_changes={"line_id": None}, which=0, duplicate=False)  # found by a newcomer
+@example(order_changes={"lines": [{"a": 1}]}, line_changes={"sku": MISSING}, which=1, duplicate=True)
 def test_mutated_bodies_are_never_accepted_wrongly(order_changes, line_changes, which, duplicate):
     body = base()
     for key, value in order_changes.items():
@@ -100,13 +102,13 @@ def test_mutated_bodies_are_never_accepted_wrongly(order_changes, line_changes, 
             body.pop(key, None)
         else:
             body[key] = value
-    if isinstance(body.get("lines"), list) and body["lines"]:
-        line = body["lines"][which % len(body["lines"])]
+    line = body["lines"][which % len(body["lines"])] if isinstance(body.get("lines"), list) and body["lines"] else None
+    if isinstance(line, dict):  # "lines" itself may have been replaced by an odd value above
         for key, value in line_changes.items():
             if value is MISSING:
                 line.pop(key, None)
             else:
                 line[key] = value
         if duplicate:
-            body["lines"].append(dict(body["lines"][0]))
+            body["lines"].append(dict(line))
     check(body)
