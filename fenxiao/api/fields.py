@@ -59,6 +59,11 @@ def RateField(**kwargs) -> serializers.DecimalField:  # noqa: N802
     return PlainDecimalField(max_digits=9, decimal_places=4, **kwargs)
 
 
+#: RFC 3339's date-time (extended format, ASCII digits): Python's own ISO parser also takes the
+#: basic format ("20261129T100000+0800") and Unicode digits ("２０２６-..."), which no partner means.
+RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?")
+
+
 class AwareDateTimeField(serializers.DateTimeField):
     """RFC 3339 time that must carry an offset (a naive time would be read in the wrong zone)."""
 
@@ -66,6 +71,8 @@ class AwareDateTimeField(serializers.DateTimeField):
 
     def to_internal_value(self, value):
         if isinstance(value, str):
+            if not RFC3339.fullmatch(value.strip()):
+                self.fail("invalid", format="RFC 3339")
             try:
                 parsed = parse_datetime(value.strip())
             except ValueError:  # well-formed but impossible: Feb 30, month 13, offset +25:00
@@ -78,11 +85,16 @@ class AwareDateTimeField(serializers.DateTimeField):
             self.fail("invalid", format="RFC 3339")
 
 
+#: Characters an external id may not contain: "/" (ids appear in URLs), control characters, and
+#: the invisible formatting ones (zero-width, bidirectional marks, BOM) that make two ids look alike.
+EXTERNAL_ID_FORBIDDEN = "/\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+
+
 def ExternalIdField(**kwargs) -> serializers.CharField:  # noqa: N802
     """A partner's id: 1..64 characters, no "/" and no control characters (it appears in URLs)."""
     from django.core.validators import RegexValidator
 
     kwargs.setdefault("max_length", 64)
     kwargs["validators"] = [*kwargs.get("validators", []), RegexValidator(
-        r"^[^/\x00-\x1f\x7f]+$", "Use no '/' or control characters.", "invalid_external_id")]
+        rf"^[^{EXTERNAL_ID_FORBIDDEN}]+$", "Use no '/', control or invisible formatting characters.", "invalid_external_id")]
     return serializers.CharField(**kwargs)

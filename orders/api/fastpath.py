@@ -19,12 +19,13 @@ from functools import lru_cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_datetime
 
+from fenxiao.api.fields import EXTERNAL_ID_FORBIDDEN, RFC3339
 from tenants.models import validate_currency
 
 from .serializers import LineInputSerializer, OrderCreateSerializer
 
 _MONEY = re.compile(r"[0-9]{1,14}(?:\.[0-9]{1,2})?")                  # MoneyField: 16 digits, 2 places, >= 0
-_EXTERNAL_ID_BAD = re.compile(r"[/\x00-\x1f\x7f]")                   # ExternalIdField's regex
+_EXTERNAL_ID_BAD = re.compile(f"[{EXTERNAL_ID_FORBIDDEN}]")             # ExternalIdField's regex
 _BAD_TEXT = re.compile(r"[\x00\ud800-\udfff]")                      # CharField's null and surrogate validators
 _CENT = Decimal("0.01")
 _ZERO = Decimal("0.00")
@@ -74,7 +75,7 @@ def _money(value):
 
 
 def _time(value):
-    if type(value) is not str or value != value.strip():
+    if type(value) is not str or value != value.strip() or not RFC3339.fullmatch(value):
         return None
     try:
         parsed = parse_datetime(value)

@@ -81,7 +81,8 @@ def test_bench_bodies_take_the_fast_path():
 ODD = [None, "", "  ", " x ", "x", 0, 1, 5, -1, 1.5, True, False, "1e2", "-1.00", "12.345", "007.50", "0.05",
        "99999999999999.99", "100000000000000.00", "１", "5_0", "a/b", "a\x00b", "\ud800", "x" * 65, "é",
        "2026-01-15T10:00:00", "2026-01-15T10:00:00+08:00", " 2026-01-15T10:00:00Z", "2026-02-30T10:00:00Z",
-       "9999-12-31T23:59:59-14:00", "CNY", "cny", "USD", "XXX", "paid", "pending", "completed", [], {}, ["1"],
+       "9999-12-31T23:59:59-14:00", "\uff12\uff10\uff12\uff16-01-15T10:00:00Z", "20260115T100000+0800",
+       "2026-01-15T10:00:00.1234567Z", "2026-01-15t10:00z", "P\u200b", "P\u202e", "\ufeffP", "CNY", "cny", "USD", "XXX", "paid", "pending", "completed", [], {}, ["1"],
        {"a": 1}, "1000000", 1000000, 1000001, "0.00000001", "1.5"]
 ORDER_KEYS = ["external_id", "referrer_external_id", "buyer_external_id", "currency", "exchange_rate", "placed_at",
               "paid_at", "status", "discount", "shipping", "tax", "non_cash_amount", "lines", "unknown"]
