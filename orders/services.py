@@ -161,7 +161,7 @@ def order_record(*, tenant: Tenant, data: OrderInput) -> tuple[Order, bool]:
     content raises Conflict (409); concurrent duplicates resolve the same way.
     """
     digest = content_hash(order_payload(data))
-    existing = Order.objects.filter(external_id=data.external_id).first()
+    existing = _by_external_id(data.external_id)
     if existing is not None:
         return _same_or_conflict(existing, digest)
 
@@ -177,7 +177,7 @@ def order_record(*, tenant: Tenant, data: OrderInput) -> tuple[Order, bool]:
             OrderLine.objects.bulk_create(lines)
             _enqueue_accrual([order])
     except IntegrityError:
-        existing = Order.objects.filter(external_id=data.external_id).first()
+        existing = _by_external_id(data.external_id)
         if existing is None:
             raise
         return _same_or_conflict(existing, digest)
@@ -271,6 +271,12 @@ def orders_record_batch(*, tenant: Tenant, items: list[OrderInput]) -> list[tupl
             if isinstance(r, int):
                 results[i] = (results[r][0], False)
     return results
+
+
+def _by_external_id(external_id: str) -> Order | None:
+    """The tenant's order with `external_id` (unique per tenant), or None: LIMIT 1 without the
+    ORDER BY that first() compiles."""
+    return next(iter(Order.objects.filter(external_id=external_id).order_by()[:1]), None)
 
 
 def _record_or_error(tenant, data: OrderInput):
