@@ -2,9 +2,9 @@
 
 Domain rules sections 3 (attribution), 5 (rules), 6 (arithmetic). The arithmetic itself is in
 `commissions.arithmetic`; these functions load rows, call it and store what it returns.
-Idempotency: accrual flips the order's `commission_state` from `due` to `done` with a
-compare-and-set UPDATE before inserting, and (order, level) / (order, beneficiary) are unique, so
-replays, retries and concurrent workers never create a second record.
+Idempotency: accrual locks its orders, flips the ones still `due` to `done` before inserting
+(`_claim_due`), and (order, level) / (order, beneficiary) are unique, so replays, retries and
+concurrent workers never create a second record.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from distributors.models import Customer, Distributor
-from fenxiao.bulk import bulk_insert, instance
+from fenxiao.bulk import bulk_insert, instance, pg_array
 from tenants.models import Tenant
 
 from . import arithmetic as ar
@@ -284,12 +284,12 @@ def _claim_due(order_ids) -> list[DueOrder]:
             cursor.execute(
                 f"SELECT {', '.join(q(f) for f in DueOrder.FIELDS)}, commission_state FROM {table}"
                 f" WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",
-                ["{" + ",".join(map(str, ids)) + "}"],
+                [pg_array(ids)],
             )
             rows = [r[:-1] for r in cursor.fetchall() if r[1] == tenant_id and r[-1] == due]
             if rows:
                 cursor.execute(f"UPDATE {table} SET commission_state = %s WHERE id = ANY(%s::bigint[])",
-                               [Order.CommissionState.DONE, "{" + ",".join(str(r[0]) for r in rows) + "}"])
+                               [Order.CommissionState.DONE, pg_array(r[0] for r in rows)])
     else:
         rows = [r[:-1] for r in Order.objects.select_for_update().filter(pk__in=ids).order_by("pk")
                 .values_list(*DueOrder.FIELDS, "commission_state") if r[-1] == due]

@@ -87,6 +87,13 @@ def instance(model: type[M], /, **values) -> M:
     return obj
 
 
+def pg_array(values) -> str:
+    """A PostgreSQL array literal of numbers (ints or Decimals), for `= ANY(%s::bigint[])` and
+    `unnest(%s::numeric[])` parameters: built with str(), which is exact, instead of psycopg's
+    per-element list adaptation."""
+    return "{" + ",".join(str(v) for v in values) + "}"
+
+
 def bulk_insert(model: type[M], objs: list[M]) -> list[M]:
     """Insert unsaved instances of `model` (all columns, in order) and set their primary keys.
 

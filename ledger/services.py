@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from commissions import arithmetic as ar
-from fenxiao.bulk import bulk_insert, instance
+from fenxiao.bulk import bulk_insert, instance, pg_array
 from fenxiao.exceptions import Conflict, InvalidState, invalid
 
 from .models import BUCKETS, Balance, LedgerEntry, OutboxEvent, Withdrawal
@@ -72,12 +72,6 @@ def entries_post(*, tenant, entries: list[LedgerEntry]) -> None:
 BALANCE_FIELDS = (*BUCKETS, *LEVEL_FIELDS)
 
 
-def _pg_array(values) -> str:
-    """A PostgreSQL array literal of numbers (ints or Decimals): built with str(), which is exact,
-    instead of psycopg's per-element list adaptation."""
-    return "{" + ",".join(str(v) for v in values) + "}"
-
-
 def _balances_add_pg(tenant, per: dict[int, dict[str, Decimal]]) -> None:
     """PostgreSQL: add `per` (distributor id -> field -> delta) to the tenant's balances. Missing
     rows are inserted (ON CONFLICT DO NOTHING: a concurrent transaction may insert the same), the
@@ -91,7 +85,7 @@ def _balances_add_pg(tenant, per: dict[int, dict[str, Decimal]]) -> None:
     table = q(Balance._meta.db_table)
     ids = sorted(per)
     now = timezone.now()
-    id_array = _pg_array(ids)
+    id_array = pg_array(ids)
     zeros = ", ".join(f"0 AS {q(f)}" for f in BALANCE_FIELDS)
     cols = ", ".join(q(f) for f in BALANCE_FIELDS)
     with connection.cursor() as cursor:
@@ -106,7 +100,7 @@ def _balances_add_pg(tenant, per: dict[int, dict[str, Decimal]]) -> None:
             [tenant.pk, id_array],
         )
         cursor.fetchall()
-        arrays = [_pg_array(per[d][f] for d in ids) for f in BALANCE_FIELDS]
+        arrays = [pg_array(per[d][f] for d in ids) for f in BALANCE_FIELDS]
         cursor.execute(
             f"UPDATE {table} AS b SET " + ", ".join(f"{q(f)} = b.{q(f)} + v.{q(f)}" for f in BALANCE_FIELDS)
             + ", updated_at = %s FROM unnest(%s::bigint[], " + ", ".join(["%s::numeric[]"] * len(BALANCE_FIELDS))

@@ -65,18 +65,6 @@ _ORDER_FIELDS = tuple(f.name for f in fields(OrderInput))
 _LINE_FIELDS = tuple(f.name for f in fields(LineInput))
 
 
-def _canonical(value):
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, datetime):
-        return value.astimezone(dt_timezone.utc).isoformat()
-    if isinstance(value, dict):
-        return {k: _canonical(v) for k, v in sorted(value.items())}
-    if isinstance(value, (list, tuple)):
-        return [_canonical(v) for v in value]
-    return value
-
-
 def order_payload(data: OrderInput) -> dict:
     """dataclasses.asdict(data) without its deep copies (the same dict: the same content hash)."""
     payload = {f: getattr(data, f) for f in _ORDER_FIELDS}
@@ -95,9 +83,9 @@ def _canonical_scalar(value):
 def content_hash(payload: dict) -> str:
     """SHA-256 of a canonical JSON form (decimals normalised, times in UTC): equal content, equal hash.
 
-    The JSON is that of `_canonical(payload)` with sorted keys; the encoder converts decimals and
-    times itself (`_canonical_scalar`), which gives the same text without rebuilding the payload
-    (stored hashes stay valid: tests/orders/test_intake.py compares both forms)."""
+    The encoder converts decimals and times itself (`_canonical_scalar`), so the payload is never
+    rebuilt; tests/orders/test_content_hash.py pins a digest and compares with the original
+    definition (a canonical copy of the payload, then json.dumps), so stored hashes stay valid."""
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=_canonical_scalar).encode()).hexdigest()
 
 

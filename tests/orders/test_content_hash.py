@@ -8,8 +8,21 @@ from decimal import Decimal as D
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orders.services import _canonical, content_hash, order_payload
+from orders.services import content_hash, order_payload
 from tests.factories import line, order_input
+
+
+def _canonical(value):
+    """The original canonical form: decimals normalised, times in UTC, keys sorted."""
+    if isinstance(value, D):
+        return format(value.normalize(), "f")
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat()
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
 
 
 def reference(payload):
