@@ -183,3 +183,15 @@ def test_create_tenant_refused_writes_nothing(db):
         call_command("create_tenant", "four", "Four", "--levels", "4", stdout=io.StringIO())
     assert not Tenant.objects.filter(slug="four").exists()
     assert not CommissionPlan.unscoped.exists()
+
+
+def test_the_pm_edits_the_api_rate_in_the_admin_and_finance_only_sees_it(tenant, client):
+    create_staff("acme", "lily", "--role", "pm", "--password", PW)
+    create_staff("acme", "fang", "--role", "finance", "--password", PW)
+    client.force_login(User.objects.get(username="lily"))
+    page = client.get(f"/admin/tenants/tenant/{tenant.pk}/change/").content.decode()
+    assert '<input type="number" name="api_rate_per_minute"' in page
+    client.force_login(User.objects.get(username="fang"))
+    r = client.get(f"/admin/tenants/tenant/{tenant.pk}/change/")
+    assert r.status_code == 200 and 'name="api_rate_per_minute"' not in r.content.decode()   # view only
+    assert "Requests per minute allowed to each partner API key" in r.content.decode()
