@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from fenxiao.api.base import StaffAPIView
-from fenxiao.api.fields import StrictSerializer
+from fenxiao.api.fields import ModelSerializer, StrictSerializer
 from fenxiao.exceptions import invalid
 
 from .models import Tenant
@@ -55,7 +55,7 @@ class DistributorTokenView(APIView):
         return Response(distributor_tokens(distributor))
 
 
-class TenantSettingsSerializer(serializers.ModelSerializer):
+class TenantSettingsSerializer(ModelSerializer):
     class Meta:
         model = Tenant
         fields = ["slug", "name", "currency", "timezone", "levels", "rounding", "self_purchase_commission",
