@@ -33,7 +33,6 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
 from typing import Iterable, Mapping, Sequence
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 #: The places of CNY and USD (the default of every `places` argument).
 DEFAULT_PLACES = 2
@@ -101,11 +100,6 @@ def to_minor(value: Decimal, places: int = DEFAULT_PLACES) -> int:
     return int(scaled)
 
 
-def cents(value: Decimal) -> int:
-    """Integer cents (`to_minor` at 2 places)."""
-    return to_minor(value, DEFAULT_PLACES)
-
-
 def allocate_minor(total: Decimal, weights: Sequence[Decimal], places: int = DEFAULT_PLACES) -> list[Decimal]:
     """Split `total` (>= 0, a whole number of minor units) across `weights` (>= 0) in
     proportion, exact in minor units.
@@ -139,11 +133,6 @@ def allocate_minor(total: Decimal, weights: Sequence[Decimal], places: int = DEF
         for i in sorted(range(n), key=lambda i: (-remainders[i], i))[:left]:
             floors[i] += 1
     return [Decimal(c).scaleb(-places) for c in floors]
-
-
-def allocate_cents(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
-    """`allocate_minor` at 2 places."""
-    return allocate_minor(total, weights, DEFAULT_PLACES)
 
 
 def _scaled_integers(weights: Sequence[Decimal | Fraction | int]) -> list[int]:

@@ -90,7 +90,7 @@ class GradeLevelOverride(TenantOwned):
 
 
 class CommissionRecord(TenantOwned):
-    """What one beneficiary earns at one level of one order (tenant currency, 0.01)."""
+    """What one beneficiary earns at one level of one order (tenant currency, whole minor units)."""
 
     class Status(models.TextChoices):
         FROZEN = "frozen"

@@ -92,7 +92,7 @@ class MyWithdrawalsView(PortalGenericView):
     def post(self, request):
         """Ask to withdraw `amount` of my available money to bank / alipay / wechat `account`.
         201 `requested` (money held). The same Idempotency-Key with the same body answers the same
-        withdrawal; with another body 409. 400: amount not positive, over 2 places, below the
+        withdrawal; with another body 409. 400: amount not positive, finer than the currency's minor unit, below the
         tenant's minimum or above available; unknown method; missing account."""
         s = WithdrawalRequestSerializer(data=request.data)
         s.is_valid(raise_exception=True)
