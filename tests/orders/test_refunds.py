@@ -166,3 +166,22 @@ def test_refund_before_the_task_ran_accrues_first(in_tenant):
     refund_create(order=order, data=RefundInput(external_id="R1", amount=D("25.00")))
     got = [(r.level, r.amount, r.reversed_amount) for r in CommissionRecord.objects.order_by("level")]
     assert got == [(1, D("10.00"), D("2.50")), (2, D("5.00"), D("1.25"))]
+
+
+def test_refunds_by_lines_made_before_their_amount_was_kept_are_filled_in(partner, in_tenant):
+    """orders migration 0004 gives old refunds by lines (amount 0.00) the amount a new one gets."""
+    import importlib
+
+    from django.apps import apps
+
+    chain(in_tenant, 1)
+    partner.post("/api/v1/orders/", order_json("O1", referrer_external_id="C0", discount="13.00",
+                 lines=[{"line_id": "A", "sku": "A", "quantity": 2, "unit_price": "50.00"},
+                        {"line_id": "B", "sku": "B", "quantity": 1, "unit_price": "30.00"}], **PAID), format="json")
+    for i, lines in enumerate([[{"line_id": "A", "quantity": 1}], [{"line_id": "A", "quantity": 1}, {"line_id": "B", "quantity": 1}]]):
+        assert refund(partner, {"external_id": f"R{i}", "lines": lines}).status_code == 201
+    Refund.objects.update(amount=D("0"))
+    Order.objects.update(refunded_amount=D("0"))
+    importlib.import_module("orders.migrations.0004_refund_by_lines_amounts").backfill(apps, None)
+    assert [r.amount for r in Refund.objects.order_by("pk")] == [D("45.00"), D("72.00")]
+    assert Order.objects.get(external_id="O1").refunded_amount == D("117.00")
