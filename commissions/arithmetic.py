@@ -2,17 +2,28 @@
 
 Implements domain rules sections 4 (commission base) and 6 (commission arithmetic):
 
-- `allocate_cents`          largest-remainder allocation of an order-level amount, cent-exact.
+- `allocate_minor`          largest-remainder allocation of an order-level amount, exact in minor units.
 - `order_base`              line nets and the commission base of an order.
 - `resolve_rule`            which rule value pays a line at a level (sku > category > grade > default).
 - `level_line_values`       each line's unrounded value for one level.
 - `record_amount`           one record's amount: the rounded sum of its lines' remaining values.
 - `refund_factors_*`        what fraction of each line remains after refunds (by lines / by amount).
-- `quantize_money`          rounding to 0.01 by the tenant's mode (`down` or `half_up`).
+- `refunded_goods`          the goods money refunded by lines so far (order currency).
+- `quantize_money`          rounding to one minor unit by the tenant's mode (`down` or `half_up`).
 
-All money is in units of the currency (2 places, 0.01 = one fen/cent). Rates are fractions
+Money is in units of a currency and every result is a whole number of that currency's minor
+units: `places` is the currency's ISO 4217 exponent (2 for CNY/USD, 0 for JPY/KRW, 3 for
+KWD/BHD; fenxiao.currencies.minor_units gives it). Order amounts use the order currency's places,
+the commission base and every commission the tenant currency's. Rates are fractions
 (0.1000 = 10%). The module is the single source of these rules: services load rows, call it and
 store what it returns.
+
+A foreign-currency order (domain rules section 4): each line net stays exact in the order
+currency; its commission value is net x exchange_rate x rate, unrounded, and each record is
+rounded once in the tenant currency by the tenant's mode (so a USD 19.99 order at 151.37 into a
+JPY tenant pays 302 / 151 / 60 at 10/5/2 under `down`: 19.99 x 151.37 = 3025.8863 JPY).
+The order's commission base shown and counted in sales figures is that converted amount rounded
+half-up to the tenant currency's minor unit (3026 JPY); it never prices a record.
 """
 from __future__ import annotations
 
@@ -22,11 +33,12 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
 from typing import Iterable, Mapping, Sequence
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+#: The places of CNY and USD (the default of every `places` argument).
+DEFAULT_PLACES = 2
 ROUNDING_MODES = ("down", "half_up")
 #: Largest amount any line, order total or converted base may reach (units of currency). It keeps
-#: every stored amount and sum far inside the 18-digit columns, and exact even where a database
+#: every stored amount and sum far inside the money columns, and exact even where a database
 #: sums in floating point (SQLite: 15 significant digits).
 MAX_AMOUNT = Decimal("1000000000000")  # 10^12
 PERCENT = "percent"
@@ -35,6 +47,7 @@ FIXED = "fixed"
 #: has far fewer than 60 significant digits, so nothing is ever rounded except by quantize_money.
 EXACT = Context(prec=60)
 _DECIMAL_MODES = {"down": ROUND_DOWN, "half_up": ROUND_HALF_UP}
+_UNITS = {p: Decimal(1).scaleb(-p) for p in range(0, 5)}
 
 
 class ArithmeticError_(ValueError):
@@ -48,48 +61,62 @@ def to_fraction(value: Decimal | Fraction | int) -> Fraction:
     return value if isinstance(value, Fraction) else Fraction(value)
 
 
-def quantize_money(value: Decimal | Fraction | int, rounding: str) -> Decimal:
-    """Round an exact amount to 0.01 by the tenant's mode.
+def unit(places: int) -> Decimal:
+    """One minor unit of a currency with `places` places: 0.01 for 2, 1 for 0, 0.001 for 3."""
+    try:
+        return _UNITS[places]
+    except KeyError:
+        raise ArithmeticError_(f"a currency has 0 to 4 places, not {places!r}") from None
 
-    `down` truncates toward zero; `half_up` rounds halves away from zero (0.005 -> 0.01).
-    Returns a Decimal with exactly 2 places (never -0.00). Raises ArithmeticError_ for an unknown
-    mode, TypeError for a float. A Decimal is quantized directly (exact under EXACT), a Fraction
-    through integer cents; both give the same result (a Hypothesis property checks it).
+
+def quantize_money(value: Decimal | Fraction | int, rounding: str, places: int = DEFAULT_PLACES) -> Decimal:
+    """Round an exact amount to one minor unit (`places` places) by the tenant's mode.
+
+    `down` truncates toward zero; `half_up` rounds halves away from zero (0.005 -> 0.01 at 2
+    places, 0.5 -> 1 at 0). Returns a Decimal with exactly `places` places (never negative zero).
+    Raises ArithmeticError_ for an unknown mode or places outside 0..4, TypeError for a float. A
+    Decimal is quantized directly (exact under EXACT), a Fraction through integer minor units;
+    both give the same result (a Hypothesis property checks it).
     """
     if rounding not in ROUNDING_MODES:
         raise ArithmeticError_(f"unknown rounding mode {rounding!r}")
+    q = unit(places)
     if isinstance(value, Decimal):
-        out = value.quantize(CENT, rounding=_DECIMAL_MODES[rounding], context=EXACT)
-        return ZERO if out.is_zero() else out
+        out = value.quantize(q, rounding=_DECIMAL_MODES[rounding], context=EXACT)
+        return out.copy_abs() if out.is_zero() else out
     frac = to_fraction(value)
     sign = -1 if frac < 0 else 1
-    scaled = abs(frac) * 100
-    cents = math.floor(scaled) if rounding == "down" else math.floor(scaled + Fraction(1, 2))
-    return (Decimal(sign * cents) / 100).quantize(CENT)
+    scaled = abs(frac) * 10 ** places
+    minor = math.floor(scaled) if rounding == "down" else math.floor(scaled + Fraction(1, 2))
+    return Decimal(sign * minor).scaleb(-places).quantize(q)
 
 
-def cents(value: Decimal) -> int:
-    """Integer cents of an amount that must have at most 2 places (raises otherwise)."""
-    scaled = value * 100
+def to_minor(value: Decimal, places: int = DEFAULT_PLACES) -> int:
+    """Integer minor units of an amount that must be a whole number of them (raises otherwise):
+    to_minor(Decimal("12.34"), 2) == 1234; to_minor(Decimal("1234.5"), 0) raises."""
+    scaled = value.scaleb(places)
     if scaled != scaled.to_integral_value():
-        raise ArithmeticError_(f"{value} has more than 2 decimal places")
+        raise ArithmeticError_(f"{value} has more than {places} decimal places")
     return int(scaled)
 
 
-def allocate_cents(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
-    """Split `total` (>= 0, 2 places) across `weights` (>= 0) in proportion, cent-exact.
+def allocate_minor(total: Decimal, weights: Sequence[Decimal], places: int = DEFAULT_PLACES) -> list[Decimal]:
+    """Split `total` (>= 0, a whole number of minor units) across `weights` (>= 0) in
+    proportion, exact in minor units.
 
-    Largest remainder method: each share is floor(total x w / W) cents, then the cents left over go
-    one each to the largest fractional remainders (ties: earlier position first). The shares sum
-    to `total` exactly and each differs from the exact proportion by less than 0.01. Weights that
-    are all zero receive nothing and `total` must then be 0. Domain rules section 4.
+    Largest remainder method: each share is floor(total x w / W) minor units, then the units left
+    over go one each to the largest fractional remainders (ties: earlier position first). The
+    shares sum to `total` exactly and each differs from the exact proportion by less than one
+    minor unit. Weights that are all zero receive nothing and `total` must then be 0. Domain
+    rules section 4 ("cent-exact", in the order currency's minor units).
     """
     n = len(weights)
-    total_c = cents(total)
+    total_c = to_minor(total, places)
     if total_c < 0 or any(w < 0 for w in weights):
         raise ArithmeticError_("allocation needs non-negative amounts")
+    q = unit(places)
     if total_c == 0:
-        return [ZERO for _ in range(n)]
+        return [q * 0 for _ in range(n)]
     # Exact in integers: weights scaled to whole numbers by a common power of ten; share i is
     # total_c x w_i / W = floor + remainder / W, so remainders compare as integers.
     ints = _scaled_integers(weights)
@@ -98,14 +125,14 @@ def allocate_cents(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
         raise ArithmeticError_("cannot allocate a non-zero amount over zero weights")
     floors, remainders = [], []
     for w in ints:
-        q, r = divmod(total_c * w, weight_sum)
-        floors.append(q)
+        share, r = divmod(total_c * w, weight_sum)
+        floors.append(share)
         remainders.append(r)
     left = total_c - sum(floors)
     if left:
         for i in sorted(range(n), key=lambda i: (-remainders[i], i))[:left]:
             floors[i] += 1
-    return [Decimal(c).scaleb(-2) for c in floors]
+    return [Decimal(c).scaleb(-places) for c in floors]
 
 
 def _scaled_integers(weights: Sequence[Decimal | Fraction | int]) -> list[int]:
@@ -146,7 +173,7 @@ class Base:
     discount_shares: dict[str, Decimal]
     non_cash_shares: dict[str, Decimal]
     base_order_currency: Decimal    # sum of line nets
-    commission_base: Decimal        # base_order_currency x exchange_rate, half-up to 0.01 (tenant currency)
+    commission_base: Decimal        # base_order_currency x exchange_rate, half-up to a minor unit (tenant currency)
 
 
 def validate_lines(lines: Sequence[Line], discount: Decimal, non_cash_amount: Decimal) -> None:
@@ -174,17 +201,21 @@ def order_base(
     discount: Decimal = ZERO,
     non_cash_amount: Decimal = ZERO,
     exchange_rate: Decimal = Decimal(1),
+    places: int = DEFAULT_PLACES,
+    base_places: int | None = None,
 ) -> Base:
     """Commission base of an order (domain rules section 4).
 
     The order discount, then the non-cash amount, are allocated across the commissionable lines in
     proportion to their amounts (the non-cash amount in proportion to what the discount left), each
-    cent-exact. Non-commissionable lines get no share and are not in the base. An order-level
-    amount larger than what the commissionable lines can absorb is capped at it (their nets reach
-    0.00, never below). Shipping and tax are not arguments: they are never in the base.
-    `commission_base` is in the tenant currency: base x exchange_rate, rounded half-up.
+    exact in the order currency's minor units (`places`). Non-commissionable lines get no share
+    and are not in the base. An order-level amount larger than what the commissionable lines can
+    absorb is capped at it (their nets reach 0, never below). Shipping and tax are not arguments:
+    they are never in the base. `commission_base` is in the tenant currency: base x exchange_rate,
+    rounded half-up to the tenant currency's minor unit (`base_places`, default `places`).
     Raises ArithmeticError_ for invalid lines or amounts.
     """
+    base_places = places if base_places is None else base_places
     validate_lines(lines, discount, non_cash_amount)
     if sum(line.amount for line in lines if line.commissionable) * exchange_rate > MAX_AMOUNT:
         raise ArithmeticError_(f"the converted base exceeds {MAX_AMOUNT} (the largest amount accepted)")
@@ -192,10 +223,10 @@ def order_base(
     amounts = [line.amount for line in com]
     com_total = sum(amounts, ZERO)
     d_total = min(discount, com_total)
-    d_shares = allocate_cents(d_total, amounts) if com else []
+    d_shares = allocate_minor(d_total, amounts, places) if com else []
     after_d = [a - d for a, d in zip(amounts, d_shares)]
     n_total = min(non_cash_amount, com_total - d_total)
-    n_shares = allocate_cents(n_total, after_d) if com else []
+    n_shares = allocate_minor(n_total, after_d, places) if com else []
     nets = {line.line_id: a - n for line, a, n in zip(com, after_d, n_shares)}
     base_oc = sum(nets.values(), ZERO)
     return Base(
@@ -204,7 +235,7 @@ def order_base(
         discount_shares={line.line_id: d for line, d in zip(com, d_shares)},
         non_cash_shares={line.line_id: n for line, n in zip(com, n_shares)},
         base_order_currency=base_oc,
-        commission_base=quantize_money(base_oc * exchange_rate, "half_up"),
+        commission_base=quantize_money(base_oc * exchange_rate, "half_up", base_places),
     )
 
 
@@ -318,9 +349,11 @@ def level_line_values(
 
 
 def record_amount(
-    values: Iterable[LineValue], rounding: str, factors: Mapping[str, Fraction] | None = None
+    values: Iterable[LineValue], rounding: str, factors: Mapping[str, Fraction] | None = None,
+    places: int = DEFAULT_PLACES,
 ) -> Decimal:
-    """A record's amount: `rounding` applied once to the sum of its lines' remaining values.
+    """A record's amount: `rounding` applied once to the sum of its lines' remaining values, to
+    one minor unit of the tenant currency (`places`).
 
     `factors` gives the fraction of each line that remains after refunds (1 when absent).
     Domain rules section 6 ("rounded once per record").
@@ -329,11 +362,11 @@ def record_amount(
         total = ZERO
         for v in values:
             total = EXACT.add(total, v.value)
-        return quantize_money(total, rounding)
+        return quantize_money(total, rounding, places)
     total = sum(
         (to_fraction(v.value) * factors.get(v.line_id, Fraction(1)) for v in values), Fraction(0)
     )
-    return quantize_money(total, rounding)
+    return quantize_money(total, rounding, places)
 
 
 def uniform_rate(values: Sequence[LineValue]) -> Decimal | None:
@@ -372,9 +405,32 @@ def refund_factor_by_amount(goods_total: Decimal, refunded_amount: Decimal) -> F
 
 
 def remaining_base(
-    line_nets: Mapping[str, Decimal], factors: Mapping[str, Fraction], exchange_rate: Decimal = Decimal(1)
+    line_nets: Mapping[str, Decimal], factors: Mapping[str, Fraction], exchange_rate: Decimal = Decimal(1),
+    places: int = DEFAULT_PLACES,
 ) -> Decimal:
     """The commission base still kept after refunds: sum(net x remaining fraction) x exchange_rate,
-    rounded half-up to 0.01 (tenant currency). Used for sales figures, never to price a record."""
+    rounded half-up to one minor unit of the tenant currency (`places`). Used for sales figures,
+    never to price a record."""
     total = sum((to_fraction(n) * factors.get(k, Fraction(1)) for k, n in line_nets.items()), Fraction(0))
-    return quantize_money(total * to_fraction(exchange_rate), "half_up")
+    return quantize_money(total * to_fraction(exchange_rate), "half_up", places)
+
+
+def refunded_goods(
+    goods_total: Decimal, line_goods: Mapping[str, Decimal], quantities: Mapping[str, int],
+    refunded: Mapping[str, int], places: int = DEFAULT_PLACES,
+) -> Decimal:
+    """The goods money refunded by lines so far (order currency, `places` places).
+
+    `line_goods` maps each line to its goods after discounts (quantity x unit_price - line
+    discount - its share of the order discount); `refunded` to its units refunded so far. The
+    amount is goods_total x sum(goods x refunded / quantity) / sum(goods), rounded half-up once:
+    each refunded unit carries its line's goods per unit, and refunding every unit gives exactly
+    goods_total. The money of one refund is this amount after it minus the amount before it, so
+    refunds of single units add up to the whole (3 units of 10.00 refund 3.33, 3.34, 3.33).
+    Domain rules section 6 (refunds by lines).
+    """
+    weight = sum((to_fraction(g) for g in line_goods.values()), Fraction(0))
+    if weight == 0:
+        return quantize_money(Decimal(0), "half_up", places)
+    done = sum((to_fraction(g) * Fraction(refunded.get(k, 0), quantities[k]) for k, g in line_goods.items()), Fraction(0))
+    return quantize_money(to_fraction(goods_total) * done / weight, "half_up", places)

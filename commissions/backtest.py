@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
+from fenxiao.currencies import minor_units, money_str
 from fenxiao.exceptions import invalid
 from tenants.models import Tenant
 
@@ -75,6 +76,7 @@ def backtest_run(*, backtest_id: int) -> Backtest:
     bt.total_orders = orders.count()
     bt.save(update_fields=["total_orders"])
     rules = plan_rules(plan_id=bt.plan_id)
+    places = minor_units(tenant.currency)
     by_level = {lvl: {"actual": ZERO, "backtest": ZERO} for lvl in (1, 2, 3)}
     by_category: dict[str, dict[str, Fraction]] = defaultdict(lambda: {"actual": Fraction(0), "backtest": Fraction(0)})
     by_distributor: dict[int, dict[str, Decimal]] = defaultdict(lambda: {"actual": ZERO, "backtest": ZERO})
@@ -95,13 +97,14 @@ def backtest_run(*, backtest_id: int) -> Backtest:
                 arith = [ar.Line(l.line_id, l.quantity, l.unit_price, l.discount, l.commissionable, l.sku, l.category) for l in lines]
                 category_of = {l.line_id: l.category for l in lines}
                 base = ar.order_base(arith, discount=order.discount, non_cash_amount=order.non_cash_amount,
-                                     exchange_rate=order.exchange_rate)
+                                     exchange_rate=order.exchange_rate, places=minor_units(order.currency),
+                                     base_places=places)
                 for entry in order.attribution.get("chain", []):
                     lvl, who = entry["level"], entry["distributor_id"]
                     ov = entry.get("override")
                     override = ar.RuleValue(ov["kind"], Decimal(ov["value"])) if ov else None
                     values = ar.level_line_values(arith, base, lvl, rules, grade_override=override, exchange_rate=order.exchange_rate)
-                    new = ar.record_amount(values, tenant.rounding, factors)
+                    new = ar.record_amount(values, tenant.rounding, factors, places)
                     rec = actual[order.pk].get(lvl)
                     old = rec.net_amount if rec else ZERO
                     by_level[lvl]["actual"] += old
@@ -119,7 +122,9 @@ def backtest_run(*, backtest_id: int) -> Backtest:
         raise
     from distributors.models import Distributor
 
-    money = lambda f: ar.quantize_money(f, "half_up")  # noqa: E731
+    def money(f) -> str:  # an exact sum in the tenant currency, written with its places
+        return money_str(ar.quantize_money(f, "half_up", places), tenant.currency)
+
     top = sorted(by_distributor.items(), key=lambda kv: (-abs(kv[1]["backtest"] - kv[1]["actual"]), kv[0]))[:20]
     names = {d.pk: d.external_id for d in Distributor.objects.filter(pk__in=[k for k, _ in top])}
     total_actual = sum((v["actual"] for v in by_level.values()), ZERO)
@@ -128,14 +133,14 @@ def backtest_run(*, backtest_id: int) -> Backtest:
         "currency": tenant.currency,
         "plan_version": bt.plan.version,
         "orders": bt.total_orders,
-        "actual": str(total_actual), "backtest": str(total_backtest), "delta": str(total_backtest - total_actual),
-        "by_level": {str(k): {"actual": str(v["actual"]), "backtest": str(v["backtest"]), "delta": str(v["backtest"] - v["actual"])}
-                     for k, v in by_level.items()},
-        "by_category": {k: {"actual": str(money(v["actual"])), "backtest": str(money(v["backtest"])),
-                            "delta": str(money(v["backtest"] - v["actual"]))} for k, v in sorted(by_category.items())},
-        "top_distributors": [{"external_id": names[k], "actual": str(v["actual"]), "backtest": str(v["backtest"]),
-                              "delta": str(v["backtest"] - v["actual"])} for k, v in top],
-        "by_distributor": {str(k): [str(v["actual"]), str(v["backtest"])] for k, v in sorted(by_distributor.items())},
+        "actual": money(total_actual), "backtest": money(total_backtest), "delta": money(total_backtest - total_actual),
+        "by_level": {str(k): {"actual": money(v["actual"]), "backtest": money(v["backtest"]),
+                              "delta": money(v["backtest"] - v["actual"])} for k, v in by_level.items()},
+        "by_category": {k: {"actual": money(v["actual"]), "backtest": money(v["backtest"]),
+                            "delta": money(v["backtest"] - v["actual"])} for k, v in sorted(by_category.items())},
+        "top_distributors": [{"external_id": names[k], "actual": money(v["actual"]), "backtest": money(v["backtest"]),
+                              "delta": money(v["backtest"] - v["actual"])} for k, v in top],
+        "by_distributor": {str(k): [money(v["actual"]), money(v["backtest"])] for k, v in sorted(by_distributor.items())},
     }
     bt.status = Backtest.Status.DONE
     bt.finished_at = timezone.now()
@@ -156,5 +161,5 @@ def backtest_csv(bt: Backtest) -> str:
     rows = bt.results.get("by_distributor", {})
     ids = {str(d.pk): d.external_id for d in Distributor.objects.filter(pk__in=[int(k) for k in rows])}
     for key, (a, b) in sorted(rows.items(), key=lambda kv: int(kv[0])):
-        w.writerow([key, ids.get(key, ""), a, b, str(Decimal(b) - Decimal(a))])
+        w.writerow([key, ids.get(key, ""), a, b, money_str(Decimal(b) - Decimal(a), bt.results["currency"])])
     return out.getvalue()

@@ -11,7 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from fenxiao.history import history_user
 
-from fenxiao.money import MONEY_KW, RATE_KW
+from fenxiao.money import RATE_KW, MoneyField
 from tenants.managers import TenantOwned, tenant_fk
 
 ZERO = Decimal("0.00")
@@ -90,7 +90,7 @@ class GradeLevelOverride(TenantOwned):
 
 
 class CommissionRecord(TenantOwned):
-    """What one beneficiary earns at one level of one order (tenant currency, 0.01)."""
+    """What one beneficiary earns at one level of one order (tenant currency, whole minor units)."""
 
     class Status(models.TextChoices):
         FROZEN = "frozen"
@@ -103,10 +103,10 @@ class CommissionRecord(TenantOwned):
     plan = tenant_fk(CommissionPlan, null=True, on_delete=models.PROTECT, related_name="+")
     grade = tenant_fk("distributors.Grade", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     currency = models.CharField(max_length=3)
-    base = models.DecimalField(**MONEY_KW, help_text="the order's commission base (tenant currency)")
+    base = MoneyField(help_text="the order's commission base (tenant currency)")
     rate = models.DecimalField(**RATE_KW, null=True, blank=True, help_text="the percent rate when every line used the same one")
-    amount = models.DecimalField(**MONEY_KW, help_text="as first computed")
-    reversed_amount = models.DecimalField(**MONEY_KW, default=ZERO)
+    amount = MoneyField(help_text="as first computed")
+    reversed_amount = MoneyField(default=ZERO)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.FROZEN)
     lines = models.JSONField(default=list, help_text="per line: rule source, kind, rate, net, unrounded value")
     settles_at = models.DateTimeField(null=True, blank=True)
@@ -135,7 +135,7 @@ class CommissionReversal(TenantOwned):
 
     record = tenant_fk(CommissionRecord, on_delete=models.PROTECT, related_name="reversals")
     refund = tenant_fk("orders.Refund", on_delete=models.PROTECT, related_name="+")
-    amount = models.DecimalField(**MONEY_KW)
+    amount = MoneyField(currency="record.currency")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(TenantOwned.Meta):

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 
+from fenxiao.currencies import minor_units
 from fenxiao.exceptions import InvalidState, invalid
 from tenants.models import Tenant
 
@@ -41,7 +42,8 @@ class RuleRow:
 
 def rules_check(*, tenant: Tenant, rows: list[RuleRow], attr: str = "rules") -> None:
     """Guardrails (400 on `attr`, nothing saved): scope known and named (default unnamed); level in
-    1..tenant.levels; kind percent or fixed; value >= 0 with <= 4 places (percent) or <= 2 (fixed);
+    1..tenant.levels; kind percent or fixed; value >= 0 with <= 4 places (percent) or whole minor
+    units of the tenant currency (fixed: <= 2 places in CNY, none in JPY);
     no (scope, value, level) twice; within each rule set the percent rates sum to at most
     tenant.max_total_rate."""
     seen = set()
@@ -62,9 +64,11 @@ def rules_check(*, tenant: Tenant, rows: list[RuleRow], attr: str = "rules") -> 
             raise invalid(attr, f"{where}: level {row.level} value is not a number.", "invalid") from None
         if not value.is_finite() or value < 0:
             raise invalid(attr, f"{where}: level {row.level} value must be a number >= 0.", "negative_value")
-        places = 4 if row.kind == ar.PERCENT else 2
+        places = 4 if row.kind == ar.PERCENT else minor_units(tenant.currency)
         if value != value.quantize(Decimal(1).scaleb(-places)):
-            raise invalid(attr, f"{where}: level {row.level} has more than {places} decimal places.", "too_many_places")
+            unit = "a fraction" if row.kind == ar.PERCENT else f"a {tenant.currency} amount"
+            raise invalid(attr, f"{where}: level {row.level} has more than {places} decimal places ({unit}).",
+                          "too_many_places")
         if row.kind == ar.PERCENT and value > 1:
             raise invalid(attr, f"{where}: level {row.level} percent rate is above 1.0000 (100%).", "over_max_total_rate")
         key = (row.scope, row.scope_value, row.level)

@@ -6,6 +6,9 @@ from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
 
+from fenxiao.currencies import exact_sum
+from tenants.context import current_tenant
+
 from .arithmetic import PlanRules, RuleValue
 from .models import CommissionPlan, CommissionRecord, CommissionRule
 
@@ -41,9 +44,10 @@ def earnings_by_level(*, beneficiary_id: int) -> dict[str, Decimal]:
         .values("level")
         .annotate(amount=Sum("amount"), reversed=Sum("reversed_amount"))
     )
-    out = {str(level): Decimal("0.00") for level in (1, 2, 3)}
+    currency = current_tenant().currency
+    out = {str(level): exact_sum(0, currency) for level in (1, 2, 3)}
     for row in rows:
-        out[str(row["level"])] = (row["amount"] - row["reversed"]).quantize(Decimal("0.01"))
+        out[str(row["level"])] = exact_sum(row["amount"] - row["reversed"], currency)
     return out
 
 
@@ -54,7 +58,8 @@ def earnings_by_status(*, beneficiary_id: int) -> dict[str, Decimal]:
         .values("status")
         .annotate(amount=Sum("amount"), reversed=Sum("reversed_amount"))
     )
-    return {row["status"]: (row["amount"] - row["reversed"]).quantize(Decimal("0.01")) for row in rows}
+    currency = current_tenant().currency
+    return {row["status"]: exact_sum(row["amount"] - row["reversed"], currency) for row in rows}
 
 
 def records_for(*, beneficiary_id: int | None = None) -> QuerySet:

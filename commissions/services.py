@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from distributors.models import Customer, Distributor
+from fenxiao.currencies import minor_units, money_str
 from fenxiao.bulk import bulk_insert, instance, pg_array
 from tenants.models import Tenant
 
@@ -146,16 +147,18 @@ def order_attributions(
 def compute_order_levels(
     *, tenant: Tenant, order, lines: list[ar.Line], rules: ar.PlanRules
 ) -> list[tuple[dict, list[ar.LineValue], Decimal]]:
-    """Pure pricing of a recorded order's snapshot chain: [(chain entry, line values, amount)]."""
+    """Pure pricing of a recorded order's snapshot chain: [(chain entry, line values, amount)];
+    amounts rounded once per record to the tenant currency's minor unit (domain rules 4-6)."""
+    places = minor_units(tenant.currency)
     base = ar.order_base(lines, discount=order.discount, non_cash_amount=order.non_cash_amount,
-                         exchange_rate=order.exchange_rate)
+                         exchange_rate=order.exchange_rate, places=minor_units(order.currency), base_places=places)
     out = []
     for entry in order.attribution.get("chain", []):
         ov = entry.get("override")
         override = ar.RuleValue(ov["kind"], Decimal(ov["value"]), f"grade:{entry['grade_id']}") if ov else None
         values = ar.level_line_values(lines, base, entry["level"], rules, grade_override=override,
                                       exchange_rate=order.exchange_rate)
-        amount = ar.record_amount(values, tenant.rounding)
+        amount = ar.record_amount(values, tenant.rounding, places=places)
         out.append((entry, values, amount))
     return out
 
@@ -230,7 +233,8 @@ def commission_accrue_many(*, order_ids: list[int]) -> list[CommissionRecord]:
         instance(OutboxEvent, tenant=tenant, type="order.commissions_created", payload={
             "order_external_id": order.external_id, "currency": tenant.currency,
             "commissions": [{"commission_id": r.pk, "beneficiary_id": r.beneficiary_id, "level": r.level,
-                             "amount": str(r.amount), "settles_at": r.settles_at.isoformat() if r.settles_at else None}
+                             "amount": money_str(r.amount, tenant.currency),
+                             "settles_at": r.settles_at.isoformat() if r.settles_at else None}
                             for r in mine],
         })
         for order, mine in per_order
@@ -242,7 +246,7 @@ class DueOrder:
     """What the accrual reads of an order it has claimed (no model instance: the hot path)."""
 
     FIELDS = ("id", "tenant_id", "external_id", "plan_id", "commission_base", "attribution", "discount",
-              "non_cash_amount", "exchange_rate", "paid_at", "completed_at")
+              "non_cash_amount", "exchange_rate", "currency", "paid_at", "completed_at")
     __slots__ = ("pk", *FIELDS[1:])
 
     def __init__(self, pk, *values):
@@ -329,11 +333,12 @@ def commission_reverse_for_refund(*, order, refund, factors: dict[str, Fraction]
     from ledger.services import entries_post, event_record, reversal_entry
 
     tenant = order.tenant
+    places = minor_units(tenant.currency)
     reversals, entries = [], []
     records = list(CommissionRecord.objects.select_for_update().filter(order=order).order_by("pk"))
     for record in records:
         values = [ar.LineValue.from_dict(v) for v in record.lines]
-        new_amount = ar.record_amount(values, tenant.rounding, factors)
+        new_amount = ar.record_amount(values, tenant.rounding, factors, places)
         delta = record.net_amount - new_amount
         if delta <= 0:
             continue
@@ -349,7 +354,8 @@ def commission_reverse_for_refund(*, order, refund, factors: dict[str, Fraction]
         event_record(tenant=tenant, type="commission.reversed", payload={
             "order_external_id": order.external_id, "refund_external_id": refund.external_id,
             "currency": tenant.currency,
-            "reversals": [{"commission_id": r.record_id, "level": r.record.level, "amount": str(r.amount),
+            "reversals": [{"commission_id": r.record_id, "level": r.record.level,
+                           "amount": money_str(r.amount, tenant.currency),
                            "kind": e.kind} for r, e in zip(reversals, entries)],
         })
     return reversals
@@ -397,7 +403,7 @@ def commission_preview(*, tenant: Tenant, data, plan=None) -> dict:
     inputs); `plan` a CommissionPlan of the tenant (a draft too) or None for the plan in force now.
     Returns {"plan_version", "currency", "commission_base", "levels": [{"level",
     "beneficiary_external_id", "grade", "amount", "rate", "lines": [...]}]}; amounts in the tenant
-    currency (0.01). Domain rules sections 3-6.
+    currency, with its places (one minor unit: 0.01 CNY, 1 JPY). Domain rules sections 3-6.
     """
     from orders.models import Order
     from orders.services import order_validate
@@ -405,13 +411,14 @@ def commission_preview(*, tenant: Tenant, data, plan=None) -> dict:
     referrer, rate, lines, base = order_validate(tenant=tenant, data=data)
     plan_id, snapshot, _ = order_attribution(tenant=tenant, referrer=referrer, buyer_external_id=data.buyer_external_id,
                                              at=timezone.now(), plan=plan)
-    result = {"plan_version": None, "currency": tenant.currency, "commission_base": str(base.commission_base), "levels": []}
+    result = {"plan_version": None, "currency": tenant.currency,
+              "commission_base": money_str(base.commission_base, tenant.currency), "levels": []}
     if plan_id is None:
         return result
     from .models import CommissionPlan
 
     result["plan_version"] = plan.version if plan is not None else CommissionPlan.objects.get(pk=plan_id).version
-    priced = Order(tenant=tenant, discount=data.discount, non_cash_amount=data.non_cash_amount,
+    priced = Order(tenant=tenant, currency=data.currency, discount=data.discount, non_cash_amount=data.non_cash_amount,
                    exchange_rate=rate, attribution=snapshot)
     levels = compute_order_levels(tenant=tenant, order=priced, lines=lines, rules=plan_rules(plan_id=plan_id))
     names = {d.pk: d for d in Distributor.objects.filter(pk__in=[e["distributor_id"] for e, _, _ in levels]).select_related("grade")}
@@ -419,7 +426,7 @@ def commission_preview(*, tenant: Tenant, data, plan=None) -> dict:
         d = names[entry["distributor_id"]]
         result["levels"].append({
             "level": entry["level"], "beneficiary_external_id": d.external_id,
-            "grade": d.grade.code if d.grade_id else None, "amount": str(amount),
+            "grade": d.grade.code if d.grade_id else None, "amount": money_str(amount, tenant.currency),
             "rate": str(ar.uniform_rate(values)) if ar.uniform_rate(values) is not None else None,
             "lines": [v.as_dict() for v in values],
         })

@@ -6,6 +6,9 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet, Sum
+
+from fenxiao.currencies import exact_sum
+from tenants.context import current_tenant
 from django.utils import timezone
 
 from .models import Distributor
@@ -59,9 +62,10 @@ def personal_sales(*, distributor_ids: list[int]) -> dict[int, Decimal]:
         Order.objects.filter(attributed_to_id__in=distributor_ids, status__in=SALES_STATUSES)
         .values("attributed_to_id").annotate(total=Sum("net_base"))
     )
-    out = {i: Decimal("0.00") for i in distributor_ids}
+    currency = current_tenant().currency
+    out = {i: exact_sum(0, currency) for i in distributor_ids}
     for row in rows:
-        out[row["attributed_to_id"]] = (row["total"] or Decimal("0")).quantize(Decimal("0.01"))
+        out[row["attributed_to_id"]] = exact_sum(row["total"], currency)
     return out
 
 
@@ -79,4 +83,4 @@ def team_sales_since(*, distributor: Distributor, since: datetime) -> Decimal:
     team = Q(attributed_to=distributor) | Q(attributed_to__parent=distributor) | Q(
         attributed_to__ancestor_2=distributor) | Q(attributed_to__ancestor_3=distributor)
     total = Order.objects.filter(team, status__in=SALES_STATUSES, paid_at__gte=since).aggregate(t=Sum("net_base"))["t"]
-    return (total or Decimal("0")).quantize(Decimal("0.01"))
+    return exact_sum(total, current_tenant().currency)

@@ -1,20 +1,19 @@
 """The admin site with a dashboard landing page: the tenant's key numbers and links."""
-from decimal import Decimal
-
 from django.contrib import admin
 from django.db.models import Count, Q, Sum
 
 
-def tenant_dashboard(tenant_id: int) -> dict:
-    """Key numbers of one tenant (tenant currency; sums back to exact cents, see ledger.selectors)."""
+def tenant_dashboard(tenant) -> dict:
+    """Key numbers of one tenant (amounts in its currency, with its places)."""
     from distributors.models import Distributor
+    from fenxiao.currencies import exact_sum, money_str
     from ledger.models import Balance, Withdrawal
     from orders.models import Order
 
-    cent = Decimal("0.01")
+    tenant_id = tenant.pk
 
     def money(v):
-        return Decimal(v or 0).quantize(cent)
+        return money_str(exact_sum(v, tenant.currency), tenant.currency)
 
     orders = Order.unscoped.filter(tenant_id=tenant_id).aggregate(
         n=Count("id"), paid=Count("id", filter=Q(paid_at__isnull=False)),
@@ -71,6 +70,18 @@ class FenxiaoAdminSite(admin.AdminSite):
         response["Retry-After"] = str(exc.wait)
         return response
 
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every ModelAdmin shows its money columns with their currency's places
+        (fenxiao.admin_money)."""
+        from django.contrib.admin import ModelAdmin
+        from django.db.models.base import ModelBase
+
+        from fenxiao.admin_money import with_money
+
+        models = [model_or_iterable] if isinstance(model_or_iterable, ModelBase) else list(model_or_iterable)
+        for model in models:
+            super().register(model, with_money(admin_class or ModelAdmin, model), **options)
+
     def index(self, request, extra_context=None):
         from tenants.admin_scoping import staff_tenant_id
         from tenants.models import Tenant
@@ -82,5 +93,5 @@ class FenxiaoAdminSite(admin.AdminSite):
             else:
                 ids = [staff_tenant_id(request)] if staff_tenant_id(request) else []
             for t in Tenant.objects.filter(id__in=ids).order_by("slug"):
-                tenants.append({"tenant": t, **tenant_dashboard(t.pk)})
+                tenants.append({"tenant": t, **tenant_dashboard(t)})
         return super().index(request, {**(extra_context or {}), "dashboards": tenants})

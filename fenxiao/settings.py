@@ -147,9 +147,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-# Money: exact decimals with 2 places (0.01), rates with 4 places (domain rules, preamble).
-MONEY_MAX_DIGITS = 18
-MONEY_DECIMAL_PLACES = 2
+# Money: exact decimals in whole minor units of their currency (ISO 4217: 0.01 CNY, 1 JPY, 0.001
+# KWD), stored with 4 places (the most any currency has: fenxiao.currencies.MAX_PLACES) and 16
+# integer digits; rates with 4 places (domain rules, preamble).
+MONEY_MAX_DIGITS = 20
 RATE_DECIMAL_PLACES = 4
 ORDER_MAX_LINES = 500
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)

@@ -20,7 +20,7 @@ from simple_history.models import HistoricalRecords
 
 from fenxiao.history import history_user
 
-from fenxiao.money import MONEY_KW
+from fenxiao.money import TENANT, MoneyField
 from tenants.managers import TenantOwned, tenant_fk
 
 ZERO = Decimal("0.00")
@@ -32,17 +32,17 @@ class Balance(TenantOwned):
 
     distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+")
     currency = models.CharField(max_length=3)
-    frozen = models.DecimalField(**MONEY_KW, default=ZERO)
-    available = models.DecimalField(**MONEY_KW, default=ZERO)
-    held = models.DecimalField(**MONEY_KW, default=ZERO)
-    withdrawn = models.DecimalField(**MONEY_KW, default=ZERO)
-    fees = models.DecimalField(**MONEY_KW, default=ZERO)
-    total_earned = models.DecimalField(**MONEY_KW, default=ZERO)
+    frozen = MoneyField(default=ZERO)
+    available = MoneyField(default=ZERO)
+    held = MoneyField(default=ZERO)
+    withdrawn = MoneyField(default=ZERO)
+    fees = MoneyField(default=ZERO)
+    total_earned = MoneyField(default=ZERO)
     # Net commission by level (accruals - reversals - clawbacks of the records of that level),
     # kept with the entries so the portal's earnings page reads one row at any volume.
-    earned_level_1 = models.DecimalField(**MONEY_KW, default=ZERO)
-    earned_level_2 = models.DecimalField(**MONEY_KW, default=ZERO)
-    earned_level_3 = models.DecimalField(**MONEY_KW, default=ZERO)
+    earned_level_1 = MoneyField(default=ZERO)
+    earned_level_2 = MoneyField(default=ZERO)
+    earned_level_3 = MoneyField(default=ZERO)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta(TenantOwned.Meta):
@@ -69,13 +69,13 @@ class LedgerEntry(TenantOwned):
 
     distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    amount = models.DecimalField(**MONEY_KW, help_text="the money moved (>= 0); the deltas give its direction")
-    d_frozen = models.DecimalField(**MONEY_KW, default=ZERO)
-    d_available = models.DecimalField(**MONEY_KW, default=ZERO)
-    d_held = models.DecimalField(**MONEY_KW, default=ZERO)
-    d_withdrawn = models.DecimalField(**MONEY_KW, default=ZERO)
-    d_fees = models.DecimalField(**MONEY_KW, default=ZERO)
-    d_total_earned = models.DecimalField(**MONEY_KW, default=ZERO)
+    amount = MoneyField(help_text="the money moved (>= 0); the deltas give its direction", currency=TENANT)
+    d_frozen = MoneyField(default=ZERO, currency=TENANT)
+    d_available = MoneyField(default=ZERO, currency=TENANT)
+    d_held = MoneyField(default=ZERO, currency=TENANT)
+    d_withdrawn = MoneyField(default=ZERO, currency=TENANT)
+    d_fees = MoneyField(default=ZERO, currency=TENANT)
+    d_total_earned = MoneyField(default=ZERO, currency=TENANT)
     record = tenant_fk("commissions.CommissionRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     refund = tenant_fk("orders.Refund", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     withdrawal = tenant_fk("ledger.Withdrawal", null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
@@ -118,9 +118,9 @@ class Withdrawal(TenantOwned):
         WECHAT = "wechat"
 
     distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+")
-    amount = models.DecimalField(**MONEY_KW)
-    fee = models.DecimalField(**MONEY_KW)
-    transfer_amount = models.DecimalField(**MONEY_KW, help_text="amount - fee")
+    amount = MoneyField()
+    fee = MoneyField()
+    transfer_amount = MoneyField(help_text="amount - fee")
     currency = models.CharField(max_length=3)
     method = models.CharField(max_length=8, choices=Method.choices)
     account = models.CharField(max_length=200)

@@ -7,17 +7,12 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
+from fenxiao.currencies import exact_sum
+from tenants.context import current_tenant
+
 from .models import BUCKETS, Balance, LedgerEntry, Withdrawal
 
 ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
-
-
-def _cents(value) -> Decimal:
-    """A SUM of 2-place amounts, back to exact cents. PostgreSQL sums numerics exactly; SQLite sums
-    in floating point, whose error on such sums is far below half a cent, so quantizing restores
-    the exact total on either."""
-    return Decimal(value or 0).quantize(CENT)
 
 
 def earnings_of(*, distributor_id: int) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
@@ -45,6 +40,11 @@ def ledger_drift() -> list[Drift]:
     record's net from its accrual/reversal/clawback entries and its settlement from its settlement
     entry; every withdrawal's held/withdrawn/fee money from its entries. Returns what disagrees."""
     from commissions.models import CommissionRecord
+
+    currency = current_tenant().currency
+
+    def _cents(value) -> Decimal:  # a SUM back to exact minor units of the tenant currency
+        return exact_sum(value, currency)
 
     drift: list[Drift] = []
     sums = LedgerEntry.objects.values("distributor_id").annotate(**{b: Sum(f"d_{b}") for b in BUCKETS})

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from commissions import arithmetic as ar
 from fenxiao.bulk import bulk_insert, instance, pg_array
+from fenxiao.currencies import fits, minor_units, money_str
 from fenxiao.exceptions import Conflict, InvalidState, invalid
 
 from .models import BUCKETS, Balance, LedgerEntry, OutboxEvent, Withdrawal
@@ -164,7 +165,8 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
             OutboxEvent(tenant=tenant, type="commission.settled", payload={
                 "commission_id": r.pk, "order_external_id": r.order.external_id,
                 "beneficiary_external_id": r.beneficiary.external_id, "level": r.level,
-                "amount": str(r.amount - r.reversed_amount), "currency": r.currency, "settled_at": now.isoformat()})
+                "amount": money_str(r.amount - r.reversed_amount, r.currency), "currency": r.currency,
+                "settled_at": now.isoformat()})
             for r in due
         ])
         settled += len(due)
@@ -175,7 +177,8 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
 def _withdrawal_event(w: Withdrawal) -> None:
     event_record(tenant=w.tenant, type="withdrawal.updated", payload={
         "withdrawal_id": w.pk, "distributor_external_id": w.distributor.external_id, "status": w.status,
-        "amount": str(w.amount), "fee": str(w.fee), "transfer_amount": str(w.transfer_amount), "currency": w.currency,
+        "amount": money_str(w.amount, w.currency), "fee": money_str(w.fee, w.currency),
+        "transfer_amount": money_str(w.transfer_amount, w.currency), "currency": w.currency,
     })
 
 
@@ -184,12 +187,13 @@ def withdrawal_request(
     *, distributor, amount: Decimal, method: str, account: str, account_name: str = "",
     idempotency_key: str = "", request_hash: str = "",
 ) -> tuple[Withdrawal, bool]:
-    """A distributor asks to withdraw `amount` (tenant currency, 2 places) to `method`/`account`.
+    """A distributor asks to withdraw `amount` (tenant currency, whole minor units) to `method`/`account`.
 
     Returns (withdrawal, created). Holds the money at once (available -> held). The balance row is
     locked first, so concurrent requests and double clicks can never take more than `available`.
     An `idempotency_key` seen before returns the same withdrawal (same request_hash) or raises
-    Conflict (409, other body). 400: amount <= 0, over 2 places, below withdraw_min_amount or above
+    Conflict (409, other body). 400: amount <= 0, finer than the currency's minor unit (over 2
+    places in CNY, any in JPY), below withdraw_min_amount or above
     available; unknown method; missing account. 409: the distributor is not active.
     Fee = amount x withdraw_fee_rate rounded by the tenant's mode; transfer = amount - fee.
     Domain rules section 7.
@@ -212,18 +216,22 @@ def withdrawal_request(
         raise invalid("account", "The account to pay to is required.", "required")
     if amount <= 0:
         raise invalid("amount", "The amount must be positive.", "min_value")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise invalid("amount", "The amount has more than 2 decimal places.", "max_decimal_places")
+    places = minor_units(tenant.currency)
+    if not fits(amount, places):
+        what = "no decimal places" if places == 0 else f"at most {places} decimal places"
+        raise invalid("amount", f"{tenant.currency} amounts have {what}.", "max_decimal_places")
     if amount < tenant.withdraw_min_amount:
-        raise invalid("amount", f"The minimum withdrawal is {tenant.withdraw_min_amount} {tenant.currency}.", "below_minimum")
+        raise invalid("amount", f"The minimum withdrawal is {money_str(tenant.withdraw_min_amount, tenant.currency)} "
+                      f"{tenant.currency}.", "below_minimum")
     Balance.objects.bulk_create([Balance(tenant=tenant, distributor=distributor, currency=tenant.currency)], ignore_conflicts=True)
     balance = Balance.objects.select_for_update().get(distributor=distributor)
     # Under the lock: a double click with the same key that got here second sees the first one.
     if idempotency_key and (seen := replay()) is not None:
         return seen, False
     if amount > balance.available:
-        raise invalid("amount", f"Only {max(balance.available, ZERO)} {tenant.currency} is available.", "insufficient_funds")
-    fee = ar.quantize_money(amount * tenant.withdraw_fee_rate, tenant.rounding)
+        raise invalid("amount", f"Only {money_str(max(balance.available, ZERO), tenant.currency)} {tenant.currency} "
+                      "is available.", "insufficient_funds")
+    fee = ar.quantize_money(amount * tenant.withdraw_fee_rate, tenant.rounding, places)
     w = Withdrawal.objects.create(
         tenant=tenant, distributor=distributor, amount=amount, fee=fee, transfer_amount=amount - fee,
         currency=tenant.currency, method=method, account=account.strip(), account_name=account_name,

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.db import models
 
-from fenxiao.money import FX_KW, MONEY_KW
+from fenxiao.money import FX_KW, TENANT, MoneyField
 from tenants.managers import TenantOwned, tenant_fk
 
 ZERO = Decimal("0.00")
@@ -40,22 +40,22 @@ class Order(TenantOwned):
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    discount = models.DecimalField(**MONEY_KW, default=ZERO)
-    shipping = models.DecimalField(**MONEY_KW, default=ZERO)
-    tax = models.DecimalField(**MONEY_KW, default=ZERO)
-    non_cash_amount = models.DecimalField(**MONEY_KW, default=ZERO)
-    goods_total = models.DecimalField(**MONEY_KW, default=ZERO, help_text="lines - line discounts - order discount")
-    base_order_currency = models.DecimalField(**MONEY_KW, default=ZERO)
-    commission_base = models.DecimalField(**MONEY_KW, default=ZERO, help_text="tenant currency")
-    net_base = models.DecimalField(**MONEY_KW, default=ZERO, help_text="commission base kept after refunds (tenant currency)")
+    discount = MoneyField(default=ZERO)
+    shipping = MoneyField(default=ZERO)
+    tax = MoneyField(default=ZERO)
+    non_cash_amount = MoneyField(default=ZERO)
+    goods_total = MoneyField(default=ZERO, help_text="lines - line discounts - order discount")
+    base_order_currency = MoneyField(default=ZERO)
+    commission_base = MoneyField(default=ZERO, help_text="tenant currency", currency=TENANT)
+    net_base = MoneyField(default=ZERO, help_text="commission base kept after refunds (tenant currency)", currency=TENANT)
     attributed_to = tenant_fk(
         "distributors.Distributor", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         help_text="the level-1 candidate (whose sales this order counts as), active or not",
     )
     refund_mode = models.CharField(max_length=8, choices=RefundMode.choices, blank=True, default="")
-    refunded_amount = models.DecimalField(**MONEY_KW, default=ZERO, help_text="goods money refunded (order currency)")
-    refunded_shipping = models.DecimalField(**MONEY_KW, default=ZERO)
-    refunded_tax = models.DecimalField(**MONEY_KW, default=ZERO)
+    refunded_amount = MoneyField(default=ZERO, help_text="goods money refunded (order currency)")
+    refunded_shipping = MoneyField(default=ZERO)
+    refunded_tax = MoneyField(default=ZERO)
     # Fixed when the order is recorded (domain rules section 3): plan version and beneficiary chain.
     plan = tenant_fk("commissions.CommissionPlan", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     attribution = models.JSONField(default=dict, blank=True)
@@ -92,12 +92,12 @@ class OrderLine(TenantOwned):
     sku = models.CharField(max_length=64)
     category = models.CharField(max_length=64, blank=True, default="")
     quantity = models.PositiveIntegerField()
-    unit_price = models.DecimalField(**MONEY_KW)
-    discount = models.DecimalField(**MONEY_KW, default=ZERO)
+    unit_price = MoneyField(currency="order.currency")
+    discount = MoneyField(default=ZERO, currency="order.currency")
     commissionable = models.BooleanField(default=True)
-    discount_share = models.DecimalField(**MONEY_KW, default=ZERO)
-    non_cash_share = models.DecimalField(**MONEY_KW, default=ZERO)
-    net = models.DecimalField(**MONEY_KW, default=ZERO)
+    discount_share = MoneyField(default=ZERO, currency="order.currency")
+    non_cash_share = MoneyField(default=ZERO, currency="order.currency")
+    net = MoneyField(default=ZERO, currency="order.currency")
     refunded_quantity = models.PositiveIntegerField(default=0)
 
     class Meta(TenantOwned.Meta):
@@ -124,9 +124,9 @@ class Refund(TenantOwned):
     order = tenant_fk(Order, on_delete=models.PROTECT, related_name="refunds")
     external_id = models.CharField(max_length=64)
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    amount = models.DecimalField(**MONEY_KW, default=ZERO, help_text="goods money (order currency)")
-    shipping = models.DecimalField(**MONEY_KW, default=ZERO)
-    tax = models.DecimalField(**MONEY_KW, default=ZERO)
+    amount = MoneyField(default=ZERO, help_text="goods money (order currency)", currency="order.currency")
+    shipping = MoneyField(default=ZERO, currency="order.currency")
+    tax = MoneyField(default=ZERO, currency="order.currency")
     reason = models.CharField(max_length=300, blank=True, default="")
     refunded_at = models.DateTimeField()
     content_hash = models.CharField(max_length=64)

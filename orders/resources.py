@@ -17,6 +17,7 @@ from import_export import resources
 from import_export.results import Result, RowResult
 from rest_framework.exceptions import APIException
 
+from fenxiao.currencies import money_str
 from tenants.context import get_current_tenant_id
 
 from .models import Order
@@ -33,9 +34,9 @@ def _money(value, name) -> Decimal:
         amount = Decimal(text)
     except InvalidOperation:
         raise ValueError(f"{name}: {text!r} is not an amount") from None
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(f"{name}: {text!r} must be >= 0 with at most 2 decimal places")
-    return amount
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(f"{name}: {text!r} must be an amount >= 0")
+    return amount  # its places are checked against the order's currency by order_record
 
 
 def _time(value, name):
@@ -99,12 +100,15 @@ class OrderResource(resources.ModelResource):
         queryset = queryset if queryset is not None else Order.objects.all()
         data = tablib.Dataset(headers=COLUMNS)
         for o in queryset.select_related("referrer").prefetch_related("lines").order_by("pk"):
+            def m(value):  # an amount of the order, with its currency's places
+                return money_str(value, o.currency)
+
             for line in o.lines.all():
                 data.append([o.external_id, o.currency, o.exchange_rate if o.currency != "" else "", o.placed_at.isoformat(),
                              "paid" if o.paid_at else "pending", o.paid_at.isoformat() if o.paid_at else "",
-                             o.referrer.external_id if o.referrer_id else "", o.buyer_external_id, o.discount, o.shipping,
-                             o.tax, o.non_cash_amount, line.line_id, line.sku, line.category, line.quantity, line.unit_price,
-                             line.discount, "true" if line.commissionable else "false"])
+                             o.referrer.external_id if o.referrer_id else "", o.buyer_external_id, m(o.discount),
+                             m(o.shipping), m(o.tax), m(o.non_cash_amount), line.line_id, line.sku, line.category,
+                             line.quantity, m(line.unit_price), m(line.discount), "true" if line.commissionable else "false"])
         return data
 
     def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, collect_failed_rows=False, **kwargs):

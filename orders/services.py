@@ -19,6 +19,7 @@ from django.utils import timezone
 from commissions import arithmetic as ar
 from commissions.services import commission_accrue, commission_reverse_for_refund, order_attribution
 from fenxiao.bulk import bulk_insert, instance
+from fenxiao.currencies import fits, is_currency, minor_unit, minor_units, money_str
 from rest_framework.exceptions import APIException
 
 from distributors.models import Distributor
@@ -44,7 +45,7 @@ class LineInput:
 
 @dataclass(frozen=True)
 class OrderInput:
-    """An order as posted by a partner (amounts in `currency`, 2 places; times aware)."""
+    """An order as posted by a partner (amounts in `currency`, whole minor units of it; times aware)."""
 
     external_id: str
     currency: str
@@ -104,12 +105,40 @@ def _same_or_conflict(existing: Order, digest: str) -> tuple[Order, bool]:
     return existing, False
 
 
+ORDER_AMOUNTS = ("discount", "shipping", "tax", "non_cash_amount")
+LINE_AMOUNTS = ("unit_price", "discount")
+
+
+def _places_error(attr: str, currency: str, places: int):
+    what = "no decimal places" if places == 0 else f"at most {places} decimal place{'s' if places > 1 else ''}"
+    return invalid(attr, f"{currency} amounts have {what} (its minor unit is {minor_unit(currency)}).",
+                   "max_decimal_places")
+
+
+def places_check(data: OrderInput) -> None:
+    """400 (`max_decimal_places`, attr e.g. "lines.0.unit_price") for an amount that is not a
+    whole number of the order currency's minor units: "1234.50" in JPY, "1.005" in USD, "1.0005"
+    in KWD (domain rules, preamble: amounts in the currency's minor units)."""
+    if not is_currency(data.currency):
+        raise invalid("currency", "Unknown ISO 4217 currency code.", "invalid_currency")
+    places = minor_units(data.currency)
+    for name in ORDER_AMOUNTS:
+        if not fits(getattr(data, name), places):
+            raise _places_error(name, data.currency, places)
+    for i, line in enumerate(data.lines):
+        for name in LINE_AMOUNTS:
+            if not fits(getattr(line, name), places):
+                raise _places_error(f"lines.{i}.{name}", data.currency, places)
+
+
 def order_validate(*, tenant: Tenant, data: OrderInput, referrers: dict | None = None):
     """Check an order against the tenant without writing anything; returns (referrer or None,
-    exchange rate, arithmetic lines, Base). 400 on: currency/exchange_rate mismatch, paid without
+    exchange rate, arithmetic lines, Base). 400 on: amounts that are not whole minor units of the
+    order currency (`places_check`), currency/exchange_rate mismatch, paid without
     paid_at (or paid_at without paid), paid_at before placed_at, unknown referrer, invalid lines or
     amounts (domain rules sections 3 and 4). `referrers` ({external_id: Distributor}, preloaded by
     the batch path) replaces the referrer query."""
+    places_check(data)
     if data.currency == tenant.currency:
         if data.exchange_rate not in (None, Decimal(1)):
             raise invalid("exchange_rate", "exchange_rate must be 1 or absent for the tenant's own currency.", "invalid_exchange_rate")
@@ -132,7 +161,8 @@ def order_validate(*, tenant: Tenant, data: OrderInput, referrers: dict | None =
             raise invalid("referrer_external_id", f"Unknown distributor {data.referrer_external_id!r}.", "unknown_distributor")
     lines = [ar.Line(l.line_id, l.quantity, l.unit_price, l.discount, l.commissionable, l.sku, l.category) for l in data.lines]
     try:
-        base = ar.order_base(lines, discount=data.discount, non_cash_amount=data.non_cash_amount, exchange_rate=rate)
+        base = ar.order_base(lines, discount=data.discount, non_cash_amount=data.non_cash_amount, exchange_rate=rate,
+                             places=minor_units(data.currency), base_places=minor_units(tenant.currency))
     except ar.ArithmeticError_ as exc:
         raise invalid("lines", str(exc), "invalid_amounts") from exc
     return referrer, rate, lines, base
@@ -369,8 +399,10 @@ def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
     refund; other content or another order: 409). 400 when: both or neither of amount/lines are
     given (a shipping/tax-only refund passes amount 0), a line is unknown or repeated, a quantity
     or amount exceeds what remains refundable, shipping or tax exceed what remains, or the order was
-    refunded the other way before (by lines vs by amount). 409 for an unpaid or cancelled order.
-    Domain rules section 6.
+    refunded the other way before (by lines vs by amount), an amount is not a whole number of the
+    order currency's minor units. 409 for an unpaid or cancelled order. A refund by lines records
+    the goods money its units are worth (`arithmetic.refunded_goods`, order currency) as its
+    `amount` and in the order's `refunded_amount`. Domain rules section 6.
     """
     payload = asdict(data)
     payload.pop("refunded_at")
@@ -384,6 +416,11 @@ def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
         return existing, False
     if order.status not in REFUNDABLE:
         raise InvalidState(f"An order in status {order.status!r} cannot be refunded.")
+    places = minor_units(order.currency)
+    for name in ("amount", "shipping", "tax"):
+        value = getattr(data, name)
+        if value is not None and not fits(value, places):
+            raise _places_error(name, order.currency, places)
     if order.commission_state == Order.CommissionState.DUE:
         commission_accrue(order_id=order.pk)  # the task may not have run yet: accrue first
     by_lines = bool(data.lines)
@@ -395,9 +432,11 @@ def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
         raise invalid("lines" if by_lines else "amount",
                       f"This order was refunded by {order.refund_mode} before; refund it the same way.", "refund_mode_mismatch")
     if data.shipping > order.shipping - order.refunded_shipping:
-        raise invalid("shipping", "Shipping refund exceeds the shipping left to refund.", "over_refund")
+        raise invalid("shipping", f"Shipping refund exceeds the shipping left to refund "
+                      f"({money_str(order.shipping - order.refunded_shipping, order.currency)} {order.currency}).", "over_refund")
     if data.tax > order.tax - order.refunded_tax:
-        raise invalid("tax", "Tax refund exceeds the tax left to refund.", "over_refund")
+        raise invalid("tax", f"Tax refund exceeds the tax left to refund "
+                      f"({money_str(order.tax - order.refunded_tax, order.currency)} {order.currency}).", "over_refund")
 
     order_lines = {l.line_id: l for l in order.lines.all()}
     if by_lines:
@@ -415,13 +454,22 @@ def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
             raise invalid(None, "The refund refunds nothing.", "empty_refund")
     else:
         if data.amount > order.goods_total - order.refunded_amount:
-            raise invalid("amount", f"Only {order.goods_total - order.refunded_amount} {order.currency} of goods left to refund.", "over_refund")
+            raise invalid("amount", f"Only {money_str(order.goods_total - order.refunded_amount, order.currency)} "
+                          f"{order.currency} of goods left to refund.", "over_refund")
         if data.amount == 0 and data.shipping == 0 and data.tax == 0:
             raise invalid(None, "The refund refunds nothing.", "empty_refund")
 
+    if by_lines:
+        # the goods money these units are worth, shown on the refund; order.refunded_amount keeps
+        # the running total, so refunding every unit refunds exactly the goods total
+        this = dict(data.lines)
+        goods_after = ar.refunded_goods(
+            order.goods_total, {l.line_id: l.amount - l.discount_share for l in order_lines.values()},
+            {l.line_id: l.quantity for l in order_lines.values()},
+            {l.line_id: l.refunded_quantity + this.get(l.line_id, 0) for l in order_lines.values()}, places)
     refund = Refund(
         tenant=order.tenant, order=order, external_id=data.external_id, kind=kind,
-        amount=data.amount if not by_lines else ZERO, shipping=data.shipping, tax=data.tax,
+        amount=goods_after - order.refunded_amount if by_lines else data.amount, shipping=data.shipping, tax=data.tax,
         reason=data.reason, refunded_at=data.refunded_at or timezone.now(), content_hash=digest,
     )
     try:
@@ -440,11 +488,11 @@ def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
             RefundLine(tenant=order.tenant, refund=refund, line=order_lines[lid], quantity=q) for lid, q in data.lines
         ])
         OrderLine.objects.bulk_update(changed, ["refunded_quantity"])
-        factors = ar.refund_factors_by_lines(
-            {l.line_id: l.quantity for l in order_lines.values()},
-            {l.line_id: l.refunded_quantity for l in order_lines.values()},
-        )
+        quantities = {l.line_id: l.quantity for l in order_lines.values()}
+        refunded = {l.line_id: l.refunded_quantity for l in order_lines.values()}
+        factors = ar.refund_factors_by_lines(quantities, refunded)
         fully = all(l.refunded_quantity == l.quantity for l in order_lines.values())
+        order.refunded_amount = goods_after
     else:
         order.refunded_amount += data.amount
         factor = ar.refund_factor_by_amount(order.goods_total, order.refunded_amount)
@@ -455,7 +503,8 @@ def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
     if goods_refund:
         order.refund_mode = kind
         order.net_base = ar.remaining_base(
-            {l.line_id: l.net for l in order_lines.values() if l.commissionable}, factors, order.exchange_rate
+            {l.line_id: l.net for l in order_lines.values() if l.commissionable}, factors, order.exchange_rate,
+            minor_units(order.tenant.currency),
         )
         commission_reverse_for_refund(order=order, refund=refund, factors=factors)
     order.refunded_shipping += data.shipping

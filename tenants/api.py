@@ -10,7 +10,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView
 
 from fenxiao.api.base import StaffAPIView
-from fenxiao.api.fields import StrictSerializer
+from fenxiao.api.fields import ModelSerializer, StrictSerializer
 from fenxiao.exceptions import invalid
 
 from .login_guard import distributor_account, login_failed, login_gate, staff_account
@@ -75,7 +75,7 @@ class StaffTokenView(TokenObtainPairView):
         return super().post(request, *args, **kwargs)
 
 
-class TenantSettingsSerializer(serializers.ModelSerializer):
+class TenantSettingsSerializer(ModelSerializer):
     class Meta:
         model = Tenant
         fields = ["slug", "name", "currency", "timezone", "levels", "rounding", "self_purchase_commission",

@@ -10,6 +10,8 @@ from contextvars import ContextVar
 from typing import Iterator
 
 _current_tenant_id: ContextVar[int | None] = ContextVar("fenxiao_tenant_id", default=None)
+#: The Tenant row of the tenant in context when the code that set it had it (views, services).
+_current_tenant: ContextVar = ContextVar("fenxiao_tenant", default=None)
 
 #: Marker for the explicit cross-tenant scope (superusers in the admin, operator commands).
 ALL_TENANTS = -1
@@ -53,17 +55,34 @@ def tenant_context(tenant_or_id) -> Iterator[None]:
     tenant_id = getattr(tenant_or_id, "pk", tenant_or_id)
     if tenant_id is None:
         raise TenantNotSet("tenant_context() needs a saved tenant")
-    token = _current_tenant_id.set(int(tenant_id))
+    token = set_tenant(int(tenant_id), tenant_or_id if tenant_or_id is not tenant_id else None)
     try:
         yield
     finally:
-        _current_tenant_id.reset(token)
+        reset_tenant(token)
 
 
-def set_tenant(tenant_id: int | None):
-    """Set the tenant id and return the token for `reset_tenant` (used by views and middleware)."""
-    return _current_tenant_id.set(tenant_id)
+def set_tenant(tenant_id: int | None, tenant=None):
+    """Set the tenant id (and its Tenant row, when the caller has it) and return the token for
+    `reset_tenant` (used by views and middleware)."""
+    return _current_tenant_id.set(tenant_id), _current_tenant.set(tenant)
 
 
 def reset_tenant(token) -> None:
-    _current_tenant_id.reset(token)
+    id_token, tenant_token = token
+    _current_tenant.reset(tenant_token)
+    _current_tenant_id.reset(id_token)
+
+
+def current_tenant():
+    """The Tenant row of the tenant in context: the one the credential or caller brought (so one
+    request sees one consistent row), else read by id once and kept for the rest of the block.
+    Raises TenantNotSet with no tenant in context (or inside all_tenants_context)."""
+    tenant_id = get_current_tenant_id()
+    tenant = _current_tenant.get()
+    if tenant is None or tenant.pk != tenant_id:
+        from .models import Tenant
+
+        tenant = Tenant.objects.get(pk=tenant_id)
+        _current_tenant.set(tenant)  # undone by the enclosing reset_tenant / tenant_context
+    return tenant

@@ -2,7 +2,6 @@
 from decimal import Decimal
 from zoneinfo import available_timezones
 
-import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -10,15 +9,17 @@ from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 from simple_history.models import HistoricalRecords
 
+from fenxiao.currencies import fits, is_currency, minor_units
 from fenxiao.history import history_user
 
-from fenxiao.money import MONEY_KW, RATE_KW
+from fenxiao.money import RATE_KW, MoneyField
 
 
 def validate_currency(value: str) -> None:
-    """ISO 4217 alphabetic code in capitals, e.g. "CNY" ("cny" is refused: it would not equal the
-    tenant's currency and would be priced as a foreign one)."""
-    if not isinstance(value, str) or len(value) != 3 or not value.isupper() or pycountry.currencies.get(alpha_3=value) is None:
+    """ISO 4217 alphabetic code in capitals with minor units, e.g. "CNY" ("cny" is refused: it would
+    not equal the tenant's currency and would be priced as a foreign one; XAU and XXX have no minor
+    units). fenxiao.currencies is the single source."""
+    if not is_currency(value):
         raise ValidationError(f"{value!r} is not an ISO 4217 currency code.", code="invalid_currency")
 
 
@@ -68,9 +69,7 @@ class Tenant(models.Model):
     enrollment = models.CharField(max_length=16, choices=Enrollment.choices, default=Enrollment.OPEN)
     settle_after_days = models.PositiveIntegerField(default=7, validators=[MaxValueValidator(3650)])
     auto_complete_days = models.PositiveIntegerField(default=14, validators=[MaxValueValidator(3650)])
-    withdraw_min_amount = models.DecimalField(
-        **MONEY_KW, default=Decimal("10.00"), validators=[MinValueValidator(Decimal("0.00"))]
-    )
+    withdraw_min_amount = MoneyField(default=Decimal("10.00"), validators=[MinValueValidator(Decimal("0.00"))])
     withdraw_fee_rate = models.DecimalField(
         **RATE_KW, default=Decimal("0.0000"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
@@ -97,6 +96,17 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
+
+    def clean(self):
+        """withdraw_min_amount must be a whole number of the currency's minor units (domain rules,
+        preamble): "10.50" is no JPY amount."""
+        super().clean()
+        if is_currency(self.currency) and self.withdraw_min_amount is not None:
+            places = minor_units(self.currency)
+            if not fits(self.withdraw_min_amount, places):
+                what = "no decimal places" if places == 0 else f"at most {places} decimal places"
+                raise ValidationError({"withdraw_min_amount": ValidationError(
+                    f"{self.currency} amounts have {what}.", code="max_decimal_places")})
 
     def save(self, *args, **kwargs):
         self.full_clean()

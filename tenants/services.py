@@ -62,8 +62,8 @@ def tenant_update(*, tenant: Tenant, **changes) -> Tenant:
     try:
         locked.full_clean()
     except DjangoValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise invalid(field, messages[0], "invalid") from None
+        field, errors = next(iter(exc.error_dict.items()))
+        raise invalid(field, errors[0].messages[0], errors[0].code or "invalid") from None
     tenant_settings_check(tenant=tenant, candidate=locked, changed=set(changes))
     locked.save()
     return locked

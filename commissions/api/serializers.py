@@ -1,12 +1,14 @@
 from rest_framework import serializers
 
+from fenxiao.api.fields import AmountField, ModelSerializer
+
 from ..models import CommissionRecord
 
 
-class CommissionRecordSerializer(serializers.ModelSerializer):
+class CommissionRecordSerializer(ModelSerializer):
     order_external_id = serializers.CharField(source="order.external_id", read_only=True)
     beneficiary_external_id = serializers.CharField(source="beneficiary.external_id", read_only=True)
-    net_amount = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+    net_amount = AmountField(read_only=True)
     plan_version = serializers.IntegerField(source="plan.version", read_only=True, default=None)
     grade = serializers.CharField(source="grade.code", read_only=True, default=None)
 

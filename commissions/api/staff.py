@@ -204,7 +204,7 @@ class PreviewView(StaffAPIView):
     staff_perms = {"POST": ["commissions.view_commissionplan"]}
     @extend_schema(request=PreviewSerializer, responses=inline_serializer("PreviewResult", {
         "plan_version": serializers.IntegerField(allow_null=True), "currency": serializers.CharField(),
-        "commission_base": serializers.DecimalField(max_digits=18, decimal_places=2),
+        "commission_base": serializers.DecimalField(max_digits=20, decimal_places=4, help_text="with the currency's places"),
         "levels": serializers.ListField(child=serializers.DictField()),
     }))
     def post(self, request):

@@ -133,7 +133,7 @@ class MyTeamSummaryView(PortalAPIView):
         "total": serializers.IntegerField(),
         "currency": serializers.CharField(),
         "month_start": serializers.DateTimeField(),
-        "team_sales_this_month": serializers.DecimalField(max_digits=18, decimal_places=2),
+        "team_sales_this_month": serializers.DecimalField(max_digits=20, decimal_places=4, help_text="with the currency's places"),
     }))
     def get(self, request):
         """Downline counts per level and the team's net paid sales this month (month in the

@@ -56,7 +56,7 @@ class TenantViewMixin:
             raise NotFound()  # no external id contains NUL (PostgreSQL text cannot even hold one)
         tenant = tenant_of(request.user)
         request.tenant = tenant
-        self._tenant_token = set_tenant(tenant.pk)
+        self._tenant_token = set_tenant(tenant.pk, tenant)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

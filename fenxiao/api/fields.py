@@ -3,6 +3,8 @@ import re
 from decimal import Decimal
 
 from django.utils.dateparse import parse_datetime
+
+from fenxiao.currencies import MAX_PLACES, money_str
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
@@ -48,9 +50,48 @@ class PlainIntegerField(serializers.IntegerField):
 
 
 def MoneyField(**kwargs) -> serializers.DecimalField:  # noqa: N802 (field factory)
-    """A non-negative amount with at most 2 decimal places, as a decimal string ("200.00")."""
+    """A non-negative amount as a decimal string ("200.00"), with at most 4 decimal places (the most
+    any ISO 4217 currency has); the service that knows the currency refuses amounts finer than its
+    minor unit (`max_decimal_places`: "1234.50" JPY, "1.005" USD)."""
     kwargs.setdefault("min_value", Decimal("0"))
-    return PlainDecimalField(max_digits=16, decimal_places=2, **kwargs)
+    return PlainDecimalField(max_digits=14 + MAX_PLACES, decimal_places=MAX_PLACES, **kwargs)
+
+
+class AmountField(PlainDecimalField):
+    """An amount in an answer, written with exactly its currency's places ("123.40" CNY, "123" JPY,
+    "1.250" KWD). `currency` says where the currency code is, as on fenxiao.money.MoneyField: an
+    attribute path of the object ("currency", "order.currency") or TENANT (the tenant in context).
+    ModelSerializer (below) gives every money column one of these."""
+
+    def __init__(self, *, currency: str = "currency", **kwargs):
+        from fenxiao.money import MONEY_KW
+
+        self.currency = currency
+        kwargs.update(max_digits=MONEY_KW["max_digits"], decimal_places=MAX_PLACES)
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        from fenxiao.money import currency_of
+
+        value = super().get_attribute(instance)
+        return None if value is None else (value, currency_of(instance, self.currency))
+
+    def to_representation(self, value):
+        amount, currency = value
+        return money_str(amount, currency)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """DRF's ModelSerializer, writing every money column (fenxiao.money.MoneyField) with its
+    currency's places through AmountField."""
+
+    def build_standard_field(self, field_name, model_field):
+        from fenxiao.money import MoneyField as ModelMoneyField
+
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if isinstance(model_field, ModelMoneyField):
+            return AmountField, {**kwargs, "currency": model_field.currency}
+        return field_class, kwargs
 
 
 def RateField(**kwargs) -> serializers.DecimalField:  # noqa: N802

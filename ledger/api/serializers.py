@@ -1,11 +1,13 @@
 from rest_framework import serializers
 
-from fenxiao.api.fields import StrictSerializer
+from fenxiao.api.fields import ModelSerializer, PlainDecimalField, StrictSerializer
+from fenxiao.currencies import MAX_PLACES, money_str
+from fenxiao.money import TENANT, currency_of
 
 from ..models import LedgerEntry, Withdrawal
 
 
-class LedgerEntrySerializer(serializers.ModelSerializer):
+class LedgerEntrySerializer(ModelSerializer):
     order_external_id = serializers.SerializerMethodField()
     level = serializers.IntegerField(source="record.level", read_only=True, default=None)
     refund_external_id = serializers.CharField(source="refund.external_id", read_only=True, default=None)
@@ -22,17 +24,19 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
         return obj.record.order.external_id if obj.record_id else None
 
     def get_deltas(self, obj) -> dict[str, str]:
-        return {k: str(v) for k, v in obj.deltas().items() if v}
+        currency = currency_of(obj, TENANT)
+        return {k: money_str(v, currency) for k, v in obj.deltas().items() if v}
 
 
 class WithdrawalRequestSerializer(StrictSerializer):
-    amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    amount = PlainDecimalField(max_digits=14 + MAX_PLACES, decimal_places=MAX_PLACES,
+                               help_text="tenant currency, whole minor units (0.01 CNY, 1 JPY)")
     method = serializers.ChoiceField(choices=Withdrawal.Method.choices)
     account = serializers.CharField(max_length=200)
     account_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class WithdrawalSerializer(serializers.ModelSerializer):
+class WithdrawalSerializer(ModelSerializer):
     distributor_external_id = serializers.CharField(source="distributor.external_id", read_only=True)
 
     class Meta:

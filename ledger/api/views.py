@@ -10,6 +10,7 @@ from rest_framework import pagination, serializers
 from rest_framework.response import Response
 
 from fenxiao.api.base import PortalAPIView, PortalGenericView, StaffAPIView, StaffGenericView, body_or_empty
+from fenxiao.currencies import money_str
 from fenxiao.exceptions import NotFound
 from orders.services import content_hash
 
@@ -20,7 +21,7 @@ from .serializers import (
     WithdrawalSerializer,
 )
 
-MONEY = serializers.DecimalField(max_digits=18, decimal_places=2)
+MONEY = serializers.DecimalField(max_digits=20, decimal_places=4, help_text="with the currency's places")
 
 
 class MyEarningsView(PortalAPIView):
@@ -35,8 +36,9 @@ class MyEarningsView(PortalAPIView):
         out, net of fees), fees, total_earned (net commission ever earned), and net commission
         by_level. One indexed query (the Balance row keeps the per-level totals with the ledger)."""
         bal, by_level = selectors.earnings_of(distributor_id=request.user.pk)
-        body = {"currency": request.user.tenant.currency, **{k: str(v) for k, v in bal.items()}}
-        body["by_level"] = {k: str(v) for k, v in by_level.items()}
+        currency = request.user.tenant.currency
+        body = {"currency": currency, **{k: money_str(v, currency) for k, v in bal.items()}}
+        body["by_level"] = {k: money_str(v, currency) for k, v in by_level.items()}
         return Response(body)
 
 
@@ -90,7 +92,7 @@ class MyWithdrawalsView(PortalGenericView):
     def post(self, request):
         """Ask to withdraw `amount` of my available money to bank / alipay / wechat `account`.
         201 `requested` (money held). The same Idempotency-Key with the same body answers the same
-        withdrawal; with another body 409. 400: amount not positive, over 2 places, below the
+        withdrawal; with another body 409. 400: amount not positive, finer than the currency's minor unit, below the
         tenant's minimum or above available; unknown method; missing account."""
         s = WithdrawalRequestSerializer(data=request.data)
         s.is_valid(raise_exception=True)
@@ -200,7 +202,8 @@ def payout_csv(withdrawals) -> str:
     writer.writerow(PAYOUT_COLUMNS)
     for w in withdrawals:
         writer.writerow([w.pk, w.distributor.external_id, w.distributor.name, w.method, w.account, w.account_name,
-                         w.currency, w.amount, w.fee, w.transfer_amount, w.requested_at.isoformat(),
+                         w.currency, money_str(w.amount, w.currency), money_str(w.fee, w.currency),
+                         money_str(w.transfer_amount, w.currency), w.requested_at.isoformat(),
                          w.decided_at.isoformat() if w.decided_at else ""])
     return out.getvalue()
 

@@ -20,15 +20,16 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_datetime
 
 from fenxiao.api.fields import EXTERNAL_ID_FORBIDDEN, RFC3339
+from fenxiao.currencies import MAX_PLACES
 from tenants.models import validate_currency
 
 from .serializers import LineInputSerializer, OrderCreateSerializer
 
-_MONEY = re.compile(r"[0-9]{1,14}(?:\.[0-9]{1,2})?")                  # MoneyField: 16 digits, 2 places, >= 0
+_MONEY = re.compile(r"[0-9]{1,14}(?:\.[0-9]{1,4})?")                  # MoneyField: 18 digits, 4 places, >= 0
 _EXTERNAL_ID_BAD = re.compile(f"[{EXTERNAL_ID_FORBIDDEN}]")             # ExternalIdField's regex
 _BAD_TEXT = re.compile(r"[\x00\ud800-\udfff]")                      # CharField's null and surrogate validators
-_CENT = Decimal("0.01")
-_ZERO = Decimal("0.00")
+_MONEY_UNIT = Decimal(1).scaleb(-MAX_PLACES)                        # MoneyField's quantum
+_ZERO = Decimal("0.00")                                            # the serializer's default
 _REQUIRED_ORDER = frozenset({"external_id", "currency", "placed_at", "lines"})
 _REQUIRED_LINE = frozenset({"line_id", "sku", "unit_price"})
 
@@ -70,7 +71,7 @@ def _text(value, *, blank: bool, max_length: int = 64):
 
 def _money(value):
     if type(value) is str and _MONEY.fullmatch(value):
-        return Decimal(value).quantize(_CENT)
+        return Decimal(value).quantize(_MONEY_UNIT)
     return None
 
 

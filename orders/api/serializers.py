@@ -3,7 +3,12 @@ from decimal import Decimal
 from django.conf import settings
 from rest_framework import serializers
 
-from fenxiao.api.fields import AwareDateTimeField, ExternalIdField, MoneyField, PlainIntegerField, StrictSerializer
+from fenxiao.api.fields import (
+    AmountField, AwareDateTimeField, ExternalIdField, ModelSerializer, MoneyField, PlainIntegerField, StrictSerializer,
+)
+from fenxiao.currencies import money_str
+from fenxiao.money import TENANT
+from tenants.context import current_tenant
 from tenants.models import validate_currency
 
 from ..models import Order, OrderLine, Refund
@@ -60,7 +65,7 @@ class OrderCreateSerializer(StrictSerializer):
         return lines
 
 
-class OrderLineSerializer(serializers.ModelSerializer):
+class OrderLineSerializer(ModelSerializer):
     class Meta:
         model = OrderLine
         fields = ["line_id", "sku", "category", "quantity", "unit_price", "discount", "commissionable",
@@ -73,7 +78,7 @@ class RefundLineOutSerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
 
 
-class RefundSerializer(serializers.ModelSerializer):
+class RefundSerializer(ModelSerializer):
     order_external_id = serializers.CharField(source="order.external_id", read_only=True)
     lines = RefundLineOutSerializer(many=True, read_only=True)
 
@@ -83,7 +88,7 @@ class RefundSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(ModelSerializer):
     referrer_external_id = serializers.CharField(source="referrer.external_id", read_only=True, default=None)
     attributed_to = serializers.CharField(source="attributed_to.external_id", read_only=True, default=None)
     lines = OrderLineSerializer(many=True, read_only=True)
@@ -144,22 +149,27 @@ _FORMATTERS: dict = {}
 
 
 def _formatter(serializer_class, skip=("lines", "refunds")):
-    """[(field name, its to_representation)] of a serializer, built once per process."""
+    """[(field name, its to_representation, its currency spec or None)] of a serializer, built
+    once per process; money fields (AmountField) are formatted by `_render` with the row's currency."""
     key = (serializer_class, skip)
     if key not in _FORMATTERS:
         fields = serializer_class().fields
-        _FORMATTERS[key] = [(name, _fast(fields[name])) for name in serializer_class.Meta.fields if name not in skip]
+        _FORMATTERS[key] = [
+            (name, _fast(fields[name]), fields[name].currency if isinstance(fields[name], AmountField) else None)
+            for name in serializer_class.Meta.fields if name not in skip
+        ]
     return _FORMATTERS[key]
 
 
 def _fast(field):
     """The field's to_representation, with a shortcut for decimals that already have the field's
-    places (every money column read from the database): DRF would quantize them to themselves and
-    format them with '{:f}', which is what the shortcut does; any other value goes to DRF."""
+    places (rates read from the database): DRF would quantize them to themselves and format them
+    with '{:f}', which is what the shortcut does; any other value goes to DRF."""
     from rest_framework.settings import api_settings
 
     slow = field.to_representation
-    if not (isinstance(field, serializers.DecimalField)
+    if isinstance(field, AmountField) or not (
+            isinstance(field, serializers.DecimalField)
             and getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING) and not field.localize
             and field.decimal_places is not None and not getattr(field, "normalize_output", False)):
         return slow
@@ -176,11 +186,18 @@ def _fast(field):
     return to_representation
 
 
-def _render(row: dict, formatters, sources: dict) -> dict:
+def _render(row: dict, formatters, sources: dict, currencies: dict) -> dict:
+    """A body from a values() row; `currencies` maps a money field's currency spec ("currency",
+    "order.currency", TENANT) to the code its amounts are in."""
     out = {}
-    for name, fmt in formatters:
+    for name, fmt, currency in formatters:
         value = row[sources.get(name, name)]
-        out[name] = None if value is None else fmt(value)
+        if value is None:
+            out[name] = None
+        elif currency is None:
+            out[name] = fmt(value)
+        else:
+            out[name] = money_str(value, currencies[currency])
     return out
 
 
@@ -193,12 +210,16 @@ def order_bodies(pks: list[int], *, new: bool = False) -> dict[int, dict]:
     order_fmt = _formatter(OrderSerializer)
     line_fmt = _formatter(OrderLineSerializer)
     refund_fmt = _formatter(RefundSerializer, skip=("lines",))
-    order_cols = [_ORDER_SOURCES.get(n, n) for n, _ in order_fmt]
+    order_cols = [_ORDER_SOURCES.get(n, n) for n, _, _ in order_fmt]
+    tenant_currency = current_tenant().currency
+    order_rows = list(Order.objects.filter(pk__in=pks).values("id", *order_cols))
+    currency_of_order = {row["id"]: {"currency": row["currency"], "order.currency": row["currency"], TENANT: tenant_currency}
+                         for row in order_rows}
     bodies, lines, refunds = {}, {pk: [] for pk in pks}, {pk: [] for pk in pks}
-    for row in OrderLine.objects.filter(order_id__in=pks).order_by("id").values("order_id", *(n for n, _ in line_fmt)):
-        lines[row["order_id"]].append(_render(row, line_fmt, {}))
+    for row in OrderLine.objects.filter(order_id__in=pks).order_by("id").values("order_id", *(n for n, _, _ in line_fmt)):
+        lines[row["order_id"]].append(_render(row, line_fmt, {}, currency_of_order[row["order_id"]]))
     refund_rows = [] if new else list(Refund.objects.filter(order_id__in=pks).order_by("id").values(
-        "id", "order_id", *(_REFUND_SOURCES.get(n, n) for n, _ in refund_fmt)))
+        "id", "order_id", *(_REFUND_SOURCES.get(n, n) for n, _, _ in refund_fmt)))
     if refund_rows:
         from ..models import RefundLine
 
@@ -207,12 +228,12 @@ def order_bodies(pks: list[int], *, new: bool = False) -> dict[int, dict]:
                 "refund_id", "line__line_id", "quantity"):
             refund_lines.setdefault(rl["refund_id"], []).append({"line_id": rl["line__line_id"], "quantity": rl["quantity"]})
         for r in refund_rows:
-            body = _render(r, refund_fmt, _REFUND_SOURCES)
+            body = _render(r, refund_fmt, _REFUND_SOURCES, currency_of_order[r["order_id"]])
             body = {name: body[name] if name != "lines" else refund_lines.get(r["id"], [])
                     for name in RefundSerializer.Meta.fields}
             refunds[r["order_id"]].append(body)
-    for row in Order.objects.filter(pk__in=pks).values("id", *order_cols):
-        body = _render(row, order_fmt, _ORDER_SOURCES)
+    for row in order_rows:
+        body = _render(row, order_fmt, _ORDER_SOURCES, currency_of_order[row["id"]])
         bodies[row["id"]] = {name: (lines[row["id"]] if name == "lines" else refunds[row["id"]] if name == "refunds" else body[name])
                              for name in OrderSerializer.Meta.fields}
     return bodies

@@ -41,25 +41,25 @@ class TestRounding:
 class TestAllocation:
     def test_largest_remainder_worked_example(self):
         # 10.00 over 3 equal lines: 3.33 each + the leftover cent to the first (ties: earlier first)
-        assert ar.allocate_cents(D("10.00"), [D("1"), D("1"), D("1")]) == [D("3.34"), D("3.33"), D("3.33")]
+        assert ar.allocate_minor(D("10.00"), [D("1"), D("1"), D("1")]) == [D("3.34"), D("3.33"), D("3.33")]
 
     def test_proportional(self):
         # 5.00 over 30.00 / 70.00 -> 1.50 / 3.50 exactly
-        assert ar.allocate_cents(D("5.00"), [D("30.00"), D("70.00")]) == [D("1.50"), D("3.50")]
+        assert ar.allocate_minor(D("5.00"), [D("30.00"), D("70.00")]) == [D("1.50"), D("3.50")]
         # 1.00 over 1 / 2 / 3 (exact 0.1666.., 0.3333.., 0.5) -> 0.17 / 0.33 / 0.50
-        assert ar.allocate_cents(D("1.00"), [D("1"), D("2"), D("3")]) == [D("0.17"), D("0.33"), D("0.50")]
+        assert ar.allocate_minor(D("1.00"), [D("1"), D("2"), D("3")]) == [D("0.17"), D("0.33"), D("0.50")]
 
     def test_zero_weights(self):
-        assert ar.allocate_cents(D("0.00"), [D("0"), D("0")]) == [D("0.00"), D("0.00")]
+        assert ar.allocate_minor(D("0.00"), [D("0"), D("0")]) == [D("0.00"), D("0.00")]
         with pytest.raises(ar.ArithmeticError_):
-            ar.allocate_cents(D("1.00"), [D("0")])
+            ar.allocate_minor(D("1.00"), [D("0")])
 
     @given(total=st.integers(0, 10**8), weights=st.lists(st.integers(0, 10**7), min_size=1, max_size=30))
     def test_shares_sum_exactly_and_stay_within_a_cent(self, total, weights):
         if sum(weights) == 0:
             weights[0] = 1
         total_d = D(total) / 100
-        shares = ar.allocate_cents(total_d, [D(w) for w in weights])
+        shares = ar.allocate_minor(total_d, [D(w) for w in weights])
         assert sum(shares) == total_d
         W = sum(weights)
         for s, w in zip(shares, weights):
@@ -217,36 +217,39 @@ def test_commissions_never_exceed_the_pool(prices, discount_pct, non_cash_pct, r
 
 
 class TestFastPathsEqualTheFractionDefinitions:
-    """quantize_money of a Decimal, allocate_cents in integers and record_amount's Decimal sum are
+    """quantize_money of a Decimal, allocate_minor in integers and record_amount's Decimal sum are
     shortcuts (the accrual's hot path): each must equal the plain Fraction definition exactly,
     string form included."""
 
     @staticmethod
-    def quantize_ref(value, mode):
+    def quantize_ref(value, mode, places=2):
         frac = Fraction(value)
         sign = -1 if frac < 0 else 1
-        scaled = abs(frac) * 100
+        scaled = abs(frac) * 10 ** places
         c = math.floor(scaled) if mode == "down" else math.floor(scaled + Fraction(1, 2))
-        return (D(sign * c) / 100).quantize(D("0.01"))
+        return (D(sign * c) / 10 ** places).quantize(D(1).scaleb(-places))
 
     @staticmethod
-    def allocate_ref(total, weights):
-        total_c = int(total * 100)
+    def allocate_ref(total, weights, places=2):
+        total_c = int(total * 10 ** places)
+        unit = D(1).scaleb(-places)
         if total_c == 0:
-            return [D("0.00")] * len(weights)
+            return [unit * 0] * len(weights)
         wsum = sum(Fraction(w) for w in weights)
         exact = [Fraction(total_c) * Fraction(w) / wsum for w in weights]
         floors = [math.floor(x) for x in exact]
         for i in sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))[:total_c - sum(floors)]:
             floors[i] += 1
-        return [(D(c) / 100).quantize(D("0.01")) for c in floors]
+        return [(D(c) / 10 ** places).quantize(unit) for c in floors]
 
-    @given(digits=st.integers(-10**24, 10**24), places=st.integers(0, 16), mode=st.sampled_from(ar.ROUNDING_MODES))
-    def test_quantize_decimal(self, digits, places, mode):
+    @given(digits=st.integers(-10**24, 10**24), places=st.integers(0, 16), mode=st.sampled_from(ar.ROUNDING_MODES),
+           currency_places=st.integers(0, 4))
+    def test_quantize_decimal(self, digits, places, mode, currency_places):
         value = D(digits).scaleb(-places)
-        got = ar.quantize_money(value, mode)
-        assert got == self.quantize_ref(value, mode)
-        assert str(got) == str(self.quantize_ref(value, mode))  # never "-0.00"
+        got = ar.quantize_money(value, mode, currency_places)
+        assert got == self.quantize_ref(value, mode, currency_places)
+        assert str(got) == str(self.quantize_ref(value, mode, currency_places))  # never "-0.00"
+        assert ar.quantize_money(Fraction(value), mode, currency_places) == got
 
     def test_quantize_worked_edges(self):
         assert str(ar.quantize_money(D("-0.004"), "half_up")) == "0.00"
@@ -255,15 +258,16 @@ class TestFastPathsEqualTheFractionDefinitions:
         assert str(ar.quantize_money(D("1E+3"), "down")) == "1000.00"
 
     @given(total=st.integers(0, 10**9), weights=st.lists(
-        st.tuples(st.integers(0, 10**9), st.integers(0, 4)), min_size=1, max_size=12))
-    def test_allocate(self, total, weights):
+        st.tuples(st.integers(0, 10**9), st.integers(0, 4)), min_size=1, max_size=12), places=st.integers(0, 4))
+    def test_allocate(self, total, weights, places):
         ws = [D(v).scaleb(-p) for v, p in weights]
         if sum(ws) == 0:
             ws[0] = D("0.01")
-        total_d = D(total).scaleb(-2)
-        got = ar.allocate_cents(total_d, ws)
-        ref = self.allocate_ref(total_d, ws)
+        total_d = D(total).scaleb(-places)
+        got = ar.allocate_minor(total_d, ws, places)
+        ref = self.allocate_ref(total_d, ws, places)
         assert got == ref and [str(x) for x in got] == [str(x) for x in ref]
+        assert sum(got) == total_d
 
     @given(values=st.lists(st.tuples(st.integers(0, 10**20), st.integers(0, 14)), max_size=8),
            mode=st.sampled_from(ar.ROUNDING_MODES))
@@ -272,3 +276,77 @@ class TestFastPathsEqualTheFractionDefinitions:
         ref = self.quantize_ref(sum((Fraction(v.value) for v in lvs), Fraction(0)), mode)
         assert ar.record_amount(lvs, mode) == ref
         assert ar.record_amount(lvs, mode, {str(i): Fraction(1) for i in range(len(lvs))}) == ref
+
+
+class TestMinorUnits:
+    """Currencies with 0, 3 and 4 places (domain rules, preamble): JPY, KWD, CLF."""
+
+    @pytest.mark.parametrize("value,places,mode,expected", [
+        (D("123.4"), 0, "down", "123"), (D("123.5"), 0, "half_up", "124"), (D("-0.4"), 0, "down", "0"),
+        (D("1.2345"), 3, "half_up", "1.235"), (D("1.2345"), 3, "down", "1.234"), (D("0.61725"), 3, "half_up", "0.617"),
+        (Fraction(1, 3), 4, "half_up", "0.3333"), (Fraction(2, 3), 0, "half_up", "1"),
+    ])
+    def test_quantize_worked(self, value, places, mode, expected):
+        assert str(ar.quantize_money(value, mode, places)) == expected
+
+    def test_places_outside_iso_4217_refused(self):
+        with pytest.raises(ar.ArithmeticError_):
+            ar.quantize_money(D("1"), "down", 5)
+
+    def test_allocation_in_yen_and_fils(self):
+        assert ar.allocate_minor(D("10"), [D("1"), D("1"), D("1")], 0) == [D("4"), D("3"), D("3")]
+        assert ar.allocate_minor(D("0.010"), [D("1"), D("1"), D("1")], 3) == [D("0.004"), D("0.003"), D("0.003")]
+        with pytest.raises(ar.ArithmeticError_):
+            ar.allocate_minor(D("10.5"), [D("1")], 0)  # half a yen is not an amount
+
+    def test_a_foreign_order_into_yen(self):
+        """19.99 USD at 151.37 into a JPY tenant: base 3026 (half-up), 302 / 151 / 60 at 10/5/2 (down)."""
+        lines = [ar.Line("1", 1, D("19.99"))]
+        base = ar.order_base(lines, exchange_rate=D("151.37"), places=2, base_places=0)
+        assert str(base.commission_base) == "3026"
+        r = rules(default={1: (P, "0.1000"), 2: (P, "0.0500"), 3: (P, "0.0200")})
+        got = [ar.record_amount(ar.level_line_values(lines, base, lvl, r, exchange_rate=D("151.37")), "down", places=0)
+               for lvl in (1, 2, 3)]
+        assert [str(x) for x in got] == ["302", "151", "60"]
+
+    def test_refunded_goods_by_units(self):
+        # 3 units of 10.00: 3.33, then 6.67 (3.34 more), then 10.00 (3.33 more)
+        goods = {"1": D("10.00")}
+        assert [ar.refunded_goods(D("10.00"), goods, {"1": 3}, {"1": k}) for k in (1, 2, 3)] == [
+            D("3.33"), D("6.67"), D("10.00")]
+        # a coupon spread over two lines: goods 90.00 + 27.00 = 117.00; one of 2 units of the first: 45.00
+        two = {"A": D("90.00"), "B": D("27.00")}
+        assert ar.refunded_goods(D("117.00"), two, {"A": 2, "B": 1}, {"A": 1}) == D("45.00")
+        assert ar.refunded_goods(D("117.00"), two, {"A": 2, "B": 1}, {"A": 2, "B": 1}) == D("117.00")
+        assert ar.refunded_goods(D("0"), {"1": D("0")}, {"1": 1}, {"1": 1}, 0) == D("0")
+
+    @settings(max_examples=150)
+    @given(
+        qtys=st.lists(st.integers(1, 6), min_size=1, max_size=4),
+        prices=st.lists(st.integers(0, 10**7), min_size=4, max_size=4),
+        rate=st.integers(0, 5000), rounding=st.sampled_from(ar.ROUNDING_MODES), places=st.integers(0, 4),
+        data=st.data(),
+    )
+    def test_any_refund_sequence_nets_to_zero_in_any_currency(self, qtys, prices, rate, rounding, places, data):
+        """For 0..4 places: every level reverses to exactly 0 when every unit is refunded, never
+        goes up, and the refunds' goods add up to the goods total."""
+        lines = [ar.Line(str(i), q, D(prices[i]).scaleb(-places)) for i, q in enumerate(qtys)]
+        base = ar.order_base(lines, places=places)
+        values = ar.level_line_values(lines, base, 1, rules(default={1: (P, str(D(rate) / 10000))}))
+        quantities = {str(i): q for i, q in enumerate(qtys)}
+        refunded = {k: 0 for k in quantities}
+        goods = {l.line_id: l.amount for l in lines}
+        prev = original = ar.record_amount(values, rounding, places=places)
+        reversed_total, refunded_goods = 0, ar.quantize_money(D(0), "down", places)
+        for line_id in data.draw(st.permutations([k for k, q in quantities.items() for _ in range(q)])):
+            before = ar.refunded_goods(base.goods_total, goods, quantities, refunded, places)
+            refunded[line_id] += 1
+            after = ar.refunded_goods(base.goods_total, goods, quantities, refunded, places)
+            assert after >= before and ar.to_minor(after - before, places) >= 0
+            refunded_goods += after - before
+            now = ar.record_amount(values, rounding, ar.refund_factors_by_lines(quantities, refunded), places)
+            assert now <= prev and ar.to_minor(now, places) == now.scaleb(places)
+            reversed_total += prev - now
+            prev = now
+        assert prev == 0 and reversed_total == original
+        assert refunded_goods == base.goods_total

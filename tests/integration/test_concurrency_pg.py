@@ -155,7 +155,7 @@ def test_same_refund_at_once_reverses_once(pg_tenant):
     assert sorted(created for _, created in results) == [False] * (N - 1) + [True]
     with tenant_context(pg_tenant):
         assert Refund.objects.count() == 1
-        assert sorted(str(x.amount) for x in CommissionReversal.objects.all()) == ["0.80", "2.00", "4.00"]
+        assert sorted(x.amount for x in CommissionReversal.objects.all()) == [D("0.80"), D("2.00"), D("4.00")]
 
 
 def test_refunds_racing_past_the_goods_total_never_over_refund(pg_tenant):

@@ -6,6 +6,7 @@ from rest_framework.exceptions import APIException
 
 from commissions.models import CommissionRecord
 from distributors.models import Distributor
+from fenxiao.money import amount_str
 from orders.models import Order, OrderLine
 from orders.services import order_record, orders_record_batch
 from tenants.context import tenant_context
@@ -57,7 +58,7 @@ def test_batch_items_answer_like_the_single_endpoint(make_tenant, partner_for):
     for t in (single_t, batch_t):
         with tenant_context(t):
             assert sorted(Order.objects.values_list("external_id", flat=True)) == ["G1", "G2"]
-            assert sorted((r.order.external_id, r.level, str(r.amount)) for r in CommissionRecord.objects.select_related("order")) == [
+            assert sorted((r.order.external_id, r.level, amount_str(r, "amount")) for r in CommissionRecord.objects.select_related("order")) == [
                 ("G1", 1, "10.00"), ("G1", 2, "5.00")]
 
 
@@ -109,7 +110,7 @@ def _outcome(results):
             o, created = r
             chain_ = [(e["level"], Distributor.objects.get(pk=e["distributor_id"]).external_id, e["override"])
                       for e in o.attribution["chain"]]
-            out.append((o.external_id, created, str(o.commission_base), chain_))
+            out.append((o.external_id, created, amount_str(o, "commission_base"), chain_))
     return out
 
 
@@ -134,7 +135,7 @@ def test_a_varied_batch_records_and_pays_exactly_as_one_by_one(make_tenant, poli
                         except APIException as exc:
                             results.append(exc)
             outcomes.append(_outcome(results))
-            records.append(sorted((r.order.external_id, r.level, r.beneficiary.external_id, str(r.amount))
+            records.append(sorted((r.order.external_id, r.level, r.beneficiary.external_id, amount_str(r, "amount"))
                                   for r in CommissionRecord.objects.select_related("order", "beneficiary")))
     assert outcomes[0] == outcomes[1]
     assert records[0] == records[1]

@@ -61,7 +61,7 @@ def test_plain_bodies_take_the_fast_path_with_the_serializers_values():
                  base(non_cash_amount="0", tax="0.1", external_id="  padded  ")):
         assert check(body) is not None, body
     fast = order_create_fast(base())
-    assert fast["lines"][1]["unit_price"] == Decimal("5.50") and str(fast["lines"][1]["unit_price"]) == "5.50"
+    assert fast["lines"][1]["unit_price"] == Decimal("5.5") and str(fast["lines"][1]["unit_price"]) == "5.5000"  # MoneyField: 4 places
     assert str(fast["placed_at"].tzinfo) == "UTC"
 
 

@@ -38,7 +38,7 @@ def test_domain_example_unit_by_unit_on_every_level(partner, five_percent):
         r = refund(partner, {"external_id": f"R{i}", "lines": [{"line_id": "1", "quantity": 1}]})
         assert r.status_code == 201, r.json()
         got = CommissionReversal.objects.filter(refund__external_id=f"R{i}").order_by("record__level")
-        assert [(x.record.level, str(x.amount)) for x in got] == [(1, rev), (2, rev), (3, rev)]
+        assert [(x.record.level, x.amount) for x in got] == [(1, D(rev)), (2, D(rev)), (3, D(rev))]
     assert nets(partner) == [(lvl, "1.00", "1.00", "0.00", "reversed") for lvl in (1, 2, 3)]
     assert partner.get("/api/v1/orders/O1/").json()["status"] == "refunded"
 
@@ -63,6 +63,38 @@ def test_full_refund_by_amount_nets_every_level_to_zero(partner, in_tenant):
     assert [n[3] for n in nets(partner)] == ["0.00", "0.00", "0.00"]
     o = partner.get("/api/v1/orders/O1/").json()
     assert (o["status"], o["net_base"], o["refunded_shipping"]) == ("refunded", "0.00", "10.00")
+
+
+def test_a_refund_by_lines_shows_the_goods_money_it_refunds(partner, in_tenant, client):
+    """A refund by lines answers (and the console shows) the goods money of its units: each unit's
+    share of its line after the line discount and its share of the coupon (domain rules 6)."""
+    chain(in_tenant, 1)
+    body = order_json("O1", referrer_external_id="C0", discount="13.00", shipping="6.00",
+                      lines=[{"line_id": "A", "sku": "A", "quantity": 2, "unit_price": "50.00"},
+                             {"line_id": "B", "sku": "B", "quantity": 1, "unit_price": "30.00"}], **PAID)
+    o = partner.post("/api/v1/orders/", body, format="json").json()
+    # coupon 13.00 over 100.00 / 30.00: 10.00 / 3.00, so the lines' goods are 90.00 / 27.00 (total 117.00)
+    assert (o["goods_total"], [l["discount_share"] for l in o["lines"]]) == ("117.00", ["10.00", "3.00"])
+    steps = []
+    for i, lines in enumerate([[{"line_id": "A", "quantity": 1}], [{"line_id": "B", "quantity": 1}],
+                               [{"line_id": "A", "quantity": 1}]], start=1):
+        r = refund(partner, {"external_id": f"R{i}", "lines": lines})
+        assert r.status_code == 201, r.json()
+        steps.append((r.json()["amount"], partner.get("/api/v1/orders/O1/").json()["refunded_amount"]))
+    assert steps == [("45.00", "45.00"), ("27.00", "72.00"), ("45.00", "117.00")]
+    assert [r["amount"] for r in partner.get("/api/v1/orders/O1/").json()["refunds"]] == ["45.00", "27.00", "45.00"]
+    assert partner.get("/api/v1/orders/O1/refunds/").json()[0]["amount"] == "45.00"
+    # the console's order page lists the refunds with their amounts
+    from django.contrib.auth.models import Permission, User
+
+    from tenants.models import StaffMembership
+
+    user = User.objects.create_user("pm-refunds", password="pw-12345678", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="orders"))
+    StaffMembership.objects.create(user=user, tenant=in_tenant)
+    client.force_login(user)
+    page = client.get(f"/admin/orders/order/{Order.objects.get(external_id='O1').pk}/change/").content.decode()
+    assert page.count("<p>45.00</p>") == 2 and "<p>27.00</p>" in page
 
 
 def test_shipping_only_refund_does_not_touch_commissions(partner, in_tenant):
@@ -134,3 +166,22 @@ def test_refund_before_the_task_ran_accrues_first(in_tenant):
     refund_create(order=order, data=RefundInput(external_id="R1", amount=D("25.00")))
     got = [(r.level, r.amount, r.reversed_amount) for r in CommissionRecord.objects.order_by("level")]
     assert got == [(1, D("10.00"), D("2.50")), (2, D("5.00"), D("1.25"))]
+
+
+def test_refunds_by_lines_made_before_their_amount_was_kept_are_filled_in(partner, in_tenant):
+    """orders migration 0004 gives old refunds by lines (amount 0.00) the amount a new one gets."""
+    import importlib
+
+    from django.apps import apps
+
+    chain(in_tenant, 1)
+    partner.post("/api/v1/orders/", order_json("O1", referrer_external_id="C0", discount="13.00",
+                 lines=[{"line_id": "A", "sku": "A", "quantity": 2, "unit_price": "50.00"},
+                        {"line_id": "B", "sku": "B", "quantity": 1, "unit_price": "30.00"}], **PAID), format="json")
+    for i, lines in enumerate([[{"line_id": "A", "quantity": 1}], [{"line_id": "A", "quantity": 1}, {"line_id": "B", "quantity": 1}]]):
+        assert refund(partner, {"external_id": f"R{i}", "lines": lines}).status_code == 201
+    Refund.objects.update(amount=D("0"))
+    Order.objects.update(refunded_amount=D("0"))
+    importlib.import_module("orders.migrations.0004_refund_by_lines_amounts").backfill(apps, None)
+    assert [r.amount for r in Refund.objects.order_by("pk")] == [D("45.00"), D("72.00")]
+    assert Order.objects.get(external_id="O1").refunded_amount == D("117.00")

@@ -40,6 +40,7 @@ from commissions.selectors import plan_in_force, plan_rules
 from commissions.services import plan_publish
 from distributors.models import Customer, Distributor
 from distributors.services import DistributorInput, customer_bind, distributor_register
+from fenxiao.currencies import money_str
 from ledger.services import settle_due
 from orders import superstore
 from orders.models import Order, Refund
@@ -284,11 +285,14 @@ class Command(BaseCommand):
         for level, a, r in CommissionRecord.objects.values_list("level", "amount", "reversed_amount").iterator(chunk_size=5000):
             amount[level] = amount.get(level, ZERO) + a
             reversed_[level] = reversed_.get(level, ZERO) + r
+        def m(value) -> str:
+            return money_str(value, tenant.currency)
+
         w(f"  {f'commission ({tenant.currency})':<20}{'amount':>14}{'reversed':>14}{'net':>14}")
         for level in sorted(amount):
-            w(f"  {f'level {level}':<20}{amount[level]:>14}{reversed_[level]:>14}{amount[level] - reversed_[level]:>14}")
+            w(f"  {f'level {level}':<20}{m(amount[level]):>14}{m(reversed_[level]):>14}{m(amount[level] - reversed_[level]):>14}")
         total_a, total_r = sum(amount.values(), ZERO), sum(reversed_.values(), ZERO)
-        w(f"  {'total':<20}{total_a:>14}{total_r:>14}{total_a - total_r:>14}")
+        w(f"  {'total':<20}{m(total_a):>14}{m(total_r):>14}{m(total_a - total_r):>14}")
         pending = Order.objects.filter(commission_state=Order.CommissionState.DUE).count()
         if pending:
             w(f"  {pending} paid orders still await their commission task (a Celery worker computes them).")

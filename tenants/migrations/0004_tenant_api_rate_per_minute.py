@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0002_history'),
+        ('tenants', '0003_money_minor_units'),
     ]
 
     operations = [
