@@ -13,7 +13,6 @@ import hashlib
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
-from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
 
@@ -50,7 +49,3 @@ def client_address(request) -> str:
     from the right of X-Forwarded-For (what our own proxy appended; anything to its left the
     client may have written). DRF's throttle identification, with NUM_PROXIES always set."""
     return BaseThrottle().get_ident(request) or "unknown"
-
-
-def num_proxies() -> int:
-    return api_settings.NUM_PROXIES or 0
