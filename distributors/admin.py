@@ -4,7 +4,8 @@ from django.utils.html import format_html_join
 
 from commissions.models import GradeLevelOverride
 from tenants.admin_scoping import (
-    ReadOnlyTenantScopedAdmin, TenantScopedAdmin, TenantScopedHistoryAdmin, TenantScopedInline, apply_per_object,
+    ReadOnlyTenantScopedAdmin, ScopedImportExportMixin, TenantScopedAdmin, TenantScopedHistoryAdmin, TenantScopedInline,
+    apply_per_object,
 )
 
 from . import selectors
@@ -24,7 +25,7 @@ class GradeAdmin(TenantScopedHistoryAdmin):
 
 
 @admin.register(Distributor)
-class DistributorAdmin(ImportExportMixin, TenantScopedHistoryAdmin):
+class DistributorAdmin(ScopedImportExportMixin, ImportExportMixin, TenantScopedHistoryAdmin):
     list_display = ["external_id", "name", "status", "grade", "parent", "depth", "invite_code", "joined_at"]
     resource_classes = [DistributorResource]
 

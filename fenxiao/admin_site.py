@@ -36,10 +36,22 @@ def tenant_dashboard(tenant_id: int) -> dict:
 
 
 class FenxiaoAdminSite(admin.AdminSite):
+    """The console. Tenant staff work inside their tenant (tenants.admin_scoping); a ModelAdmin
+    registered without tenant scoping (not a `TenantAwareAdmin`: Django's users and groups,
+    django-celery-beat, rest_framework_api_key, any package added later) is for superusers only."""
+
     site_header = "fenxiao console"
     site_title = "fenxiao"
     index_title = "Dashboard"
     index_template = "admin/fenxiao_index.html"
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        from tenants.admin_scoping import TenantAwareAdmin, superuser_only
+
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, TenantAwareAdmin):
+            admin_class = superuser_only(admin_class)
+        return super().register(model_or_iterable, admin_class, **options)
 
     def index(self, request, extra_context=None):
         from tenants.admin_scoping import staff_tenant_id
