@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from distributors.models import Grade
 from fenxiao.api.base import StaffAPIView, StaffGenericView, body_or_empty
-from fenxiao.api.fields import AwareDateTimeField, StrictSerializer
+from fenxiao.api.fields import AwareDateTimeField, ExternalIdField, StrictSerializer
 from fenxiao.exceptions import NotFound, invalid
 
 from .. import plans as plan_services
@@ -195,8 +195,7 @@ class GradeDetailView(StaffAPIView):
 
 class PreviewSerializer(StrictSerializer):
     order = serializers.JSONField(help_text="an order body as for POST /api/v1/orders/ (external_id optional)")
-    distributor_external_id = serializers.CharField(max_length=64, required=False,
-                                                    help_text="the referrer, when the order names none")
+    distributor_external_id = ExternalIdField(required=False, help_text="the referrer, when the order names none")
     plan_id = serializers.IntegerField(required=False, help_text="a plan version (a draft too); default: the one in force")
 
 
