@@ -85,6 +85,8 @@ class PlanDetailView(StaffAPIView):
     staff_perms = {"GET": ["commissions.view_commissionplan"], "PATCH": ["commissions.change_commissionplan"]}
     @extend_schema(responses=PlanSerializer)
     def get(self, request, pk):
+        """One plan version with its rules (a draft, published or superseded one); 404 when the
+        tenant has no plan with this id."""
         return Response(PlanSerializer(get_plan(pk)).data)
 
     @extend_schema(request=PlanWriteSerializer, responses=PlanSerializer)
@@ -150,6 +152,8 @@ class GradeListView(StaffGenericView):
 
     @extend_schema(responses=GradeSerializer(many=True))
     def get(self, request):
+        """The tenant's grades by rank, paginated, each with its per-level overrides
+        (`{"level", "kind", "value"}`, rates as 4-place fractions)."""
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(GradeSerializer(page, many=True).data)
 
@@ -275,6 +279,8 @@ class BacktestListView(StaffGenericView):
 
     @extend_schema(responses=BacktestSerializer(many=True))
     def get(self, request):
+        """The tenant's backtests, newest first, paginated: plan version, date range, status,
+        progress (processed / total orders) and, once done, the results per level."""
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(BacktestSerializer(page, many=True).data)
 
