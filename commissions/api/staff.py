@@ -129,6 +129,17 @@ class GradeWriteSerializer(StrictSerializer):
     overrides = OverrideSerializer(many=True, required=False, max_length=3)
 
 
+class GradePatchSerializer(StrictSerializer):
+    """PATCH body: every field optional, each checked as in POST. Not DRF's `partial=True`, which
+    also made `level` and `value` of every override row optional (a row without `value` then
+    failed with a 500 instead of a 400)."""
+
+    code = serializers.SlugField(max_length=64, required=False)
+    name = serializers.CharField(max_length=200, required=False)
+    rank = serializers.IntegerField(min_value=0, required=False)
+    overrides = OverrideSerializer(many=True, required=False, max_length=3)
+
+
 class GradeSerializer(serializers.ModelSerializer):
     overrides = serializers.SerializerMethodField()
 
@@ -176,24 +187,29 @@ class GradeListView(StaffGenericView):
 
 class GradeDetailView(StaffAPIView):
     staff_perms = {"PATCH": ["distributors.change_grade"]}
-    @extend_schema(request=GradeWriteSerializer(partial=True), responses=GradeSerializer)
+    @extend_schema(request=GradePatchSerializer, responses=GradeSerializer)
     def patch(self, request, pk):
-        """Rename / re-rank a grade and set overrides (a value of null is not accepted; set 0)."""
+        """Change a grade's code, name or rank and set per-level overrides (`{"level", "kind"?,
+        "value"}`; to drop one, set its value to 0). Validated as POST validates: 400 in the error
+        shape for a bad field or override row, a code another grade has (`unique`), or overrides
+        above max_total_rate; nothing is written then. 404 for another tenant's or a missing grade."""
         from django.db import transaction
 
         grade = Grade.objects.filter(pk=pk).first()
         if grade is None:
             raise NotFound("No grade with this id.")
-        s = GradeWriteSerializer(data=request.data, partial=True)
+        s = GradePatchSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         d = s.validated_data
+        if "code" in d and d["code"] != grade.code and Grade.objects.filter(code=d["code"]).exists():
+            raise invalid("code", "A grade with this code exists.", "unique")
         with transaction.atomic():
-            for key in ("name", "rank"):
+            for key in ("code", "name", "rank"):
                 if key in d:
                     setattr(grade, key, d[key])
             grade.save()
             for o in d.get("overrides", []):
-                grade_override_set(grade=grade, level=o["level"], kind=o.get("kind", "percent"), value=o["value"])
+                grade_override_set(grade=grade, **o)
         return Response(GradeSerializer(Grade.objects.prefetch_related("overrides").get(pk=grade.pk)).data)
 
 
