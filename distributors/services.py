@@ -316,13 +316,13 @@ def distributor_status_step(*, distributor: Distributor, action: str, reason: st
     (enrollment=application), freeze / unfreeze, disable. Compare-and-set on the status: 409 when
     the distributor is not in a state the action applies to. A frozen or disabled distributor
     earns nothing on orders recorded while it is so (skip / compress) and cannot withdraw."""
-    from fenxiao.exceptions import InvalidState
+    from fenxiao.exceptions import InvalidState, with_article
 
     allowed, to = STATUS_STEPS[action]
     changed = Distributor.objects.filter(pk=distributor.pk, status__in=allowed).update(status=to)
     fresh = Distributor.objects.select_related("grade", "parent").get(pk=distributor.pk)
     if not changed:
-        raise InvalidState(f"Cannot {action} a {fresh.status} distributor.")
+        raise InvalidState(f"Cannot {action} {with_article(fresh.status)} distributor.")
     fresh._change_reason = f"{action}: {reason}".strip(": ")[:100]
     fresh.save(update_fields=["status"])  # the audit trail (history) records who and why
     return fresh
