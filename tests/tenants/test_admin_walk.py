@@ -512,21 +512,21 @@ def test_import_under_another_tenants_ids_touches_only_the_staffs_tenant(client,
     assert snapshot(a) == before
 
 
-@pytest.mark.parametrize("model", REGISTERED, ids=[m._meta.label for m in REGISTERED])
-def test_a_superuser_sees_every_page_without_error(client, world, model):
-    """Superusers keep every page of every model, for any tenant's row (no 403, no 500)."""
+def test_a_superuser_sees_every_page_without_error(client, world):
+    """Superusers keep every page of every model (no 403, no 500), here on tenant B's rows."""
     a, b, _, root = world
     client.force_login(root)
-    model_admin = admin.site._registry[model]
-    history = getattr(model, "history", None) if hasattr(model._meta, "simple_history_manager_attribute") else None
-    obj = b_object(model, a, b)
-    version = first_version(history, obj)
-    for name, n, build in model_urls(model_admin):
-        url = build([obj.pk, version.history_id if version is not None else 1][:n])
-        r = client.get(url, follow=True)
-        assert r.status_code < 500, (url, r.status_code)
-        if name.endswith(("_change", "_history", "_simple_history", "_changelist")):
-            assert r.status_code == 200, (url, r.status_code)
-        elif name.endswith("_delete"):
-            assert r.status_code in (200, 403), (url, r.status_code)   # 403: read-only journals
+    for model in REGISTERED:
+        model_admin = admin.site._registry[model]
+        history = getattr(model, "history", None) if hasattr(model._meta, "simple_history_manager_attribute") else None
+        obj = b_object(model, a, b)
+        version = first_version(history, obj)
+        for name, n, build in model_urls(model_admin):
+            url = build([obj.pk, version.history_id if version is not None else 1][:n])
+            r = client.get(url, follow=True)
+            assert r.status_code < 500, (url, r.status_code)
+            if name.endswith(("_change", "_history", "_simple_history", "_changelist")):
+                assert r.status_code == 200, (url, r.status_code)
+            elif name.endswith("_delete"):
+                assert r.status_code in (200, 403), (url, r.status_code)   # 403: read-only journals
     assert client.get("/admin/").status_code == 200
