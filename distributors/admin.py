@@ -4,7 +4,8 @@ from django.utils.html import format_html_join
 
 from commissions.models import GradeLevelOverride
 from tenants.admin_scoping import (
-    ReadOnlyTenantScopedAdmin, TenantScopedAdmin, TenantScopedHistoryAdmin, TenantScopedInline, apply_per_object,
+    ReadOnlyTenantScopedAdmin, ScopedImportExportMixin, TenantScopedAdmin, TenantScopedHistoryAdmin, TenantScopedInline,
+    apply_per_object,
 )
 
 from . import selectors
@@ -23,8 +24,12 @@ class GradeAdmin(TenantScopedHistoryAdmin):
     inlines = [GradeOverrideInline]
 
 
+#: The admin's report of a status step ("Frozen distributor(s): 2.").
+STEP_DONE = {"approve": "Approved", "reject": "Rejected", "freeze": "Frozen", "unfreeze": "Unfrozen", "disable": "Disabled"}
+
+
 @admin.register(Distributor)
-class DistributorAdmin(ImportExportMixin, TenantScopedHistoryAdmin):
+class DistributorAdmin(ScopedImportExportMixin, ImportExportMixin, TenantScopedHistoryAdmin):
     list_display = ["external_id", "name", "status", "grade", "parent", "depth", "invite_code", "joined_at"]
     resource_classes = [DistributorResource]
 
@@ -66,7 +71,7 @@ class DistributorAdmin(ImportExportMixin, TenantScopedHistoryAdmin):
 
         apply_per_object(self, request, queryset, lambda d: distributor_status_step(
             distributor=d, action=action, reason="admin", actor=request.user.get_username()),
-            f"{action}: distributor(s)", describe=lambda d: d.external_id)
+            f"{STEP_DONE[action]} distributor(s)", describe=lambda d: d.external_id)
 
     @admin.action(description="Approve selected applications")
     def approve(self, request, queryset):

@@ -9,11 +9,13 @@ from django.core.exceptions import ValidationError
 from import_export import fields, resources
 from rest_framework.exceptions import APIException
 
+from fenxiao.api.fields import EXTERNAL_ID_MESSAGE, external_id_ok
 from tenants.context import get_current_tenant_id
 
 from .models import Distributor
 
 IMPORT_COLUMNS = ("external_id", "name", "phone", "parent_external_id", "grade")
+ID_COLUMNS = ("external_id", "parent_external_id")   # checked as the API checks them (external_id_ok)
 
 
 class DistributorResource(resources.ModelResource):
@@ -50,11 +52,12 @@ class DistributorResource(resources.ModelResource):
         from .services import DistributorInput, distributor_register
 
         tenant = Tenant.objects.get(pk=get_current_tenant_id())
-        clean = {k: (str(row.get(k) or "").strip()) for k in IMPORT_COLUMNS}
+        clean = {k: (str(row.get(k) or "").strip(" " if k in ID_COLUMNS else None)) for k in IMPORT_COLUMNS}
         if not clean["external_id"] or not clean["name"]:
             raise ValidationError("external_id and name are required.")
-        if "/" in clean["external_id"]:
-            raise ValidationError("external_id may not contain '/'.")
+        for k in ID_COLUMNS:
+            if not external_id_ok(clean[k]):
+                raise ValidationError(f"{k}: {EXTERNAL_ID_MESSAGE}")
         try:
             saved, _ = distributor_register(tenant=tenant, data=DistributorInput(
                 external_id=clean["external_id"], name=clean["name"], phone=clean["phone"],

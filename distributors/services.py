@@ -125,8 +125,10 @@ def distributor_register(*, tenant: Tenant, data: DistributorInput) -> tuple[Dis
     or parent external id (every bind mode binds at registration); its status is `active` under
     `enrollment=open` and `pending` under `application`. Posting the same external_id again:
     identical content returns the existing one; a different upline binds it when the tenant's
-    `bind_mode` allows (`when_unbound`: only while it has none; `always`: rebinds, a logged move);
-    any other difference raises Conflict (409). Unknown invite code / parent / grade: 400.
+    `bind_mode` allows (`when_unbound`: only while it has none; `always`: rebinds, a logged move),
+    else 409 with code `bind_refused` saying why (`on_register`: registered already, as a root or
+    not; `when_unbound`: bound already); any other difference raises Conflict (409, `conflict`).
+    Unknown invite code / parent / grade: 400.
     Safe when the same registration arrives twice at once (unique constraint + re-read).
     """
     existing = Distributor.objects.filter(external_id=data.external_id).first()
@@ -181,9 +183,12 @@ def _register_again(*, tenant: Tenant, existing: Distributor, data: DistributorI
     mode = tenant.bind_mode
     if mode == Tenant.BindMode.ALWAYS or (mode == Tenant.BindMode.WHEN_UNBOUND and existing.parent_id is None):
         return distributor_move(distributor=existing, new_parent=upline, reason=f"bind ({mode})", actor="registration")
-    raise Conflict(
-        f"Distributor {existing.external_id!r} is already bound; bind_mode {mode!r} does not rebind.",
-    )
+    if mode == Tenant.BindMode.ON_REGISTER:
+        where = "as a root (no upline)" if existing.parent_id is None else "with an upline"
+        raise Conflict(f"bind_mode 'on_register' binds an upline only at registration; distributor "
+                       f"{existing.external_id!r} is registered already, {where}.", code="bind_refused")
+    raise Conflict(f"bind_mode {mode!r} binds an upline only while a distributor has none; distributor "
+                   f"{existing.external_id!r} is already bound to one.", code="bind_refused")
 
 
 @transaction.atomic
@@ -347,13 +352,13 @@ def distributor_status_step(*, distributor: Distributor, action: str, reason: st
     (enrollment=application), freeze / unfreeze, disable. Compare-and-set on the status: 409 when
     the distributor is not in a state the action applies to. A frozen or disabled distributor
     earns nothing on orders recorded while it is so (skip / compress) and cannot withdraw."""
-    from fenxiao.exceptions import InvalidState
+    from fenxiao.exceptions import InvalidState, with_article
 
     allowed, to = STATUS_STEPS[action]
     changed = Distributor.objects.filter(pk=distributor.pk, status__in=allowed).update(status=to)
     fresh = Distributor.objects.select_related("grade", "parent").get(pk=distributor.pk)
     if not changed:
-        raise InvalidState(f"Cannot {action} a {fresh.status} distributor.")
+        raise InvalidState(f"Cannot {action} {with_article(fresh.status)} distributor.")
     fresh._change_reason = f"{action}: {reason}".strip(": ")[:100]
     fresh.save(update_fields=["status"])  # the audit trail (history) records who and why
     return fresh

@@ -35,6 +35,10 @@ def tenant_dashboard(tenant) -> dict:
 
 
 class FenxiaoAdminSite(admin.AdminSite):
+    """The console. Tenant staff work inside their tenant (tenants.admin_scoping); a ModelAdmin
+    registered without tenant scoping (not a `TenantAwareAdmin`: Django's users and groups,
+    django-celery-beat, rest_framework_api_key, any package added later) is for superusers only."""
+
     site_header = "fenxiao console"
     site_title = "fenxiao"
     index_title = "Dashboard"
@@ -71,16 +75,20 @@ class FenxiaoAdminSite(admin.AdminSite):
         return response
 
     def register(self, model_or_iterable, admin_class=None, **options):
-        """Every ModelAdmin shows its money columns with their currency's places
-        (fenxiao.admin_money)."""
-        from django.contrib.admin import ModelAdmin
+        """Every ModelAdmin is scoped to the staff's tenant or superuser-only (an admin that does not
+        scope by tenant: auth, celery beat, ...), and shows its money columns with their currency's
+        places (fenxiao.admin_money)."""
         from django.db.models.base import ModelBase
 
         from fenxiao.admin_money import with_money
+        from tenants.admin_scoping import TenantAwareAdmin, superuser_only
 
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, TenantAwareAdmin):
+            admin_class = superuser_only(admin_class)
         models = [model_or_iterable] if isinstance(model_or_iterable, ModelBase) else list(model_or_iterable)
         for model in models:
-            super().register(model, with_money(admin_class or ModelAdmin, model), **options)
+            super().register(model, with_money(admin_class, model), **options)
 
     def index(self, request, extra_context=None):
         from tenants.admin_scoping import staff_tenant_id

@@ -28,3 +28,9 @@ def invalid(attr: str | None, detail: str, code: str = "invalid") -> exceptions.
     if attr is None:
         return exceptions.ValidationError([ErrorDetail(detail, code=code)])
     return exceptions.ValidationError({attr: [ErrorDetail(detail, code=code)]})
+
+
+def with_article(word: str) -> str:
+    """`word` after its indefinite article, for messages about a state: "an approved", "a paid",
+    "an active", "a frozen" (every status word here starts with the letter it sounds like)."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"

@@ -174,7 +174,18 @@ DRF_STANDARDIZED_ERRORS = {"ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True}
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "fenxiao API",
-    "DESCRIPTION": "Three-tier distribution (三级分销) backend: partner, distributor portal and staff endpoints.",
+    "DESCRIPTION": (
+        "Three-tier distribution (三级分销) backend: partner, distributor portal and staff endpoints.\n\n"
+        "Request bodies are JSON in UTF-8 (RFC 8259): `Content-Type: application/json` with no charset or "
+        "`charset=utf-8`. A declared charset other than UTF-8 answers 415 (`unsupported_media_type`); it is "
+        "never re-decoded or guessed. Bytes that are not UTF-8 answer 400 (`parse_error`).\n\n"
+        "Errors: `{\"type\", \"errors\": [{\"code\", \"detail\", \"attr\"}]}` with `type` `validation_error` "
+        "for a refused body (400, `attr` names the field) and `client_error` for every other 4xx (`attr` null). "
+        "Another tenant's object answers 404 like a missing one.\n\n"
+        "External ids and references to them (parent, referrer, buyer, line ids): up to 64 characters, no "
+        "\"/\", no space, no Unicode control, format or separator character (categories C* and Z*); spaces at "
+        "the ends are dropped; otherwise 400 `invalid_external_id`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -15,7 +15,7 @@ from django.utils import timezone
 from commissions import arithmetic as ar
 from fenxiao.bulk import bulk_insert, instance, pg_array
 from fenxiao.currencies import fits, minor_units, money_str
-from fenxiao.exceptions import Conflict, InvalidState, invalid
+from fenxiao.exceptions import Conflict, InvalidState, invalid, with_article
 
 from .models import BUCKETS, Balance, LedgerEntry, OutboxEvent, Withdrawal
 
@@ -209,7 +209,7 @@ def withdrawal_request(
     if idempotency_key and (seen := replay()) is not None:
         return seen, False
     if distributor.status != distributor.Status.ACTIVE:
-        raise InvalidState(f"A {distributor.status} distributor cannot withdraw.")
+        raise InvalidState(f"{with_article(distributor.status).capitalize()} distributor cannot withdraw.")
     if method not in Withdrawal.Method.values:
         raise invalid("method", f"Unknown method {method!r}; use bank, alipay or wechat.", "invalid_choice")
     if not account.strip():
@@ -243,14 +243,17 @@ def withdrawal_request(
     return w, True
 
 
-def _transition(withdrawal: Withdrawal, *, from_: tuple[str, ...], to: str, actor: str, **fields) -> Withdrawal:
-    """Compare-and-set the status: exactly one of concurrent deciders wins; others get 409."""
-    now = timezone.now()
-    changed = Withdrawal.objects.filter(pk=withdrawal.pk, status__in=from_).update(
-        status=to, decided_by=actor, decided_at=now, **fields)
+def _transition(withdrawal: Withdrawal, *, from_: tuple[str, ...], to: str, actor: str, decision: bool = True,
+                **fields) -> Withdrawal:
+    """Compare-and-set the status: exactly one of concurrent deciders wins; others get 409.
+    A decision (approve, reject) records who and when in decided_by / decided_at; paying does not
+    (it keeps the approval's; the payer is in the history: "paid by <actor>")."""
+    if decision:
+        fields = {"decided_by": actor, "decided_at": timezone.now(), **fields}
+    changed = Withdrawal.objects.filter(pk=withdrawal.pk, status__in=from_).update(status=to, **fields)
     w = Withdrawal.objects.select_related("tenant", "distributor").get(pk=withdrawal.pk)
     if not changed:
-        raise InvalidState(f"A {w.status} withdrawal cannot become {to}.")
+        raise InvalidState(f"{with_article(w.status).capitalize()} withdrawal cannot be {to}.")
     w._change_reason = f"{to} by {actor}"[:100]
     w.save(update_fields=["status"])  # the audit trail (history) records the decision
     return w
@@ -279,9 +282,10 @@ def withdrawal_reject(*, withdrawal: Withdrawal, reason: str = "", actor: str = 
 @transaction.atomic
 def withdrawal_pay(*, withdrawal: Withdrawal, payout_reference: str = "", actor: str = "") -> Withdrawal:
     """approved -> paid: held money leaves as the transfer (withdrawn) and the fee (fees).
-    Exactly once, whoever clicks: 409 for a withdrawal not approved (or already paid)."""
+    Exactly once, whoever clicks: 409 for a withdrawal not approved (or already paid). Sets
+    paid_at (now) and payout_reference; the approval's decided_at / decided_by stay as they were."""
     w = _transition(withdrawal, from_=(Withdrawal.Status.APPROVED,), to=Withdrawal.Status.PAID, actor=actor,
-                    paid_at=timezone.now(), payout_reference=payout_reference)
+                    decision=False, paid_at=timezone.now(), payout_reference=payout_reference)
     moves = [entry(tenant_id=w.tenant_id, distributor_id=w.distributor_id, kind=K.WITHDRAWAL_PAID, amount=w.transfer_amount,
                    d_held=-w.transfer_amount, d_withdrawn=w.transfer_amount, withdrawal=w)]
     if w.fee > 0:

@@ -2,7 +2,7 @@ from django.contrib import admin
 from import_export.admin import ImportExportMixin
 
 from commissions.models import CommissionRecord
-from tenants.admin_scoping import TenantScopedAdmin, TenantScopedInline
+from tenants.admin_scoping import ScopedImportExportMixin, TenantScopedAdmin, TenantScopedInline
 
 from .models import Order, OrderLine, Refund
 from .resources import OrderResource
@@ -37,7 +37,7 @@ class RefundInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ImportExportMixin, TenantScopedAdmin):
+class OrderAdmin(ScopedImportExportMixin, ImportExportMixin, TenantScopedAdmin):
     list_display = ["external_id", "status", "currency", "goods_total", "commission_base", "attributed_to", "paid_at"]
     list_filter = ["status", "commission_state", "currency"]
     search_fields = ["external_id", "buyer_external_id"]

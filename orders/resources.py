@@ -52,13 +52,26 @@ def _time(value, name):
     return parsed
 
 
+def _id(value, name: str) -> str:
+    """An id column, edge spaces stripped, checked as the API checks ids (external_id_ok)."""
+    from fenxiao.api.fields import EXTERNAL_ID_MESSAGE, external_id_ok
+
+    text = str(value or "").strip(" ")
+    if not external_id_ok(text):
+        raise ValueError(f"{name}: {EXTERNAL_ID_MESSAGE}")
+    return text
+
+
 def order_input_from_rows(rows: list[dict]):
     """One OrderInput from the CSV rows of one order (ValueError with the reason if malformed)."""
     from .services import LineInput, OrderInput
 
     head = rows[0]
+    for name in ("external_id", "referrer_external_id", "buyer_external_id"):
+        _id(head.get(name), name)
     lines = []
     for row in rows:
+        _id(row.get("line_id"), "line_id")
         try:
             quantity = int(str(row.get("quantity") or "").strip())
         except ValueError:

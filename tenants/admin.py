@@ -1,19 +1,26 @@
 from django.contrib import admin
+from django.db.models import Q
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .admin_scoping import staff_tenant_id
+from .admin_scoping import ScopedHistoryAdminMixin, TenantAwareAdmin, staff_tenant_id
 from .models import StaffMembership, Tenant, TenantApiKey
 
 
 @admin.register(Tenant)
-class TenantAdmin(SimpleHistoryAdmin):
+class TenantAdmin(TenantAwareAdmin, ScopedHistoryAdminMixin, SimpleHistoryAdmin):
+    """Superusers: every tenant. Tenant staff: their own tenant's settings (slug, currency and
+    is_active read-only) and its history; another tenant is a 404 like a missing one."""
+
     list_display = ["slug", "name", "currency", "timezone", "levels", "rounding", "bind_mode", "enrollment", "is_active"]
     search_fields = ["slug", "name"]
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         return qs if request.user.is_superuser else qs.filter(pk=staff_tenant_id(request))
+
+    def history_scope(self, request):
+        return None if request.user.is_superuser else Q(id=staff_tenant_id(request))
 
     def has_add_permission(self, request):
         return request.user.is_superuser
@@ -60,7 +67,9 @@ class TenantAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(TenantApiKey)
-class TenantApiKeyAdmin(APIKeyModelAdmin):
+class TenantApiKeyAdmin(TenantAwareAdmin, APIKeyModelAdmin):
+    """Partner keys: tenant staff see and create their own tenant's keys only."""
+
     list_display = [*APIKeyModelAdmin.list_display, "tenant"]
 
     def get_list_filter(self, request):
@@ -79,6 +88,9 @@ class TenantApiKeyAdmin(APIKeyModelAdmin):
 
 @admin.register(StaffMembership)
 class StaffMembershipAdmin(admin.ModelAdmin):
+    """Who is staff of which tenant: superusers only (also enforced by the admin site, as for every
+    admin that does not scope by tenant)."""
+
     list_display = ["user", "tenant"]
     list_filter = ["tenant"]
 

@@ -3,8 +3,22 @@
 Staff with a StaffMembership see and edit only their tenant's rows: querysets, foreign-key
 choices and saves are all scoped, and the `tenant` field is hidden and filled in. Superusers see
 every tenant, with a tenant filter and column.
+
+Every view a ModelAdmin serves looks its object up through the scoped `get_queryset`, so another
+tenant's object answers 404 exactly like a missing one: Django's change, delete and history
+pages; django-simple-history's history list and version page with its Revert form
+(`ScopedHistoryAdminMixin`); django-import-export's export (`ScopedImportExportMixin`);
+autocomplete and the changelist actions (both start from `get_queryset`). A ModelAdmin that is not
+a `TenantAwareAdmin` is for superusers only: `fenxiao.admin_site.FenxiaoAdminSite.register` wraps
+it in `SuperuserOnlyAdminMixin` (auth users and groups, django-celery-beat, the base API key model,
+and any package installed later). tests/tenants/test_admin_walk.py walks every URL of every
+registered model as another tenant's staff.
 """
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Tenant
@@ -15,7 +29,161 @@ def staff_tenant_id(request) -> int | None:
     return membership.tenant_id if membership is not None else None
 
 
-class TenantScopedAdminMixin:
+class TenantAwareAdmin:
+    """Marker and base of every ModelAdmin that scopes its rows to the staff's tenant (the admin
+    site makes every other ModelAdmin superuser-only). A missing object, and another tenant's,
+    is a 404 (Django's default is a redirect to the index with a message)."""
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404(f"No {opts.verbose_name} with this id.")
+
+    def get_changeform_initial_data(self, request):
+        """Django's add page takes initial values from the query string as they are; a time there
+        (`?bound_at=...`) reached the split date/time widget as text and failed (500). Times are
+        parsed, and dropped when they are not times."""
+        from django.core.exceptions import FieldDoesNotExist
+        from django.db import models
+        from django.utils.dateparse import parse_datetime
+
+        initial = super().get_changeform_initial_data(request)
+        for name, value in list(initial.items()):
+            try:
+                field = self.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if isinstance(field, models.DateTimeField) and isinstance(value, str):
+                try:
+                    parsed = parse_datetime(value)
+                except ValueError:
+                    parsed = None
+                if parsed is None:
+                    del initial[name]
+                else:
+                    initial[name] = parsed
+        return initial
+
+
+class SuperuserOnlyAdminMixin:
+    """For ModelAdmins of models that belong to no tenant (users, groups, periodic tasks, ...):
+    only superusers see the module, its rows and its pages; everyone else gets 403 whatever Django
+    permissions they hold (a tenant's staff could otherwise edit other tenants' users or their
+    settlement schedules). The queryset is empty for them too, for autocomplete and lookups."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, *args, **kwargs):
+        return request.user.is_superuser and super().has_add_permission(request, *args, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.none()
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Django looks the object up before it checks the permission on some pages (history)
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        raise Http404(f"No {opts.verbose_name} with this id.")
+
+
+def superuser_only(admin_class: type) -> type:
+    """`admin_class` restricted to superusers (see SuperuserOnlyAdminMixin)."""
+    return type(f"SuperuserOnly{admin_class.__name__}", (SuperuserOnlyAdminMixin, admin_class),
+                {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__})
+
+
+class ScopedHistoryAdminMixin:
+    """django-simple-history's pages, scoped: the history list shows only the staff's tenant's
+    records; an object of another tenant (or a deleted one whose records are another tenant's) is
+    a 404 on the history list and on the version page; the Revert form is refused (403) wherever
+    the object's own change page is (no change permission for it: a withdrawal, a published plan).
+
+    `history_scope(request)` gives the filter on the history table (None: every record, for
+    superusers); by default the records' `tenant_id`."""
+
+    def history_scope(self, request) -> Q | None:
+        if request.user.is_superuser:
+            return None
+        tenant_id = staff_tenant_id(request)
+        return Q(tenant_id=tenant_id) if tenant_id else Q(pk__in=[])
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        qs = super().get_history_queryset(request, history_manager, pk_name, object_id)
+        scope = self.history_scope(request)
+        return qs if scope is None else qs.filter(scope)
+
+    def _history_manager(self):
+        return getattr(self.model, self.model._meta.simple_history_manager_attribute)
+
+    def _scoped_records(self, request, object_id):
+        """The object's history records the user may see, or None for an id that is no id."""
+        pk_field = self.model._meta.pk
+        try:
+            pk = pk_field.to_python(unquote(object_id))
+        except ValidationError:
+            return None
+        return self.get_history_queryset(request, self._history_manager(), pk_field.attname, pk)
+
+    def history_view(self, request, object_id, extra_context=None):
+        records = self._scoped_records(request, object_id)
+        if self.get_object(request, unquote(object_id)) is None and (records is None or not records.exists()):
+            raise Http404("No such object.")
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        records = self._scoped_records(request, object_id)
+        try:
+            version = int(version_id)
+        except (TypeError, ValueError):
+            raise Http404("No such version.") from None
+        record = records.filter(history_id=version).first() if records is not None else None
+        if record is None:
+            raise Http404("No such version.")
+        current = self.get_object(request, unquote(object_id))
+        if current is None and self.model._base_manager.filter(pk=record.instance.pk).exists():
+            raise Http404("No such object.")   # it exists, but not for this user
+        allowed = self.has_change_permission(request, current if current is not None else record.instance)
+        if request.method == "POST" and not allowed:
+            raise PermissionDenied
+        extra_context = {**(extra_context or {}), **({} if allowed else {"revert_disabled": True})}
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        return super().revert_disabled(request, obj) or not self.has_change_permission(request, obj)
+
+
+class ScopedImportExportMixin:
+    """django-import-export's export, scoped: the rows an export may name (export_items) are the
+    staff's tenant's (the package's default lists every row of the table)."""
+
+    def get_valid_export_item_pks(self, request):
+        return self.get_queryset(request).values_list("pk", flat=True)
+
+    def export_action(self, request):
+        """Unknown filters in the query string go back to the list with Django's "invalid
+        lookup" flag, as the changelist does (the package let them fail with a 500)."""
+        from django.contrib.admin.options import IncorrectLookupParameters
+        from django.http import HttpResponseRedirect
+        from django.urls import reverse
+
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters:
+            opts = self.model._meta
+            return HttpResponseRedirect(
+                reverse(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_changelist") + "?e=1")
+
+
+class TenantScopedAdminMixin(TenantAwareAdmin):
     def get_queryset(self, request):
         qs = self.model.unscoped.get_queryset()
         ordering = self.get_ordering(request)
@@ -97,7 +265,7 @@ class TenantScopedInline(TenantScopedAdminMixin):
     pass
 
 
-class TenantScopedHistoryAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+class TenantScopedHistoryAdmin(ScopedHistoryAdminMixin, TenantScopedAdmin, SimpleHistoryAdmin):
     """A scoped admin whose "History" page shows the audit trail: who, when, before and after."""
 
 

@@ -111,3 +111,34 @@ def test_overlong_idempotency_key_is_400(in_tenant, portal_for):
     r = portal_for(d).post("/api/v1/me/withdrawals/", {"amount": "10.00", "method": "bank", "account": "x"}, format="json",
                            HTTP_IDEMPOTENCY_KEY="k" * 201)
     shape(r, 400)
+
+
+@pytest.mark.parametrize("charset", ["latin-1", "ISO-8859-1", "gbk", "utf-16", "no-such-charset", ""])
+def test_a_declared_charset_other_than_utf8_is_415_and_writes_nothing(partner, in_tenant, charset):
+    """JSON is read as UTF-8 only: a UTF-8 body declared as latin-1 used to be decoded as latin-1
+    and "中文" stored as mojibake (issue 10)."""
+    raw = '{"external_id": "D1", "name": "中文"}'.encode()
+    r = partner.post("/api/v1/distributors/", raw, content_type=f"application/json; charset={charset}")
+    body = shape(r, 415)
+    assert body["type"] == "client_error" and body["errors"][0]["code"] == "unsupported_media_type"
+    assert "UTF-8 only" in body["errors"][0]["detail"]
+    assert Distributor.objects.count() == 0
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8",
+                                          "application/json; charset=UTF-8", "application/json;charset=utf8",
+                                          'application/json; charset="Utf-8"'])
+def test_utf8_bodies_keep_their_text_exactly(partner, in_tenant, content_type):
+    raw = '{"external_id": "中文-1", "name": "中文"}'.encode()
+    r = partner.post("/api/v1/distributors/", raw, content_type=content_type)
+    assert r.status_code == 201, r.content
+    assert (r.json()["external_id"], r.json()["name"]) == ("中文-1", "中文")
+    assert Distributor.objects.get().name == "中文"
+
+
+@pytest.mark.parametrize("raw", ['{"external_id": "D1", "name": "中文"}'.encode("gbk"),
+                                 '{"external_id": "D1", "name": "é"}'.encode("latin-1"), b'{"name": "\xff"}'])
+def test_a_body_that_is_not_utf8_is_400_never_guessed(partner, in_tenant, raw):
+    body = shape(partner.post("/api/v1/distributors/", raw, content_type="application/json"), 400)
+    assert body["errors"][0]["code"] == "parse_error" and "not valid UTF-8" in body["errors"][0]["detail"]
+    assert Distributor.objects.count() == 0

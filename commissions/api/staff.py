@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from distributors.models import Grade
 from fenxiao.api.base import StaffAPIView, StaffGenericView, body_or_empty
-from fenxiao.api.fields import AwareDateTimeField, StrictSerializer
+from fenxiao.api.fields import AwareDateTimeField, ExternalIdField, StrictSerializer
 from fenxiao.exceptions import NotFound, invalid
 
 from .. import plans as plan_services
@@ -85,6 +85,8 @@ class PlanDetailView(StaffAPIView):
     staff_perms = {"GET": ["commissions.view_commissionplan"], "PATCH": ["commissions.change_commissionplan"]}
     @extend_schema(responses=PlanSerializer)
     def get(self, request, pk):
+        """One plan version with its rules (a draft, published or superseded one); 404 when the
+        tenant has no plan with this id."""
         return Response(PlanSerializer(get_plan(pk)).data)
 
     @extend_schema(request=PlanWriteSerializer, responses=PlanSerializer)
@@ -127,6 +129,17 @@ class GradeWriteSerializer(StrictSerializer):
     overrides = OverrideSerializer(many=True, required=False, max_length=3)
 
 
+class GradePatchSerializer(StrictSerializer):
+    """PATCH body: every field optional, each checked as in POST. Not DRF's `partial=True`, which
+    also made `level` and `value` of every override row optional (a row without `value` then
+    failed with a 500 instead of a 400)."""
+
+    code = serializers.SlugField(max_length=64, required=False)
+    name = serializers.CharField(max_length=200, required=False)
+    rank = serializers.IntegerField(min_value=0, required=False)
+    overrides = OverrideSerializer(many=True, required=False, max_length=3)
+
+
 class GradeSerializer(serializers.ModelSerializer):
     overrides = serializers.SerializerMethodField()
 
@@ -150,6 +163,8 @@ class GradeListView(StaffGenericView):
 
     @extend_schema(responses=GradeSerializer(many=True))
     def get(self, request):
+        """The tenant's grades by rank, paginated, each with its per-level overrides
+        (`{"level", "kind", "value"}`, rates as 4-place fractions)."""
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(GradeSerializer(page, many=True).data)
 
@@ -172,31 +187,35 @@ class GradeListView(StaffGenericView):
 
 class GradeDetailView(StaffAPIView):
     staff_perms = {"PATCH": ["distributors.change_grade"]}
-    @extend_schema(request=GradeWriteSerializer(partial=True), responses=GradeSerializer)
+    @extend_schema(request=GradePatchSerializer, responses=GradeSerializer)
     def patch(self, request, pk):
-        """Rename / re-rank a grade and set overrides (a value of null is not accepted; set 0)."""
+        """Change a grade's code, name or rank and set per-level overrides (`{"level", "kind"?,
+        "value"}`; to drop one, set its value to 0). Validated as POST validates: 400 in the error
+        shape for a bad field or override row, a code another grade has (`unique`), or overrides
+        above max_total_rate; nothing is written then. 404 for another tenant's or a missing grade."""
         from django.db import transaction
 
         grade = Grade.objects.filter(pk=pk).first()
         if grade is None:
             raise NotFound("No grade with this id.")
-        s = GradeWriteSerializer(data=request.data, partial=True)
+        s = GradePatchSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         d = s.validated_data
+        if "code" in d and d["code"] != grade.code and Grade.objects.filter(code=d["code"]).exists():
+            raise invalid("code", "A grade with this code exists.", "unique")
         with transaction.atomic():
-            for key in ("name", "rank"):
+            for key in ("code", "name", "rank"):
                 if key in d:
                     setattr(grade, key, d[key])
             grade.save()
             for o in d.get("overrides", []):
-                grade_override_set(grade=grade, level=o["level"], kind=o.get("kind", "percent"), value=o["value"])
+                grade_override_set(grade=grade, **o)
         return Response(GradeSerializer(Grade.objects.prefetch_related("overrides").get(pk=grade.pk)).data)
 
 
 class PreviewSerializer(StrictSerializer):
     order = serializers.JSONField(help_text="an order body as for POST /api/v1/orders/ (external_id optional)")
-    distributor_external_id = serializers.CharField(max_length=64, required=False,
-                                                    help_text="the referrer, when the order names none")
+    distributor_external_id = ExternalIdField(required=False, help_text="the referrer, when the order names none")
     plan_id = serializers.IntegerField(required=False, help_text="a plan version (a draft too); default: the one in force")
 
 
@@ -276,6 +295,8 @@ class BacktestListView(StaffGenericView):
 
     @extend_schema(responses=BacktestSerializer(many=True))
     def get(self, request):
+        """The tenant's backtests, newest first, paginated: plan version, date range, status,
+        progress (processed / total orders) and, once done, the results per level."""
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(BacktestSerializer(page, many=True).data)
 

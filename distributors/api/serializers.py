@@ -10,7 +10,7 @@ class DistributorCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     invite_code = serializers.CharField(max_length=16, required=False, allow_null=True, default=None)
-    parent_external_id = serializers.CharField(max_length=64, required=False, allow_null=True, default=None)
+    parent_external_id = ExternalIdField(required=False, allow_null=True, default=None)
     grade = serializers.CharField(max_length=64, required=False, allow_null=True, default=None)
     password = serializers.CharField(max_length=128, min_length=8, required=False, allow_null=True, default=None,
                                      write_only=True, help_text="portal password (stored hashed)")
@@ -26,8 +26,7 @@ class DistributorCreateSerializer(StrictSerializer):
 
 class DistributorUpdateSerializer(StrictSerializer):
     status = serializers.ChoiceField(choices=Distributor.Status.choices, required=False)
-    parent_external_id = serializers.CharField(max_length=64, required=False, allow_null=True,
-                                               help_text="a move; null makes it a root")
+    parent_external_id = ExternalIdField(required=False, allow_null=True, help_text="a move; null makes it a root")
     grade = serializers.CharField(max_length=64, required=False, allow_null=True)
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
@@ -45,7 +44,7 @@ class DistributorSerializer(serializers.ModelSerializer):
 class CustomerCreateSerializer(StrictSerializer):
     external_id = ExternalIdField()
     invite_code = serializers.CharField(max_length=16, required=False, allow_null=True, default=None)
-    referrer_external_id = serializers.CharField(max_length=64, required=False, allow_null=True, default=None)
+    referrer_external_id = ExternalIdField(required=False, allow_null=True, default=None)
 
     def validate(self, attrs):
         if bool(attrs.get("invite_code")) == bool(attrs.get("referrer_external_id")):

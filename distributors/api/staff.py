@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from fenxiao.api.base import StaffAPIView, StaffGenericView, body_or_empty
-from fenxiao.api.fields import StrictSerializer
+from fenxiao.api.fields import ExternalIdField, StrictSerializer
 
 from .. import selectors, services
 from ..models import Distributor
@@ -68,7 +68,7 @@ class ReasonSerializer(StrictSerializer):
 
 
 class MoveSerializer(StrictSerializer):
-    parent_external_id = serializers.CharField(max_length=64, allow_null=True)
+    parent_external_id = ExternalIdField(allow_null=True)
     reason = serializers.CharField(max_length=300)
 
 

@@ -93,6 +93,8 @@ class CustomerCreateView(PartnerAPIView):
 class CustomerDetailView(PartnerAPIView):
     @extend_schema(responses=CustomerSerializer)
     def get(self, request, external_id):
+        """A customer and the referrer it is bound to (domain rules section 2), with the time of
+        the binding; 404 when the tenant has no customer with this external_id."""
         customer = Customer.objects.select_related("referrer").filter(external_id=external_id).first()
         if customer is None:
             raise NotFound("No customer with this external_id.")

@@ -19,14 +19,13 @@ from functools import lru_cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_datetime
 
-from fenxiao.api.fields import EXTERNAL_ID_FORBIDDEN, RFC3339
+from fenxiao.api.fields import RFC3339, external_id_ok
 from fenxiao.currencies import MAX_PLACES
 from tenants.models import validate_currency
 
 from .serializers import LineInputSerializer, OrderCreateSerializer
 
 _MONEY = re.compile(r"[0-9]{1,14}(?:\.[0-9]{1,4})?")                  # MoneyField: 18 digits, 4 places, >= 0
-_EXTERNAL_ID_BAD = re.compile(f"[{EXTERNAL_ID_FORBIDDEN}]")             # ExternalIdField's regex
 _BAD_TEXT = re.compile(r"[\x00\ud800-\udfff]")                      # CharField's null and surrogate validators
 _MONEY_UNIT = Decimal(1).scaleb(-MAX_PLACES)                        # MoneyField's quantum
 _ZERO = Decimal("0.00")                                            # the serializer's default
@@ -69,6 +68,17 @@ def _text(value, *, blank: bool, max_length: int = 64):
     return s
 
 
+def _id(value, *, blank: bool):
+    """An ExternalIdField's value (edge spaces stripped), or None to fall back: the serializer then
+    refuses it with `invalid_external_id` (fenxiao.api.fields.external_id_ok, the one definition)."""
+    if type(value) is not str:
+        return None
+    s = value.strip(" ")
+    if (not s and not blank) or len(s) > 64 or not external_id_ok(s):
+        return None
+    return s
+
+
 def _money(value):
     if type(value) is str and _MONEY.fullmatch(value):
         return Decimal(value).quantize(_MONEY_UNIT)
@@ -93,7 +103,7 @@ def _time(value):
 def _line(item):
     if type(item) is not dict or not item.keys() <= _FIELDS.line_keys or not _REQUIRED_LINE <= item.keys():
         return None
-    line_id = _text(item["line_id"], blank=False)
+    line_id = _id(item["line_id"], blank=False)
     sku = _text(item["sku"], blank=False)
     unit_price = _money(item["unit_price"])
     if line_id is None or sku is None or unit_price is None:
@@ -117,15 +127,15 @@ def order_create_fast(item) -> dict | None:
         _FIELDS = _Fields()
     if type(item) is not dict or not item.keys() <= _FIELDS.order_keys or not _REQUIRED_ORDER <= item.keys():
         return None
-    external_id = _text(item["external_id"], blank=False)
-    if external_id is None or _EXTERNAL_ID_BAD.search(external_id):
+    external_id = _id(item["external_id"], blank=False)
+    if external_id is None:
         return None
     referrer = item.get("referrer_external_id")
     if referrer is not None:
-        referrer = _text(referrer, blank=True)
+        referrer = _id(referrer, blank=True)
         if referrer is None:
             return None
-    buyer = _text(item["buyer_external_id"], blank=True) if "buyer_external_id" in item else ""
+    buyer = _id(item["buyer_external_id"], blank=True) if "buyer_external_id" in item else ""
     currency = item["currency"]
     if buyer is None or type(currency) is not str or not _currency_ok(currency):
         return None

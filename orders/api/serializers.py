@@ -15,7 +15,7 @@ from ..models import Order, OrderLine, Refund
 
 
 class LineInputSerializer(StrictSerializer):
-    line_id = serializers.CharField(max_length=64)
+    line_id = ExternalIdField()
     sku = serializers.CharField(max_length=64)
     category = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     quantity = PlainIntegerField(min_value=1, max_value=1_000_000)
@@ -43,8 +43,8 @@ class CurrencyField(serializers.CharField):
 
 class OrderCreateSerializer(StrictSerializer):
     external_id = ExternalIdField()
-    referrer_external_id = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True, default=None)
-    buyer_external_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    referrer_external_id = ExternalIdField(required=False, allow_null=True, allow_blank=True, default=None)
+    buyer_external_id = ExternalIdField(required=False, allow_blank=True, default="")
     currency = CurrencyField()
     exchange_rate = serializers.DecimalField(max_digits=18, decimal_places=8, min_value=Decimal("0.00000001"),
                                              required=False, allow_null=True, default=None,
@@ -119,7 +119,7 @@ class CancelSerializer(StrictSerializer):
 
 
 class RefundLineInputSerializer(StrictSerializer):
-    line_id = serializers.CharField(max_length=64)
+    line_id = ExternalIdField()
     quantity = PlainIntegerField(min_value=1)
 
 

@@ -106,6 +106,8 @@ class OrderCancelView(_OrderActionView):
 class OrderRefundsView(PartnerAPIView):
     @extend_schema(responses=RefundSerializer(many=True))
     def get(self, request, external_id):
+        """Every refund of the order, oldest first: kind (amount or lines), goods amount, shipping
+        and tax (order currency), the lines and quantities refunded; 404 for an unknown order."""
         return Response(RefundSerializer(get_order(external_id).refunds.all(), many=True).data)
 
     @extend_schema(request=RefundCreateSerializer, responses={201: RefundSerializer, 200: RefundSerializer})

@@ -57,6 +57,29 @@ def test_bind_modes(make_tenant, partner_for, mode, unbound_status, rebind_statu
     assert client.get("/api/v1/distributors/X/").json()["parent_external_id"] == final_parent
 
 
+@pytest.mark.parametrize("mode,first_parent,detail", [
+    ("on_register", None, "bind_mode 'on_register' binds an upline only at registration; distributor 'X' is "
+                          "registered already, as a root (no upline)."),       # was "is already bound"
+    ("on_register", "A", "bind_mode 'on_register' binds an upline only at registration; distributor 'X' is "
+                         "registered already, with an upline."),
+    ("when_unbound", "A", "bind_mode 'when_unbound' binds an upline only while a distributor has none; "
+                          "distributor 'X' is already bound to one."),
+])
+def test_a_refused_bind_says_why_and_changes_nothing(make_tenant, partner_for, mode, first_parent, detail):
+    from distributors.models import DistributorMove
+
+    t = make_tenant(bind_mode=mode)
+    client = partner_for(t)
+    post(client, {"external_id": "A", "name": "a"})
+    b = post(client, {"external_id": "B", "name": "b"}).json()
+    assert post(client, {"external_id": "X", "name": "x", "parent_external_id": first_parent}).status_code == 201
+    r = post(client, {"external_id": "X", "name": "x", "invite_code": b["invite_code"]})
+    assert r.status_code == 409 and r.json() == {"type": "client_error", "errors": [
+        {"code": "bind_refused", "detail": detail, "attr": None}]}
+    assert client.get("/api/v1/distributors/X/").json()["parent_external_id"] == first_parent
+    assert DistributorMove.unscoped.filter(tenant=t).count() == 0
+
+
 @pytest.mark.parametrize("mode,expected", [("on_register", "A"), ("when_unbound", "A"), ("always", "B")])
 def test_customer_bind_modes(make_tenant, partner_for, mode, expected):
     t = make_tenant(bind_mode=mode)

@@ -298,3 +298,68 @@ def test_another_distributors_withdrawal_is_404(rich, in_tenant, portal_for):
     other = Distributor.objects.create(tenant=in_tenant, external_id="OTHER", name="o", invite_code="OTHER123")
     r = portal_for(other).get(f"/api/v1/me/withdrawals/{wid}/")
     assert r.status_code == 404 and r.json()["errors"][0]["code"] == "not_found"
+
+
+def test_paying_keeps_the_approval_time_and_approver(rich, in_tenant, portal_for):
+    """decided_at / decided_by are the approval's; paying sets paid_at only (issue 10: paying used
+    to overwrite the approval with the payment, and the payout file's approved_at with it)."""
+    from distributors.models import Distributor
+    from ledger.models import Withdrawal
+    from tests.staff.test_staff_api import staff_for
+
+    t0, t1, t2 = (datetime(2027, 2, 1, 9, 30, tzinfo=timezone.utc), datetime(2027, 2, 2, 14, 15, 30, tzinfo=timezone.utc),
+                  datetime(2027, 2, 4, 8, 0, 5, tzinfo=timezone.utc))
+    with time_machine.travel(t0, tick=False):   # tokens are issued inside each jump (they live an hour)
+        wid = portal_for(Distributor.objects.get(external_id="C0")).post("/api/v1/me/withdrawals/", {"amount": "20.00", "method": "bank", "account": "acct-9"},
+                        format="json").json()["id"]
+    with time_machine.travel(t1, tick=False):
+        r = staff_for(in_tenant, "approver").post(f"/api/v1/admin/withdrawals/{wid}/approve/")
+        assert (r.json()["decided_at"], r.json()["decided_by"]) == ("2027-02-02T14:15:30Z", "approver")
+    with time_machine.travel(t2, tick=False):
+        payer = staff_for(in_tenant, "payer")
+        csv_before = payer.get("/api/v1/admin/withdrawals/export.csv").content.decode().splitlines()
+        r = payer.post(f"/api/v1/admin/withdrawals/{wid}/pay/", {"payout_reference": "BANK-7"}, format="json")
+    body = r.json()
+    assert (body["status"], body["requested_at"], body["decided_at"], body["decided_by"], body["paid_at"],
+            body["payout_reference"]) == ("paid", "2027-02-01T09:30:00Z", "2027-02-02T14:15:30Z", "approver",
+                                          "2027-02-04T08:00:05Z", "BANK-7")
+    w = Withdrawal.objects.get(pk=wid)
+    assert (w.decided_at, w.decided_by, w.paid_at) == (t1, "approver", t2)
+    last = Withdrawal.history.filter(id=wid).latest("history_id")
+    assert (last.status, last.history_change_reason, last.history_user.username) == ("paid", "paid by payer", "payer")
+    assert csv_before[0].split(",")[-1] == "approved_at" and csv_before[1].split(",")[-1] == "2027-02-02T14:15:30+00:00"
+
+
+def test_refusals_read_well(rich, in_tenant, client):
+    """409 details name the state with the right article ("an approved withdrawal", was "a
+    approved"), in the API and in the admin's messages."""
+    from django.contrib.auth.models import Permission, User
+
+    from distributors.models import Distributor
+    from ledger.models import Withdrawal
+    from tenants.models import StaffMembership
+    from tests.staff.test_staff_api import staff_for
+
+    wid = rich.post("/api/v1/me/withdrawals/", {"amount": "10.00", "method": "bank", "account": "x"}, format="json").json()["id"]
+    staff = staff_for(in_tenant, "fin")
+    detail = lambda r: (r.status_code, r.json()["errors"][0]["detail"])  # noqa: E731
+    assert detail(staff.post(f"/api/v1/admin/withdrawals/{wid}/pay/")) == (409, "A requested withdrawal cannot be paid.")
+    staff.post(f"/api/v1/admin/withdrawals/{wid}/approve/")
+    assert detail(staff.post(f"/api/v1/admin/withdrawals/{wid}/approve/")) == (409, "An approved withdrawal cannot be approved.")
+    staff.post(f"/api/v1/admin/withdrawals/{wid}/pay/")
+    assert detail(staff.post(f"/api/v1/admin/withdrawals/{wid}/reject/")) == (409, "A paid withdrawal cannot be rejected.")
+    assert detail(staff.post("/api/v1/admin/distributors/C0/approve/")) == (409, "Cannot approve an active distributor.")
+    staff.post("/api/v1/admin/distributors/C0/freeze/", {"reason": "checks"}, format="json")
+    r = rich.post("/api/v1/me/withdrawals/", {"amount": "10.00", "method": "bank", "account": "x"}, format="json")
+    assert detail(r) == (409, "A frozen distributor cannot withdraw.")
+
+    pm = User.objects.create_user("console", password="pw", is_staff=True)
+    pm.user_permissions.set(Permission.objects.filter(content_type__app_label__in=["ledger", "distributors"]))
+    StaffMembership.objects.create(user=pm, tenant=in_tenant)
+    client.force_login(pm)
+    page = client.post("/admin/ledger/withdrawal/", {"action": "approve", "_selected_action": [wid]}, follow=True).content.decode()
+    assert f"Refused — #{wid}: A paid withdrawal cannot be approved." in page
+    c0 = Distributor.objects.get(external_id="C0")
+    page = client.post("/admin/distributors/distributor/", {"action": "unfreeze", "_selected_action": [c0.pk]}, follow=True)
+    assert "Unfrozen distributor(s): 1." in page.content.decode()
+    assert Withdrawal.objects.get(pk=wid).status == "paid"

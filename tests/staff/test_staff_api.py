@@ -115,6 +115,55 @@ def test_grades_with_overrides_and_cap(staff, in_tenant):
     assert staff.post("/api/v1/admin/grades/", {"code": "gold", "name": "again"}, format="json").status_code == 400
 
 
+BAD_GRADE_BODIES = [
+    ({"overrides": [{"level": 1}]}, {("overrides.0.value", "required")}),           # was a 500 on PATCH
+    ({"overrides": [{"value": "0.0100"}]}, {("overrides.0.level", "required")}),
+    ({"overrides": [{"level": 1, "value": None}]}, {("overrides.0.value", "null")}),
+    ({"overrides": [{"level": 4, "value": "0.0100"}]}, {("overrides.0.level", "max_value")}),
+    ({"overrides": [{"level": 1, "value": "-0.0100"}]}, {("overrides.0.value", "min_value")}),
+    ({"overrides": [{"level": 1, "value": "0.01234"}]}, {("overrides.0.value", "max_decimal_places")}),
+    ({"overrides": [{"level": 1, "value": "0.0100", "colour": "red"}]}, {("overrides.0.colour", "unknown_field")}),
+    ({"overrides": [{"level": 1, "kind": "bonus", "value": "0.0100"}]}, {("overrides.0.kind", "invalid_choice")}),
+    ({"overrides": {"level": 1}}, {("overrides.non_field_errors", "not_a_list")}),
+    ({"overrides": [{"level": 2, "value": "0.4000"}]}, {("value", "over_max_total_rate")}),   # 0.10 + 0.40 + 0.02 > 0.50
+    ({"rank": -1}, {("rank", "min_value")}),
+    ({"name": ""}, {("name", "blank")}),
+    ({"code": "no spaces"}, {("code", "invalid")}),
+    ({"colour": "red"}, {("colour", "unknown_field")}),
+]
+
+
+@pytest.mark.parametrize("bad,errors", BAD_GRADE_BODIES)
+def test_grade_patch_validates_like_post_and_writes_nothing(staff, in_tenant, bad, errors):
+    from commissions.models import GradeLevelOverride
+    from distributors.models import Grade
+
+    r = staff.post("/api/v1/admin/grades/", {"code": "gold", "name": "Gold", "rank": 1,
+                                             "overrides": [{"level": 1, "value": "0.1500"}]}, format="json")
+    gid = r.json()["id"]
+    before = (list(Grade.objects.values()), list(GradeLevelOverride.objects.values()), Grade.history.count())
+    posted = staff.post("/api/v1/admin/grades/", {"code": "silver", "name": "Silver", **bad}, format="json")
+    patched = staff.patch(f"/api/v1/admin/grades/{gid}/", bad, format="json")
+    for r in (posted, patched):
+        assert r.status_code == 400, r.content
+        body = r.json()
+        assert body["type"] == "validation_error" and {(e["attr"], e["code"]) for e in body["errors"]} == errors, body
+    assert (list(Grade.objects.values()), list(GradeLevelOverride.objects.values()), Grade.history.count()) == before
+
+
+def test_grade_patch_changes_what_it_names(staff, in_tenant):
+    staff.post("/api/v1/admin/grades/", {"code": "silver", "name": "Silver"}, format="json")
+    gid = staff.post("/api/v1/admin/grades/", {"code": "gold", "name": "Gold", "rank": 1}, format="json").json()["id"]
+    r = staff.patch(f"/api/v1/admin/grades/{gid}/", {"code": "silver"}, format="json")
+    assert r.status_code == 400 and [(e["attr"], e["code"]) for e in r.json()["errors"]] == [("code", "unique")]
+    r = staff.patch(f"/api/v1/admin/grades/{gid}/", {"rank": 2, "overrides": [{"level": 2, "value": "0.0800"}]}, format="json")
+    assert r.status_code == 200
+    assert r.json() == {"id": gid, "code": "gold", "name": "Gold", "rank": 2,
+                        "overrides": [{"level": 2, "kind": "percent", "value": "0.0800"}]}
+    r = staff.patch(f"/api/v1/admin/grades/{gid}/", {"code": "gold-2", "name": "Gold II"}, format="json")
+    assert (r.json()["code"], r.json()["name"], r.json()["rank"]) == ("gold-2", "Gold II", 2)
+
+
 def test_preview_writes_nothing(staff, in_tenant):
     chain(in_tenant, 3)
     draft = staff.post("/api/v1/admin/plans/", {"rules": RULES}, format="json").json()["id"]
