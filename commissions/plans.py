@@ -182,3 +182,19 @@ def rows_from_spec(*, default: dict, categories: dict | None = None, skus: dict 
         for name, spec in sets.items():
             rows += [RuleRow(scope, name, int(lvl), kind, Decimal(v)) for lvl, (kind, v) in spec.items()]
     return rows
+
+
+# The draft every tenant made by `manage.py create_tenant` starts with (README "Production shape").
+STARTER_PLAN_RATES = {1: Decimal("0.1000"), 2: Decimal("0.0500"), 3: Decimal("0.0200")}
+STARTER_PLAN_NAME = "Starter plan: L1 10% / L2 5% / L3 2%"
+
+
+@transaction.atomic
+def plan_starter_draft_create(*, tenant: Tenant) -> CommissionPlan:
+    """A new tenant's first plan, as a draft (not in force until staff publish it): the default
+    scope pays 10% of the commission base at level 1, 5% at level 2 and 2% at level 3, for the
+    tenant's `levels` only (17% in all, within the default max_total_rate of 50%). Domain rules
+    section 5. Call inside the tenant's context; raises like `plan_draft_create`."""
+    rows = rows_from_spec(default={level: ("percent", rate) for level, rate in STARTER_PLAN_RATES.items()
+                                   if level <= tenant.levels})
+    return plan_draft_create(tenant=tenant, name=STARTER_PLAN_NAME, rows=rows)

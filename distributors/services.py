@@ -266,6 +266,37 @@ def distributor_set_password(*, distributor: Distributor, password: str) -> None
     distributor.save(update_fields=["password"])
 
 
+def distributor_authenticate(*, tenant_slug: str, username: str, password: str) -> Distributor | None:
+    """The distributor of the active tenant `tenant_slug` with this portal `username` and
+    `password`, or None for any wrong or unusable credential (unknown tenant or username, no
+    password set, wrong password, disabled), without saying which.
+
+    Every outcome costs exactly one run of the password hasher: an unknown tenant or username or a
+    distributor without a password hashes the given password as Django's ModelBackend does for an
+    unknown user, so answer times do not reveal which usernames exist (domain rules section 1).
+    A hash made with weaker parameters than the current hasher's is upgraded on a right password.
+    """
+    from django.contrib.auth.hashers import check_password, make_password
+
+    from tenants.context import tenant_context
+
+    tenant = Tenant.objects.filter(slug=tenant_slug, is_active=True).first()
+    distributor = None
+    if tenant is not None:
+        distributor = Distributor.unscoped.filter(tenant=tenant, username=username).first()
+    if distributor is None or not distributor.password:
+        make_password(password)  # the same work as checking a password, for nobody
+        return None
+
+    def upgrade(raw: str) -> None:
+        with tenant_context(tenant):
+            distributor_set_password(distributor=distributor, password=raw)
+
+    if not check_password(password, distributor.password, setter=upgrade):
+        return None
+    return None if distributor.status == Distributor.Status.DISABLED else distributor
+
+
 @transaction.atomic
 def distributor_set_password_where_unset(*, password: str) -> int:
     """Give every distributor of the current tenant without a password this one (the demo's

@@ -44,6 +44,36 @@ class FenxiaoAdminSite(admin.AdminSite):
     index_title = "Dashboard"
     index_template = "admin/fenxiao_index.html"
 
+    def login(self, request, extra_context=None):
+        """The admin login behind the same limits as the token endpoints (tenants.login_guard): a
+        POST over the rate or for a locked account or address gets a 429 page saying so in
+        Chinese and English, with Retry-After; wrong passwords are counted by `user_login_failed`."""
+        from tenants.login_guard import LoginThrottled, login_gate, staff_account
+
+        if request.method == "POST":
+            username = request.POST.get("username", "")
+            try:
+                login_gate(request, staff_account(username) if username else None)
+            except LoginThrottled as exc:
+                return self.login_refused(request, exc)
+        return super().login(request, extra_context)
+
+    def login_refused(self, request, exc):
+        from django.template.response import TemplateResponse
+        from django.utils import translation
+
+        from tenants.login_guard import LOCKOUT_TITLE, refusal_message
+
+        messages = []
+        for code in ("zh-hans", "en"):
+            with translation.override(code):
+                messages.append({"lang": code, "text": refusal_message(exc.reason, exc.wait), "title": str(LOCKOUT_TITLE)})
+        context = {**self.each_context(request), "title": messages[0]["title"], "refusals": messages,
+                   "login_url": request.get_full_path()}
+        response = TemplateResponse(request, "admin/login_refused.html", context, status=429)
+        response["Retry-After"] = str(exc.wait)
+        return response
+
     def register(self, model_or_iterable, admin_class=None, **options):
         """Every ModelAdmin is scoped to the staff's tenant or superuser-only (an admin that does not
         scope by tenant: auth, celery beat, ...), and shows its money columns with their currency's

@@ -1,25 +1,40 @@
-"""Django settings, read from the environment (django-environ).
+"""Django settings, read from the process environment (django-environ). No file is read: `.env`
+is docker compose's (it substitutes it into docker-compose.yml); `make` passes the per-clone key
+in `.local-secret-key`; the tests use tests/settings.py. README "Configuration" lists them all.
 
+SECRET_KEY          required unless DEBUG: at least 50 characters, not a published default
 DATABASE_URL        default sqlite:///<repo>/db.sqlite3 (the embedded default)
 CELERY_BROKER_URL   unset: tasks run eagerly in-process; e.g. redis://127.0.0.1:6379/0
-SECRET_KEY, DEBUG, ALLOWED_HOSTS as usual.
+CACHE_URL           default a per-process memory cache; with several processes or hosts set a
+                    shared one (redis://127.0.0.1:6379/1): login lockouts and API throttles count there
+BEHIND_TLS_PROXY    1 behind a TLS-terminating proxy: HTTPS redirect, secure cookies, HSTS
+DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS as usual.
 """
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 
+from fenxiao.secret_key import resolve_secret_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-SECRET_KEY = env("SECRET_KEY", default="dev-insecure-fenxiao-secret-key-change-me-in-production")
 DEBUG = env.bool("DEBUG", default=False)
+# Outside DEBUG a missing, short or published key refuses to start (ImproperlyConfigured): tokens
+# and sessions signed with a public key could be forged by anyone.
+SECRET_KEY = resolve_secret_key(env.str("SECRET_KEY", default=""), debug=DEBUG)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver", "web"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-if env.bool("BEHIND_TLS_PROXY", default=False):
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
+    # The proxy terminates TLS and sets X-Forwarded-Proto (and overwrites any the client sent).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)  # one year
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
 INSTALLED_APPS = [
     "fenxiao.apps.FenxiaoAdminConfig",
@@ -90,9 +105,40 @@ else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=300)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+
+# The cache holds login failure counters, lockouts and rate-limit windows (tenants.login_guard,
+# fenxiao.api.throttles). The default is this process's memory (the demo, the tests); with several
+# gunicorn workers or hosts every process would count alone, so production sets CACHE_URL to a
+# shared Redis (docker-compose.yml does; `check --deploy` warns otherwise: fenxiao.W001).
+CACHES = {"default": env.cache_url_config(env.str("CACHE_URL", default="") or "locmemcache://fenxiao")}
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)  # no early culling of lockouts
+
+# Login abuse (domain rules section 1; tenants.login_guard). Every attempt on the distributor and
+# staff token endpoints and the admin login counts against its client address and its account
+# (per minute); failed ones also count towards a lockout of the account (from any address) and of
+# the address (across accounts), lifted LOGIN_LOCKOUT_SECONDS after it began.
+LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS = env.int("LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS", default=30)
+LOGIN_ATTEMPTS_PER_MINUTE_PER_ACCOUNT = env.int("LOGIN_ATTEMPTS_PER_MINUTE_PER_ACCOUNT", default=10)
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=10)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=50)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# Partner API keys: requests per minute per key unless the tenant's api_rate_per_minute says otherwise.
+PARTNER_API_RATE_PER_MINUTE = env.int("PARTNER_API_RATE_PER_MINUTE", default=6000)
+# Client address: the number of proxies in front that append to X-Forwarded-For (one behind the
+# TLS proxy); 0 takes REMOTE_ADDR and ignores the header, which any client can write.
+NUM_PROXIES = env.int("NUM_PROXIES", default=1 if BEHIND_TLS_PROXY else 0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_PASSWORD_VALIDATORS = []
+# Passwords are stored with Django's default hashers (PBKDF2-SHA256, Django's iteration count; a
+# weaker stored hash is upgraded at the next right login). New staff passwords (create_staff, the
+# admin's forms) are checked by Django's four standard validators.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -121,6 +167,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "fenxiao.api.exception_handler.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": None,
+    "NUM_PROXIES": NUM_PROXIES,
 }
 
 DRF_STANDARDIZED_ERRORS = {"ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True}

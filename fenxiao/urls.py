@@ -2,14 +2,14 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+from rest_framework_simplejwt.views import TokenRefreshView
 
-from tenants.api import DistributorTokenView, TenantSettingsView
+from tenants.api import DistributorTokenView, StaffTokenView, TenantSettingsView
 
 api_v1 = [
     path("auth/token/", DistributorTokenView.as_view(), name="auth-token"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="auth-token-refresh"),
-    path("auth/staff-token/", TokenObtainPairView.as_view(), name="auth-staff-token"),
+    path("auth/staff-token/", StaffTokenView.as_view(), name="auth-staff-token"),
     path("admin/tenant/", TenantSettingsView.as_view(), name="staff-tenant"),
     path("", include("distributors.api.urls")),
     path("", include("orders.api.urls")),

@@ -1,4 +1,5 @@
-"""POST /api/v1/auth/token/: a distributor logs in with tenant slug, username and password."""
+"""Logins (POST /api/v1/auth/token/ for distributors, /api/v1/auth/staff-token/ for staff) and the
+tenant settings endpoint."""
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
@@ -6,11 +7,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenObtainPairView
 
 from fenxiao.api.base import StaffAPIView
 from fenxiao.api.fields import ModelSerializer, StrictSerializer
 from fenxiao.exceptions import invalid
 
+from .login_guard import distributor_account, login_failed, login_gate, staff_account
 from .models import Tenant
 from .services import tenant_update
 
@@ -40,19 +43,36 @@ class DistributorTokenView(APIView):
                    responses=inline_serializer("TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()}))
     def post(self, request):
         """Exchange a distributor's tenant slug, username (default: its external_id) and password for
-        JWTs. 401 for any wrong or disabled credential (the answer never tells which)."""
-        from distributors.models import Distributor
+        JWTs. 401 for any wrong or disabled credential (the answer never tells which, nor takes
+        longer for one than another: `distributor_authenticate`). 429 (code `throttled`,
+        Retry-After) over the login rate or while the account or address is locked out after
+        repeated failures (tenants.login_guard)."""
+        from distributors.services import distributor_authenticate
 
         s = TokenRequestSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         d = s.validated_data
-        tenant = Tenant.objects.filter(slug=d["tenant"], is_active=True).first()
-        distributor = None
-        if tenant is not None:
-            distributor = Distributor.unscoped.filter(tenant=tenant, username=d["username"]).first()
-        if distributor is None or distributor.status == Distributor.Status.DISABLED or not distributor.check_password(d["password"]):
+        account = distributor_account(d["tenant"], d["username"])
+        login_gate(request, account)
+        distributor = distributor_authenticate(tenant_slug=d["tenant"], username=d["username"], password=d["password"])
+        if distributor is None:
+            login_failed(request, account)
             raise AuthenticationFailed("Wrong tenant, username or password.")
         return Response(distributor_tokens(distributor))
+
+
+class StaffTokenView(TokenObtainPairView):
+    """POST /api/v1/auth/staff-token/ {"username", "password"} -> {"access", "refresh"} for a Django
+    user (tenant staff). 401 for a wrong credential (Django's ModelBackend hashes for an unknown
+    user too); 429 (code `throttled`, Retry-After) over the login rate or while the account or
+    address is locked out (tenants.login_guard; failures are counted from `user_login_failed`,
+    shared with the admin login)."""
+
+    def post(self, request, *args, **kwargs):
+        data = request.data
+        username = data.get("username") if hasattr(data, "get") else None
+        login_gate(request, staff_account(username) if isinstance(username, str) and username else None)
+        return super().post(request, *args, **kwargs)
 
 
 class TenantSettingsSerializer(ModelSerializer):
@@ -60,7 +80,8 @@ class TenantSettingsSerializer(ModelSerializer):
         model = Tenant
         fields = ["slug", "name", "currency", "timezone", "levels", "rounding", "self_purchase_commission",
                   "inactive_upline_policy", "bind_mode", "enrollment", "settle_after_days", "auto_complete_days",
-                  "withdraw_min_amount", "withdraw_fee_rate", "max_total_rate", "invite_url_template"]
+                  "withdraw_min_amount", "withdraw_fee_rate", "max_total_rate", "invite_url_template",
+                  "api_rate_per_minute"]
         read_only_fields = ["slug"]
 
 

@@ -82,6 +82,11 @@ class Tenant(models.Model):
         max_length=300, blank=True, default="",
         help_text="e.g. https://shop.example.com/join?code={code}; empty gives no invite_url.",
     )
+    api_rate_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(60), MaxValueValidator(1_000_000)],
+        help_text="Requests per minute allowed to each partner API key (60..1,000,000); "
+                  "blank: the platform default (PARTNER_API_RATE_PER_MINUTE, 6000).",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(get_user=history_user, excluded_fields=["created_at"])

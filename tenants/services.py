@@ -7,14 +7,22 @@ from .models import Tenant, TenantApiKey
 
 
 @transaction.atomic
-def tenant_create(*, slug: str, name: str, **settings) -> Tenant:
+def tenant_create(*, slug: str, name: str, starter_plan: bool = False, **settings) -> Tenant:
     """Create a tenant with the given settings (others take the domain defaults). Every setting is
     validated (Django ValidationError on a bad currency, timezone, levels outside 1..3, ...).
-    Schedules its periodic settlement (django-celery-beat)."""
+    Schedules its periodic settlement (django-celery-beat). With `starter_plan`, also creates the
+    draft plan `commissions.plans.plan_starter_draft_create` (10% / 5% / 2%, not published)."""
     from ledger.services import settlement_schedule_ensure
 
     tenant = Tenant.objects.create(slug=slug, name=name, **settings)
     settlement_schedule_ensure(tenant=tenant)
+    if starter_plan:
+        from commissions.plans import plan_starter_draft_create
+
+        from .context import tenant_context
+
+        with tenant_context(tenant):
+            plan_starter_draft_create(tenant=tenant)
     return tenant
 
 
@@ -32,7 +40,8 @@ def api_key_revoke(*, api_key: TenantApiKey) -> None:
 
 SETTINGS_FIELDS = ("name", "currency", "timezone", "levels", "rounding", "self_purchase_commission",
                    "inactive_upline_policy", "bind_mode", "enrollment", "settle_after_days", "auto_complete_days",
-                   "withdraw_min_amount", "withdraw_fee_rate", "max_total_rate", "invite_url_template")
+                   "withdraw_min_amount", "withdraw_fee_rate", "max_total_rate", "invite_url_template",
+                   "api_rate_per_minute")
 
 
 @transaction.atomic
@@ -78,3 +87,85 @@ def tenant_settings_check(*, tenant: Tenant, candidate: Tenant, changed: set[str
         if plan is not None and {"levels", "max_total_rate"} & changed:
             rows = [RuleRow.of(r) for r in plan.rules.all()]
             rules_check(tenant=candidate, rows=rows, attr="levels" if "levels" in changed else "max_total_rate")
+
+
+@transaction.atomic
+def staff_create(*, tenant: Tenant, username: str, role: str, password: str | None = None, email: str = "",
+                 update: bool = False):
+    """Make `username` staff of `tenant` with the role's permissions (tenants.roles.ROLES: "pm" or
+    "finance"): a new Django user (is_staff, StaffMembership of `tenant`, in the role's group, whose
+    permissions are reset to the role's list) that can log in to the admin and the staff API.
+
+    `password` (checked by AUTH_PASSWORD_VALIDATORS) is required for a new user. An existing
+    username is refused (Conflict, 409) unless `update`, which sets the role (replacing any other
+    role), the password when given and the email when given; a superuser or another tenant's staff
+    is refused even then. Unknown role or invalid username/password: ValidationError (400) on
+    `role` / `username` / `password`. Nothing is written when anything is refused.
+    Returns the user."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    from fenxiao.exceptions import Conflict, invalid
+
+    from .models import StaffMembership
+    from .roles import ROLES
+
+    spec = ROLES.get(role)
+    if spec is None:
+        raise invalid("role", f"Unknown role {role!r}; the roles are: {', '.join(ROLES)}.", "unknown_role")
+    User = get_user_model()
+    user = User.objects.select_for_update().filter(username=username).first()
+    if user is not None:
+        if not update:
+            raise Conflict(f"A user named {username!r} exists; pass update (--update) to change its role or password.")
+        if user.is_superuser:
+            raise Conflict(f"{username!r} is a superuser; superusers are not made tenant staff.")
+        membership = StaffMembership.objects.filter(user=user).select_related("tenant").first()
+        if membership is not None and membership.tenant_id != tenant.pk:
+            raise Conflict(f"{username!r} is staff of another tenant ({membership.tenant.slug}).")
+    else:
+        if not password:
+            raise invalid("password", "A new staff user needs a password.", "required")
+        try:
+            User._meta.get_field(User.USERNAME_FIELD).run_validators(username)
+        except DjangoValidationError as exc:
+            raise invalid("username", " ".join(exc.messages), "invalid") from None
+        user = User(**{User.USERNAME_FIELD: username})
+    if password:
+        try:
+            validate_password(password, user)
+        except DjangoValidationError as exc:
+            raise invalid("password", " ".join(exc.messages), "weak_password") from None
+        user.set_password(password)
+    if email:
+        user.email = email
+    user.is_staff = user.is_active = True
+    user.save()
+    StaffMembership.objects.get_or_create(user=user, defaults={"tenant": tenant})
+    groups = {r.code: staff_role_group(role=r.code) for r in ROLES.values()}
+    user.groups.remove(*(g for code, g in groups.items() if code != role))
+    user.groups.add(groups[role])
+    return user
+
+
+def staff_role_group(*, role: str):
+    """The Django group of a role (tenants.roles), created if missing, its permissions set to
+    exactly the role's list. A permission named there that does not exist raises LookupError."""
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
+
+    from .roles import ROLES
+
+    spec = ROLES[role]
+    wanted = {tuple(p.split(".", 1)) for p in spec.permissions}
+    query = Q()
+    for app_label, codename in wanted:
+        query |= Q(content_type__app_label=app_label, codename=codename)
+    perms = list(Permission.objects.filter(query).select_related("content_type"))
+    missing = wanted - {(p.content_type.app_label, p.codename) for p in perms}
+    if missing:
+        raise LookupError(f"Role {role}: no such permissions {sorted('.'.join(m) for m in missing)}.")
+    group, _ = Group.objects.get_or_create(name=spec.group_name)
+    group.permissions.set(perms)
+    return group

@@ -138,7 +138,19 @@ def portal_for(db):
 
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
+    """MD5 for speed in tests only; the product keeps Django's default hashers
+    (tests/tenants/test_login_guard.py::test_the_product_hashes_passwords_strongly)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty cache: login counters, lockouts and API throttle windows of
+    one test never reach another (all tests log in from 127.0.0.1)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
 
 
 @pytest.fixture(autouse=True)

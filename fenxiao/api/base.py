@@ -9,6 +9,8 @@ from tenants.authentication import (
 )
 from tenants.context import reset_tenant, set_tenant
 
+from .throttles import ApiKeyRateThrottle
+
 
 class IsPartner(permissions.BasePermission):
     message = "This endpoint needs a partner API key (Authorization: Api-Key <key>)."
@@ -67,11 +69,13 @@ class TenantViewMixin:
 class PartnerAPIView(TenantViewMixin, APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [IsPartner]
+    throttle_classes = [ApiKeyRateThrottle]  # per key, the tenant's api_rate_per_minute
 
 
 class PartnerGenericView(TenantViewMixin, GenericAPIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [IsPartner]
+    throttle_classes = [ApiKeyRateThrottle]  # per key, the tenant's api_rate_per_minute
 
 
 class PortalAPIView(TenantViewMixin, APIView):

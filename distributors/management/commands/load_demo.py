@@ -154,7 +154,8 @@ class Command(BaseCommand):
         w(f"  superuser {ADMIN[0]} / {ADMIN[1]}" + ("" if admin_created else " (existing user: password unchanged)"))
         w(f"  tenant staff {STAFF[0]} / {STAFF[1]} (staff of {tenant.slug} only)"
           + ("" if staff_created else " (existing user: password unchanged)"))
-        w("Try it (with the server running: `make demo` starts it, else `python manage.py runserver`):")
+        w("Try it (with the server running: `make demo` starts it, else "
+          "`SECRET_KEY=$(cat .local-secret-key) .venv/bin/python manage.py runserver`):")
         if example_order:
             header = shlex.quote(f"Authorization: Api-Key {key}")
             w(f"  curl -s -H {header} {base_url}/api/v1/orders/{example_order}/commissions/")

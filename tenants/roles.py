@@ -1,0 +1,61 @@
+"""Tenant staff roles: the one place that says which Django model permissions each role holds.
+
+`manage.py create_staff <tenant> <username> --role pm|finance` (tenants.services.staff_create)
+makes a user staff of one tenant (StaffMembership) and puts it in the role's group, whose
+permissions are set to exactly the list below each time the command runs. The staff API checks
+these permissions view by view (`staff_perms`) and the admin checks the same ones.
+
+- pm (product manager, 产品经理): commission plans and their rules (draft, edit, publish, preview:
+  commissions.*_commissionplan), grades and their per-level overrides, distributors (approve,
+  freeze, move, import), the tenant's settings, backtests; reads orders, commissions and
+  withdrawals (no decisions on money).
+- finance (财务): withdrawals (approve, reject, pay, export the payout file:
+  ledger.change_withdrawal), the ledger and balances; reads distributors, orders, commissions and
+  the tenant's settings. No plan, grade, distributor or settings changes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+_READ_ORDERS_AND_COMMISSIONS = (
+    "orders.view_order", "orders.view_orderline", "orders.view_refund", "orders.view_refundline",
+    "commissions.view_commissionrecord", "commissions.view_commissionreversal",
+)
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    label: str
+    permissions: tuple[str, ...]  # "app_label.codename"
+
+    @property
+    def group_name(self) -> str:
+        """The Django group holding the role's permissions."""
+        return f"fenxiao {self.code}"
+
+
+ROLES: dict[str, Role] = {
+    "pm": Role("pm", _("product manager"), (
+        "tenants.view_tenant", "tenants.change_tenant",
+        "commissions.view_commissionplan", "commissions.add_commissionplan", "commissions.change_commissionplan",
+        "commissions.view_commissionrule", "commissions.add_commissionrule", "commissions.change_commissionrule",
+        "commissions.delete_commissionrule",
+        "commissions.view_gradeleveloverride", "commissions.add_gradeleveloverride",
+        "commissions.change_gradeleveloverride", "commissions.delete_gradeleveloverride",
+        "commissions.view_backtest", "commissions.add_backtest",
+        "distributors.view_grade", "distributors.add_grade", "distributors.change_grade",
+        "distributors.view_distributor", "distributors.add_distributor", "distributors.change_distributor",
+        "distributors.view_customer", "distributors.view_distributormove",
+        "ledger.view_withdrawal", "ledger.view_balance",
+        *_READ_ORDERS_AND_COMMISSIONS,
+    )),
+    "finance": Role("finance", _("finance"), (
+        "tenants.view_tenant",
+        "ledger.view_withdrawal", "ledger.change_withdrawal", "ledger.view_ledgerentry", "ledger.view_balance",
+        "distributors.view_distributor",
+        *_READ_ORDERS_AND_COMMISSIONS,
+    )),
+}
