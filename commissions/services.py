@@ -18,6 +18,7 @@ from django.utils import timezone
 from distributors.models import Customer, Distributor
 from fenxiao.currencies import minor_units, money_str
 from fenxiao.bulk import bulk_insert, instance, pg_array
+from tenants.context import current_tenant
 from tenants.models import Tenant
 
 from . import arithmetic as ar
@@ -190,16 +191,18 @@ def commission_accrue_many(*, order_ids: list[int]) -> list[CommissionRecord]:
     done) never create a second record; the unique constraints on (order, level) and (order,
     beneficiary) are the backstop. A base of 0.00 and levels whose amount rounds to 0.00 create no
     record; each record's accrual is journalled (ledger, +frozen) and one
-    `order.commissions_created` event per order queued. A fixed number of queries whatever the
+    `order.commissions_created` event per order queued; every order with a base above 0 is added
+    to the incentive figures (incentives.figures, domain rules 8). A fixed number of queries whatever the
     number of orders, the tree's size and depth (one more per distinct plan). Domain rules 4-6.
     """
     from orders.models import OrderLine
 
     orders = _claim_due(order_ids)
-    payable = [o for o in orders if o.plan_id is not None and o.commission_base > 0 and o.attribution.get("chain")]
-    if not payable:
+    counted = [o for o in orders if o.commission_base > 0]
+    if not counted:
         return []
-    tenant = Tenant.objects.get(pk=payable[0].tenant_id)
+    tenant = current_tenant()
+    payable = [o for o in counted if o.plan_id is not None and o.attribution.get("chain")]
     lines_of: dict[int, list[ar.Line]] = {o.pk: [] for o in payable}
     for order_id, *line in OrderLine.objects.filter(order_id__in=list(lines_of)).order_by("pk").values_list(
             "order_id", "line_id", "quantity", "unit_price", "discount", "commissionable", "sku", "category"):
@@ -222,6 +225,16 @@ def commission_accrue_many(*, order_ids: list[int]) -> list[CommissionRecord]:
         records.extend(mine)
         if mine:
             per_order.append((order, mine))
+    from incentives.figures import AccruedOrder, figures_on_accrual
+
+    amounts = {(r.order_id, r.level): r.amount for r in records}
+    figures_on_accrual(tenant=tenant, orders=[
+        AccruedOrder(order_id=o.pk, paid_at=o.paid_at, base=o.commission_base,
+                     chain=tuple((e["level"], e["distributor_id"]) for e in o.attribution.get("chain", [])),
+                     commissions={e["level"]: amounts[(o.pk, e["level"])] for e in o.attribution.get("chain", [])
+                                  if (o.pk, e["level"]) in amounts})
+        for o in counted
+    ])
     if not records:
         return []
     bulk_insert(CommissionRecord, records)

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "orders",
     "commissions",
     "ledger",
+    "incentives",
 ]
 
 MIDDLEWARE = [

@@ -142,6 +142,7 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
     Returns how many records settled. Emits `commission.settled` events.
     """
     from commissions.models import CommissionRecord
+    from incentives.figures import figures_on_settlement
 
     now = now or timezone.now()
     settled = 0
@@ -161,6 +162,7 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
                                  d_frozen=-net, d_available=net, record=r, at=now))
         CommissionRecord.objects.bulk_update(due, ["status", "settled_at"])
         entries_post(tenant=tenant, entries=entries)
+        figures_on_settlement(tenant=tenant, order_ids=sorted({r.order_id for r in due}))
         OutboxEvent.objects.bulk_create([
             OutboxEvent(tenant=tenant, type="commission.settled", payload={
                 "commission_id": r.pk, "order_external_id": r.order.external_id,

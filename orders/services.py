@@ -501,12 +501,17 @@ def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
     if order.refund_mode == Refund.Kind.LINES and not by_lines:
         fully = all(l.refunded_quantity == l.quantity for l in order_lines.values())
     if goods_refund:
+        from incentives.figures import figures_on_refund
+
         order.refund_mode = kind
+        old_base = order.net_base
         order.net_base = ar.remaining_base(
             {l.line_id: l.net for l in order_lines.values() if l.commissionable}, factors, order.exchange_rate,
             minor_units(order.tenant.currency),
         )
-        commission_reverse_for_refund(order=order, refund=refund, factors=factors)
+        reversals = commission_reverse_for_refund(order=order, refund=refund, factors=factors)
+        figures_on_refund(tenant=order.tenant, order_id=order.pk, paid_at=order.paid_at, old_value=old_base,
+                          new_value=order.net_base, reversed_by_level={r.record.level: r.amount for r in reversals})
     order.refunded_shipping += data.shipping
     order.refunded_tax += data.tax
     if goods_refund or order.status != Order.Status.REFUNDED:  # leftover shipping/tax keep "refunded"

@@ -175,6 +175,7 @@ def _ledger_is_clean_after_every_scenario(request):
     from django.core.management import call_command
 
     call_command("check_ledger", stdout=StringIO())
+    call_command("check_measures", stdout=StringIO())  # incentive figures agree with the orders (section 8)
     from distributors.selectors import tree_drift
     from tenants.context import tenant_context
     from tenants.models import Tenant

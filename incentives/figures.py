@@ -1,0 +1,254 @@
+"""The figures behind every measure, written in the transactions of the facts they sum
+(CONVENTIONS: incentives and reports; domain rules section 8, measures).
+
+- `figures_on_accrual`     the accrual of paid orders: one SalesCredit per recorded beneficiary,
+                           added to its DailyFigure; every order to its TenantDay.
+- `figures_on_refund`      a refund: the order's credits keep its new net value and their levels'
+                           commissions net of the reversals; the day figures move by the difference
+                           (an order refunded in full stops being counted).
+- `figures_on_settlement`  orders whose commissions settled: their credits count towards the
+                           beneficiaries' lifetime settled sales (Standing, for grade upgrades).
+
+Day figures are changed with one INSERT ... ON CONFLICT DO UPDATE adding deltas, rows in key order,
+so concurrent accruals of one distributor add up and never deadlock. A day's "last counted event"
+(the tie rule) is the latest paid_at among its counted credits; when a refund stops counting one,
+it is read again from that day's credits. `incentives.selectors.figures_drift` recomputes all of it
+from the orders and records (`manage.py check_measures`).
+
+Arguments are plain values (ids, Decimals in the tenant currency, aware datetimes) so the services
+of orders, commissions and the ledger can call these without importing their models; the figures
+keep money as whole minor units (integers).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.db.models import Max
+
+from commissions.arithmetic import to_minor
+from fenxiao.bulk import bulk_insert, instance
+from fenxiao.currencies import minor_units
+
+from .models import DailyFigure, SalesCredit, Standing, TenantDay
+
+ZERO = 0
+
+
+@dataclass(frozen=True)
+class AccruedOrder:
+    """What the figures need of an order being accrued: its id, when it was paid, its commission
+    base (tenant currency), its snapshot chain [(level, distributor_id)] and each level's
+    commission ({level: amount}, levels without a record absent)."""
+
+    order_id: int
+    paid_at: datetime
+    base: Decimal
+    chain: tuple[tuple[int, int], ...]
+    commissions: dict
+
+
+#: Rows per INSERT ... ON CONFLICT statement (SQLite allows 32,766 parameters per statement).
+UPSERT_ROWS = 1000
+DAY_FIELDS = ("direct_sales", "direct_orders", "team_sales", "team_orders", "commission")
+LAST_FIELDS = {"direct_last_at": "direct_orders", "team_last_at": "team_orders", "commission_last_at": None}
+
+
+def local_day(instant: datetime, tz: ZoneInfo) -> date:
+    return instant.astimezone(tz).date()
+
+
+def _credit_deltas(level: int, value: Decimal, commission: Decimal, sign: int = 1) -> dict:
+    """What one credit adds to its DailyFigure (sign -1: what it takes away)."""
+    counted = 1 if value > 0 else 0
+    return {
+        "direct_sales": sign * value if level == 1 else ZERO,
+        "direct_orders": sign * counted if level == 1 else 0,
+        "team_sales": sign * value,
+        "team_orders": sign * counted,
+        "commission": sign * commission,
+    }
+
+
+def figures_on_accrual(*, tenant, orders: list[AccruedOrder]) -> None:
+    """Credits, day figures and tenant days for orders just accrued (in the accrual's transaction).
+    Orders with a base of 0 count nowhere. A fixed number of queries whatever the number of orders."""
+    tz, places = ZoneInfo(tenant.timezone), minor_units(tenant.currency)
+    credits, days, tenant_days = [], defaultdict(_zero_day), defaultdict(lambda: [ZERO, 0])
+    for o in orders:
+        if o.base <= 0:
+            continue
+        day = local_day(o.paid_at, tz)
+        base = to_minor(o.base, places)
+        tenant_days[day][0] += base
+        tenant_days[day][1] += 1
+        for level, distributor_id in o.chain:
+            commission = to_minor(o.commissions.get(level, Decimal(0)), places)
+            credits.append(instance(SalesCredit, tenant_id=tenant.pk, order_id=o.order_id, distributor_id=distributor_id,
+                                    level=level, day=day, paid_at=o.paid_at, value=base, commission=commission,
+                                    settled=False))
+            row = days[(distributor_id, day)]
+            for k, v in _credit_deltas(level, base, commission).items():
+                row[k] += v
+            row["direct_last_at"] = _later(row["direct_last_at"], o.paid_at if level == 1 else None)
+            row["team_last_at"] = _later(row["team_last_at"], o.paid_at)
+            row["commission_last_at"] = _later(row["commission_last_at"], o.paid_at if commission > 0 else None)
+    if credits:
+        bulk_insert(SalesCredit, credits)
+    _days_add(tenant, days)
+    _tenant_days_add(tenant, tenant_days)
+
+
+def _zero_day() -> dict:
+    return {**{k: 0 for k in DAY_FIELDS}, **{k: None for k in LAST_FIELDS}}
+
+
+def _later(a, b):
+    if a is None:
+        return b
+    return a if b is None or a >= b else b
+
+
+def figures_on_refund(*, tenant, order_id: int, paid_at: datetime, old_value: Decimal, new_value: Decimal,
+                      reversed_by_level: dict) -> None:
+    """An order's figures after a refund: its commission base kept goes from `old_value` to
+    `new_value` (tenant currency) and each level's commission loses `reversed_by_level[level]`.
+    The credits take the new values; the day figures and the tenant day move by the differences;
+    a credit whose value (or commission) reaches 0 stops being counted and its day's last counted
+    event is read again. Credits that settled move their beneficiaries' lifetime settled sales too.
+    Call inside the refund's transaction, with the order locked."""
+    if old_value == new_value and not any(reversed_by_level.values()):
+        return
+    places = minor_units(tenant.currency)
+    old_value, new_value = to_minor(old_value, places), to_minor(new_value, places)
+    day = local_day(paid_at, ZoneInfo(tenant.timezone))
+    credits = list(SalesCredit.objects.select_for_update().filter(order_id=order_id).order_by("level"))
+    days: dict = defaultdict(_zero_day)
+    recount: dict[tuple[int, date], set[str]] = defaultdict(set)
+    standing: dict[int, list[int]] = defaultdict(lambda: [ZERO, ZERO])
+    for c in credits:
+        new_commission = c.commission - to_minor(reversed_by_level.get(c.level, Decimal(0)), places)
+        minus = _credit_deltas(c.level, c.value, c.commission, -1)
+        plus = _credit_deltas(c.level, new_value, new_commission)
+        row = days[(c.distributor_id, c.day)]
+        for k in DAY_FIELDS:
+            row[k] += minus[k] + plus[k]
+        if c.value > 0 >= new_value:
+            recount[(c.distributor_id, c.day)] |= {"team_last_at", *(["direct_last_at"] if c.level == 1 else [])}
+        if c.commission > 0 >= new_commission:
+            recount[(c.distributor_id, c.day)].add("commission_last_at")
+        if c.settled:
+            delta = new_value - c.value
+            standing[c.distributor_id][1] += delta
+            if c.level == 1:
+                standing[c.distributor_id][0] += delta
+        c.value, c.commission = new_value, new_commission
+    if credits:
+        SalesCredit.objects.bulk_update(credits, ["value", "commission"])
+        _days_add(tenant, days)
+        for key, fields in sorted(recount.items()):
+            _recount_last(key, fields)
+    if standing:
+        _standing_add(tenant, standing)
+    if old_value > 0:
+        _tenant_days_add(tenant, {day: [new_value - old_value, -1 if new_value <= 0 else 0]})
+
+
+def _recount_last(key: tuple[int, date], fields: set[str]) -> None:
+    """Read again the last counted event of a distributor's day (after a credit stopped counting)."""
+    distributor_id, day = key
+    credits = SalesCredit.objects.filter(distributor_id=distributor_id, day=day)
+    values = {}
+    if "direct_last_at" in fields:
+        values["direct_last_at"] = credits.filter(level=1, value__gt=0).aggregate(m=Max("paid_at"))["m"]
+    if "team_last_at" in fields:
+        values["team_last_at"] = credits.filter(value__gt=0).aggregate(m=Max("paid_at"))["m"]
+    if "commission_last_at" in fields:
+        values["commission_last_at"] = credits.filter(commission__gt=0).aggregate(m=Max("paid_at"))["m"]
+    DailyFigure.objects.filter(distributor_id=distributor_id, day=day).update(**values)
+
+
+def figures_on_settlement(*, tenant, order_ids: list[int]) -> set[int]:
+    """Mark the credits of orders whose commissions just settled and add them to their
+    beneficiaries' lifetime settled sales (direct: level 1; team: every level). Returns the ids of
+    the distributors whose standing changed (the grade evaluation's candidates). Idempotent: a
+    credit is counted once (settled flips under the row lock)."""
+    credits = list(SalesCredit.objects.select_for_update().filter(order_id__in=order_ids, settled=False).order_by("pk"))
+    if not credits:
+        return set()
+    standing: dict[int, list[int]] = defaultdict(lambda: [ZERO, ZERO])
+    for c in credits:
+        standing[c.distributor_id][1] += c.value
+        if c.level == 1:
+            standing[c.distributor_id][0] += c.value
+    SalesCredit.objects.filter(pk__in=[c.pk for c in credits]).update(settled=True)
+    _standing_add(tenant, standing)
+    return set(standing)
+
+
+# --- upserts -----------------------------------------------------------------------------------
+
+def _greatest(a: str, b: str) -> str:
+    """The later of two nullable timestamps in SQL (PostgreSQL's GREATEST skips NULLs; SQLite's
+    two-argument max() does not, hence the COALESCEs)."""
+    fn = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    return f"{fn}(COALESCE({a}, {b}), COALESCE({b}, {a}))"
+
+
+def _days_add(tenant, days: dict) -> None:
+    """Add deltas to DailyFigure rows (inserted when missing), in (distributor, day) order."""
+    if not days:
+        return
+    q = connection.ops.quote_name
+    table = q(DailyFigure._meta.db_table)
+    cols = [*DAY_FIELDS, *LAST_FIELDS]
+    rows = sorted(days.items())
+    updates = [f"{q(c)} = {table}.{q(c)} + excluded.{q(c)}" for c in DAY_FIELDS]
+    updates += [f"{q(c)} = {_greatest(f'{table}.{q(c)}', f'excluded.{q(c)}')}" for c in LAST_FIELDS]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), UPSERT_ROWS):
+            part = rows[start:start + UPSERT_ROWS]
+            placeholders = ", ".join(["(" + ", ".join(["%s"] * (3 + len(cols))) + ")"] * len(part))
+            params = []
+            for (distributor_id, day), row in part:
+                params += [tenant.pk, distributor_id, day, *(row[c] for c in cols)]
+            cursor.execute(
+                f"INSERT INTO {table} (tenant_id, distributor_id, day, {', '.join(q(c) for c in cols)}) VALUES {placeholders} "
+                f"ON CONFLICT (tenant_id, distributor_id, day) DO UPDATE SET {', '.join(updates)}",
+                params,
+            )
+
+
+def _tenant_days_add(tenant, days: dict) -> None:
+    if not days:
+        return
+    q = connection.ops.quote_name
+    table = q(TenantDay._meta.db_table)
+    rows = sorted(days.items())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (tenant_id, day, net_sales, orders) VALUES "
+            + ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+            + f" ON CONFLICT (tenant_id, day) DO UPDATE SET net_sales = {table}.net_sales + excluded.net_sales, "
+              f"orders = {table}.orders + excluded.orders",
+            [v for day, (amount, n) in rows for v in (tenant.pk, day, amount, n)],
+        )
+
+
+def _standing_add(tenant, standing: dict) -> None:
+    q = connection.ops.quote_name
+    table = q(Standing._meta.db_table)
+    rows = sorted(standing.items())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (tenant_id, distributor_id, settled_direct_sales, settled_team_sales) VALUES "
+            + ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+            + f" ON CONFLICT (tenant_id, distributor_id) DO UPDATE SET "
+              f"settled_direct_sales = {table}.settled_direct_sales + excluded.settled_direct_sales, "
+              f"settled_team_sales = {table}.settled_team_sales + excluded.settled_team_sales",
+            [v for d, (direct, team) in rows for v in (tenant.pk, d, direct, team)],
+        )

@@ -1,0 +1,190 @@
+"""The measures of domain rules section 8, defined once: contests, tier bonuses, targets, rankings,
+grade upgrades and reports read them here and nowhere else.
+
+A window is whole tenant-local days [first_day, end_day) (`Window`); an order belongs to it when
+it was paid on one of those days, and counts with its commission base kept after the refunds
+recorded so far. The order figures come from the day figures kept with the accrual and refunds
+(incentives.figures); the recruits from the distributors' rows (indexed by join time), so every
+function here is a fixed number of queries whatever the tenant's size.
+
+- direct_sales(D)          orders whose recorded level-1 beneficiary is D
+- team_sales(D)            orders where D is a recorded beneficiary at any level
+- order_count(D)           orders counted in direct_sales with a value above 0
+- new_direct_recruits(D)   active distributors whose upline is D, joined in the window
+- commission(D)            D's commissions net of reversals on orders of the window
+- active_distributors      distributors with a counted direct order in the window (a total)
+- net_sales                the tenant's net sales: every paid order (a total)
+
+Money is in the tenant currency, exact in its minor units; counts are integers (as Decimals).
+Ties are broken by incentives.rules.tie_key (the time the score was reached, then the id).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, F, Max, Q, Sum
+
+from distributors.models import Distributor
+from fenxiao.currencies import minor_units
+from tenants.context import current_tenant
+
+from .models import DailyFigure, Measure, TenantDay
+from .rules import Ranked, Score
+
+#: The day-figure columns (score, time it was reached) of each order measure.
+DAY_COLUMNS = {
+    Measure.DIRECT_SALES: ("direct_sales", "direct_last_at"),
+    Measure.ORDER_COUNT: ("direct_orders", "direct_last_at"),
+    Measure.TEAM_SALES: ("team_sales", "team_last_at"),
+    Measure.COMMISSION: ("commission", "commission_last_at"),
+}
+MONEY = {Measure.DIRECT_SALES, Measure.TEAM_SALES, Measure.COMMISSION, Measure.NET_SALES}
+
+
+class MeasureError(ValueError):
+    """A measure that does not apply (e.g. team_sales summed over a team would count orders twice)."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """Whole tenant-local days [first_day, end_day)."""
+
+    first_day: date
+    end_day: date
+
+    def bounds(self, tz_name: str) -> tuple[datetime, datetime]:
+        """The window as aware instants [start, end) in the tenant's time zone."""
+        tz = ZoneInfo(tz_name)
+        return datetime.combine(self.first_day, time.min, tz), datetime.combine(self.end_day, time.min, tz)
+
+    @classmethod
+    def between(cls, start: datetime, end: datetime, tz_name: str) -> "Window":
+        """The window of [start, end) when both are local midnights (else ValueError)."""
+        tz = ZoneInfo(tz_name)
+        local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+        for t in (local_start, local_end):
+            if (t.hour, t.minute, t.second, t.microsecond) != (0, 0, 0, 0):
+                raise ValueError(f"{t.isoformat()} is not a local midnight in {tz_name}")
+        return cls(local_start.date(), local_end.date())
+
+
+def _value(measure: str, raw) -> Decimal:
+    """A figure as the measure's value: money from whole minor units (Decimal with the tenant
+    currency's places), counts as whole Decimals."""
+    if measure in MONEY:
+        return Decimal(int(raw or 0)).scaleb(-minor_units(current_tenant().currency))
+    return Decimal(int(raw or 0))
+
+
+def _raw(measure: str, value: Decimal) -> int:
+    """The figure behind a measure's value (minor units for money)."""
+    if measure in MONEY:
+        return int(value.scaleb(minor_units(current_tenant().currency)))
+    return int(value)
+
+
+def _distributor_rows(measure: str, window: Window, *, grade_ids=None, members: Q | None = None):
+    """(distributor id, score, reached) rows grouped per distributor, scores above 0 only."""
+    if measure in DAY_COLUMNS:
+        col, last = DAY_COLUMNS[measure]
+        qs = DailyFigure.objects.filter(day__gte=window.first_day, day__lt=window.end_day)
+        if grade_ids:
+            qs = qs.filter(distributor__grade_id__in=grade_ids)
+        if members is not None:
+            qs = qs.filter(distributor__in=Distributor.objects.filter(members).values("pk"))
+        return (qs.values(did=F("distributor_id")).annotate(score=Sum(col), reached=Max(last))
+                .filter(score__gt=0))
+    if measure == Measure.NEW_DIRECT_RECRUITS:
+        start, end = window.bounds(current_tenant().timezone)
+        qs = Distributor.objects.filter(parent__isnull=False, status=Distributor.Status.ACTIVE,
+                                        joined_at__gte=start, joined_at__lt=end)
+        if grade_ids:
+            qs = qs.filter(parent__grade_id__in=grade_ids)
+        if members is not None:
+            qs = qs.filter(parent__in=Distributor.objects.filter(members).values("pk"))
+        return qs.values(did=F("parent_id")).annotate(score=Count("id"), reached=Max("joined_at"))
+    raise MeasureError(f"{measure!r} is not a measure of one distributor")
+
+
+def _ordered(rows):
+    return rows.order_by("-score", F("reached").asc(nulls_last=True), "did")
+
+
+def leaderboard(measure: str, window: Window, *, limit: int | None = None, grade_ids=None,
+                min_score: Decimal | None = None, members: Q | None = None) -> list[Ranked]:
+    """The distributors with a score above 0 (and at least `min_score`) under `measure` in
+    `window`, ranked by the tie rule, best first; only grades `grade_ids` when given, only the
+    distributors matching `members` (a Q on Distributor) when given. One query."""
+    rows = _distributor_rows(measure, window, grade_ids=grade_ids, members=members)
+    if min_score is not None:
+        rows = rows.filter(score__gte=_raw(measure, min_score))
+    rows = _ordered(rows)
+    if limit is not None:
+        rows = rows[:limit]
+    return [Ranked(i, r["did"], _value(measure, r["score"]), r["reached"]) for i, r in enumerate(rows, start=1)]
+
+
+def score_of(measure: str, window: Window, distributor_id: int) -> Score:
+    """One distributor's score and when it reached it (0 and None without any). One query."""
+    rows = list(_distributor_rows(measure, window, members=Q(pk=distributor_id)))
+    if not rows:
+        return Score(distributor_id, _value(measure, 0), None)
+    return Score(distributor_id, _value(measure, rows[0]["score"]), rows[0]["reached"])
+
+
+def rank_of(measure: str, window: Window, distributor_id: int, *, grade_ids=None,
+            min_score: Decimal | None = None) -> tuple[int | None, Score]:
+    """(my rank, my score) on the leaderboard of `measure` in `window`: the number of distributors
+    ranked before me by the tie rule, plus one; None when I am not on it (no score, under the
+    minimum or not of an eligible grade). Two queries whatever the tenant's size."""
+    mine = score_of(measure, window, distributor_id)
+    if mine.score <= 0 or (min_score is not None and mine.score < min_score):
+        return None, mine
+    if grade_ids and not Distributor.objects.filter(pk=distributor_id, grade_id__in=grade_ids).exists():
+        return None, mine
+    rows = _distributor_rows(measure, window, grade_ids=grade_ids)
+    if min_score is not None:
+        rows = rows.filter(score__gte=_raw(measure, min_score))
+    raw = _raw(measure, mine.score)
+    better = Q(score__gt=raw) | Q(score=raw, reached__lt=mine.reached_at) | Q(score=raw, reached=mine.reached_at,
+                                                                              did__lt=distributor_id)
+    return rows.filter(better).count() + 1, mine
+
+
+def team_of(distributor_id: int) -> Q:
+    """A distributor's team: itself and its downlines at levels 1-3 (as /me/team/summary/)."""
+    return Q(pk=distributor_id) | Q(parent_id=distributor_id) | Q(ancestor_2_id=distributor_id) | Q(ancestor_3_id=distributor_id)
+
+
+def total(measure: str, window: Window, *, members: Q | None = None) -> Decimal:
+    """A measure summed over the tenant (`members` None) or over the distributors `members`
+    selects (a team): direct sales, orders, recruits and commission add up; active_distributors
+    counts the distributors with a counted direct order; net_sales is the tenant's (every paid
+    order, with or without a beneficiary: the tenant only). team_sales has no total (an order
+    would count once per beneficiary): MeasureError. One query."""
+    if measure == Measure.NET_SALES:
+        if members is not None:
+            raise MeasureError("net_sales is the tenant's whole net sales")
+        raw = TenantDay.objects.filter(day__gte=window.first_day, day__lt=window.end_day).aggregate(t=Sum("net_sales"))["t"]
+        return _value(measure, raw)
+    if measure == Measure.TEAM_SALES:
+        raise MeasureError("team_sales has no total: an order counts for each of its beneficiaries")
+    in_window = Q(day__gte=window.first_day, day__lt=window.end_day)
+    figures = DailyFigure.objects.filter(in_window)
+    if members is not None:
+        figures = figures.filter(distributor__in=Distributor.objects.filter(members).values("pk"))
+    if measure == Measure.ACTIVE_DISTRIBUTORS:
+        return Decimal(figures.filter(direct_orders__gt=0).values("distributor_id").distinct().count())
+    if measure in DAY_COLUMNS:
+        return _value(measure, figures.aggregate(t=Sum(DAY_COLUMNS[measure][0]))["t"])
+    if measure == Measure.NEW_DIRECT_RECRUITS:
+        start, end = window.bounds(current_tenant().timezone)
+        qs = Distributor.objects.filter(parent__isnull=False, status=Distributor.Status.ACTIVE,
+                                        joined_at__gte=start, joined_at__lt=end)
+        if members is not None:
+            qs = qs.filter(parent__in=Distributor.objects.filter(members).values("pk"))
+        return Decimal(qs.count())
+    raise MeasureError(f"unknown measure {measure!r}")

@@ -1,0 +1,248 @@
+"""Incentives (domain rules section 8): the figures every measure reads, sales contests, tier
+bonuses and sales targets.
+
+Figures. An order credits each beneficiary its snapshot records (levels 1..3) with its commission
+base kept after refunds: `SalesCredit`, one row per (order, level), written with the accrual and
+kept net of refunds by them. `DailyFigure` sums the credits per distributor and tenant-local day
+of payment, `TenantDay` per tenant and day (every paid order, with or without a beneficiary):
+written in the same transactions, so a measure over a window reads one row per distributor and day
+instead of the orders. `check_measures` recomputes them from the orders and records. Their money
+is whole minor units of the tenant currency as integers (`Minor`): sums and comparisons are exact
+in every database (SQLite sums decimals in floating point).
+"""
+from decimal import Decimal
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from fenxiao.history import history_user
+from fenxiao.money import RATE_KW, TENANT, MoneyField
+from tenants.managers import TenantOwned, tenant_fk
+
+ZERO = Decimal("0")
+
+
+def Minor(**kwargs) -> models.BigIntegerField:  # noqa: N802 (field factory)
+    """An amount in whole minor units of the tenant currency (12345 = 123.45 CNY = 12345 JPY)."""
+    kwargs.setdefault("default", 0)
+    return models.BigIntegerField(**kwargs)
+
+
+class Measure(models.TextChoices):
+    """The measures of domain rules section 8."""
+
+    DIRECT_SALES = "direct_sales", "direct sales (orders I am level 1 of)"
+    TEAM_SALES = "team_sales", "team sales (orders I am at any level of)"
+    ORDER_COUNT = "order_count", "orders (counted in direct sales)"
+    NEW_DIRECT_RECRUITS = "new_direct_recruits", "new direct recruits (active)"
+    COMMISSION = "commission", "commission (net of reversals)"
+    ACTIVE_DISTRIBUTORS = "active_distributors", "active distributors (with a counted direct order)"
+    NET_SALES = "net_sales", "the tenant's net sales"
+
+
+#: Measures of one distributor (contests, rankings, distributor and team targets).
+DISTRIBUTOR_MEASURES = (Measure.DIRECT_SALES, Measure.TEAM_SALES, Measure.ORDER_COUNT, Measure.NEW_DIRECT_RECRUITS,
+                        Measure.COMMISSION)
+#: Measures that are money (in the tenant currency); the others are counts.
+MONEY_MEASURES = (Measure.DIRECT_SALES, Measure.TEAM_SALES, Measure.COMMISSION, Measure.NET_SALES)
+
+
+class SalesCredit(TenantOwned):
+    """What one order counts for one recorded beneficiary (level 1..3 of its snapshot chain)."""
+
+    order = tenant_fk("orders.Order", on_delete=models.CASCADE, related_name="+")
+    distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+")
+    level = models.PositiveSmallIntegerField()
+    day = models.DateField(help_text="the tenant-local day the order was paid")
+    paid_at = models.DateTimeField()
+    value = Minor(help_text="the order's commission base kept after refunds")
+    commission = Minor(help_text="this level's commission net of reversals")
+    settled = models.BooleanField(default=False, help_text="the order's commissions have settled")
+
+    class Meta(TenantOwned.Meta):
+        constraints = [models.UniqueConstraint(fields=["tenant", "order", "level"], name="credit_tenant_order_level")]
+        indexes = [models.Index(fields=["tenant", "distributor", "day"], name="credit_tenant_distributor_day"),
+                   models.Index(fields=["tenant", "day"], name="credit_tenant_day")]
+
+
+class DailyFigure(TenantOwned):
+    """A distributor's figures of one tenant-local day (the day its orders were paid)."""
+
+    distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    direct_sales = Minor()
+    direct_orders = models.IntegerField(default=0, help_text="orders counted in direct sales (net above 0)")
+    direct_last_at = models.DateTimeField(null=True, blank=True, help_text="paid_at of the last counted direct order")
+    team_sales = Minor()
+    team_orders = models.IntegerField(default=0)
+    team_last_at = models.DateTimeField(null=True, blank=True)
+    commission = Minor()
+    commission_last_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantOwned.Meta):
+        constraints = [models.UniqueConstraint(fields=["tenant", "distributor", "day"], name="dailyfigure_tenant_distributor_day")]
+        indexes = [models.Index(fields=["tenant", "day", "distributor"], name="dailyfigure_tenant_day")]
+
+
+class TenantDay(TenantOwned):
+    """The tenant's figures of one local day: every paid order, with or without a beneficiary."""
+
+    day = models.DateField()
+    net_sales = Minor()
+    orders = models.IntegerField(default=0, help_text="paid orders with a net value above 0")
+
+    class Meta(TenantOwned.Meta):
+        constraints = [models.UniqueConstraint(fields=["tenant", "day"], name="tenantday_tenant_day")]
+
+
+class Standing(TenantOwned):
+    """A distributor's lifetime figures for grade upgrades (domain rules section 8, grades): the
+    direct and team sales of orders whose commissions have settled, net of refunds."""
+
+    distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+")
+    settled_direct_sales = Minor()
+    settled_team_sales = Minor()
+
+    class Meta(TenantOwned.Meta):
+        constraints = [models.UniqueConstraint(fields=["tenant", "distributor"], name="standing_tenant_distributor")]
+
+
+class Contest(TenantOwned):
+    """A sales contest (销售竞赛): a window, a measure, eligibility and prizes per rank."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled"
+        RUNNING = "running"
+        ENDED = "ended", "ended (awaiting finalization)"
+        FINALIZED = "finalized"
+
+    def status_at(self, now) -> str:
+        """scheduled before starts_at, running until ends_at, then ended until finalized."""
+        if self.finalized_at is not None:
+            return self.Status.FINALIZED
+        if now < self.starts_at:
+            return self.Status.SCHEDULED
+        return self.Status.RUNNING if now < self.ends_at else self.Status.ENDED
+
+    name = models.CharField(max_length=200)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    measure = models.CharField(max_length=24, choices=[(m.value, m.label) for m in DISTRIBUTOR_MEASURES if m != Measure.COMMISSION])
+    min_score = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    grades = models.ManyToManyField("distributors.Grade", blank=True, related_name="+",
+                                    help_text="eligible grades; none: everyone")
+    prizes = models.JSONField(default=list, help_text='prize per rank, e.g. ["500.00", "300.00"] (tenant currency)')
+    finalize_at = models.DateTimeField(help_text="default: ends_at + settle_after_days")
+    finalized_at = models.DateTimeField(null=True, blank=True)
+    finalized_by = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(get_user=history_user, m2m_fields=[grades], excluded_fields=["created_at"])
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["-starts_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "finalized_at", "finalize_at"], name="contest_tenant_due")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContestResult(TenantOwned):
+    """A finalized contest's ranking, frozen, and the prize paid to each winner (once)."""
+
+    contest = tenant_fk(Contest, on_delete=models.PROTECT, related_name="results")
+    rank = models.PositiveIntegerField()
+    distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+")
+    score = models.DecimalField(max_digits=20, decimal_places=4)
+    reached_at = models.DateTimeField(null=True, blank=True)
+    prize = MoneyField(default=ZERO, currency=TENANT)
+    entry = tenant_fk("ledger.LedgerEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "contest", "rank"], name="contestresult_tenant_contest_rank"),
+            models.UniqueConstraint(fields=["tenant", "contest", "distributor"], name="contestresult_tenant_contest_distributor"),
+        ]
+
+
+class TierBonusScheme(TenantOwned):
+    """A tier bonus scheme (阶梯奖励): a measure per local month and tiers."""
+
+    name = models.CharField(max_length=200)
+    measure = models.CharField(max_length=24, choices=[(m.value, m.label) for m in (Measure.DIRECT_SALES, Measure.TEAM_SALES)])
+    tiers = models.JSONField(help_text='[{"threshold": "1000.00", "amount": "50.00"} or {"threshold", "rate": "0.0200"}]')
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["created_at"])
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TierAward(TenantOwned):
+    """A scheme's award to one distributor for one month: at most one (the unique constraint)."""
+
+    scheme = tenant_fk(TierBonusScheme, on_delete=models.PROTECT, related_name="awards")
+    distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+")
+    period = models.DateField(help_text="the first day of the local month")
+    measure_value = models.DecimalField(max_digits=20, decimal_places=4)
+    threshold = models.DecimalField(max_digits=20, decimal_places=4)
+    rate = models.DecimalField(**RATE_KW, null=True, blank=True)
+    amount = MoneyField(currency=TENANT)
+    entry = tenant_fk("ledger.LedgerEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["-period", "-amount", "id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "scheme", "distributor", "period"],
+                                               name="tieraward_once_per_month")]
+        indexes = [models.Index(fields=["tenant", "scheme", "period"], name="tieraward_tenant_scheme_period")]
+
+
+class TierEvaluation(TenantOwned):
+    """That a scheme's month was evaluated (when, by whom, how many awards): once per month."""
+
+    scheme = tenant_fk(TierBonusScheme, on_delete=models.PROTECT, related_name="evaluations")
+    period = models.DateField()
+    awards = models.PositiveIntegerField(default=0)
+    evaluated_at = models.DateTimeField(auto_now_add=True)
+    evaluated_by = models.CharField(max_length=150, blank=True, default="")
+
+    class Meta(TenantOwned.Meta):
+        constraints = [models.UniqueConstraint(fields=["tenant", "scheme", "period"], name="tierevaluation_once")]
+
+
+class Target(TenantOwned):
+    """A sales target / KPI (销售目标): a scope, a measure, a period and a goal."""
+
+    class Scope(models.TextChoices):
+        TENANT = "tenant", "the whole programme"
+        DISTRIBUTOR = "distributor", "one distributor"
+        TEAM = "team", "a distributor's team"
+
+    class Period(models.TextChoices):
+        MONTH = "month"
+        QUARTER = "quarter"
+        YEAR = "year"
+        CUSTOM = "custom"
+
+    name = models.CharField(max_length=200)
+    scope = models.CharField(max_length=12, choices=Scope.choices)
+    distributor = tenant_fk("distributors.Distributor", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    measure = models.CharField(max_length=24, choices=Measure.choices)
+    period = models.CharField(max_length=8, choices=Period.choices)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    goal = models.DecimalField(max_digits=20, decimal_places=4)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["created_at"])
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["-starts_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "distributor"], name="target_tenant_distributor")]
+
+    def __str__(self) -> str:
+        return self.name

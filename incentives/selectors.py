@@ -1,0 +1,91 @@
+"""Reads of the incentives app that other code needs; the audit behind `manage.py check_measures`."""
+from __future__ import annotations
+
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
+from commissions.arithmetic import to_minor
+from fenxiao.currencies import minor_units
+from tenants.context import current_tenant
+
+from .models import DailyFigure, SalesCredit, Standing, TenantDay
+
+
+def figures_drift() -> list[str]:
+    """Recompute, for the tenant in context, every figure from the orders and commission records
+    and list what disagrees with the stored ones (empty: none). Expected: one credit per snapshot
+    beneficiary of every accrued order with a base above 0, worth the order's base kept after
+    refunds and its level's commission net of reversals, settled once any of the order's records
+    settled; day figures and tenant days summed from them per tenant-local day of payment; the
+    lifetime settled sales from the settled credits. Domain rules section 8 (measures)."""
+    from commissions.models import CommissionRecord
+    from orders.models import Order
+
+    tenant = current_tenant()
+    tz, places = ZoneInfo(tenant.timezone), minor_units(tenant.currency)
+    records = defaultdict(dict)
+    settled_orders = set()
+    for order_id, level, amount, reversed_, settled_at in CommissionRecord.objects.values_list(
+            "order_id", "level", "amount", "reversed_amount", "settled_at"):
+        records[order_id][level] = to_minor(amount - reversed_, places)
+        if settled_at is not None:
+            settled_orders.add(order_id)
+    expected_credits, tenant_days = {}, defaultdict(lambda: [0, 0])
+    for pk, paid_at, base, net, attribution in Order.objects.filter(
+            commission_state=Order.CommissionState.DONE, commission_base__gt=0).values_list(
+            "pk", "paid_at", "commission_base", "net_base", "attribution"):
+        day = paid_at.astimezone(tz).date()
+        value = to_minor(net, places)
+        tenant_days[day][0] += value
+        tenant_days[day][1] += 1 if value > 0 else 0
+        for entry in (attribution or {}).get("chain", []):
+            expected_credits[(pk, entry["level"])] = (entry["distributor_id"], day, paid_at, value,
+                                                      records[pk].get(entry["level"], 0), pk in settled_orders)
+    out = []
+    stored = {(c.order_id, c.level): (c.distributor_id, c.day, c.paid_at, c.value, c.commission, c.settled)
+              for c in SalesCredit.objects.all()}
+    for key in sorted(set(stored) | set(expected_credits)):
+        if stored.get(key) != expected_credits.get(key):
+            out.append(f"credit order {key[0]} level {key[1]}: stored {stored.get(key)}, expected {expected_credits.get(key)}")
+
+    days = defaultdict(lambda: {"direct_sales": 0, "direct_orders": 0, "direct_last_at": None, "team_sales": 0,
+                                "team_orders": 0, "team_last_at": None, "commission": 0, "commission_last_at": None})
+    standing = defaultdict(lambda: [0, 0])
+    for (_, level), (distributor_id, day, paid_at, value, commission, settled) in expected_credits.items():
+        row = days[(distributor_id, day)]
+        counted = value > 0
+        if level == 1:
+            row["direct_sales"] += value
+            row["direct_orders"] += counted
+            if counted:
+                row["direct_last_at"] = max(filter(None, [row["direct_last_at"], paid_at]))
+        row["team_sales"] += value
+        row["team_orders"] += counted
+        if counted:
+            row["team_last_at"] = max(filter(None, [row["team_last_at"], paid_at]))
+        row["commission"] += commission
+        if commission > 0:
+            row["commission_last_at"] = max(filter(None, [row["commission_last_at"], paid_at]))
+        if settled:
+            standing[distributor_id][1] += value
+            if level == 1:
+                standing[distributor_id][0] += value
+    fields = ["direct_sales", "direct_orders", "direct_last_at", "team_sales", "team_orders", "team_last_at",
+              "commission", "commission_last_at"]
+    stored_days = {(r["distributor_id"], r["day"]): {f: r[f] for f in fields}
+                   for r in DailyFigure.objects.values("distributor_id", "day", *fields)}
+    empty = {f: (None if f.endswith("_at") else 0) for f in fields}
+    for key in sorted(set(stored_days) | set(days)):
+        want, have = dict(days.get(key, empty)), stored_days.get(key, empty)
+        if want != have:
+            out.append(f"day figures of distributor {key[0]} on {key[1]}: stored {have}, expected {want}")
+    stored_tenant_days = {d: [n, c] for d, n, c in TenantDay.objects.values_list("day", "net_sales", "orders")}
+    for day in sorted(set(stored_tenant_days) | set(tenant_days)):
+        if stored_tenant_days.get(day, [0, 0]) != tenant_days.get(day, [0, 0]):
+            out.append(f"tenant day {day}: stored {stored_tenant_days.get(day)}, expected {tenant_days.get(day)}")
+    stored_standing = {d: [a, b] for d, a, b in Standing.objects.values_list(
+        "distributor_id", "settled_direct_sales", "settled_team_sales")}
+    for d in sorted(set(stored_standing) | set(standing)):
+        if stored_standing.get(d, [0, 0]) != standing.get(d, [0, 0]):
+            out.append(f"standing of distributor {d}: stored {stored_standing.get(d)}, expected {standing.get(d)}")
+    return out
