@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from commissions import arithmetic as ar
 from commissions.services import commission_accrue, commission_reverse_for_refund, order_attribution
-from fenxiao.bulk import bulk_insert, instance
+from fenxiao.bulk import bulk_insert, instance, update_rows
 from rest_framework.exceptions import APIException
 
 from distributors.models import Distributor
@@ -316,16 +316,14 @@ def order_cancel(*, order: Order, cancelled_at: datetime | None = None) -> Order
     return order
 
 
-@transaction.atomic
-def order_complete(*, order: Order, completed_at: datetime) -> Order:
-    """Mark a paid order completed at `completed_at` (starts the settle window, domain rules 7).
-
-    Idempotent for a completed order. Pending, cancelled or fully refunded orders: 409;
-    completed_at before paid_at: 400.
-    """
-    order = _locked(order)
+def _complete(order: Order, completed_at: datetime) -> bool:
+    """Apply the completion rules to a locked `order` in memory: True when it changed (paid ->
+    completed at `completed_at`; a partially refunded order keeps its status), False when it was
+    already completed (idempotent). Raises InvalidState (409) for a pending, cancelled or fully
+    refunded order, 400 for completed_at before paid_at or more than a day in the future; raises
+    before changing anything. Shared by `order_complete` and `orders_complete_batch`."""
     if order.completed_at is not None:
-        return order
+        return False
     if order.status not in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
         raise InvalidState(f"An order in status {order.status!r} cannot be completed.")
     if completed_at < order.paid_at:
@@ -335,6 +333,20 @@ def order_complete(*, order: Order, completed_at: datetime) -> Order:
     order.completed_at = completed_at
     if order.status == Order.Status.PAID:
         order.status = Order.Status.COMPLETED
+    return True
+
+
+@transaction.atomic
+def order_complete(*, order: Order, completed_at: datetime) -> Order:
+    """Mark a paid order completed at `completed_at` (starts the settle window, domain rules 7).
+
+    Idempotent for a completed order. Pending, cancelled or fully refunded orders: 409;
+    completed_at before paid_at: 400. Its commission records not yet settled get settles_at =
+    completed_at + settle_after_days.
+    """
+    order = _locked(order)
+    if not _complete(order, completed_at):
+        return order
     order.save(update_fields=["status", "completed_at", "updated_at"])
     from commissions.models import CommissionRecord
     from commissions.services import settles_at_for
@@ -343,6 +355,52 @@ def order_complete(*, order: Order, completed_at: datetime) -> Order:
     CommissionRecord.objects.filter(order=order, settled_at__isnull=True).update(
         settles_at=settles_at_for(tenant=order.tenant, order=order))
     return order
+
+
+@transaction.atomic
+def orders_complete_batch(*, tenant: Tenant, items: list[tuple[Order, datetime]]) -> list[Order | APIException]:
+    """Complete many orders at once; one result per item, in order.
+
+    Args: `items` = [(order of the tenant in context, completed_at aware datetime)]. Each result is
+    what `order_complete` would give for that item had the items been completed one by one in
+    this order: the order (completed now, or already completed: idempotent) or the exception it
+    would raise (InvalidState 409 for a pending, cancelled or fully refunded order; 400 for
+    completed_at before paid_at or in the future); a failing item writes nothing and never blocks
+    the others. The orders are locked in primary-key order, then written with a constant number of
+    queries whatever their number (lock, the orders, their unsettled records' settles_at =
+    completed_at + settle_after_days). Raises Order.DoesNotExist for an order not in the tenant.
+    Domain rules section 7 (the settle window starts at completion).
+    """
+    from commissions.models import CommissionRecord
+    from commissions.services import settles_at_for
+
+    if not items:
+        return []
+    ids = sorted({order.pk for order, _ in items})
+    locked = {o.pk: o for o in Order.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")}
+    if len(locked) != len(ids):
+        raise Order.DoesNotExist(f"No order with id {min(set(ids) - set(locked))} in this tenant.")
+    results: list[Order | APIException] = []
+    changed: dict[int, Order] = {}
+    for order, completed_at in items:
+        row = locked[order.pk]
+        try:
+            if _complete(row, completed_at):
+                changed[row.pk] = row
+            results.append(row)
+        except APIException as exc:
+            results.append(exc)
+    if changed:
+        now = timezone.now()
+        rows = [changed[pk] for pk in sorted(changed)]
+        for o in rows:
+            o.updated_at = now
+        update_rows(Order, fields=("status", "completed_at", "updated_at"), keys=("id", "tenant_id"),
+                    rows=[(o.status, o.completed_at, now, o.pk, tenant.pk) for o in rows])
+        # records already settled (by the auto-complete rule) keep their settlement
+        update_rows(CommissionRecord, fields=("settles_at",), keys=("order_id", "tenant_id"), condition="settled_at IS NULL",
+                    rows=[(settles_at_for(tenant=tenant, order=o), o.pk, tenant.pk) for o in rows])
+    return results
 
 
 @dataclass(frozen=True)
