@@ -357,7 +357,6 @@ def order_complete(*, order: Order, completed_at: datetime) -> Order:
     return order
 
 
-@transaction.atomic
 def orders_complete_batch(*, tenant: Tenant, items: list[tuple[Order, datetime]]) -> list[Order | APIException]:
     """Complete many orders at once; one result per item, in order.
 
@@ -371,11 +370,16 @@ def orders_complete_batch(*, tenant: Tenant, items: list[tuple[Order, datetime]]
     completed_at + settle_after_days). Raises Order.DoesNotExist for an order not in the tenant.
     Domain rules section 7 (the settle window starts at completion).
     """
+    if not items:
+        return []
+    with transaction.atomic():
+        return _complete_batch(tenant, items)
+
+
+def _complete_batch(tenant: Tenant, items: list[tuple[Order, datetime]]) -> list[Order | APIException]:
     from commissions.models import CommissionRecord
     from commissions.services import settles_at_for
 
-    if not items:
-        return []
     ids = sorted({order.pk for order, _ in items})
     locked = {o.pk: o for o in Order.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")}
     if len(locked) != len(ids):
