@@ -26,12 +26,29 @@ BROKER_URL ?= redis://127.0.0.1:6379/0
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
 
-$(PY):
-	$(PYTHON) -m venv $(VENV)
+# A target whose recipe fails is deleted, never left looking up to date.
+.DELETE_ON_ERROR:
 
-# Re-install only when pyproject.toml changes (or the venv is new): quick when up to date.
-$(STAMP): pyproject.toml | $(PY)
+# The venv counts as made only once it has a working pip ($(VENV_OK), written last). One left
+# half-made by an earlier run (python -m venv failed or was killed after creating bin/python,
+# so it has no pip) is removed and made again; a failure now removes what it made.
+VENV_OK := $(VENV)/.fenxiao-venv-ok
+$(VENV_OK):
+	@if [ -x $(PY) ] && $(PY) -m pip --version >/dev/null 2>&1; then :; else \
+		if [ -e $(VENV) ]; then echo "make venv: $(VENV) is half-made (no working pip): making it again"; fi; \
+		rm -rf $(VENV); \
+		$(PYTHON) -m venv $(VENV) && $(PY) -m pip --version >/dev/null \
+			|| { rm -rf $(VENV); echo "make venv: '$(PYTHON) -m venv $(VENV)' failed; nothing kept" >&2; exit 1; }; \
+	fi
+	@touch $@
+
+# Re-install only when pyproject.toml changes (or the venv is new): quick when up to date. The
+# stamp goes first and comes back only after pip and an import check succeed, so an install that
+# fails half-way is retried by the next `make venv` instead of hidden by a stamp.
+$(STAMP): pyproject.toml | $(VENV_OK)
+	@rm -f $@
 	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -c 'import django, rest_framework, celery, psycopg, pytest, pytest_django, xdist, hypothesis, playwright, fenxiao'
 	@touch $@
 
 venv: $(STAMP)
