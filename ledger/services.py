@@ -151,6 +151,11 @@ def reversal_entry(*, record, amount: Decimal, refund) -> LedgerEntry:
                  d_frozen=-amount, d_total_earned=-amount, record=record, refund=refund)
 
 
+# What settlement reads of a record: not its lines or its order's attribution (JSON, the bulk of the rows).
+SETTLE_FIELDS = ("id", "tenant_id", "beneficiary_id", "level", "amount", "reversed_amount", "currency",
+                 "order__external_id", "beneficiary__external_id")
+
+
 @transaction.atomic
 def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
     """Move every commission record due by `now` from frozen to available (domain rules section 7).
@@ -167,7 +172,8 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
     while True:
         due = list(
             CommissionRecord.objects.select_for_update(of=("self",)).select_related("order", "beneficiary")
-            .filter(status=CommissionRecord.Status.FROZEN, settles_at__lte=now).order_by("pk")[:chunk]
+            .filter(status=CommissionRecord.Status.FROZEN, settles_at__lte=now).order_by("pk")
+            .only(*SETTLE_FIELDS)[:chunk]
         )
         if not due:
             return settled
@@ -181,8 +187,8 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
         CommissionRecord.objects.filter(pk__in=[r.pk for r in due]).update(
             status=CommissionRecord.Status.AVAILABLE, settled_at=now)  # the same values for every row
         entries_post(tenant=tenant, entries=entries)
-        OutboxEvent.objects.bulk_create([
-            OutboxEvent(tenant=tenant, type="commission.settled", payload={
+        bulk_insert(OutboxEvent, [
+            instance(OutboxEvent, tenant=tenant, type="commission.settled", payload={
                 "commission_id": r.pk, "order_external_id": r.order.external_id,
                 "beneficiary_external_id": r.beneficiary.external_id, "level": r.level,
                 "amount": str(r.amount - r.reversed_amount), "currency": r.currency, "settled_at": now.isoformat()})

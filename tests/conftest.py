@@ -57,6 +57,47 @@ def pytest_runtest_setup(item):
         pytest.skip(f"needs {missing}")
 
 
+def _pg_test_database():
+    """(psycopg keywords, name) of the test database of the default connection on PostgreSQL
+    (pytest-xdist's _gw<N> suffix included, once pytest-django has set it), else None."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    from tests.databases import params_of
+
+    s = connection.settings_dict
+    return params_of(s), (s.get("TEST") or {}).get("NAME") or f"test_{s['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings, django_db_keepdb):
+    """pytest-django's, then: a test database left by an earlier run that was killed (still with a
+    session connected, say its Celery worker) is dropped before this run creates its own; a plain
+    DROP DATABASE would fail on that session (tests.databases)."""
+    target = _pg_test_database()
+    if target is not None and not django_db_keepdb:
+        from tests.databases import evict
+
+        evict(target[0], target[1], drop=True)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_keepdb):
+    """pytest-django's, and at the end of the session, before it drops the test database: close
+    this process's connections, then close the database to new connections and end every session
+    still connected (a thread or a Celery worker a test left behind), so the DROP succeeds."""
+    yield
+    target = _pg_test_database()
+    if target is not None and not django_db_keepdb:
+        from django.db import connections
+
+        from tests.databases import evict
+
+        connections.close_all()
+        evict(target[0], target[1], drop=False)
+
+
 @pytest.fixture
 def redis_url():
     return _redis_url()

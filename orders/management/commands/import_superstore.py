@@ -133,16 +133,31 @@ class Command(BaseCommand):
         tenant_obj = self._tenant(slug=tenant, name=tenant_name)
         with tenant_context(tenant_obj):
             before = self._counts()
+            phases: dict[str, float] = {}
+
+            @contextlib.contextmanager
+            def phase(name):
+                t0 = time.monotonic()
+                yield
+                phases[name] = time.monotonic() - t0
+
             self._plan(tenant_obj)
-            by_external_id = self._distributors(tenant_obj, distributors)
-            self._customers(tenant_obj, customers, by_external_id)
-            recorded = self._orders(tenant_obj, orders, chunk_size)
-            self._complete(tenant_obj, orders, recorded, chunk_size)
-            self._refunds(tenant_obj, returned, recorded, chunk_size)
-            settled = settle_due(tenant=tenant_obj, now=settle_at)
+            with phase("distributors"):
+                by_external_id = self._distributors(tenant_obj, distributors)
+            with phase("customers"):
+                self._customers(tenant_obj, customers, by_external_id)
+            with phase("orders and accrual"):
+                recorded = self._orders(tenant_obj, orders, chunk_size)
+            with phase("completions"):
+                self._complete(tenant_obj, orders, recorded, chunk_size)
+            with phase("refunds"):
+                self._refunds(tenant_obj, returned, recorded, chunk_size)
+            with phase("settlement"):
+                settled = settle_due(tenant=tenant_obj, now=settle_at)
             after = self._counts()
             self._summary(tenant_obj, before, after, time.monotonic() - started)
             self.stdout.write(f"  settled {settled} commission record(s) as of {(settle_at or 'now')}")
+            self.stdout.write("  seconds: " + ", ".join(f"{name} {s:.1f}" for name, s in phases.items()))
 
     # -- set-up ---------------------------------------------------------------------------------
 
