@@ -2,8 +2,8 @@
 #
 #   make venv      create .venv (if missing) and install the project with its test extras
 #   make demo      migrate, load the demo data, collect static files, serve on 127.0.0.1:8000
-#   make test      the test suite (SQLite by default; PYTEST_ARGS="..." adds pytest options)
-#   make test-pg   the test suite against PostgreSQL and Redis, service tests required
+#   make test      the fast test suite on SQLite, 2 xdist workers (PYTEST_ARGS="..." adds options)
+#   make test-pg   the same against PostgreSQL and Redis, service tests required
 #   make worker    a Celery worker   (CELERY_BROKER_URL, default redis://127.0.0.1:6379/0)
 #   make beat      Celery beat with the django-celery-beat DatabaseScheduler
 #   make check     Django system checks and "no model change without a migration"
@@ -14,6 +14,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.fenxiao-installed
 
 PYTEST_ARGS ?=
+# pytest-xdist workers for make test / test-pg (each its own test database); PYTEST_XDIST= runs
+# in one process (for --pdb, -s).
+PYTEST_XDIST ?= -n 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/fenxiao
@@ -63,12 +66,13 @@ demo: migrate
 
 # Tests run tasks eagerly: CELERY_BROKER_URL is emptied so a broker in the shell or in .env
 # cannot leak in (tests/integration/test_celery_worker.py starts its own worker and broker setup).
+# Tests marked slow run only with --run-slow (PYTEST_ARGS=--run-slow; .ci/run passes it).
 test: venv
-	CELERY_BROKER_URL= $(VENV)/bin/pytest $(PYTEST_ARGS)
+	CELERY_BROKER_URL= $(VENV)/bin/pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 test-pg: venv
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) CELERY_BROKER_URL= \
-		$(VENV)/bin/pytest --require-services $(PYTEST_ARGS)
+		$(VENV)/bin/pytest --require-services $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 worker: migrate
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(BROKER_URL)} \
