@@ -423,31 +423,37 @@ class RefundInput:
 REFUNDABLE = (Order.Status.PAID, Order.Status.COMPLETED, Order.Status.PARTIALLY_REFUNDED, Order.Status.REFUNDED)
 
 
-@transaction.atomic
-def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
-    """Refund part or all of a paid order and reverse every commission level accordingly.
-
-    Returns (refund, created). Idempotent on the refund's external_id (same content: the existing
-    refund; other content or another order: 409). 400 when: both or neither of amount/lines are
-    given (a shipping/tax-only refund passes amount 0), a line is unknown or repeated, a quantity
-    or amount exceeds what remains refundable, shipping or tax exceed what remains, or the order was
-    refunded the other way before (by lines vs by amount). 409 for an unpaid or cancelled order.
-    Domain rules section 6.
-    """
+def _refund_digest(order_external_id: str, data: RefundInput) -> str:
+    """The content hash of a refund (its order's external_id included; refunded_at not)."""
     payload = asdict(data)
     payload.pop("refunded_at")
-    payload["order"] = order.external_id
-    digest = content_hash(payload)
-    order = _locked(order)
-    existing = Refund.objects.filter(external_id=data.external_id).first()
-    if existing is not None:
-        if existing.order_id != order.pk or existing.content_hash != digest:
-            raise Conflict(f"Refund {data.external_id!r} exists with different content.")
-        return existing, False
-    if order.status not in REFUNDABLE:
-        raise InvalidState(f"An order in status {order.status!r} cannot be refunded.")
-    if order.commission_state == Order.CommissionState.DUE:
-        commission_accrue(order_id=order.pk)  # the task may not have run yet: accrue first
+    payload["order"] = order_external_id
+    return content_hash(payload)
+
+
+def _same_refund_or_conflict(existing: Refund, order: Order, digest: str) -> tuple[Refund, bool]:
+    if existing.order_id != order.pk or existing.content_hash != digest:
+        raise Conflict(f"Refund {existing.external_id!r} exists with different content.")
+    return existing, False
+
+
+@dataclass
+class _RefundChange:
+    """What one refund does, worked out in memory by `_refund_apply`: the unsaved refund, the
+    lines it refunds by quantity [(order line, quantity)], and the factors left per line_id
+    (None when it refunds no goods: no commission moves)."""
+
+    refund: Refund
+    lines: list[tuple[OrderLine, int]]
+    factors: dict | None
+
+
+def _refund_apply(*, order: Order, order_lines: dict[str, OrderLine], data: RefundInput, digest: str) -> _RefundChange:
+    """The rules of refunding a locked, refundable `order` (its lines by line_id, in primary-key
+    order) with `data`: raises the 400s of `refund_create` before changing anything, then applies
+    the refund to the order and line instances in memory (refunded quantities and amounts, refund
+    mode, net base, status) and returns the change. Shared by `refund_create` and
+    `refunds_create_batch`. Domain rules section 6."""
     by_lines = bool(data.lines)
     if by_lines == (data.amount is not None):
         raise invalid(None, "Give either amount or lines (amount 0 for a shipping/tax-only refund).", "amount_or_lines")
@@ -461,7 +467,6 @@ def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
     if data.tax > order.tax - order.refunded_tax:
         raise invalid("tax", "Tax refund exceeds the tax left to refund.", "over_refund")
 
-    order_lines = {l.line_id: l for l in order.lines.all()}
     if by_lines:
         seen = set()
         for line_id, qty in data.lines:
@@ -481,27 +486,17 @@ def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
         if data.amount == 0 and data.shipping == 0 and data.tax == 0:
             raise invalid(None, "The refund refunds nothing.", "empty_refund")
 
-    refund = Refund(
-        tenant=order.tenant, order=order, external_id=data.external_id, kind=kind,
+    refund = instance(
+        Refund, tenant=order.tenant, order=order, external_id=data.external_id, kind=kind,
         amount=data.amount if not by_lines else ZERO, shipping=data.shipping, tax=data.tax,
         reason=data.reason, refunded_at=data.refunded_at or timezone.now(), content_hash=digest,
     )
-    try:
-        with transaction.atomic():
-            refund.save(force_insert=True)
-    except IntegrityError:
-        raise Conflict(f"Refund {data.external_id!r} exists with different content.") from None
-
+    refunded_lines = []
     if by_lines:
-        changed = []
         for line_id, qty in data.lines:
             line = order_lines[line_id]
             line.refunded_quantity += qty
-            changed.append(line)
-        RefundLine.objects.bulk_create([
-            RefundLine(tenant=order.tenant, refund=refund, line=order_lines[lid], quantity=q) for lid, q in data.lines
-        ])
-        OrderLine.objects.bulk_update(changed, ["refunded_quantity"])
+            refunded_lines.append((line, qty))
         factors = ar.refund_factors_by_lines(
             {l.line_id: l.quantity for l in order_lines.values()},
             {l.line_id: l.refunded_quantity for l in order_lines.values()},
@@ -519,10 +514,137 @@ def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
         order.net_base = ar.remaining_base(
             {l.line_id: l.net for l in order_lines.values() if l.commissionable}, factors, order.exchange_rate
         )
-        commission_reverse_for_refund(order=order, refund=refund, factors=factors)
     order.refunded_shipping += data.shipping
     order.refunded_tax += data.tax
     if goods_refund or order.status != Order.Status.REFUNDED:  # leftover shipping/tax keep "refunded"
         order.status = Order.Status.REFUNDED if fully else Order.Status.PARTIALLY_REFUNDED
-    order.save(update_fields=["refund_mode", "net_base", "refunded_amount", "refunded_shipping", "refunded_tax", "status", "updated_at"])
+    return _RefundChange(refund=refund, lines=refunded_lines, factors=factors if goods_refund else None)
+
+
+def _refundable(order: Order) -> None:
+    if order.status not in REFUNDABLE:
+        raise InvalidState(f"An order in status {order.status!r} cannot be refunded.")
+
+
+REFUND_ORDER_FIELDS = ["refund_mode", "net_base", "refunded_amount", "refunded_shipping", "refunded_tax", "status", "updated_at"]
+
+
+@transaction.atomic
+def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
+    """Refund part or all of a paid order and reverse every commission level accordingly.
+
+    Returns (refund, created). Idempotent on the refund's external_id (same content: the existing
+    refund; other content or another order: 409). 400 when: both or neither of amount/lines are
+    given (a shipping/tax-only refund passes amount 0), a line is unknown or repeated, a quantity
+    or amount exceeds what remains refundable, shipping or tax exceed what remains, or the order was
+    refunded the other way before (by lines vs by amount). 409 for an unpaid or cancelled order.
+    Domain rules section 6.
+    """
+    digest = _refund_digest(order.external_id, data)
+    order = _locked(order)
+    existing = Refund.objects.filter(external_id=data.external_id).first()
+    if existing is not None:
+        return _same_refund_or_conflict(existing, order, digest)
+    _refundable(order)
+    if order.commission_state == Order.CommissionState.DUE:
+        commission_accrue(order_id=order.pk)  # the task may not have run yet: accrue first
+    order_lines = {l.line_id: l for l in order.lines.all()}
+    change = _refund_apply(order=order, order_lines=order_lines, data=data, digest=digest)
+    refund = change.refund
+    try:
+        with transaction.atomic():
+            refund.save(force_insert=True)
+    except IntegrityError:
+        raise Conflict(f"Refund {data.external_id!r} exists with different content.") from None
+    if change.lines:
+        RefundLine.objects.bulk_create([
+            RefundLine(tenant=order.tenant, refund=refund, line=line, quantity=q) for line, q in change.lines
+        ])
+        OrderLine.objects.bulk_update([line for line, _ in change.lines], ["refunded_quantity"])
+    if change.factors is not None:
+        commission_reverse_for_refund(order=order, refund=refund, factors=change.factors)
+    order.save(update_fields=REFUND_ORDER_FIELDS)
     return refund, True
+
+
+def refunds_create_batch(*, tenant: Tenant, items: list[tuple[Order, RefundInput]]) -> list[tuple[Refund, bool] | APIException]:
+    """Create many refunds at once; one result per item, in order.
+
+    Args: `items` = [(order of the tenant in context, RefundInput)]; several may refund the same
+    order. Each result is what `refund_create` would give for that item had the items been posted
+    one by one in this order: (refund, True) new, (refund, False) a replay of a refund recorded
+    before or earlier in this batch, or the exception it would raise (Conflict or InvalidState 409,
+    ValidationError 400); a failing item writes nothing and never blocks the others. The orders
+    are locked in primary-key order, their due accruals run first (as `refund_create` does), and
+    everything is written in one transaction with a constant number of queries whatever the
+    number of items (refunds, refund lines, order lines, orders, and through
+    `commission_reverse_for_refunds` the reversals, records, ledger and events). If a concurrent
+    request records one of the same refund external_ids first, the items are created one by one
+    instead, so the answers stay exactly those of `refund_create`. Raises Order.DoesNotExist for an
+    order not in the tenant. Domain rules section 6.
+    """
+    if not items:
+        return []
+    try:
+        with transaction.atomic():
+            return _refunds_batch(tenant, items)
+    except IntegrityError:
+        return [_refund_or_error(order, data) for order, data in items]
+
+
+def _refund_or_error(order: Order, data: RefundInput):
+    try:
+        return refund_create(order=order, data=data)
+    except APIException as exc:
+        return exc
+
+
+def _refunds_batch(tenant: Tenant, items: list[tuple[Order, RefundInput]]) -> list[tuple[Refund, bool] | APIException]:
+    from commissions.services import commission_accrue_many, commission_reverse_for_refunds
+
+    digests = [_refund_digest(order.external_id, data) for order, data in items]
+    ids = sorted({order.pk for order, _ in items})
+    locked = {o.pk: o for o in Order.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")}
+    if len(locked) != len(ids):
+        raise Order.DoesNotExist(f"No order with id {min(set(ids) - set(locked))} in this tenant.")
+    for o in locked.values():
+        o.tenant = tenant
+    refunds = {r.external_id: r for r in Refund.objects.filter(external_id__in={data.external_id for _, data in items})}
+    lines_of: dict[int, dict[str, OrderLine]] = {pk: {} for pk in ids}
+    for line in OrderLine.objects.filter(order_id__in=ids).order_by("pk"):
+        lines_of[line.order_id][line.line_id] = line
+    results: list = [None] * len(items)
+    changes: list[tuple[Order, _RefundChange]] = []
+    for i, ((ref, data), digest) in enumerate(zip(items, digests)):
+        order = locked[ref.pk]
+        try:
+            if data.external_id in refunds:  # recorded before, or earlier in this batch
+                results[i] = _same_refund_or_conflict(refunds[data.external_id], order, digest)
+                continue
+            _refundable(order)
+            change = _refund_apply(order=order, order_lines=lines_of[order.pk], data=data, digest=digest)
+        except APIException as exc:
+            results[i] = exc
+            continue
+        refunds[data.external_id] = change.refund
+        changes.append((order, change))
+        results[i] = (change.refund, True)
+    if not changes:
+        return results
+    due = sorted({o.pk for o, _ in changes if o.commission_state == Order.CommissionState.DUE})
+    if due:
+        commission_accrue_many(order_ids=due)  # the tasks may not have run yet: accrue first
+    bulk_insert(Refund, [c.refund for _, c in changes])
+    bulk_insert(RefundLine, [instance(RefundLine, tenant=tenant, refund=c.refund, line=line, quantity=q)
+                             for _, c in changes for line, q in c.lines])
+    lines = {line.pk: line for _, c in changes for line, _ in c.lines}
+    update_rows(OrderLine, fields=("refunded_quantity",), keys=("id", "tenant_id"),
+                rows=[(lines[pk].refunded_quantity, pk, tenant.pk) for pk in sorted(lines)])
+    commission_reverse_for_refunds(tenant=tenant, items=[(o, c.refund, c.factors) for o, c in changes if c.factors is not None])
+    now = timezone.now()
+    orders = {o.pk: o for o, _ in changes}
+    for o in orders.values():
+        o.updated_at = now
+    update_rows(Order, fields=tuple(REFUND_ORDER_FIELDS), keys=("id", "tenant_id"),
+                rows=[(*(getattr(orders[pk], f) for f in REFUND_ORDER_FIELDS), pk, tenant.pk) for pk in sorted(orders)])
+    return results

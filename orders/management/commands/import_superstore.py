@@ -10,8 +10,8 @@ see orders/superstore.py for the mapping) through the same services the API uses
 3. `orders_record_batch` (status paid) for the orders, chronologically, --chunk-size per transaction
    as `POST /orders/batch/` does; the chunked accrual tasks run on commit of each chunk (eagerly
    without a broker, on the workers with one);
-4. `orders_complete_batch` at the Ship Date, then `refund_create` (by amount = the goods total,
-   external id RET-<Order ID>) two days after completion for every returned order;
+4. `orders_complete_batch` at the Ship Date, then `refunds_create_batch` (by amount = the goods
+   total, external id RET-<Order ID>) two days after completion for every returned order;
 5. `settle_due` as of --now (default: now): commissions due by then move frozen -> available
    (domain rules section 7; with a real broker, records the workers have not written yet settle
    on the next periodic run).
@@ -44,7 +44,9 @@ from distributors.services import DistributorInput, customer_bind, distributor_r
 from ledger.services import settle_due
 from orders import superstore
 from orders.models import Order, Refund
-from orders.services import LineInput, OrderInput, RefundInput, orders_complete_batch, orders_record_batch, refund_create
+from orders.services import (
+    LineInput, OrderInput, RefundInput, orders_complete_batch, orders_record_batch, refunds_create_batch,
+)
 from tenants.context import tenant_context
 from tenants.models import Tenant
 from tenants.services import tenant_create
@@ -263,7 +265,8 @@ class Command(BaseCommand):
     def _refunds(self, tenant: Tenant, returned: list[str], recorded: dict[str, Order], chunk_size: int) -> None:
         """Refund every returned order in full (by amount = its goods total) two days after its
         completion (an order never completed counts as completed `auto_complete_days` after payment,
-        domain rules section 7), in refund-time order, one `refund_create` each."""
+        domain rules section 7), in refund-time order, `chunk_size` per transaction through
+        `refunds_create_batch`."""
         wanted = [order_id for order_id in returned if order_id in recorded]  # not imported: --limit
         orders = {o.external_id: o for o in Order.objects.filter(external_id__in=wanted)}
         todo = []
@@ -274,14 +277,14 @@ class Command(BaseCommand):
         todo.sort(key=lambda t: (t[0], t[1]))
         with self._bar(None, total=len(todo), desc="refunds") as bar:
             for chunk in _chunks(todo, chunk_size):
+                items = [(order, RefundInput(external_id=f"RET-{order_id}", amount=order.goods_total,
+                                             reason="returned (Superstore returns.csv)", refunded_at=refunded_at))
+                         for refunded_at, order_id, order in chunk]
                 with transaction.atomic():
-                    for refunded_at, order_id, order in chunk:
-                        data = RefundInput(
-                            external_id=f"RET-{order_id}", amount=order.goods_total,
-                            reason="returned (Superstore returns.csv)", refunded_at=refunded_at,
-                        )
+                    for (_, order_id, _), result in zip(chunk, refunds_create_batch(tenant=tenant, items=items)):
                         with _item("refund of order", order_id):
-                            refund_create(order=order, data=data)
+                            if isinstance(result, APIException):
+                                raise result
                 bar.update(len(chunk))
 
     # -- summary --------------------------------------------------------------------------------
