@@ -2,8 +2,8 @@
 #
 #   make venv      create .venv (if missing) and install the project with its test extras
 #   make demo      migrate, load the demo data, collect static files, serve on 127.0.0.1:8000
-#   make test      the test suite (SQLite by default; PYTEST_ARGS="..." adds pytest options)
-#   make test-pg   the test suite against PostgreSQL and Redis, service tests required
+#   make test      the fast test suite on SQLite, 2 xdist workers (PYTEST_ARGS="..." adds options)
+#   make test-pg   the same against PostgreSQL and Redis, service tests required
 #   make worker    a Celery worker   (CELERY_BROKER_URL, default redis://127.0.0.1:6379/0)
 #   make beat      Celery beat with the django-celery-beat DatabaseScheduler
 #   make check     Django system checks and "no model change without a migration"
@@ -18,6 +18,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.fenxiao-installed
 
 PYTEST_ARGS ?=
+# pytest-xdist workers for make test / test-pg (each its own test database); PYTEST_XDIST= runs
+# in one process (for --pdb, -s).
+PYTEST_XDIST ?= -n 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/fenxiao
@@ -32,18 +35,35 @@ WITH_KEY = SECRET_KEY="$${SECRET_KEY:-$$(cat $(KEY_FILE))}"
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
 
-$(PY):
-	$(PYTHON) -m venv $(VENV)
+# A target whose recipe fails is deleted, never left looking up to date.
+.DELETE_ON_ERROR:
 
-# Re-install only when pyproject.toml changes (or the venv is new): quick when up to date.
-$(STAMP): pyproject.toml | $(PY)
+# The venv counts as made only once it has a working pip ($(VENV_OK), written last). One left
+# half-made by an earlier run (python -m venv failed or was killed after creating bin/python,
+# so it has no pip) is removed and made again; a failure now removes what it made.
+VENV_OK := $(VENV)/.fenxiao-venv-ok
+$(VENV_OK):
+	@if [ -x $(PY) ] && $(PY) -m pip --version >/dev/null 2>&1; then :; else \
+		if [ -e $(VENV) ]; then echo "make venv: $(VENV) is half-made (no working pip): making it again"; fi; \
+		rm -rf $(VENV); \
+		$(PYTHON) -m venv $(VENV) && $(PY) -m pip --version >/dev/null \
+			|| { rm -rf $(VENV); echo "make venv: '$(PYTHON) -m venv $(VENV)' failed; nothing kept" >&2; exit 1; }; \
+	fi
+	@touch $@
+
+# Re-install only when pyproject.toml changes (or the venv is new): quick when up to date. The
+# stamp goes first and comes back only after pip and an import check succeed, so an install that
+# fails half-way is retried by the next `make venv` instead of hidden by a stamp.
+$(STAMP): pyproject.toml | $(VENV_OK)
+	@rm -f $@
 	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -c 'import django, rest_framework, celery, psycopg, pytest, pytest_django, xdist, hypothesis, playwright, fenxiao'
 	@touch $@
 
 venv: $(STAMP)
 
 # A random key per clone, readable by its owner only.
-$(KEY_FILE): | $(PY)
+$(KEY_FILE): | $(VENV_OK)
 	@umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@.tmp && mv $@.tmp $@
 	@echo "generated $@ (this clone's SECRET_KEY)"
 
@@ -58,12 +78,13 @@ demo: migrate
 # Tests run tasks eagerly: CELERY_BROKER_URL is emptied so a broker in the shell cannot leak in
 # (tests/integration/test_celery_worker.py starts its own worker and broker setup). The tests use
 # tests/settings.py: a key of their own, the memory cache, and no file read (.env included).
+# Tests marked slow run only with --run-slow (PYTEST_ARGS=--run-slow; .ci/run passes it).
 test: venv
-	CELERY_BROKER_URL= $(VENV)/bin/pytest $(PYTEST_ARGS)
+	CELERY_BROKER_URL= $(VENV)/bin/pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 test-pg: venv
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) CELERY_BROKER_URL= \
-		$(VENV)/bin/pytest --require-services $(PYTEST_ARGS)
+		$(VENV)/bin/pytest --require-services $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 worker: migrate
 	$(WITH_KEY) CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(BROKER_URL)} \

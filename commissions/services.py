@@ -333,7 +333,6 @@ def accrual_sweep(*, older_than: timedelta = timedelta(minutes=5), chunk: int = 
         last = ids[-1]
 
 
-@transaction.atomic
 def commission_reverse_for_refund(*, order, refund, factors: dict[str, Fraction]) -> list[CommissionReversal]:
     """Bring every level's record of `order` down to what its remaining lines are worth.
 
@@ -341,36 +340,60 @@ def commission_reverse_for_refund(*, order, refund, factors: dict[str, Fraction]
     Each record's new amount = rounding(sum of remaining unrounded line values); the reversal is
     the previous net minus the new amount. Every level is reversed, at the stored rates; a full
     refund nets every record to exactly 0.00. Records are locked in primary-key order.
-    Domain rules section 6.
+    (`commission_reverse_for_refunds` of one refund: the single and batch paths are the same
+    code.) Domain rules section 6.
     """
-    from ledger.services import entries_post, event_record, reversal_entry
+    return commission_reverse_for_refunds(tenant=order.tenant, items=[(order, refund, factors)])
 
-    tenant = order.tenant
+
+@transaction.atomic
+def commission_reverse_for_refunds(*, tenant: Tenant, items: list[tuple]) -> list[CommissionReversal]:
+    """`commission_reverse_for_refund` for many saved refunds, in order: items = [(order, refund,
+    factors after that refund)], several possibly of the same order (each then reverses from what
+    the previous left). The records of all the orders are locked at once in primary-key order;
+    reversals, records, ledger entries (reversal before settlement, clawback after) and one
+    `commission.reversed` event per refund that reversed something are written with a constant
+    number of queries. Returns the reversals created. Domain rules sections 6 and 7."""
+    from fenxiao.bulk import update_rows
+    from ledger.models import OutboxEvent
+    from ledger.services import entries_post, reversal_entry
+
+    if not items:
+        return []
     places = minor_units(tenant.currency)
-    reversals, entries = [], []
-    records = list(CommissionRecord.objects.select_for_update().filter(order=order).order_by("pk"))
-    for record in records:
-        values = [ar.LineValue.from_dict(v) for v in record.lines]
-        new_amount = ar.record_amount(values, tenant.rounding, factors, places)
-        delta = record.net_amount - new_amount
-        if delta <= 0:
-            continue
-        reversals.append(CommissionReversal(tenant=tenant, record=record, refund=refund, amount=delta))
-        entries.append(reversal_entry(record=record, amount=delta, refund=refund))
-        record.reversed_amount += delta
-        if record.net_amount == 0:
-            record.status = CommissionRecord.Status.REVERSED
+    records_of: dict[int, list[CommissionRecord]] = {order.pk: [] for order, _, _ in items}
+    for record in CommissionRecord.objects.select_for_update().filter(order_id__in=sorted(records_of)).order_by("pk"):
+        records_of[record.order_id].append(record)
+    reversals, entries, events, changed = [], [], [], {}
+    for order, refund, factors in items:
+        mine = []
+        for record in records_of[order.pk]:
+            values = [ar.LineValue.from_dict(v) for v in record.lines]
+            new_amount = ar.record_amount(values, tenant.rounding, factors, places)
+            delta = record.net_amount - new_amount
+            if delta <= 0:
+                continue
+            mine.append((instance(CommissionReversal, tenant=tenant, record=record, refund=refund, amount=delta),
+                         reversal_entry(record=record, amount=delta, refund=refund)))
+            record.reversed_amount += delta
+            if record.net_amount == 0:
+                record.status = CommissionRecord.Status.REVERSED
+            changed[record.pk] = record
+        if mine:
+            reversals.extend(r for r, _ in mine)
+            entries.extend(e for _, e in mine)
+            events.append(instance(OutboxEvent, tenant=tenant, type="commission.reversed", payload={
+                "order_external_id": order.external_id, "refund_external_id": refund.external_id,
+                "currency": tenant.currency,
+                "reversals": [{"commission_id": r.record_id, "level": r.record.level,
+                               "amount": money_str(r.amount, tenant.currency), "kind": e.kind} for r, e in mine],
+            }))
     if reversals:
-        CommissionReversal.objects.bulk_create(reversals)
-        CommissionRecord.objects.bulk_update(records, ["reversed_amount", "status"])
+        bulk_insert(CommissionReversal, reversals)
+        update_rows(CommissionRecord, fields=("reversed_amount", "status"), keys=("id", "tenant_id"),
+                    rows=[(r.reversed_amount, r.status, pk, tenant.pk) for pk, r in sorted(changed.items())])
         entries_post(tenant=tenant, entries=entries)
-        event_record(tenant=tenant, type="commission.reversed", payload={
-            "order_external_id": order.external_id, "refund_external_id": refund.external_id,
-            "currency": tenant.currency,
-            "reversals": [{"commission_id": r.record_id, "level": r.record.level,
-                           "amount": money_str(r.amount, tenant.currency),
-                           "kind": e.kind} for r, e in zip(reversals, entries)],
-        })
+        bulk_insert(OutboxEvent, events)
     return reversals
 
 

@@ -3,7 +3,7 @@
 
 - `figures_on_accrual`     the accrual of paid orders: one SalesCredit per recorded beneficiary,
                            added to its DailyFigure; every order to its TenantDay.
-- `figures_on_refund`      a refund: the order's credits keep its new net value and their levels'
+- `figures_on_refunds`     refunds: the orders' credits keep their new net value and their levels'
                            commissions net of the reversals; the day figures move by the difference
                            (an order refunded in full stops being counted).
 - `figures_on_settlement`  orders whose commissions settled: their credits count towards the
@@ -28,10 +28,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from commissions.arithmetic import to_minor
-from fenxiao.bulk import bulk_insert, instance
+from fenxiao.bulk import bulk_insert, instance, update_rows
 from fenxiao.currencies import minor_units
 
 from .models import DailyFigure, SalesCredit, Standing, TenantDay
@@ -113,63 +113,91 @@ def _later(a, b):
     return a if b is None or a >= b else b
 
 
+@dataclass(frozen=True)
+class RefundedOrder:
+    """A refund as the figures see it: the order, when it was paid, its commission base kept before
+    and after (tenant currency) and what each level's commission lost ({level: amount})."""
+
+    order_id: int
+    paid_at: datetime
+    old_value: Decimal
+    new_value: Decimal
+    reversed_by_level: dict
+
+
 def figures_on_refund(*, tenant, order_id: int, paid_at: datetime, old_value: Decimal, new_value: Decimal,
                       reversed_by_level: dict) -> None:
-    """An order's figures after a refund: its commission base kept goes from `old_value` to
-    `new_value` (tenant currency) and each level's commission loses `reversed_by_level[level]`.
-    The credits take the new values; the day figures and the tenant day move by the differences;
-    a credit whose value (or commission) reaches 0 stops being counted and its day's last counted
-    event is read again. Credits that settled move their beneficiaries' lifetime settled sales too.
-    Call inside the refund's transaction, with the order locked."""
-    if old_value == new_value and not any(reversed_by_level.values()):
+    """`figures_on_refunds` of one refund."""
+    figures_on_refunds(tenant=tenant, refunds=[RefundedOrder(order_id, paid_at, old_value, new_value, reversed_by_level)])
+
+
+def figures_on_refunds(*, tenant, refunds: list[RefundedOrder]) -> None:
+    """Orders' figures after refunds, applied in the order given (several may refund one order,
+    each from what the previous left): each order's credits take its new commission base kept
+    and their levels' commissions less the reversals; the day figures and the tenant days move by
+    the differences; a credit whose value (or commission) reaches 0 stops being counted and its
+    day's last counted event is read again; credits that settled move their beneficiaries'
+    lifetime settled sales too. Call inside the refunds' transaction, the orders locked. A fixed
+    number of queries whatever the number of refunds."""
+    refunds = [r for r in refunds if r.old_value != r.new_value or any(r.reversed_by_level.values())]
+    if not refunds:
         return
-    places = minor_units(tenant.currency)
-    old_value, new_value = to_minor(old_value, places), to_minor(new_value, places)
-    day = local_day(paid_at, ZoneInfo(tenant.timezone))
-    credits = list(SalesCredit.objects.select_for_update().filter(order_id=order_id).order_by("level"))
+    tz, places = ZoneInfo(tenant.timezone), minor_units(tenant.currency)
+    credits_of: dict[int, list[SalesCredit]] = defaultdict(list)
+    for c in SalesCredit.objects.select_for_update().filter(order_id__in=sorted({r.order_id for r in refunds})).order_by("pk"):
+        credits_of[c.order_id].append(c)
     days: dict = defaultdict(_zero_day)
-    recount: dict[tuple[int, date], set[str]] = defaultdict(set)
+    recount: set[tuple[int, date]] = set()
     standing: dict[int, list[int]] = defaultdict(lambda: [ZERO, ZERO])
-    for c in credits:
-        new_commission = c.commission - to_minor(reversed_by_level.get(c.level, Decimal(0)), places)
-        minus = _credit_deltas(c.level, c.value, c.commission, -1)
-        plus = _credit_deltas(c.level, new_value, new_commission)
-        row = days[(c.distributor_id, c.day)]
-        for k in DAY_FIELDS:
-            row[k] += minus[k] + plus[k]
-        if c.value > 0 >= new_value:
-            recount[(c.distributor_id, c.day)] |= {"team_last_at", *(["direct_last_at"] if c.level == 1 else [])}
-        if c.commission > 0 >= new_commission:
-            recount[(c.distributor_id, c.day)].add("commission_last_at")
-        if c.settled:
-            delta = new_value - c.value
-            standing[c.distributor_id][1] += delta
-            if c.level == 1:
-                standing[c.distributor_id][0] += delta
-        c.value, c.commission = new_value, new_commission
-    if credits:
-        SalesCredit.objects.bulk_update(credits, ["value", "commission"])
-        _days_add(tenant, days)
-        for key, fields in sorted(recount.items()):
-            _recount_last(key, fields)
+    tenant_days: dict = defaultdict(lambda: [ZERO, 0])
+    changed: dict[int, SalesCredit] = {}
+    for r in refunds:
+        old_value, new_value = to_minor(r.old_value, places), to_minor(r.new_value, places)
+        for c in credits_of[r.order_id]:
+            new_commission = c.commission - to_minor(r.reversed_by_level.get(c.level, Decimal(0)), places)
+            minus = _credit_deltas(c.level, c.value, c.commission, -1)
+            plus = _credit_deltas(c.level, new_value, new_commission)
+            row = days[(c.distributor_id, c.day)]
+            for k in DAY_FIELDS:
+                row[k] += minus[k] + plus[k]
+            if c.value > 0 >= new_value or c.commission > 0 >= new_commission:
+                recount.add((c.distributor_id, c.day))
+            if c.settled:
+                standing[c.distributor_id][1] += new_value - c.value
+                if c.level == 1:
+                    standing[c.distributor_id][0] += new_value - c.value
+            c.value, c.commission = new_value, new_commission
+            changed[c.pk] = c
+        if old_value > 0:
+            day = tenant_days[local_day(r.paid_at, tz)]
+            day[0] += new_value - old_value
+            day[1] -= 1 if new_value <= 0 else 0
+    update_rows(SalesCredit, fields=("value", "commission"), keys=("id", "tenant_id"),
+                rows=[(c.value, c.commission, pk, tenant.pk) for pk, c in sorted(changed.items())])
+    _days_add(tenant, days)
+    _recount_last(tenant, recount)
     if standing:
         _standing_add(tenant, standing)
-    if old_value > 0:
-        _tenant_days_add(tenant, {day: [new_value - old_value, -1 if new_value <= 0 else 0]})
+    _tenant_days_add(tenant, tenant_days)
 
 
-def _recount_last(key: tuple[int, date], fields: set[str]) -> None:
-    """Read again the last counted event of a distributor's day (after a credit stopped counting)."""
-    distributor_id, day = key
-    credits = SalesCredit.objects.filter(distributor_id=distributor_id, day=day)
-    values = {}
-    if "direct_last_at" in fields:
-        values["direct_last_at"] = credits.filter(level=1, value__gt=0).aggregate(m=Max("paid_at"))["m"]
-    if "team_last_at" in fields:
-        values["team_last_at"] = credits.filter(value__gt=0).aggregate(m=Max("paid_at"))["m"]
-    if "commission_last_at" in fields:
-        values["commission_last_at"] = credits.filter(commission__gt=0).aggregate(m=Max("paid_at"))["m"]
-    DailyFigure.objects.filter(distributor_id=distributor_id, day=day).update(**values)
+def _recount_last(tenant, recount) -> None:
+    """Read again the last counted events (direct, team, commission) of the distributors' days where
+    a refund stopped counting a credit: one grouped read, one update, whatever their number."""
+    if not recount:
+        return
+    keys = sorted(recount)
+    wanted = set(keys)  # read the days of those distributors (a superset), keep the wanted ones
+    latest = {}
+    for row in (SalesCredit.objects.filter(distributor_id__in={k[0] for k in keys}, day__in={k[1] for k in keys})
+                .values("distributor_id", "day")
+                .annotate(direct=Max("paid_at", filter=Q(level=1, value__gt=0)), team=Max("paid_at", filter=Q(value__gt=0)),
+                          commission=Max("paid_at", filter=Q(commission__gt=0)))):
+        if (row["distributor_id"], row["day"]) in wanted:
+            latest[(row["distributor_id"], row["day"])] = (row["direct"], row["team"], row["commission"])
+    update_rows(DailyFigure, fields=("direct_last_at", "team_last_at", "commission_last_at"),
+                keys=("distributor_id", "day", "tenant_id"),
+                rows=[(*latest.get(k, (None, None, None)), *k, tenant.pk) for k in keys])
 
 
 def figures_on_settlement(*, tenant, order_ids: list[int]) -> set[int]:

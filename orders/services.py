@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from commissions import arithmetic as ar
 from commissions.services import commission_accrue, commission_reverse_for_refund, order_attribution
-from fenxiao.bulk import bulk_insert, instance
+from fenxiao.bulk import bulk_insert, instance, update_rows
 from fenxiao.currencies import fits, is_currency, minor_unit, minor_units, money_str
 from rest_framework.exceptions import APIException
 
@@ -346,16 +346,14 @@ def order_cancel(*, order: Order, cancelled_at: datetime | None = None) -> Order
     return order
 
 
-@transaction.atomic
-def order_complete(*, order: Order, completed_at: datetime) -> Order:
-    """Mark a paid order completed at `completed_at` (starts the settle window, domain rules 7).
-
-    Idempotent for a completed order. Pending, cancelled or fully refunded orders: 409;
-    completed_at before paid_at: 400.
-    """
-    order = _locked(order)
+def _complete(order: Order, completed_at: datetime) -> bool:
+    """Apply the completion rules to a locked `order` in memory: True when it changed (paid ->
+    completed at `completed_at`; a partially refunded order keeps its status), False when it was
+    already completed (idempotent). Raises InvalidState (409) for a pending, cancelled or fully
+    refunded order, 400 for completed_at before paid_at or more than a day in the future; raises
+    before changing anything. Shared by `order_complete` and `orders_complete_batch`."""
     if order.completed_at is not None:
-        return order
+        return False
     if order.status not in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
         raise InvalidState(f"An order in status {order.status!r} cannot be completed.")
     if completed_at < order.paid_at:
@@ -365,6 +363,20 @@ def order_complete(*, order: Order, completed_at: datetime) -> Order:
     order.completed_at = completed_at
     if order.status == Order.Status.PAID:
         order.status = Order.Status.COMPLETED
+    return True
+
+
+@transaction.atomic
+def order_complete(*, order: Order, completed_at: datetime) -> Order:
+    """Mark a paid order completed at `completed_at` (starts the settle window, domain rules 7).
+
+    Idempotent for a completed order. Pending, cancelled or fully refunded orders: 409;
+    completed_at before paid_at: 400. Its commission records not yet settled get settles_at =
+    completed_at + settle_after_days.
+    """
+    order = _locked(order)
+    if not _complete(order, completed_at):
+        return order
     order.save(update_fields=["status", "completed_at", "updated_at"])
     from commissions.models import CommissionRecord
     from commissions.services import settles_at_for
@@ -373,6 +385,56 @@ def order_complete(*, order: Order, completed_at: datetime) -> Order:
     CommissionRecord.objects.filter(order=order, settled_at__isnull=True).update(
         settles_at=settles_at_for(tenant=order.tenant, order=order))
     return order
+
+
+def orders_complete_batch(*, tenant: Tenant, items: list[tuple[Order, datetime]]) -> list[Order | APIException]:
+    """Complete many orders at once; one result per item, in order.
+
+    Args: `items` = [(order of the tenant in context, completed_at aware datetime)]. Each result is
+    what `order_complete` would give for that item had the items been completed one by one in
+    this order: the order (completed now, or already completed: idempotent) or the exception it
+    would raise (InvalidState 409 for a pending, cancelled or fully refunded order; 400 for
+    completed_at before paid_at or in the future); a failing item writes nothing and never blocks
+    the others. The orders are locked in primary-key order, then written with a constant number of
+    queries whatever their number (lock, the orders, their unsettled records' settles_at =
+    completed_at + settle_after_days). Raises Order.DoesNotExist for an order not in the tenant.
+    Domain rules section 7 (the settle window starts at completion).
+    """
+    if not items:
+        return []
+    with transaction.atomic():
+        return _complete_batch(tenant, items)
+
+
+def _complete_batch(tenant: Tenant, items: list[tuple[Order, datetime]]) -> list[Order | APIException]:
+    from commissions.models import CommissionRecord
+    from commissions.services import settles_at_for
+
+    ids = sorted({order.pk for order, _ in items})
+    locked = {o.pk: o for o in Order.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")}
+    if len(locked) != len(ids):
+        raise Order.DoesNotExist(f"No order with id {min(set(ids) - set(locked))} in this tenant.")
+    results: list[Order | APIException] = []
+    changed: dict[int, Order] = {}
+    for order, completed_at in items:
+        row = locked[order.pk]
+        try:
+            if _complete(row, completed_at):
+                changed[row.pk] = row
+            results.append(row)
+        except APIException as exc:
+            results.append(exc)
+    if changed:
+        now = timezone.now()
+        rows = [changed[pk] for pk in sorted(changed)]
+        for o in rows:
+            o.updated_at = now
+        update_rows(Order, fields=("status", "completed_at", "updated_at"), keys=("id", "tenant_id"),
+                    rows=[(o.status, o.completed_at, now, o.pk, tenant.pk) for o in rows])
+        # records already settled (by the auto-complete rule) keep their settlement
+        update_rows(CommissionRecord, fields=("settles_at",), keys=("order_id", "tenant_id"), condition="settled_at IS NULL",
+                    rows=[(settles_at_for(tenant=tenant, order=o), o.pk, tenant.pk) for o in rows])
+    return results
 
 
 @dataclass(frozen=True)
@@ -391,38 +453,44 @@ class RefundInput:
 REFUNDABLE = (Order.Status.PAID, Order.Status.COMPLETED, Order.Status.PARTIALLY_REFUNDED, Order.Status.REFUNDED)
 
 
-@transaction.atomic
-def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
-    """Refund part or all of a paid order and reverse every commission level accordingly.
-
-    Returns (refund, created). Idempotent on the refund's external_id (same content: the existing
-    refund; other content or another order: 409). 400 when: both or neither of amount/lines are
-    given (a shipping/tax-only refund passes amount 0), a line is unknown or repeated, a quantity
-    or amount exceeds what remains refundable, shipping or tax exceed what remains, or the order was
-    refunded the other way before (by lines vs by amount), an amount is not a whole number of the
-    order currency's minor units. 409 for an unpaid or cancelled order. A refund by lines records
-    the goods money its units are worth (`arithmetic.refunded_goods`, order currency) as its
-    `amount` and in the order's `refunded_amount`. Domain rules section 6.
-    """
+def _refund_digest(order_external_id: str, data: RefundInput) -> str:
+    """The content hash of a refund (its order's external_id included; refunded_at not)."""
     payload = asdict(data)
     payload.pop("refunded_at")
-    payload["order"] = order.external_id
-    digest = content_hash(payload)
-    order = _locked(order)
-    existing = Refund.objects.filter(external_id=data.external_id).first()
-    if existing is not None:
-        if existing.order_id != order.pk or existing.content_hash != digest:
-            raise Conflict(f"Refund {data.external_id!r} exists with different content.")
-        return existing, False
-    if order.status not in REFUNDABLE:
-        raise InvalidState(f"An order in status {order.status!r} cannot be refunded.")
+    payload["order"] = order_external_id
+    return content_hash(payload)
+
+
+def _same_refund_or_conflict(existing: Refund, order: Order, digest: str) -> tuple[Refund, bool]:
+    if existing.order_id != order.pk or existing.content_hash != digest:
+        raise Conflict(f"Refund {existing.external_id!r} exists with different content.")
+    return existing, False
+
+
+@dataclass
+class _RefundChange:
+    """What one refund does, worked out in memory by `_refund_apply`: the unsaved refund, the
+    lines it refunds by quantity [(order line, quantity)], and the factors left per line_id
+    (None when it refunds no goods: no commission moves)."""
+
+    refund: Refund
+    lines: list[tuple[OrderLine, int]]
+    factors: dict | None
+    old_base: Decimal = ZERO   # the order's commission base kept, before and after (tenant currency)
+    new_base: Decimal = ZERO
+
+
+def _refund_apply(*, order: Order, order_lines: dict[str, OrderLine], data: RefundInput, digest: str) -> _RefundChange:
+    """The rules of refunding a locked, refundable `order` (its lines by line_id, in primary-key
+    order) with `data`: raises the 400s of `refund_create` before changing anything, then applies
+    the refund to the order and line instances in memory (refunded quantities and amounts, refund
+    mode, net base, status) and returns the change. Shared by `refund_create` and
+    `refunds_create_batch`. Domain rules section 6."""
     places = minor_units(order.currency)
     for name in ("amount", "shipping", "tax"):
         value = getattr(data, name)
         if value is not None and not fits(value, places):
             raise _places_error(name, order.currency, places)
-    if order.commission_state == Order.CommissionState.DUE:
-        commission_accrue(order_id=order.pk)  # the task may not have run yet: accrue first
     by_lines = bool(data.lines)
     if by_lines == (data.amount is not None):
         raise invalid(None, "Give either amount or lines (amount 0 for a shipping/tax-only refund).", "amount_or_lines")
@@ -438,7 +506,6 @@ def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
         raise invalid("tax", f"Tax refund exceeds the tax left to refund "
                       f"({money_str(order.tax - order.refunded_tax, order.currency)} {order.currency}).", "over_refund")
 
-    order_lines = {l.line_id: l for l in order.lines.all()}
     if by_lines:
         seen = set()
         for line_id, qty in data.lines:
@@ -459,39 +526,27 @@ def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
         if data.amount == 0 and data.shipping == 0 and data.tax == 0:
             raise invalid(None, "The refund refunds nothing.", "empty_refund")
 
-    if by_lines:
-        # the goods money these units are worth, shown on the refund; order.refunded_amount keeps
-        # the running total, so refunding every unit refunds exactly the goods total
-        this = dict(data.lines)
-        goods_after = ar.refunded_goods(
-            order.goods_total, {l.line_id: l.amount - l.discount_share for l in order_lines.values()},
-            {l.line_id: l.quantity for l in order_lines.values()},
-            {l.line_id: l.refunded_quantity + this.get(l.line_id, 0) for l in order_lines.values()}, places)
-    refund = Refund(
-        tenant=order.tenant, order=order, external_id=data.external_id, kind=kind,
-        amount=goods_after - order.refunded_amount if by_lines else data.amount, shipping=data.shipping, tax=data.tax,
+    refund = instance(
+        Refund, tenant=order.tenant, order=order, external_id=data.external_id, kind=kind,
+        amount=data.amount if not by_lines else ZERO, shipping=data.shipping, tax=data.tax,
         reason=data.reason, refunded_at=data.refunded_at or timezone.now(), content_hash=digest,
     )
-    try:
-        with transaction.atomic():
-            refund.save(force_insert=True)
-    except IntegrityError:
-        raise Conflict(f"Refund {data.external_id!r} exists with different content.") from None
-
+    refunded_lines = []
     if by_lines:
-        changed = []
         for line_id, qty in data.lines:
             line = order_lines[line_id]
             line.refunded_quantity += qty
-            changed.append(line)
-        RefundLine.objects.bulk_create([
-            RefundLine(tenant=order.tenant, refund=refund, line=order_lines[lid], quantity=q) for lid, q in data.lines
-        ])
-        OrderLine.objects.bulk_update(changed, ["refunded_quantity"])
+            refunded_lines.append((line, qty))
         quantities = {l.line_id: l.quantity for l in order_lines.values()}
         refunded = {l.line_id: l.refunded_quantity for l in order_lines.values()}
         factors = ar.refund_factors_by_lines(quantities, refunded)
         fully = all(l.refunded_quantity == l.quantity for l in order_lines.values())
+        # the goods money these units are worth, shown on the refund; order.refunded_amount keeps
+        # the running total, so refunding every unit refunds exactly the goods total
+        goods_after = ar.refunded_goods(
+            order.goods_total, {l.line_id: l.amount - l.discount_share for l in order_lines.values()},
+            quantities, refunded, places)
+        refund.amount = goods_after - order.refunded_amount
         order.refunded_amount = goods_after
     else:
         order.refunded_amount += data.amount
@@ -500,21 +555,163 @@ def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
         fully = order.refunded_amount == order.goods_total and order.goods_total > 0
     if order.refund_mode == Refund.Kind.LINES and not by_lines:
         fully = all(l.refunded_quantity == l.quantity for l in order_lines.values())
+    old_base = order.net_base
     if goods_refund:
-        from incentives.figures import figures_on_refund
-
         order.refund_mode = kind
-        old_base = order.net_base
         order.net_base = ar.remaining_base(
             {l.line_id: l.net for l in order_lines.values() if l.commissionable}, factors, order.exchange_rate,
             minor_units(order.tenant.currency),
         )
-        reversals = commission_reverse_for_refund(order=order, refund=refund, factors=factors)
-        figures_on_refund(tenant=order.tenant, order_id=order.pk, paid_at=order.paid_at, old_value=old_base,
-                          new_value=order.net_base, reversed_by_level={r.record.level: r.amount for r in reversals})
     order.refunded_shipping += data.shipping
     order.refunded_tax += data.tax
     if goods_refund or order.status != Order.Status.REFUNDED:  # leftover shipping/tax keep "refunded"
         order.status = Order.Status.REFUNDED if fully else Order.Status.PARTIALLY_REFUNDED
-    order.save(update_fields=["refund_mode", "net_base", "refunded_amount", "refunded_shipping", "refunded_tax", "status", "updated_at"])
+    return _RefundChange(refund=refund, lines=refunded_lines, factors=factors if goods_refund else None,
+                         old_base=old_base, new_base=order.net_base)
+
+
+def _figures(tenant: Tenant, changes: list[tuple[Order, _RefundChange]], reversals) -> None:
+    """The incentive figures of refunds that refunded goods, in the order they were made
+    (incentives.figures, domain rules 8): each order's kept base from change.old_base to
+    change.new_base, each level less its reversal."""
+    from incentives.figures import RefundedOrder, figures_on_refunds
+
+    figures_on_refunds(tenant=tenant, refunds=[
+        RefundedOrder(order.pk, order.paid_at, change.old_base, change.new_base,
+                      {r.record.level: r.amount for r in reversals if r.refund is change.refund})
+        for order, change in changes])
+
+
+def _refundable(order: Order) -> None:
+    if order.status not in REFUNDABLE:
+        raise InvalidState(f"An order in status {order.status!r} cannot be refunded.")
+
+
+REFUND_ORDER_FIELDS = ["refund_mode", "net_base", "refunded_amount", "refunded_shipping", "refunded_tax", "status", "updated_at"]
+
+
+@transaction.atomic
+def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
+    """Refund part or all of a paid order and reverse every commission level accordingly.
+
+    Returns (refund, created). Idempotent on the refund's external_id (same content: the existing
+    refund; other content or another order: 409). 400 when: both or neither of amount/lines are
+    given (a shipping/tax-only refund passes amount 0), a line is unknown or repeated, a quantity
+    or amount exceeds what remains refundable, shipping or tax exceed what remains, or the order was
+    refunded the other way before (by lines vs by amount), an amount is not a whole number of the
+    order currency's minor units. 409 for an unpaid or cancelled order. A refund by lines records
+    the goods money its units are worth (`arithmetic.refunded_goods`, order currency) as its
+    `amount` and in the order's `refunded_amount`. The incentive figures follow (domain rules 8).
+    Domain rules section 6.
+    """
+    digest = _refund_digest(order.external_id, data)
+    order = _locked(order)
+    existing = Refund.objects.filter(external_id=data.external_id).first()
+    if existing is not None:
+        return _same_refund_or_conflict(existing, order, digest)
+    _refundable(order)
+    if order.commission_state == Order.CommissionState.DUE:
+        commission_accrue(order_id=order.pk)  # the task may not have run yet: accrue first
+    order_lines = {l.line_id: l for l in order.lines.all()}
+    change = _refund_apply(order=order, order_lines=order_lines, data=data, digest=digest)
+    refund = change.refund
+    try:
+        with transaction.atomic():
+            refund.save(force_insert=True)
+    except IntegrityError:
+        raise Conflict(f"Refund {data.external_id!r} exists with different content.") from None
+    if change.lines:
+        RefundLine.objects.bulk_create([
+            RefundLine(tenant=order.tenant, refund=refund, line=line, quantity=q) for line, q in change.lines
+        ])
+        OrderLine.objects.bulk_update([line for line, _ in change.lines], ["refunded_quantity"])
+    if change.factors is not None:
+        _figures(order.tenant, [(order, change)],
+                 commission_reverse_for_refund(order=order, refund=refund, factors=change.factors))
+    order.save(update_fields=REFUND_ORDER_FIELDS)
     return refund, True
+
+
+def refunds_create_batch(*, tenant: Tenant, items: list[tuple[Order, RefundInput]]) -> list[tuple[Refund, bool] | APIException]:
+    """Create many refunds at once; one result per item, in order.
+
+    Args: `items` = [(order of the tenant in context, RefundInput)]; several may refund the same
+    order. Each result is what `refund_create` would give for that item had the items been posted
+    one by one in this order: (refund, True) new, (refund, False) a replay of a refund recorded
+    before or earlier in this batch, or the exception it would raise (Conflict or InvalidState 409,
+    ValidationError 400); a failing item writes nothing and never blocks the others. The orders
+    are locked in primary-key order, their due accruals run first (as `refund_create` does), and
+    everything is written in one transaction with a constant number of queries whatever the
+    number of items (refunds, refund lines, order lines, orders, and through
+    `commission_reverse_for_refunds` the reversals, records, ledger and events). If a concurrent
+    request records one of the same refund external_ids first, the items are created one by one
+    instead, so the answers stay exactly those of `refund_create`. Raises Order.DoesNotExist for an
+    order not in the tenant. Domain rules section 6.
+    """
+    if not items:
+        return []
+    try:
+        with transaction.atomic():
+            return _refunds_batch(tenant, items)
+    except IntegrityError:
+        return [_refund_or_error(order, data) for order, data in items]
+
+
+def _refund_or_error(order: Order, data: RefundInput):
+    try:
+        return refund_create(order=order, data=data)
+    except APIException as exc:
+        return exc
+
+
+def _refunds_batch(tenant: Tenant, items: list[tuple[Order, RefundInput]]) -> list[tuple[Refund, bool] | APIException]:
+    from commissions.services import commission_accrue_many, commission_reverse_for_refunds
+
+    digests = [_refund_digest(order.external_id, data) for order, data in items]
+    ids = sorted({order.pk for order, _ in items})
+    locked = {o.pk: o for o in Order.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")}
+    if len(locked) != len(ids):
+        raise Order.DoesNotExist(f"No order with id {min(set(ids) - set(locked))} in this tenant.")
+    for o in locked.values():
+        o.tenant = tenant
+    refunds = {r.external_id: r for r in Refund.objects.filter(external_id__in={data.external_id for _, data in items})}
+    lines_of: dict[int, dict[str, OrderLine]] = {pk: {} for pk in ids}
+    for line in OrderLine.objects.filter(order_id__in=ids).order_by("pk"):
+        lines_of[line.order_id][line.line_id] = line
+    results: list = [None] * len(items)
+    changes: list[tuple[Order, _RefundChange]] = []
+    for i, ((ref, data), digest) in enumerate(zip(items, digests)):
+        order = locked[ref.pk]
+        try:
+            if data.external_id in refunds:  # recorded before, or earlier in this batch
+                results[i] = _same_refund_or_conflict(refunds[data.external_id], order, digest)
+                continue
+            _refundable(order)
+            change = _refund_apply(order=order, order_lines=lines_of[order.pk], data=data, digest=digest)
+        except APIException as exc:
+            results[i] = exc
+            continue
+        refunds[data.external_id] = change.refund
+        changes.append((order, change))
+        results[i] = (change.refund, True)
+    if not changes:
+        return results
+    due = sorted({o.pk for o, _ in changes if o.commission_state == Order.CommissionState.DUE})
+    if due:
+        commission_accrue_many(order_ids=due)  # the tasks may not have run yet: accrue first
+    bulk_insert(Refund, [c.refund for _, c in changes])
+    bulk_insert(RefundLine, [instance(RefundLine, tenant=tenant, refund=c.refund, line=line, quantity=q)
+                             for _, c in changes for line, q in c.lines])
+    lines = {line.pk: line for _, c in changes for line, _ in c.lines}
+    update_rows(OrderLine, fields=("refunded_quantity",), keys=("id", "tenant_id"),
+                rows=[(lines[pk].refunded_quantity, pk, tenant.pk) for pk in sorted(lines)])
+    goods = [(o, c) for o, c in changes if c.factors is not None]
+    reversals = commission_reverse_for_refunds(tenant=tenant, items=[(o, c.refund, c.factors) for o, c in goods])
+    _figures(tenant, goods, reversals)  # in the order the refunds were made: each starts where the previous left
+    now = timezone.now()
+    orders = {o.pk: o for o, _ in changes}
+    for o in orders.values():
+        o.updated_at = now
+    update_rows(Order, fields=tuple(REFUND_ORDER_FIELDS), keys=("id", "tenant_id"),
+                rows=[(*(getattr(orders[pk], f) for f in REFUND_ORDER_FIELDS), pk, tenant.pk) for pk in sorted(orders)])
+    return results

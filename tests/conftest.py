@@ -1,6 +1,7 @@
 """Shared fixtures. Service-dependent tests carry a marker (postgres, redis, superstore): they skip
 when the service or data is absent, and FAIL instead when pytest runs with --require-services
-(what CI does), so a missing service can never turn into a green run."""
+(what CI does), so a missing service can never turn into a green run. Tests marked `slow` run
+only with --run-slow (CI), so `make test` stays fast."""
 import os
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -18,6 +19,8 @@ SHARED_SUPERSTORE = REPO.parent / "shared" / "data" / "superstore"
 def pytest_addoption(parser):
     parser.addoption("--require-services", action="store_true", default=False,
                      help="fail (not skip) tests whose service or data is missing")
+    parser.addoption("--run-slow", action="store_true", default=False,
+                     help="also run the tests marked slow (CI does; `make test` does not)")
 
 
 def _redis_url():
@@ -41,6 +44,8 @@ def _browser_ok() -> bool:
 
 
 def pytest_runtest_setup(item):
+    if item.get_closest_marker("slow") and not item.config.getoption("--run-slow"):
+        pytest.skip("slow: run with --run-slow (CI does)")
     require = item.config.getoption("--require-services")
     missing = None
     if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
@@ -55,6 +60,48 @@ def pytest_runtest_setup(item):
         if require:
             pytest.fail(f"--require-services: {missing} is not available", pytrace=False)
         pytest.skip(f"needs {missing}")
+
+
+def _pg_test_database(*, created: bool):
+    """(psycopg keywords, name) of the test database of the default connection on PostgreSQL, else
+    None: before it is `created`, the name it will have (pytest-xdist's _gw<N> suffix included,
+    once pytest-django has set it); after, the connection's NAME is that database."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    from tests.databases import params_of
+
+    s = connection.settings_dict
+    return params_of(s), s["NAME"] if created else (s.get("TEST") or {}).get("NAME") or f"test_{s['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings, django_db_keepdb):
+    """pytest-django's, then: a test database left by an earlier run that was killed (still with a
+    session connected, say its Celery worker) is dropped before this run creates its own; a plain
+    DROP DATABASE would fail on that session (tests.databases)."""
+    target = _pg_test_database(created=False)
+    if target is not None and not django_db_keepdb:
+        from tests.databases import evict
+
+        evict(target[0], target[1], drop=True)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_keepdb):
+    """pytest-django's, and at the end of the session, before it drops the test database: close
+    this process's connections, then close the database to new connections and end every session
+    still connected (a thread or a Celery worker a test left behind), so the DROP succeeds."""
+    target = _pg_test_database(created=True)
+    yield
+    if target is not None and not django_db_keepdb:
+        from django.db import connections
+
+        from tests.databases import evict
+
+        connections.close_all()
+        evict(target[0], target[1], drop=False)
 
 
 @pytest.fixture

@@ -79,3 +79,39 @@ def test_instance_equals_the_model_constructor(in_tenant):
     assert (r1.status, r1.reversed_amount, r1.settled_at) == ("frozen", Decimal("0.00"), None)
     with pytest.raises(TypeError):
         instance(LedgerEntry, amount_cents=1)
+
+
+def test_update_rows_sets_each_rows_own_values_in_one_query(make_tenant, django_assert_num_queries):
+    """fenxiao.bulk.update_rows: per-row values (adapted as the ORM adapts them: times, decimals,
+    NULL), only the rows its keys and condition name, one executemany."""
+    from fenxiao.bulk import update_rows
+    from tenants.context import tenant_context
+
+    mine, other = make_tenant(slug="mine"), make_tenant(slug="other")
+    at = datetime(2026, 3, 1, 8, 30, tzinfo=timezone.utc)
+    rows = {}
+    for t in (mine, other):
+        with tenant_context(t):
+            rows[t.slug] = bulk_insert(Order, [
+                Order(tenant=t, external_id=f"U{i}", currency="CNY", placed_at=at, goods_total=Decimal("1.00"))
+                for i in range(3)])
+    u0, u1, u2 = rows["mine"]
+    theirs = rows["other"][0]
+    with tenant_context(mine):
+        Order.objects.filter(pk=u2.pk).update(status="cancelled")
+        with django_assert_num_queries(1):
+            update_rows(Order, fields=("completed_at", "goods_total", "status"), keys=("id", "tenant_id"),
+                        condition="status <> 'cancelled'", rows=[
+                            (at.replace(hour=9), Decimal("12.34"), "completed", u0.pk, mine.pk),
+                            (None, Decimal("0.05"), "paid", u1.pk, mine.pk),
+                            (at, Decimal("9.99"), "completed", u2.pk, mine.pk),          # the condition excludes it
+                            (at, Decimal("9.99"), "completed", theirs.pk, mine.pk),      # another tenant's row
+                        ])
+        assert sorted(Order.objects.values_list("external_id", "completed_at", "goods_total", "status")) == [
+            ("U0", at.replace(hour=9), Decimal("12.34"), "completed"), ("U1", None, Decimal("0.05"), "paid"),
+            ("U2", None, Decimal("1.00"), "cancelled")]
+    with tenant_context(other):
+        assert sorted(Order.objects.values_list("external_id", "goods_total", "status")) == [
+            ("U0", Decimal("1.00"), "pending"), ("U1", Decimal("1.00"), "pending"), ("U2", Decimal("1.00"), "pending")]
+    with django_assert_num_queries(0):
+        update_rows(Order, fields=("status",), keys=("id",), rows=[])

@@ -175,6 +175,50 @@ def test_refunds_racing_past_the_goods_total_never_over_refund(pg_tenant):
             (1, D("1.00")), (2, D("0.50")), (3, D("0.20"))]
 
 
+def test_overlapping_refund_batches_at_once_refund_each_once_and_never_over_refund(pg_tenant):
+    """refunds_create_batch from several requests at once, on the same orders: the same refunds in
+    another order (replays), other refunds that together would pass the goods total (400 for the
+    later), the same refund ids on other orders (409, or the fallback to one by one when two
+    inserts meet): every item answered as one by one, each refund id recorded once, no order
+    refunded past its goods, every commission record reversed by exactly its reversals."""
+    from orders.services import refunds_create_batch
+
+    with tenant_context(pg_tenant):
+        orders = []
+        for i in range(10):
+            order, _ = order_record(tenant=pg_tenant, data=order_input(f"O{i}", referrer_external_id="C3", status="paid"))
+            commission_accrue(order_id=order.pk)
+            orders.append(order)
+    same = [(o, RefundInput(f"RF{i}", amount=D("30.00"))) for i, o in enumerate(orders)]
+    batches = [same, same[::-1], [(o, RefundInput(f"RX{i}", amount=D("80.00"))) for i, o in enumerate(orders)],
+               [(orders[(i + 1) % 10], RefundInput(f"RF{i}", amount=D("30.00"))) for i in range(10)],
+               # disjoint orders, the same ids: nothing serialises these two but the refunds' unique ids
+               [(orders[i], RefundInput(f"RY{i}", amount=D("10.00"))) for i in range(5)],
+               [(orders[5 + i], RefundInput(f"RY{i}", amount=D("10.00"))) for i in range(5)]]
+    results = run_parallel(pg_tenant, [lambda b=b: refunds_create_batch(tenant=pg_tenant, items=b) for b in batches])
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    with tenant_context(pg_tenant):
+        refunds = {r.external_id: r for r in Refund.objects.all()}
+        goods = {o.pk: o for o in Order.objects.all()}
+        created: dict[str, int] = {}
+        for batch, outcome in zip(batches, results):
+            assert len(outcome) == len(batch)
+            for (order, data), r in zip(batch, outcome):
+                if isinstance(r, tuple):
+                    assert (r[0].external_id, r[0].order_id) == (data.external_id, order.pk)
+                    created[data.external_id] = created.get(data.external_id, 0) + r[1]
+                elif r.status_code == 409:   # the id is another order's refund
+                    assert refunds[data.external_id].order_id != order.pk
+                else:                        # 400: over the goods total with what the order kept
+                    assert r.status_code == 400 and goods[order.pk].refunded_amount + data.amount > D("100.00")
+        assert created == {k: 1 for k in refunds}                       # each refund created once
+        for o in goods.values():
+            mine = [r.amount for r in refunds.values() if r.order_id == o.pk]
+            assert o.refunded_amount == sum(mine, D("0.00")) <= D("100.00")
+        for record in CommissionRecord.objects.all():
+            assert record.reversed_amount == sum((x.amount for x in CommissionReversal.objects.filter(record=record)), D("0.00"))
+
+
 def test_crossing_moves_at_once_never_make_a_cycle(pg_tenant):
     with tenant_context(pg_tenant):
         x = distributor_register(tenant=pg_tenant, data=DistributorInput(external_id="X", name="x"))[0]

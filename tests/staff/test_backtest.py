@@ -89,3 +89,20 @@ def test_bad_backtests(tenant, body, attr, code):
     assert r.status_code == 400 and {"attr": attr, "code": code} in [{"attr": e["attr"], "code": e["code"]} for e in r.json()["errors"]]
     assert Backtest.unscoped.count() == 0
     call_command("check_ledger")
+
+
+def test_category_sums_are_exact_or_raise():
+    """backtest._add: unprorated values sum as Decimals that never round silently; prorated ones as
+    Fractions; together exactly the sum of value x factor."""
+    from decimal import Inexact
+
+    from commissions.backtest import _add
+
+    sums = {"actual": Fraction(0), "actual_d": Decimal("0.00")}
+    for _ in range(3):
+        _add(sums, "actual", Decimal("0.1000000000000000000000000000001"), None)
+    _add(sums, "actual", Decimal("1.00"), Fraction(1, 3))
+    assert sums["actual"] + Fraction(sums["actual_d"]) == Fraction(3) * Fraction("0.1000000000000000000000000000001") + Fraction(1, 3)
+    sums["actual_d"] = Decimal("1E+60")
+    with pytest.raises(Inexact):                     # 81 digits would be needed: it refuses to round
+        _add(sums, "actual", Decimal("1E-21"), None)

@@ -7,10 +7,11 @@ see orders/superstore.py for the mapping) through the same services the API uses
    commission off) and, when none is in force, a published plan L1 10% / L2 5% / L3 2% with
    category Technology at 6% / 3% / 1%, effective from 2000-01-01 UTC;
 2. `distributor_register` for every distributor (parents first), `customer_bind` for every customer;
-3. `order_record` (status paid) for every order, chronologically; the commission task runs on
-   commit of each chunk (eagerly without a broker, on the workers with one);
-4. `order_complete` at the Ship Date, then `refund_create` (by amount = the goods total, external id
-   RET-<Order ID>) two days after completion for every returned order;
+3. `orders_record_batch` (status paid) for the orders, chronologically, --chunk-size per transaction
+   as `POST /orders/batch/` does; the chunked accrual tasks run on commit of each chunk (eagerly
+   without a broker, on the workers with one);
+4. `orders_complete_batch` at the Ship Date, then `refunds_create_batch` (by amount = the goods
+   total, external id RET-<Order ID>) two days after completion for every returned order;
 5. `settle_due` as of --now (default: now): commissions due by then move frozen -> available
    (domain rules section 7; with a real broker, records the workers have not written yet settle
    on the next periodic run).
@@ -44,7 +45,9 @@ from fenxiao.currencies import money_str
 from ledger.services import settle_due
 from orders import superstore
 from orders.models import Order, Refund
-from orders.services import LineInput, OrderInput, RefundInput, order_complete, order_record, refund_create
+from orders.services import (
+    LineInput, OrderInput, RefundInput, orders_complete_batch, orders_record_batch, refunds_create_batch,
+)
 from tenants.context import tenant_context
 from tenants.models import Tenant
 from tenants.services import tenant_create
@@ -100,7 +103,8 @@ class Command(BaseCommand):
         parser.add_argument("--tenant", default="superstore", help="tenant slug (created if missing; default: superstore)")
         parser.add_argument("--tenant-name", default="Global Superstore", help="name of a tenant created by this run")
         parser.add_argument("--limit", type=int, default=None, help="import only the first N orders (chronologically)")
-        parser.add_argument("--chunk-size", type=int, default=250, help="orders per transaction (default 250)")
+        parser.add_argument("--chunk-size", type=int, default=1000,
+                            help="orders per transaction, as one batch request (default 1000, the batch endpoint's maximum)")
         parser.add_argument("--quiet", action="store_true", help="no progress bars")
         parser.add_argument("--now", default=None,
                             help="settle what is due as of this RFC 3339 time (with offset) at the end; default: now")
@@ -132,16 +136,31 @@ class Command(BaseCommand):
         tenant_obj = self._tenant(slug=tenant, name=tenant_name)
         with tenant_context(tenant_obj):
             before = self._counts()
+            phases: dict[str, float] = {}
+
+            @contextlib.contextmanager
+            def phase(name):
+                t0 = time.monotonic()
+                yield
+                phases[name] = time.monotonic() - t0
+
             self._plan(tenant_obj)
-            by_external_id = self._distributors(tenant_obj, distributors)
-            self._customers(tenant_obj, customers, by_external_id)
-            recorded = self._orders(tenant_obj, orders, chunk_size)
-            self._complete(tenant_obj, orders, recorded, chunk_size)
-            self._refunds(tenant_obj, returned, recorded, chunk_size)
-            settled = settle_due(tenant=tenant_obj, now=settle_at)
+            with phase("distributors"):
+                by_external_id = self._distributors(tenant_obj, distributors)
+            with phase("customers"):
+                self._customers(tenant_obj, customers, by_external_id)
+            with phase("orders and accrual"):
+                recorded = self._orders(tenant_obj, orders, chunk_size)
+            with phase("completions"):
+                self._complete(tenant_obj, orders, recorded, chunk_size)
+            with phase("refunds"):
+                self._refunds(tenant_obj, returned, recorded, chunk_size)
+            with phase("settlement"):
+                settled = settle_due(tenant=tenant_obj, now=settle_at)
             after = self._counts()
             self._summary(tenant_obj, before, after, time.monotonic() - started)
             self.stdout.write(f"  settled {settled} commission record(s) as of {(settle_at or 'now')}")
+            self.stdout.write("  seconds: " + ", ".join(f"{name} {s:.1f}" for name, s in phases.items()))
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -202,63 +221,71 @@ class Command(BaseCommand):
                                   referrer=by_external_id[row.referrer_external_id])
 
     def _orders(self, tenant: Tenant, rows: list[superstore.OrderRow], chunk_size: int) -> dict[str, Order]:
-        """Record every order as paid, chronologically, `chunk_size` per transaction. The commission
-        task of each new order is enqueued on commit of its chunk."""
+        """Record every order as paid, chronologically, `chunk_size` per transaction through
+        `orders_record_batch` (what POST /orders/batch/ does). The accrual of each chunk's new
+        orders is enqueued on its commit in tasks of ACCRUAL_CHUNK orders (run eagerly without a
+        broker, by the workers with one). Any refused order rolls its chunk back."""
         recorded: dict[str, Order] = {}
         with self._bar(None, total=len(rows), desc="orders") as bar:
             for chunk in _chunks(rows, chunk_size):
+                items = []
+                for row in chunk:
+                    at = row.placed_at(tenant.timezone)
+                    items.append(OrderInput(
+                        external_id=row.order_id, currency=tenant.currency, placed_at=at, paid_at=at,
+                        status=Order.Status.PAID, buyer_external_id=row.customer_id,
+                        lines=[
+                            LineInput(line_id=line.row_id, sku=line.sku, category=line.category,
+                                      quantity=line.quantity, unit_price=line.unit_price, discount=line.discount)
+                            for line in row.lines
+                        ],
+                    ))
                 with transaction.atomic():
-                    for row in chunk:
-                        at = row.placed_at(tenant.timezone)
-                        data = OrderInput(
-                            external_id=row.order_id, currency=tenant.currency, placed_at=at, paid_at=at,
-                            status=Order.Status.PAID, buyer_external_id=row.customer_id,
-                            lines=[
-                                LineInput(line_id=line.row_id, sku=line.sku, category=line.category,
-                                          quantity=line.quantity, unit_price=line.unit_price, discount=line.discount)
-                                for line in row.lines
-                            ],
-                        )
+                    for row, result in zip(chunk, orders_record_batch(tenant=tenant, items=items)):
                         with _item("order", row.order_id):
-                            recorded[row.order_id], _ = order_record(tenant=tenant, data=data)
+                            if isinstance(result, APIException):
+                                raise result
+                            recorded[row.order_id] = result[0]
                 bar.update(len(chunk))
         return recorded
 
     def _complete(self, tenant: Tenant, rows: list[superstore.OrderRow], recorded: dict[str, Order], chunk_size: int) -> None:
-        """Complete every shipped order at its Ship Date 18:00 local, in completion order."""
+        """Complete every shipped order at its Ship Date 18:00 local, in completion order,
+        `chunk_size` per transaction through `orders_complete_batch`."""
         shipped = sorted((r for r in rows if r.ship_date), key=lambda r: (r.ship_date, r.order_id))
         with self._bar(None, total=len(shipped), desc="completions") as bar:
             for chunk in _chunks(shipped, chunk_size):
+                items = [(recorded[row.order_id], row.completed_at(tenant.timezone)) for row in chunk]
                 with transaction.atomic():
-                    for row in chunk:
+                    for row, result in zip(chunk, orders_complete_batch(tenant=tenant, items=items)):
                         with _item("order", row.order_id):
-                            recorded[row.order_id] = order_complete(
-                                order=recorded[row.order_id], completed_at=row.completed_at(tenant.timezone)
-                            )
+                            if isinstance(result, APIException):
+                                raise result
                 bar.update(len(chunk))
 
     def _refunds(self, tenant: Tenant, returned: list[str], recorded: dict[str, Order], chunk_size: int) -> None:
         """Refund every returned order in full (by amount = its goods total) two days after its
         completion (an order never completed counts as completed `auto_complete_days` after payment,
-        domain rules section 7), in refund-time order."""
+        domain rules section 7), in refund-time order, `chunk_size` per transaction through
+        `refunds_create_batch`."""
+        wanted = [order_id for order_id in returned if order_id in recorded]  # not imported: --limit
+        orders = {o.external_id: o for o in Order.objects.filter(external_id__in=wanted)}
         todo = []
-        for order_id in returned:
-            order = recorded.get(order_id)
-            if order is None:  # not in the imported orders (--limit)
-                continue
+        for order_id in wanted:
+            order = orders[order_id]
             done_at = order.completed_at or order.paid_at + timedelta(days=tenant.auto_complete_days)
             todo.append((done_at + timedelta(days=superstore.REFUND_AFTER_DAYS), order_id, order))
         todo.sort(key=lambda t: (t[0], t[1]))
         with self._bar(None, total=len(todo), desc="refunds") as bar:
             for chunk in _chunks(todo, chunk_size):
+                items = [(order, RefundInput(external_id=f"RET-{order_id}", amount=order.goods_total,
+                                             reason="returned (Superstore returns.csv)", refunded_at=refunded_at))
+                         for refunded_at, order_id, order in chunk]
                 with transaction.atomic():
-                    for refunded_at, order_id, order in chunk:
-                        data = RefundInput(
-                            external_id=f"RET-{order_id}", amount=order.goods_total,
-                            reason="returned (Superstore returns.csv)", refunded_at=refunded_at,
-                        )
+                    for (_, order_id, _), result in zip(chunk, refunds_create_batch(tenant=tenant, items=items)):
                         with _item("refund of order", order_id):
-                            refund_create(order=order, data=data)
+                            if isinstance(result, APIException):
+                                raise result
                 bar.update(len(chunk))
 
     # -- summary --------------------------------------------------------------------------------
