@@ -11,6 +11,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from fenxiao.history import history_user
+from fenxiao.money import TENANT, MoneyField
 
 from tenants.managers import TenantOwned, tenant_fk
 
@@ -21,7 +22,18 @@ class Grade(TenantOwned):
     code = models.CharField(max_length=64)
     name = models.CharField(max_length=200)
     rank = models.PositiveIntegerField(default=0)
+    # Upgrade conditions (domain rules section 8, grades): all that are set must hold; a grade with
+    # none is given by hand only.
+    min_direct_sales = MoneyField(null=True, blank=True, currency=TENANT,
+                                  help_text="lifetime direct sales of settled orders (tenant currency)")
+    min_direct_downlines = models.PositiveIntegerField(null=True, blank=True, help_text="active level-1 downlines")
+    min_team_sales = MoneyField(null=True, blank=True, currency=TENANT,
+                                help_text="lifetime team sales of settled orders (tenant currency)")
     history = HistoricalRecords(get_user=history_user)
+
+    @property
+    def has_conditions(self) -> bool:
+        return any(v is not None for v in (self.min_direct_sales, self.min_direct_downlines, self.min_team_sales))
 
     class Meta(TenantOwned.Meta):
         ordering = ["rank", "id"]
@@ -81,6 +93,9 @@ class Distributor(TenantOwned):
             models.Index(fields=["tenant", "ancestor_3", "id"], name="distributor_tenant_anc3_id"),
             models.Index(fields=["tenant", "status"], name="distributor_tenant_status"),
             models.Index(fields=["tenant", "grade"], name="distributor_tenant_grade"),
+            # new recruits of a window (incentives.measures: new_direct_recruits)
+            models.Index(fields=["tenant", "joined_at"], name="distributor_joined"),
+            models.Index(fields=["tenant", "parent", "joined_at"], name="distributor_parent_joined"),
             models.Index(
                 fields=["tenant", "ancestor_path"], name="distributor_tenant_path",
                 opclasses=["", "text_pattern_ops"],
@@ -154,3 +169,24 @@ class DistributorMove(TenantOwned):
     class Meta(TenantOwned.Meta):
         ordering = ["-id"]
         indexes = [models.Index(fields=["tenant", "distributor"], name="move_tenant_distributor")]
+
+
+class GradeChange(TenantOwned):
+    """A distributor's grade history (domain rules section 8): when, from which grade to which, why."""
+
+    class Kind(models.TextChoices):
+        UPGRADE = "upgrade", "automatic upgrade"
+        MANUAL = "manual", "set by staff"
+        REGISTRATION = "registration", "at registration"
+
+    distributor = tenant_fk(Distributor, on_delete=models.PROTECT, related_name="+")
+    from_grade = tenant_fk(Grade, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_grade = tenant_fk(Grade, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    reason = models.CharField(max_length=500, blank=True, default="")
+    actor = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "distributor", "created_at"], name="gradechange_tenant_distributor")]

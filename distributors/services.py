@@ -19,7 +19,7 @@ from django.utils import timezone
 from fenxiao.exceptions import Conflict, invalid
 from tenants.models import Tenant
 
-from .models import Customer, Distributor, DistributorMove, Grade
+from .models import Customer, Distributor, DistributorMove, Grade, GradeChange
 
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 INVITE_LENGTH = 8
@@ -158,6 +158,9 @@ def distributor_register(*, tenant: Tenant, data: DistributorInput) -> tuple[Dis
             with transaction.atomic():
                 distributor.save()
             _shift_downline_counts(uplines=_uplines(distributor), n1=0, n2=0, sign=1)
+            if grade is not None:  # the grade history starts with the grade it registered with
+                GradeChange.objects.create(tenant=tenant, distributor=distributor, to_grade=grade,
+                                           kind=GradeChange.Kind.REGISTRATION, created_at=distributor.joined_at)
             return distributor, True
         except IntegrityError:
             existing = Distributor.objects.filter(external_id=data.external_id).first()
@@ -251,11 +254,35 @@ def distributor_update(
         distributor.status = status
         distributor._change_reason = f"status: {reason}".strip(": ")[:100]
         fields.append("status")
-    if grade != "unchanged":
-        distributor.grade = grade
-        fields.append("grade")
     if fields:
         distributor.save(update_fields=fields)
+    if grade != "unchanged" and (grade.pk if grade else None) != distributor.grade_id:
+        distributor = distributor_grade_set(distributor=distributor, grade=grade, kind=GradeChange.Kind.MANUAL,
+                                            reason=reason, actor=actor)
+    return distributor
+
+
+@transaction.atomic
+def distributor_grade_set(*, distributor: Distributor, grade: Grade | None, kind: str, reason: str = "",
+                          actor: str = "", at=None) -> Distributor:
+    """Give a distributor another grade, kept in its grade history (GradeChange: when, from, to,
+    kind, why, who) and its audit trail. Orders recorded from now on use the new grade; earlier
+    ones keep theirs (domain rules sections 3 and 8). A move to a higher rank also queues the
+    `distributor.upgraded` event. Returns the distributor (unchanged when it has that grade)."""
+    if (grade.pk if grade else None) == distributor.grade_id:
+        return distributor
+    from ledger.services import event_record
+
+    old = distributor.grade
+    distributor.grade = grade
+    distributor._change_reason = f"grade: {reason}".strip(": ")[:100]
+    distributor.save(update_fields=["grade"])
+    GradeChange.objects.create(tenant_id=distributor.tenant_id, distributor=distributor, from_grade=old, to_grade=grade,
+                               kind=kind, reason=reason[:500], actor=actor[:150], created_at=at or timezone.now())
+    if grade is not None and (old is None or grade.rank > old.rank):
+        event_record(tenant=distributor.tenant, type="distributor.upgraded", payload={
+            "distributor_external_id": distributor.external_id, "from_grade": old.code if old else None,
+            "to_grade": grade.code, "kind": kind, "reason": reason})
     return distributor
 
 

@@ -136,6 +136,13 @@ def event_record(*, tenant, type: str, payload: dict) -> None:
     OutboxEvent.objects.create(tenant=tenant, type=type, payload=payload)
 
 
+def bonus_entry(*, tenant_id: int, distributor_id: int, amount: Decimal, memo: str, at: datetime | None = None) -> LedgerEntry:
+    """An unsaved entry crediting a bonus or prize (tenant currency): available at once, earned
+    (domain rules sections 7 and 8: contest prizes and tier bonuses are `bonus` entries)."""
+    return entry(tenant_id=tenant_id, distributor_id=distributor_id, kind=K.BONUS, amount=amount, at=at,
+                 d_available=amount, d_total_earned=amount, memo=memo[:200])
+
+
 def accrual_entries(*, records) -> list[LedgerEntry]:
     """Entries for newly created commission records: +frozen, +total_earned each."""
     return [entry(tenant_id=r.tenant_id, distributor_id=r.beneficiary_id, kind=K.ACCRUAL, amount=r.amount,
@@ -164,13 +171,16 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
     Due: status frozen and settles_at <= now (settles_at = completed_at + settle_after_days, or
     paid_at + auto_complete_days + settle_after_days for orders never completed). The records are
     locked and re-checked, so two runs at once settle each record once; a second run finds nothing.
-    Returns how many records settled. Emits `commission.settled` events.
+    Returns how many records settled. Emits `commission.settled` events. The settled orders count
+    towards their beneficiaries' lifetime settled sales, and the distributors whose settled sales
+    grew are evaluated for a grade upgrade (domain rules section 8).
     """
     from commissions.models import CommissionRecord
     from incentives.figures import figures_on_settlement
 
     now = now or timezone.now()
     settled = 0
+    upgraded_candidates: set[int] = set()  # whose settled sales grew: evaluated for an upgrade
     while True:
         due = list(
             CommissionRecord.objects.select_for_update(of=("self",)).select_related("order", "beneficiary")
@@ -178,6 +188,10 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
             .only(*SETTLE_FIELDS)[:chunk]
         )
         if not due:
+            if upgraded_candidates:
+                from incentives.services import grades_evaluate
+
+                grades_evaluate(distributor_ids=upgraded_candidates, at=now)
             return settled
         entries = []
         for r in due:
@@ -189,7 +203,7 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
         CommissionRecord.objects.filter(pk__in=[r.pk for r in due]).update(
             status=CommissionRecord.Status.AVAILABLE, settled_at=now)  # the same values for every row
         entries_post(tenant=tenant, entries=entries)
-        figures_on_settlement(tenant=tenant, order_ids=sorted({r.order_id for r in due}))
+        upgraded_candidates |= figures_on_settlement(tenant=tenant, order_ids=sorted({r.order_id for r in due}))
         bulk_insert(OutboxEvent, [
             instance(OutboxEvent, tenant=tenant, type="commission.settled", payload={
                 "commission_id": r.pk, "order_external_id": r.order.external_id,
