@@ -76,6 +76,7 @@ ENDPOINTS = [
     ("GET /me/earnings/", "/api/v1/me/earnings/"),
     ("GET /me/team/summary/", "/api/v1/me/team/summary/"),
 ]
+LAG_POLL = 0.05  # seconds between polls of the due orders (the accrual lag's resolution)
 TARGETED = {"GET /me/downlines/?level=1", "GET /me/downlines/?level=2", "GET /me/downlines/?level=3", "GET /me/earnings/"}
 
 
@@ -335,6 +336,7 @@ class Bench:
             with tenant_context(self.floor_tenant):
                 self.floor_plan = plan_publish(tenant=self.floor_tenant, default=spec, name="bench")
             _, self.api_key = api_key_create(tenant=self.tenant, name="bench")
+            _, self.floor_key = api_key_create(tenant=self.floor_tenant, name="floor")
             password_hash = make_password(PASSWORD)
         with self.timed("generate tree"):
             self.tree = datagen.build_tree(a.distributors, seed=a.seed)
@@ -407,13 +409,17 @@ class Bench:
 
     # -- 3. servers --
 
-    def start_gunicorn(self) -> None:
+    def gunicorn_args(self, port: int) -> list[str]:
         a = self.a
-        cmd = [str(VENV_BIN / "gunicorn"), "fenxiao.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-               "--no-control-socket", "--workers", str(a.gunicorn_workers), "--worker-class", a.gunicorn_class,
-               "--timeout", str(a.gunicorn_timeout), "--backlog", "2048", "--keep-alive", "75"]
+        args = ["--bind", f"127.0.0.1:{port}", "--no-control-socket", "--workers", str(a.gunicorn_workers),
+                "--worker-class", a.gunicorn_class, "--timeout", str(a.gunicorn_timeout), "--backlog", "2048",
+                "--keep-alive", "75"]
         if a.gunicorn_class == "gthread":
-            cmd += ["--threads", str(a.gunicorn_threads)]
+            args += ["--threads", str(a.gunicorn_threads)]
+        return args
+
+    def start_gunicorn(self) -> None:
+        cmd = [str(VENV_BIN / "gunicorn"), "fenxiao.wsgi:application", *self.gunicorn_args(self.port)]
         self.gunicorn_cmd = " ".join(cmd[1:])
         log(f"Starting gunicorn: {self.gunicorn_cmd}")
         self.gunicorn = self.procs.start("gunicorn", cmd, self.server_env)
@@ -552,21 +558,19 @@ class Bench:
 
     # -- 5. single orders --
 
-    def single_orders(self) -> None:
-        a = self.a
-        n_clients, duration, warm = a.single_clients, a.single_seconds, 2.0
-        log(f"Single orders: {n_clients} clients x {duration}s on POST /api/v1/orders/ ...")
-        self.start_counting()
-        self.base_done = self.done_count()
-        results: list[list[tuple[float, float, int]]] = [[] for _ in range(n_clients)]
+    def closed_loop(self, *, port: int, key: str, prefix: str, seconds: float, clients: int, warm: float = 2.0,
+                    count_201: bool = True) -> dict:
+        """`clients` threads, each with a persistent connection, POST one order at a time for
+        `warm` + `seconds`; the requests finished after the warm-up are measured."""
+        results: list[list[tuple[float, float, int]]] = [[] for _ in range(clients)]
         errors: list[str] = []
         count_lock = threading.Lock()
         t0 = time.perf_counter()
-        stop_at = t0 + warm + duration
+        stop_at = t0 + warm + seconds
 
         def worker(idx: int):
-            c = Client(self.port, {"Authorization": f"Api-Key {self.api_key}"})
-            stream = datagen.OrderStream(self.tree, prefix=f"S{idx:02d}-", seed=a.seed)
+            c = Client(port, {"Authorization": f"Api-Key {key}"})
+            stream = datagen.OrderStream(self.tree, prefix=f"{prefix}{idx:02d}-", seed=self.a.seed)
             k = 0
             while time.perf_counter() < stop_at:
                 body = json.dumps(stream.payload(k)[0]).encode()
@@ -577,13 +581,13 @@ class Bench:
                     errors.append(f"{type(exc).__name__}: {exc}")
                     continue
                 results[idx].append((time.perf_counter(), dt, status))
-                if status == 201:
+                if status == 201 and count_201:
                     with count_lock:
                         self.new_201 += 1
                 if status != 201 and len(errors) < 5:
                     errors.append(f"HTTP {status}: {data[:300]!r}")
 
-        threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n_clients)]
+        threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(clients)]
         for t in threads:
             t.start()
         for t in threads:
@@ -591,22 +595,176 @@ class Bench:
         allr = [r for rs in results for r in rs]
         measured = [r for r in allr if r[0] >= t0 + warm]
         span = max(r[0] for r in measured) - (t0 + warm) if measured else 1
-        lat = [r[1] * 1000 for r in measured]
+        lat = [r[1] * 1000 for r in measured] or [float("nan")]
         ok = sum(1 for r in allr if r[2] == 201)
-        rate = len(measured) / span
-        log(f"  {len(measured):,} requests in {span:.1f}s = {rate:,.0f}/s; p50 {pct(lat, 50):.1f} ms, "
-            f"p99 {pct(lat, 99):.1f} ms, max {max(lat):.1f} ms; non-201: {len(allr) - ok}")
-        self.add("single order POST rate (32 clients)", f"{rate:,.0f} req/s", ">= 300/s", "PASS" if rate >= 300 else "FAIL")
-        self.add("single order POST p50", f"{pct(lat, 50):.1f} ms", "", "")
-        self.add("single order POST p99", f"{pct(lat, 99):.1f} ms", "< 50 ms", "PASS" if pct(lat, 99) < 50 else "FAIL")
-        if errors or ok != len(allr):
-            self.add("single order POST errors", f"{len(allr) - ok} of {len(allr)}", "0", "FAIL")
-            self.details.append("Single-order errors: " + "; ".join(errors[:5]))
+        return {"rate": len(measured) / span, "lat": lat, "ok": ok, "all": len(allr), "measured": len(measured),
+                "errors": errors}
+
+    def single_orders(self) -> None:
+        a = self.a
+        n_clients, duration = a.single_clients, a.single_seconds
+        log(f"Single orders: {n_clients} clients x {duration}s on POST /api/v1/orders/ ...")
+        self.start_counting()
+        self.base_done = self.done_count()
+        r = self.closed_loop(port=self.port, key=self.api_key, prefix="S", seconds=duration, clients=n_clients)
+        rate, lat, ok = r["rate"], r["lat"], r["ok"]
+        log(f"  {r['measured']:,} requests = {rate:,.0f}/s; p50 {pct(lat, 50):.1f} ms, "
+            f"p99 {pct(lat, 99):.1f} ms, max {max(lat):.1f} ms; non-201: {r['all'] - ok}")
+        self.single_rate = rate
+        self.add(f"single order POST, {n_clients} clients (closed loop)",
+                 f"{rate:,.0f} req/s, p50 {pct(lat, 50):.1f} / p99 {pct(lat, 99):.1f} ms", "", "")
+        if r["errors"] or ok != r["all"]:
+            self.add("single order POST errors", f"{r['all'] - ok} of {r['all']}", "0", "FAIL")
+            self.details.append("Single-order errors: " + "; ".join(r["errors"][:5]))
         t1 = time.perf_counter()
         t_done = self.wait_done(self.base_done + ok)
-        self.details.append(f"Single orders: {len(allr):,} posted ({len(measured):,} measured after a {warm:.0f}s "
+        self.details.append(f"Single orders, closed loop: {r['all']:,} posted ({r['measured']:,} measured after a 2s "
                             f"warm-up), max latency {max(lat):.1f} ms; the Celery backlog drained "
                             f"{t_done - t1:.1f}s after the last answer")
+
+    def single_floor(self) -> None:
+        """The single-order floor (bench/floor_app.py) under the same gunicorn settings and the same
+        closed-loop clients; fenxiao's closed-loop rate as a fraction of it."""
+        a = self.a
+        port = self.port + 1
+        env = dict(self.server_env, FLOOR_DSN=self.pg, FLOOR_TENANT_ID=str(self.floor_tenant.pk),
+                   FLOOR_TREE_TENANT_ID=str(self.tenant.pk), FLOOR_PLAN_ID=str(self.floor_plan.pk),
+                   FLOOR_RATES=",".join(str(RATES[k]) for k in sorted(RATES)))
+        cmd = [str(VENV_BIN / "gunicorn"), "bench.floor_app:application", *self.gunicorn_args(port)]
+        log(f"Single-order floor: bench/floor_app.py under gunicorn {' '.join(cmd[2:])} ...")
+        proc = self.procs.start("gunicorn-floor", cmd, env)
+        try:
+            deadline = time.time() + 60
+            while True:  # any answer (401 without a key) means it is up
+                try:
+                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                    c.request("POST", "/", body=b"{}")
+                    c.getresponse().read()
+                    c.close()
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.time() > deadline:
+                        raise SystemExit("the floor app did not start (see gunicorn-floor.log)")
+                    time.sleep(0.2)
+            r = self.closed_loop(port=port, key=self.floor_key, prefix="FS", seconds=a.single_seconds,
+                                 clients=a.single_clients, count_201=False)
+        finally:
+            self.procs.stop(proc)
+        lat = r["lat"]
+        log(f"  floor: {r['measured']:,} requests = {r['rate']:,.0f}/s; p50 {pct(lat, 50):.1f} ms, "
+            f"p99 {pct(lat, 99):.1f} ms; non-201: {r['all'] - r['ok']} {r['errors'][:2]}")
+        if r["ok"] != r["all"]:
+            self.add("single-order floor errors", f"{r['all'] - r['ok']} of {r['all']}", "0", "FAIL")
+            self.details.append("Floor errors: " + "; ".join(r["errors"][:5]))
+        self.add(f"single-order floor (minimal WSGI app, same gunicorn), {a.single_clients} clients",
+                 f"{r['rate']:,.0f} req/s, p50 {pct(lat, 50):.1f} / p99 {pct(lat, 99):.1f} ms", "", "")
+        ratio = getattr(self, "single_rate", 0) / r["rate"] if r["rate"] else float("nan")
+        self.add("single order POST rate / floor rate", f"{ratio:.1%}", "(reported)", "")
+
+    def open_loop(self) -> None:
+        """A fixed arrival rate: request i is due at t0 + i/rate whatever happened to the others
+        (a pool of connections sends each at its time; a late send counts its wait, so queueing
+        shows in the latency instead of slowing the arrivals). Latency p50/p99 from the due time;
+        accrual lag = from the 201 to the first poll (every LAG_POLL s) that no longer sees the
+        order `due` (its records are committed with that flip)."""
+        a = self.a
+        rate, seconds, pool = a.open_rate, a.open_seconds, a.open_connections
+        n = int(rate * seconds)
+        stream = datagen.OrderStream(self.tree, prefix="O-", seed=a.seed)
+        items = []
+        for k in range(n):
+            payload = stream.payload(k)[0]
+            items.append((payload["external_id"], json.dumps(payload).encode()))
+        log(f"Open loop: {rate}/s for {seconds}s ({n:,} orders, up to {pool} connections) ...")
+        self.start_counting()
+        self.base_done = self.done_count()
+        answered: dict[str, float] = {}  # external_id -> time of its 201 (perf_counter)
+        lat: list[float] = []
+        bad: list[str] = []
+        lock = threading.Lock()
+        nxt = iter(range(n))
+        t0 = time.perf_counter() + 0.5
+        stop = threading.Event()
+        lags: dict[str, float] = {}
+        polls = [0]
+
+        def sender():
+            c = Client(self.port, {"Authorization": f"Api-Key {self.api_key}"})
+            while True:
+                with lock:
+                    i = next(nxt, None)
+                if i is None:
+                    return
+                due = t0 + i / rate
+                wait = due - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                ext, body = items[i]
+                try:
+                    status, data, _ = c.call("POST", "/api/v1/orders/", body)
+                except Exception as exc:  # noqa: BLE001
+                    with lock:
+                        bad.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                end = time.perf_counter()
+                with lock:
+                    lat.append((end - due) * 1000)
+                    if status == 201:
+                        answered[ext] = end
+                        self.new_201 += 1
+                    elif len(bad) < 5:
+                        bad.append(f"HTTP {status}: {data[:200]!r}")
+
+        def poller():
+            import psycopg
+
+            conn = psycopg.connect(self.pg, autocommit=True)
+            sql = ("SELECT external_id FROM orders_order WHERE tenant_id = %s AND commission_state = 'due'"
+                   " AND external_id LIKE 'O-%%'")
+            while not stop.is_set():
+                started = time.perf_counter()
+                with lock:
+                    waiting = [(e, t) for e, t in answered.items() if e not in lags]
+                due_now = {r[0] for r in conn.execute(sql, (self.tenant.pk,)).fetchall()}
+                polls[0] += 1
+                for ext, t in waiting:
+                    if t < started and ext not in due_now:
+                        lags[ext] = started - t
+                time.sleep(max(0.0, LAG_POLL - (time.perf_counter() - started)))
+            conn.close()
+
+        threads = [threading.Thread(target=sender, daemon=True) for _ in range(pool)]
+        lag_thread = threading.Thread(target=poller, daemon=True)
+        lag_thread.start()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        t_end = time.perf_counter()
+        ok = len(answered)
+        deadline = time.perf_counter() + 120
+        while len(lags) < ok and time.perf_counter() < deadline:
+            time.sleep(0.1)
+        stop.set()
+        lag_thread.join()
+        achieved = ok / (t_end - t0)
+        lag_ms = [v * 1000 for v in lags.values()] or [float("nan")]
+        p50, p99 = pct(lat, 50), pct(lat, 99)
+        log(f"  {ok:,} of {n:,} answered 201 in {t_end - t0:.1f}s ({achieved:,.0f}/s); latency p50 {p50:.1f} ms "
+            f"p99 {p99:.1f} ms max {max(lat):.1f} ms; accrual lag p50 {pct(lag_ms, 50):.0f} ms p99 "
+            f"{pct(lag_ms, 99):.0f} ms ({len(lags):,} measured, {polls[0]} polls); errors {bad[:3]}")
+        sustained = ok == n and achieved >= 0.97 * rate
+        self.add(f"single orders open loop at {rate}/s for {seconds}s", f"{achieved:,.0f}/s answered 201",
+                 f">= {rate}/s sustained", "PASS" if sustained and rate >= 300 else "FAIL")
+        self.add("open loop latency (from the due time)", f"p50 {p50:.1f} / p99 {p99:.1f} ms", "p99 < 50 ms",
+                 "PASS" if p99 < 50 else "FAIL")
+        self.add("accrual lag (201 to commission records)", f"p50 {pct(lag_ms, 50):.0f} / p99 {pct(lag_ms, 99):.0f} ms",
+                 "p99 < 2 s", "PASS" if pct(lag_ms, 99) < 2000 and len(lags) == ok else "FAIL")
+        self.details.append(f"Open loop: {n:,} orders due at {rate}/s over {seconds}s on up to {pool} persistent "
+                            f"connections; {ok:,} answered 201 by {t_end - t0:.1f}s; latency max {max(lat):.1f} ms; "
+                            f"accrual lag measured for {len(lags):,} orders by polling the due orders every "
+                            f"{LAG_POLL * 1000:.0f} ms (resolution), max {max(lag_ms):.0f} ms; errors: {bad[:5]}")
+        self.wait_done(self.base_done + ok)
 
     # -- 6. portal --
 
@@ -749,7 +907,12 @@ class Bench:
             self.intake(prefix=f"B{c}-", m=a.orders, clients=a.clients, batch=a.batch_size)
             self.analyze()
         if a.single_seconds > 0:
+            if a.single_worker_concurrency and a.single_worker_concurrency != self.celery_conc:
+                self.start_celery(a.single_worker_concurrency)
             self.single_orders()
+            self.single_floor()
+        if a.open_seconds > 0:
+            self.open_loop()
         if a.portal_reps > 0:
             self.portal()
         self.memory_rows()
@@ -799,6 +962,11 @@ def parse_args(argv=None):
     p.add_argument("--batch-size", type=int, default=1000)
     p.add_argument("--single-clients", type=int, default=32)
     p.add_argument("--single-seconds", type=int, help="single-order phase duration (0 skips it)")
+    p.add_argument("--single-worker-concurrency", type=int, default=2,
+                   help="Celery concurrency for the single-order phases (default 2, as docker-compose's worker; 0: keep the last)")
+    p.add_argument("--open-rate", type=int, default=300, help="open-loop arrival rate, orders/s (default 300)")
+    p.add_argument("--open-seconds", type=int, help="open-loop duration (default: the scale's single-order seconds; 0 skips)")
+    p.add_argument("--open-connections", type=int, default=64, help="connections the open loop may use at once")
     p.add_argument("--portal-reps", type=int, default=20, help="rounds over every login and endpoint (0 skips)")
     p.add_argument("--portal-sample", type=int, default=20, help="random distributors logged in besides the top ones")
     p.add_argument("--no-history", action="store_true", help="do not write the HistoricalDistributor rows")
@@ -815,6 +983,7 @@ def parse_args(argv=None):
     a.distributors = a.distributors or n
     a.orders = a.orders or m
     a.single_seconds = secs if a.single_seconds is None else a.single_seconds
+    a.open_seconds = secs if a.open_seconds is None else a.open_seconds
     a.worker_counts = [a.workers] if a.workers else [int(x) for x in a.worker_counts.split(",") if x.strip()]
     return a
 

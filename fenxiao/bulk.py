@@ -150,3 +150,93 @@ def bulk_insert(model: type[M], objs: list[M]) -> list[M]:
         obj._state.adding = False
         obj._state.db = conn.alias
     return objs
+
+
+def select_sql(model: type[models.Model], where: str, *, alias: str = "", fields: tuple[str, ...] | None = None) -> str:
+    """`<alias>.<column>, ...` of `model`'s concrete fields (all, or those named in `fields`), in
+    concrete-field order as `rows_to_instances` reads them; cached. Raw reads for the hot paths,
+    where compiling a queryset cost more than running it (docs/performance.md)."""
+    key = (model, alias, fields)
+    cols = _SELECT.get(key)
+    if cols is None:
+        prefix = f"{alias}." if alias else ""
+        chosen = [f for f in model._meta.concrete_fields if fields is None or f.name in fields or f.attname in fields]
+        cols = (", ".join(f"{prefix}{f.column}" for f in chosen), tuple(f.attname for f in chosen))
+        _SELECT[key] = cols
+    return cols[0]
+
+
+def from_row(model: type[M], values, *, fields: tuple[str, ...] | None = None, using: str = "default") -> M:
+    """An instance of `model` as the ORM loads it from a row read with
+    `select_sql(model, ..., fields=fields)`: each value through the converters the ORM would apply
+    (the backend's and the field's from_db_value: aware datetimes and Decimals on SQLite, JSON),
+    then Model.from_db (fields not selected are deferred)."""
+    select_sql(model, "", fields=fields)
+    names = _SELECT[(model, "", fields)][1]
+    conn = connections[using]
+    key = (model, fields, conn.vendor)
+    converters = _CONVERTERS.get(key)
+    if converters is None:
+        by_attname = {f.attname: f for f in model._meta.concrete_fields}
+        converters = []
+        for i, name in enumerate(names):
+            f = by_attname[name]
+            col = f.get_col(model._meta.db_table)
+            found = conn.ops.get_db_converters(col) + f.get_db_converters(conn)
+            if found:
+                converters.append((i, col, found))
+        _CONVERTERS[key] = converters
+    if converters:
+        values = list(values)
+        for i, col, found in converters:
+            for convert in found:
+                values[i] = convert(values[i], col, conn)
+    return model.from_db(using, names, values)
+
+
+_CONVERTERS: dict = {}
+_SELECT: dict = {}
+
+
+def insert_rows(model: type[M], objs: list[M], *, returning: bool = True) -> list[M]:
+    """Insert unsaved instances of `model` in one INSERT ... VALUES statement (a few rows: the
+    single order and its lines), each value prepared as Model.save prepares it
+    (`field.get_db_prep_save(field.pre_save(obj, add=True))`, so auto_now fields are set on the
+    instances); with `returning`, the primary keys come back (RETURNING) and are set in order.
+    One query on every database; raises IntegrityError like save(). Compiling save()'s INSERT was
+    a visible share of a single order POST (docs/performance.md)."""
+    if not objs:
+        return objs
+    conn = connections[router.db_for_write(model)]
+    fields = _INSERT_FIELDS.get(model)
+    if fields is None:
+        fields = _INSERT_FIELDS[model] = [f for f in model._meta.concrete_fields if not f.primary_key]
+    params = []
+    for obj in objs:
+        for f in fields:
+            if f.is_relation and getattr(obj, f.attname) is None:
+                related = f.get_cached_value(obj, None)
+                if related is not None:  # a related instance saved after this one was built
+                    setattr(obj, f.attname, related.pk)
+            params.append(f.get_db_prep_save(f.pre_save(obj, True), conn))
+    q = conn.ops.quote_name
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) VALUES "
+           + ", ".join([one] * len(objs)))
+    returning = returning and conn.features.can_return_columns_from_insert
+    if returning:
+        sql += f" RETURNING {q(model._meta.pk.column)}"
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        if returning:
+            for obj, row in zip(objs, cursor.fetchall()):
+                obj.pk = row[0]
+        elif len(objs) == 1 and conn.vendor == "sqlite":
+            objs[0].pk = cursor.lastrowid
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = conn.alias
+    return objs
+
+
+_INSERT_FIELDS: dict = {}

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from commissions import arithmetic as ar
 from commissions.services import commission_accrue, commission_reverse_for_refund, order_attribution
-from fenxiao.bulk import bulk_insert, instance
+from fenxiao.bulk import bulk_insert, insert_rows, instance
 from rest_framework.exceptions import APIException
 
 from distributors.models import Distributor
@@ -145,30 +145,38 @@ def order_record(*, tenant: Tenant, data: OrderInput) -> tuple[Order, bool]:
     tenant's and must be absent or 1 otherwise), a known referrer, lines and amounts (400 on any
     of them). Computes the commission base (domain rules section 4) and fixes the plan and the
     beneficiary chain (section 3). A `paid` order gets its commissions computed by a task enqueued
-    on commit. Same external_id: same content returns the existing order (created False), other
+    on commit. A new order carries its saved lines as `order.new_lines` (and its referrer and plan
+    cached), so the answer needs no query. Same external_id: same content returns the existing order (created False), other
     content raises Conflict (409); concurrent duplicates resolve the same way.
     """
+    from commissions.selectors import plan_in_force
+
     digest = content_hash(order_payload(data))
     existing = _by_external_id(data.external_id)
     if existing is not None:
         return _same_or_conflict(existing, digest)
 
     referrer, rate, _lines, base = order_validate(tenant=tenant, data=data)
+    at = timezone.now()
+    plan = plan_in_force(at=at)
     plan_id, snapshot, attributed_to_id = order_attribution(
-        tenant=tenant, referrer=referrer, buyer_external_id=data.buyer_external_id, at=timezone.now()
+        tenant=tenant, referrer=referrer, buyer_external_id=data.buyer_external_id, at=at, plan=plan
     )
     order, lines = _order_rows(tenant=tenant, data=data, digest=digest, referrer=referrer, rate=rate, base=base,
                                attribution=(plan_id, snapshot, attributed_to_id))
+    if plan is not None:
+        Order.plan.field.set_cached_value(order, plan)  # the answer's plan_version, without a query
     try:
         with transaction.atomic():
-            order.save(force_insert=True)
-            OrderLine.objects.bulk_create(lines)
+            insert_rows(Order, [order])
+            insert_rows(OrderLine, lines, returning=False)
             _enqueue_accrual([order])
     except IntegrityError:
         existing = _by_external_id(data.external_id)
         if existing is None:
             raise
         return _same_or_conflict(existing, digest)
+    order.new_lines = lines  # the saved lines, for the answer (orders.api.serializers.new_order_body)
     return order, True
 
 
@@ -261,10 +269,31 @@ def orders_record_batch(*, tenant: Tenant, items: list[OrderInput]) -> list[tupl
     return results
 
 
+_EXISTING_FIELDS = ("id", "external_id", "content_hash")
+
+
 def _by_external_id(external_id: str) -> Order | None:
-    """The tenant's order with `external_id` (unique per tenant), or None: LIMIT 1 without the
-    ORDER BY that first() compiles."""
-    return next(iter(Order.objects.filter(external_id=external_id).order_by()[:1]), None)
+    """The tenant's order with `external_id` (unique per tenant), or None; only its id,
+    external_id and content_hash are loaded (the rest is deferred). One raw statement: compiling
+    the queryset cost more than running it on the single order POST."""
+    from django.db import connection
+
+    from fenxiao.bulk import from_row, select_sql
+    from tenants.context import get_current_tenant_id, is_all_tenants
+
+    if is_all_tenants():  # the explicit cross-tenant scope: the scoped queryset
+        return Order.objects.filter(external_id=external_id).only(*_EXISTING_FIELDS).order_by().first()
+    sql = _EXISTING_SQL.get("sql")
+    if sql is None:
+        sql = _EXISTING_SQL["sql"] = (f"SELECT {select_sql(Order, '', fields=_EXISTING_FIELDS)} FROM "
+                                      f"{Order._meta.db_table} WHERE tenant_id = %s AND external_id = %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [get_current_tenant_id(), external_id])
+        row = cursor.fetchone()
+    return None if row is None else from_row(Order, row, fields=_EXISTING_FIELDS)
+
+
+_EXISTING_SQL: dict = {}
 
 
 def _record_or_error(tenant, data: OrderInput):
