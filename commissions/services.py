@@ -15,6 +15,7 @@ from fractions import Fraction
 from django.db import transaction
 from django.utils import timezone
 
+from distributors import selectors as dsel
 from distributors.models import Customer, Distributor
 from fenxiao.bulk import bulk_insert, instance, pg_array
 from tenants.models import Tenant
@@ -123,7 +124,7 @@ def order_attributions(
     plan = plan if plan is not None else plan_in_force(at=at)
     plan_id = plan.pk if plan else None
     buyer_ids = {b for _, b in orders if b}
-    buyers = {d.external_id: d for d in Distributor.objects.filter(external_id__in=buyer_ids).only(*CHAIN_FIELDS)} if buyer_ids else {}
+    buyers = dsel.by_external_ids(buyer_ids, fields=CHAIN_FIELDS)
     customer_ids = {b for r, b in orders if b and r is None and b not in buyers}
     customer_refs = {}
     if customer_ids:
@@ -135,8 +136,7 @@ def order_attributions(
     ]
     compress = tenant.inactive_upline_policy == Tenant.InactiveUplinePolicy.COMPRESS
     wanted = {pk for c in candidate_lists for pk in (c if compress else c[:tenant.levels])}
-    found = {row[0]: ChainMember(*row) for row in Distributor.objects.filter(pk__in=wanted)
-             .values_list("id", "grade_id", "status")} if wanted else {}
+    found = {row[0]: ChainMember(*row) for row in dsel.chain_member_rows(wanted)}
     chains = [chain_for(tenant=tenant, candidates=c, found=found) for c in candidate_lists]
     overrides = _overrides_for(d.grade_id for chain in chains for _, d in chain)
     return [(plan_id, snapshot_for(chain=chain, overrides=overrides), c[0] if c else None)

@@ -80,3 +80,38 @@ def team_sales_since(*, distributor: Distributor, since: datetime) -> Decimal:
         attributed_to__ancestor_2=distributor) | Q(attributed_to__ancestor_3=distributor)
     total = Order.objects.filter(team, status__in=SALES_STATUSES, paid_at__gte=since).aggregate(t=Sum("net_base"))["t"]
     return (total or Decimal("0")).quantize(Decimal("0.01"))
+
+
+def by_external_ids(external_ids, *, fields: tuple[str, ...]) -> dict[str, Distributor]:
+    """{external_id: Distributor with only `fields` loaded} of the tenant in context (one raw
+    statement: on the single order POST compiling the queryset cost more than running it)."""
+    from fenxiao.bulk import from_row, select_sql
+    from tenants.context import single_tenant_id
+
+    ids = list(external_ids)
+    if not ids:
+        return {}
+    sql = (f"SELECT {select_sql(Distributor, '', fields=fields)} FROM {Distributor._meta.db_table}"
+           f" WHERE tenant_id = %s AND external_id IN ({', '.join(['%s'] * len(ids))})")
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [single_tenant_id(), *ids])
+        found = [from_row(Distributor, row, fields=fields) for row in cursor.fetchall()]
+    return {d.external_id: d for d in found}
+
+
+def chain_member_rows(ids) -> list[tuple[int, int | None, str]]:
+    """(id, grade_id, status) of the distributors with these ids in the tenant in context (one raw
+    statement)."""
+    from django.db import connection
+
+    from tenants.context import single_tenant_id
+
+    ids = list(ids)
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, grade_id, status FROM {Distributor._meta.db_table} WHERE tenant_id = %s"
+                       f" AND id IN ({', '.join(['%s'] * len(ids))})", [single_tenant_id(), *ids])
+        return cursor.fetchall()

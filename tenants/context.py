@@ -67,3 +67,13 @@ def set_tenant(tenant_id: int | None):
 
 def reset_tenant(token) -> None:
     _current_tenant_id.reset(token)
+
+
+def single_tenant_id() -> int:
+    """The id of the one tenant in context, for raw SQL that must filter by it; raises
+    TenantNotSet when there is none and inside `all_tenants_context()` (raw statements are written
+    for one tenant and must not silently read another scope)."""
+    tenant_id = get_current_tenant_id()
+    if tenant_id == ALL_TENANTS:
+        raise TenantNotSet("this raw statement reads one tenant: not in all_tenants_context()")
+    return tenant_id
