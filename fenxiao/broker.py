@@ -108,7 +108,7 @@ def claim_flag(key: str, ttl: float) -> bool | None:
 
 def clear_flag(key: str) -> None:
     """Delete `key` (best effort: a flag that stays simply expires after its ttl)."""
-    client = None if broker_is_eager() else _flag_client()
+    client = None if broker_is_eager() or broker_down() else _flag_client()
     if client is None:
         return
     try:

@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from commissions import arithmetic as ar
 from commissions.services import commission_accrue, commission_reverse_for_refund, order_attribution
-from fenxiao.bulk import bulk_insert, insert_rows, instance
+from fenxiao.bulk import bulk_insert, insert_rows, insert_with_children, instance
 from rest_framework.exceptions import APIException
 
 from distributors.models import Distributor
@@ -167,10 +167,16 @@ def order_record(*, tenant: Tenant, data: OrderInput) -> tuple[Order, bool]:
     if plan is not None:
         Order.plan.field.set_cached_value(order, plan)  # the answer's plan_version, without a query
     try:
-        with transaction.atomic():
-            insert_rows(Order, [order])
-            insert_rows(OrderLine, lines, returning=False)
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            # one statement (order and lines), atomic and committed on its own: no BEGIN / COMMIT
+            # round trips; the accrual is enqueued after it, as on commit
+            insert_with_children(order, lines, fk="order_id")
             _enqueue_accrual([order])
+        else:
+            with transaction.atomic():
+                insert_rows(Order, [order])
+                insert_rows(OrderLine, lines, returning=False)
+                _enqueue_accrual([order])
     except IntegrityError:
         existing = _by_external_id(data.external_id)
         if existing is None:
