@@ -24,8 +24,18 @@ Method
    shows none of the tenant's orders still `due` (polled every 0.2 s through the partial index of
    due orders); the intake-only rate stops at the last answer.
    Every item must answer 201. Repeated for each Celery concurrency in --worker-counts (new orders).
-5. Single orders: 32 client threads, each with a persistent connection, POST one order at a time
-   to POST /api/v1/orders/ for a fixed time; p50/p99 latency (first 2 s excluded) and req/s.
+5. Single orders (with the Celery worker at --single-worker-concurrency, default 2 as in
+   docker-compose): (a) closed loop: 32 client threads, each with a persistent connection, POST one
+   order at a time to POST /api/v1/orders/ for a fixed time; req/s and p50/p99 (first 2 s
+   excluded). (b) The single-order floor (bench/floor_app.py: a minimal WSGI app that authenticates
+   the key and writes the same rows of one paid order per request with psycopg) under the same
+   gunicorn settings and the same closed loop; fenxiao's rate as a fraction of it. (c) Open loop:
+   --open-rate orders/s (default 300) due at fixed times for --open-seconds, sent on a pool of
+   connections whatever the answers; latency p50/p99 measured from each request's due time, and
+   the accrual lag (from the 201 to the poll, every 50 ms, that no longer sees the order `due`:
+   its commission records are committed with that flip). Each phase also reports the CPU time per
+   order of gunicorn, the Celery worker, the PostgreSQL backends and the load generator (from
+   /proc: other work on the machine does not count).
 6. Portal: the top recruiters, the chain ends and the sample log in (POST /api/v1/auth/token/),
    then GET /api/v1/me/downlines/?level=1|2|3, /api/v1/me/earnings/ and /api/v1/me/team/summary/
    round-robin, one request at a time, --portal-reps times each; p50/p99 per endpoint.
@@ -162,6 +172,56 @@ def _mem_kb(pid: int) -> tuple[int, int]:
     return rss, hwm
 
 
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (seconds), 0 if gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+class CpuMeter:
+    """CPU seconds spent by each part of the system during a phase: the web server's process tree,
+    the Celery worker's, the PostgreSQL backends connected to the bench database, and this
+    process (the load generator). Other work on the machine does not count, so the per-order
+    figures hold on a busy machine where latencies and rates do not."""
+
+    def __init__(self, bench: "Bench", web_pid: int | None):
+        self.bench, self.web_pid = bench, web_pid
+
+    def _pids(self) -> dict[str, list[int]]:
+        children = _ppid_map()
+        out = {"web": _tree(self.web_pid, children) if self.web_pid else [],
+               "worker": _tree(self.bench.celery.pid, children) if self.bench.celery is not None else []}
+        with self.bench.conn.cursor() as cur:
+            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            out["database"] = [r[0] for r in cur.fetchall()]
+        return out
+
+    def sample(self) -> dict[str, dict[int, float]]:
+        got = {k: {p: _cpu_seconds(p) for p in v} for k, v in self._pids().items()}
+        got["load generator"] = {0: sum(os.times()[:2])}
+        return got
+
+    def start(self) -> None:
+        self.t0 = self.sample()
+
+    def per_order(self, orders: int) -> dict[str, float]:
+        """ms of CPU per order for each part (processes that appeared during the phase count from 0)."""
+        t1 = self.sample()
+        out = {}
+        for part, now in t1.items():
+            before = self.t0.get(part, {})
+            out[part] = sum(v - before.get(p, 0.0) for p, v in now.items()) * 1000 / max(orders, 1)
+        return out
+
+
+def cpu_text(cpu: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()) + f" (total {sum(cpu.values()):.2f}) ms CPU per order"
+
+
 class MemorySampler(threading.Thread):
     """Peak memory of each watched process tree: {name: {pid: peak kB}} (root pid listed too)."""
 
@@ -277,6 +337,7 @@ class Bench:
         )
         self.celery = None
         self.celery_conc = None
+        self.load_start = ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
     # -- helpers --
 
@@ -559,7 +620,7 @@ class Bench:
     # -- 5. single orders --
 
     def closed_loop(self, *, port: int, key: str, prefix: str, seconds: float, clients: int, warm: float = 2.0,
-                    count_201: bool = True) -> dict:
+                    count_201: bool = True, web_pid: int | None = None) -> dict:
         """`clients` threads, each with a persistent connection, POST one order at a time for
         `warm` + `seconds`; the requests finished after the warm-up are measured."""
         results: list[list[tuple[float, float, int]]] = [[] for _ in range(clients)]
@@ -567,6 +628,9 @@ class Bench:
         count_lock = threading.Lock()
         t0 = time.perf_counter()
         stop_at = t0 + warm + seconds
+        meter = CpuMeter(self, web_pid)
+        timer = threading.Timer(warm, meter.start)
+        timer.start()
 
         def worker(idx: int):
             c = Client(port, {"Authorization": f"Api-Key {key}"})
@@ -594,11 +658,12 @@ class Bench:
             t.join()
         allr = [r for rs in results for r in rs]
         measured = [r for r in allr if r[0] >= t0 + warm]
+        cpu = meter.per_order(len(measured))  # the accrual of the last orders is still to come
         span = max(r[0] for r in measured) - (t0 + warm) if measured else 1
         lat = [r[1] * 1000 for r in measured] or [float("nan")]
         ok = sum(1 for r in allr if r[2] == 201)
         return {"rate": len(measured) / span, "lat": lat, "ok": ok, "all": len(allr), "measured": len(measured),
-                "errors": errors}
+                "errors": errors, "cpu": cpu}
 
     def single_orders(self) -> None:
         a = self.a
@@ -606,8 +671,10 @@ class Bench:
         log(f"Single orders: {n_clients} clients x {duration}s on POST /api/v1/orders/ ...")
         self.start_counting()
         self.base_done = self.done_count()
-        r = self.closed_loop(port=self.port, key=self.api_key, prefix="S", seconds=duration, clients=n_clients)
+        r = self.closed_loop(port=self.port, key=self.api_key, prefix="S", seconds=duration, clients=n_clients,
+                             web_pid=self.gunicorn.pid)
         rate, lat, ok = r["rate"], r["lat"], r["ok"]
+        log(f"  CPU per order: {cpu_text(r['cpu'])}")
         log(f"  {r['measured']:,} requests = {rate:,.0f}/s; p50 {pct(lat, 50):.1f} ms, "
             f"p99 {pct(lat, 99):.1f} ms, max {max(lat):.1f} ms; non-201: {r['all'] - ok}")
         self.single_rate = rate
@@ -618,6 +685,7 @@ class Bench:
             self.details.append("Single-order errors: " + "; ".join(r["errors"][:5]))
         t1 = time.perf_counter()
         t_done = self.wait_done(self.base_done + ok)
+        self.details.append(f"Single orders, closed loop, CPU per order while measured: {cpu_text(r['cpu'])}")
         self.details.append(f"Single orders, closed loop: {r['all']:,} posted ({r['measured']:,} measured after a 2s "
                             f"warm-up), max latency {max(lat):.1f} ms; the Celery backlog drained "
                             f"{t_done - t1:.1f}s after the last answer")
@@ -647,10 +715,13 @@ class Bench:
                         raise SystemExit("the floor app did not start (see gunicorn-floor.log)")
                     time.sleep(0.2)
             r = self.closed_loop(port=port, key=self.floor_key, prefix="FS", seconds=a.single_seconds,
-                                 clients=a.single_clients, count_201=False)
+                                 clients=a.single_clients, count_201=False, web_pid=proc.pid)
         finally:
             self.procs.stop(proc)
         lat = r["lat"]
+        self.details.append(f"Single-order floor, CPU per order: {cpu_text(r['cpu'])} (the worker's share is "
+                            f"fenxiao's backlog, if any)")
+        log(f"  floor CPU per order: {cpu_text(r['cpu'])}")
         log(f"  floor: {r['measured']:,} requests = {r['rate']:,.0f}/s; p50 {pct(lat, 50):.1f} ms, "
             f"p99 {pct(lat, 99):.1f} ms; non-201: {r['all'] - r['ok']} {r['errors'][:2]}")
         if r["ok"] != r["all"]:
@@ -734,6 +805,8 @@ class Bench:
             conn.close()
 
         threads = [threading.Thread(target=sender, daemon=True) for _ in range(pool)]
+        meter = CpuMeter(self, self.gunicorn.pid)
+        meter.start()
         lag_thread = threading.Thread(target=poller, daemon=True)
         lag_thread.start()
         for t in threads:
@@ -747,6 +820,7 @@ class Bench:
             time.sleep(0.1)
         stop.set()
         lag_thread.join()
+        cpu = meter.per_order(ok)  # every order answered and accrued (or the lag wait timed out)
         achieved = ok / (t_end - t0)
         lag_ms = [v * 1000 for v in lags.values()] or [float("nan")]
         p50, p99 = pct(lat, 50), pct(lat, 99)
@@ -760,6 +834,8 @@ class Bench:
                  "PASS" if p99 < 50 else "FAIL")
         self.add("accrual lag (201 to commission records)", f"p50 {pct(lag_ms, 50):.0f} / p99 {pct(lag_ms, 99):.0f} ms",
                  "p99 < 2 s", "PASS" if pct(lag_ms, 99) < 2000 and len(lags) == ok else "FAIL")
+        log(f"  open loop CPU per order (answer and accrual): {cpu_text(cpu)}")
+        self.details.append(f"Open loop, CPU per order, answer and accrual: {cpu_text(cpu)}")
         self.details.append(f"Open loop: {n:,} orders due at {rate}/s over {seconds}s on up to {pool} persistent "
                             f"connections; {ok:,} answered 201 by {t_end - t0:.1f}s; latency max {max(lat):.1f} ms; "
                             f"accrual lag measured for {len(lags):,} orders by polling the due orders every "
@@ -842,6 +918,8 @@ class Bench:
         except OSError:
             commit = "?"
         return [
+            f"load average at the start: {self.load_start}; at the end: {os.getloadavg()[0]:.2f} "
+            f"(1-minute; other work on the machine shares its cores)",
             f"CPU: {first('/proc/cpuinfo', 'model name')}, {os.cpu_count()} cores",
             f"RAM: {first('/proc/meminfo', 'MemTotal')}",
             f"PostgreSQL: {self.sql('SHOW server_version')}",
@@ -865,7 +943,9 @@ class Bench:
             f"gunicorn {self.gunicorn_cmd}",
             f"celery {self.celery_cmd} (pool {a.celery_pool}; the last one served the single-order and portal phases)",
             f"DATABASE_URL {self.db_url}, CELERY_BROKER_URL {self.broker}, DEBUG off",
-            f"single orders: {a.single_clients} clients x {a.single_seconds}s; portal: {a.portal_reps} rounds, "
+            f"single orders: {a.single_clients} clients x {a.single_seconds}s (Celery concurrency "
+            f"{a.single_worker_concurrency or 'as the last intake run'}); open loop {a.open_rate}/s x {a.open_seconds}s on up "
+            f"to {a.open_connections} connections; portal: {a.portal_reps} rounds, "
             f"{sum(len(v) for v in self.logins.values())} distributors ({len(self.logins['top'])} top recruiters, "
             f"{len(self.logins['chain'])} chain ends, {len(self.logins['sample'])} random)",
             "setup: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.setup_times.items()),

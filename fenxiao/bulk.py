@@ -256,18 +256,19 @@ def insert_with_children(parent: models.Model, children: list[models.Model], *, 
     c_fields = [f for f in c_model._meta.concrete_fields if not f.primary_key and f.attname != fk]
     q = conn.ops.quote_name
     params = [f.get_db_prep_save(f.pre_save(parent, True), conn) for f in p_fields]
-    casts = _CASTS.get(c_model)
-    if casts is None:
-        casts = _CASTS[c_model] = "(" + ", ".join(f"CAST(%s AS {f.db_type(conn)})" for f in c_fields) + ")"
-    for child in children:
-        params.extend(f.get_db_prep_save(f.pre_save(child, True), conn) for f in c_fields)
-    names = ", ".join(q(f.column) for f in c_fields)
-    sql = (
-        f"WITH parent AS (INSERT INTO {q(p_model._meta.db_table)} ({', '.join(q(f.column) for f in p_fields)})"
-        f" VALUES ({', '.join(['%s'] * len(p_fields))}) RETURNING {q(p_model._meta.pk.column)} AS id),"
-        f" kids AS (INSERT INTO {q(c_model._meta.db_table)} ({names}, {q(c_model._meta.get_field(fk[:-3]).column)})"
-        f" SELECT v.*, parent.id FROM parent, (VALUES {', '.join([casts] * len(children))}) AS v ({names}))"
-        f" SELECT id FROM parent")
+    # the children as one array per column (unnest): the statement's text is the same whatever
+    # their number, so psycopg and PostgreSQL reuse its parse
+    params.extend([f.get_db_prep_save(f.pre_save(child, True), conn) for child in children] for f in c_fields)
+    sql = _WITH_SQL.get((p_model, c_model, fk))
+    if sql is None:
+        names = ", ".join(q(f.column) for f in c_fields)
+        arrays = ", ".join(f"CAST(%s AS {f.db_type(conn)}[])" for f in c_fields)
+        sql = _WITH_SQL[(p_model, c_model, fk)] = (
+            f"WITH parent AS (INSERT INTO {q(p_model._meta.db_table)} ({', '.join(q(f.column) for f in p_fields)})"
+            f" VALUES ({', '.join(['%s'] * len(p_fields))}) RETURNING {q(p_model._meta.pk.column)} AS id),"
+            f" kids AS (INSERT INTO {q(c_model._meta.db_table)} ({names}, {q(c_model._meta.get_field(fk[:-3]).column)})"
+            f" SELECT v.*, parent.id FROM parent, unnest({arrays}) AS v ({names}))"
+            f" SELECT id FROM parent")
     with conn.cursor() as cursor:
         cursor.execute(sql, params)
         parent.pk = cursor.fetchone()[0]
@@ -279,4 +280,4 @@ def insert_with_children(parent: models.Model, children: list[models.Model], *, 
         child._state.db = conn.alias
 
 
-_CASTS: dict = {}
+_WITH_SQL: dict = {}
