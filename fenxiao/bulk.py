@@ -166,6 +166,36 @@ def select_sql(model: type[models.Model], where: str, *, alias: str = "", fields
     return cols[0]
 
 
+def row_converter(model: type[models.Model], fields: tuple[str, ...], using: str = "default"):
+    """A function turning a raw row of `model`'s `fields` (attnames, in that order) into the values
+    the ORM would give (the backend's converters and from_db_value: aware datetimes and Decimals on
+    SQLite, JSON); the identity when none applies (most fields on PostgreSQL). Cached."""
+    conn = connections[using]
+    key = (model, fields, conn.vendor, "row")
+    cached = _CONVERTERS.get(key)
+    if cached is None:
+        by_attname = {f.attname: f for f in model._meta.concrete_fields}
+        steps = []
+        for i, name in enumerate(fields):
+            f = by_attname[name]
+            col = f.get_col(model._meta.db_table)
+            found = conn.ops.get_db_converters(col) + f.get_db_converters(conn)
+            if found:
+                steps.append((i, col, found))
+
+        def convert(row):
+            if not steps:
+                return row
+            row = list(row)
+            for i, col, found in steps:
+                for fn in found:
+                    row[i] = fn(row[i], col, conn)
+            return row
+
+        cached = _CONVERTERS[key] = convert
+    return cached
+
+
 def from_row(model: type[M], values, *, fields: tuple[str, ...] | None = None, using: str = "default") -> M:
     """An instance of `model` as the ORM loads it from a row read with
     `select_sql(model, ..., fields=fields)`: each value through the converters the ORM would apply

@@ -10,7 +10,7 @@ from .. import selectors, services
 from ..models import Customer, Distributor
 from .serializers import (
     CustomerCreateSerializer, CustomerSerializer, DistributorCreateSerializer, DistributorSerializer,
-    DOWNLINE_VALUES, DistributorUpdateSerializer, DownlineSerializer, MeSerializer, downline_bodies,
+    DistributorUpdateSerializer, DownlineSerializer, MeSerializer, downline_bodies,
 )
 
 
@@ -120,9 +120,9 @@ class MyDownlinesView(PortalGenericView):
         if level not in ("1", "2", "3"):
             raise invalid("level", "level must be 1, 2 or 3.", "invalid_choice")
         count = selectors.team_counts(distributor=request.user)[level]
-        rows = selectors.downlines(distributor=request.user, level=int(level)).values(*DOWNLINE_VALUES)
+        rows = selectors.DownlinePage(distributor=request.user, level=int(level), count=count)
         page = self.paginator.paginate_known_count(rows, count, request, view=self)
-        sales = selectors.personal_sales(distributor_ids=[d["id"] for d in page])
+        sales = selectors.personal_sales(distributor_ids=[r[0] for r in page])
         return self.get_paginated_response(downline_bodies(page, sales))
 
 
