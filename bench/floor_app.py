@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import json
 import os
+import threading
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -72,14 +73,14 @@ BALANCE_SQL = (
     " earned_level_3 = ledger_balance.earned_level_3 + excluded.earned_level_3")
 OUTBOX_SQL = "INSERT INTO ledger_outboxevent (type, payload, created_at, tenant_id) VALUES (%s, %s, %s, %s)"
 
-_conn: psycopg.Connection | None = None
+_local = threading.local()  # one connection per thread (gunicorn's gthread workers), kept open
 
 
 def _connection() -> psycopg.Connection:
-    global _conn
-    if _conn is None or _conn.closed:
-        _conn = psycopg.connect(DSN, autocommit=True)
-    return _conn
+    conn = getattr(_local, "conn", None)
+    if conn is None or conn.closed:
+        conn = _local.conn = psycopg.connect(DSN, autocommit=True)
+    return conn
 
 
 def _answer(start_response, status: str, body: dict) -> list[bytes]:
