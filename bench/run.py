@@ -15,7 +15,7 @@ Method
 2. Floor (bench/floor.py): the rows of M paid orders (orders, lines, commission records, ledger
    entries, outbox events, balances) for `bench-floor`, computed with the product's arithmetic,
    written by COPY in one transaction into the same tables. Timed from the first COPY to COMMIT.
-3. Servers: gunicorn (fenxiao.wsgi, as in the Dockerfile plus the options printed) and one Celery
+3. Servers: gunicorn (fenxiao.wsgi, as docker-compose.yml: 2 gthread workers of 4 threads, keep-alive) and one Celery
    worker (prefork, --concurrency C) on redis://127.0.0.1:6379/9, both with DEBUG off and
    DATABASE_URL pointing at the bench database. A warm-up batch is posted and computed first.
 4. Intake, end to end: the M orders (status paid) are posted to POST /api/v1/orders/batch/ in
@@ -1031,10 +1031,10 @@ def parse_args(argv=None):
     p.add_argument("--worker-counts", default="1", help="Celery --concurrency of each intake run, e.g. 1,2 (default 1)")
     p.add_argument("--workers", type=int, help="shorthand for --worker-counts N")
     p.add_argument("--celery-pool", default="prefork", choices=["prefork", "solo", "threads"])
-    p.add_argument("--gunicorn-workers", type=int, default=3, help="default 3 (WEB_CONCURRENCY in docker-compose.yml)")
-    p.add_argument("--gunicorn-class", default="sync", choices=["sync", "gthread"],
-                   help="sync (default, as the Dockerfile) or gthread (with --gunicorn-threads)")
-    p.add_argument("--gunicorn-threads", type=int, default=4)
+    p.add_argument("--gunicorn-workers", type=int, default=2, help="default 2 (WEB_CONCURRENCY in docker-compose.yml)")
+    p.add_argument("--gunicorn-class", default="gthread", choices=["sync", "gthread"],
+                   help="gthread (default, as docker-compose.yml) or sync (the Dockerfile's bare CMD)")
+    p.add_argument("--gunicorn-threads", type=int, default=4, help="default 4 (WEB_THREADS in docker-compose.yml)")
     p.add_argument("--gunicorn-timeout", type=int, default=300, help="seconds (the Dockerfile's web service uses 60)")
     p.add_argument("--conn-max-age", type=int, default=None,
                    help="add ?CONN_MAX_AGE=N to DATABASE_URL (default: none, as docker-compose.yml)")
