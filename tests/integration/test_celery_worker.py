@@ -312,4 +312,4 @@ def test_a_killed_workers_chunks_are_redelivered_and_accrued_once(start_worker, 
             (1, D("10.00")), (2, D("5.00")), (3, D("2.00"))]
     with capsys.disabled():
         print(f"\nkilled worker: {due_after_kill} orders left due; all accrued {recovered:.1f}s after the kill "
-              f"(visibility timeout 8 s, restore scan every 1 s)")
+              f"(visibility timeout 8 s from the messages' delivery, restore scan every 1 s)")
