@@ -2,11 +2,12 @@
 
 How accrual reaches the workers (`accrual_enqueue`, called on commit by order intake and pay):
 - one order (a single POST, a pay notification): `accrual_request` coalesces. The first order of
-  a tenant sets a short-lived flag on the broker's Redis and sends one `accrue_due_orders`, due in
-  DRAIN_DELAY; the orders committed while that message waits see the flag and send nothing. The task clears the
-  flag, then drains every due order of the tenant in chunks (commissions.services.accrual_drain),
-  so an order committed before the flag was cleared is drained by it and one committed after sends
-  a new message. A worker therefore runs one task per few hundred single orders, not one per order.
+  a tenant sets a short-lived flag on the broker's Redis and sends one `accrue_due_orders`, due
+  DRAIN_DELAY later; the orders committed while that message waits see the flag and send nothing.
+  The task clears the flag, then drains every due order of the tenant in chunks
+  (commissions.services.accrual_drain), so an order committed before the flag was cleared is
+  drained by it and one committed after sends a new message. A worker thus runs one task per
+  DRAIN_DELAY and tenant at most, whatever the rate of single orders, not one per order.
 - a batch: one `accrue_orders_commissions` per ACCRUAL_CHUNK orders, by id.
 - eager mode (no broker): the orders' own ids, in-process, as before.
 A broker outage never fails the request (fenxiao.broker.publish): the orders stay `due` and
