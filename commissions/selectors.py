@@ -16,7 +16,7 @@ def plan_in_force(*, at: datetime) -> CommissionPlan | None:
     as compiling the queryset cost more than running it on every order POST."""
     from django.db import connection
 
-    from fenxiao.bulk import from_row, select_sql
+    from fenxiao.bulk import from_row, query, select_sql
     from tenants.context import get_current_tenant_id, is_all_tenants
 
     if is_all_tenants():  # the explicit cross-tenant scope (operator code): the scoped queryset
@@ -28,11 +28,9 @@ def plan_in_force(*, at: datetime) -> CommissionPlan | None:
             f"SELECT {select_sql(CommissionPlan, '')} FROM {CommissionPlan._meta.db_table}"
             " WHERE tenant_id = %s AND status = %s AND effective_from <= %s"
             " ORDER BY effective_from DESC, version DESC LIMIT 1")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [get_current_tenant_id(), CommissionPlan.Status.PUBLISHED,
-                             connection.ops.adapt_datetimefield_value(at)])
-        row = cursor.fetchone()
-    return None if row is None else from_row(CommissionPlan, row)
+    rows = query(sql, [get_current_tenant_id(), CommissionPlan.Status.PUBLISHED,
+                       connection.ops.adapt_datetimefield_value(at)])
+    return from_row(CommissionPlan, rows[0]) if rows else None
 
 
 _PLAN_SQL: dict = {}

@@ -54,8 +54,7 @@ def personal_sales(*, distributor_ids: list[int]) -> dict[int, Decimal]:
     """Net paid sales (commission base kept after refunds, tenant currency) of the orders attributed
     to each distributor (the order's level-1 candidate), one grouped query (raw: on a portal page
     compiling the queryset cost more than running it)."""
-    from django.db import connection
-
+    from fenxiao.bulk import query
     from orders.models import Order
     from tenants.context import single_tenant_id
 
@@ -64,12 +63,9 @@ def personal_sales(*, distributor_ids: list[int]) -> dict[int, Decimal]:
         return out
     ids = ", ".join(["%s"] * len(distributor_ids))
     statuses = ", ".join(["%s"] * len(SALES_STATUSES))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT attributed_to_id, SUM(net_base) FROM {Order._meta.db_table} WHERE tenant_id = %s"
-            f" AND attributed_to_id IN ({ids}) AND status IN ({statuses}) GROUP BY attributed_to_id",
-            [single_tenant_id(), *distributor_ids, *SALES_STATUSES])
-        rows = cursor.fetchall()
+    rows = query(f"SELECT attributed_to_id, SUM(net_base) FROM {Order._meta.db_table} WHERE tenant_id = %s"
+                 f" AND attributed_to_id IN ({ids}) AND status IN ({statuses}) GROUP BY attributed_to_id",
+                 [single_tenant_id(), *distributor_ids, *SALES_STATUSES])
     for distributor_id, total in rows:
         out[distributor_id] = Decimal(str(total or 0)).quantize(Decimal("0.01"))  # SQLite sums to a float
     return out
@@ -94,21 +90,17 @@ class DownlinePage:
         return self.count_
 
     def __getitem__(self, bounds: slice) -> list[tuple]:
-        from django.db import connection
-
         from distributors.models import Grade
-        from fenxiao.bulk import row_converter
+        from fenxiao.bulk import query, row_converter
         from tenants.context import single_tenant_id
 
         start, stop = bounds.start or 0, bounds.stop
         table = Distributor._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT d.id, d.external_id, d.name, d.status, g.code, d.depth, d.joined_at FROM {table} d"
-                f" LEFT JOIN {Grade._meta.db_table} g ON g.id = d.grade_id"
-                f" WHERE d.tenant_id = %s AND d.{self.column} = %s ORDER BY d.id LIMIT %s OFFSET %s",
-                [single_tenant_id(), self.distributor.pk, max(stop - start, 0), start])
-            rows = cursor.fetchall()
+        rows = query(
+            f"SELECT d.id, d.external_id, d.name, d.status, g.code, d.depth, d.joined_at FROM {table} d"
+            f" LEFT JOIN {Grade._meta.db_table} g ON g.id = d.grade_id"
+            f" WHERE d.tenant_id = %s AND d.{self.column} = %s ORDER BY d.id LIMIT %s OFFSET %s",
+            [single_tenant_id(), self.distributor.pk, max(stop - start, 0), start])
         # the grade's code is text, converted like `name` (not at all)
         convert = row_converter(Distributor, ("id", "external_id", "name", "status", "name", "depth", "joined_at"))
         return [tuple(convert(r)) for r in rows]
@@ -142,25 +134,21 @@ def by_external_ids(external_ids, *, fields: tuple[str, ...]) -> dict[str, Distr
         return {}
     sql = (f"SELECT {select_sql(Distributor, '', fields=fields)} FROM {Distributor._meta.db_table}"
            f" WHERE tenant_id = %s AND external_id IN ({', '.join(['%s'] * len(ids))})")
-    from django.db import connection
+    from fenxiao.bulk import query
 
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [single_tenant_id(), *ids])
-        found = [from_row(Distributor, row, fields=fields) for row in cursor.fetchall()]
+    found = [from_row(Distributor, row, fields=fields) for row in query(sql, [single_tenant_id(), *ids])]
     return {d.external_id: d for d in found}
 
 
 def chain_member_rows(ids) -> list[tuple[int, int | None, str]]:
     """(id, grade_id, status) of the distributors with these ids in the tenant in context (one raw
     statement)."""
-    from django.db import connection
-
     from tenants.context import single_tenant_id
 
     ids = list(ids)
     if not ids:
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, grade_id, status FROM {Distributor._meta.db_table} WHERE tenant_id = %s"
-                       f" AND id IN ({', '.join(['%s'] * len(ids))})", [single_tenant_id(), *ids])
-        return cursor.fetchall()
+    from fenxiao.bulk import query
+
+    return query(f"SELECT id, grade_id, status FROM {Distributor._meta.db_table} WHERE tenant_id = %s"
+                 f" AND id IN ({', '.join(['%s'] * len(ids))})", [single_tenant_id(), *ids])

@@ -82,18 +82,15 @@ def distributor_by_external_id(*, external_id: str, attr: str) -> Distributor:
     """The distributor with `external_id` in the current tenant; 400 on `attr` if none."""
     # unique per tenant; one raw statement (compiling the queryset was a visible share of a single
     # order POST); the tenant from the context, as the scoped manager would (fails closed)
-    from django.db import connection
 
-    from fenxiao.bulk import from_row, select_sql
+    from fenxiao.bulk import from_row, query, select_sql
     from tenants.context import get_current_tenant_id, is_all_tenants
 
     if is_all_tenants():  # the explicit cross-tenant scope: the scoped queryset
         return _by_external_id_orm(external_id=external_id, attr=attr)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {select_sql(Distributor, '')} FROM {Distributor._meta.db_table}"
-                       " WHERE tenant_id = %s AND external_id = %s", [get_current_tenant_id(), external_id])
-        row = cursor.fetchone()
-    found = None if row is None else from_row(Distributor, row)
+    rows = query(f"SELECT {select_sql(Distributor, '')} FROM {Distributor._meta.db_table}"
+                 " WHERE tenant_id = %s AND external_id = %s", [get_current_tenant_id(), external_id])
+    found = from_row(Distributor, rows[0]) if rows else None
     if found is None:
         raise invalid(attr, f"Unknown distributor {external_id!r}.", "unknown_distributor")
     return found

@@ -299,9 +299,7 @@ def insert_with_children(parent: models.Model, children: list[models.Model], *, 
             f" kids AS (INSERT INTO {q(c_model._meta.db_table)} ({names}, {q(c_model._meta.get_field(fk[:-3]).column)})"
             f" SELECT v.*, parent.id FROM parent, unnest({arrays}) AS v ({names}))"
             f" SELECT id FROM parent")
-    with conn.cursor() as cursor:
-        cursor.execute(sql, params)
-        parent.pk = cursor.fetchone()[0]
+    parent.pk = query(sql, params, using=conn.alias)[0][0]
     parent._state.adding = False
     parent._state.db = conn.alias
     for child in children:
@@ -311,3 +309,34 @@ def insert_with_children(parent: models.Model, children: list[models.Model], *, 
 
 
 _WITH_SQL: dict = {}
+
+
+def query(sql: str, params, *, using: str = "default") -> list[tuple]:
+    """Run one raw statement of a hot path and return its rows ([] when it returns none).
+
+    On PostgreSQL with server-side binding on the connection Django holds (Django's cursors bind
+    parameters client-side, in Python, one literal at a time; this one sends them with the
+    statement, and psycopg prepares a statement it has run 5 times on that connection, so
+    PostgreSQL stops parsing and planning it for every request). Django's connection handling
+    (connect, health check, broken-transaction check), error translation (IntegrityError,
+    ...) and query log (so query-count pins see it) apply as to any query. Elsewhere, a Django
+    cursor. `%s` placeholders either way."""
+    conn = connections[using]
+    if conn.vendor != "postgresql":
+        with conn.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+    import time
+
+    import psycopg
+
+    conn.close_if_health_check_failed()
+    conn.ensure_connection()
+    conn.validate_no_broken_transaction()
+    start = time.monotonic()
+    with conn.wrap_database_errors, psycopg.Cursor(conn.connection) as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall() if cursor.description else []
+    if conn.queries_logged:
+        conn.queries_log.append({"sql": sql, "time": f"{time.monotonic() - start:.3f}"})
+    return rows

@@ -282,9 +282,7 @@ def _by_external_id(external_id: str) -> Order | None:
     """The tenant's order with `external_id` (unique per tenant), or None; only its id,
     external_id and content_hash are loaded (the rest is deferred). One raw statement: compiling
     the queryset cost more than running it on the single order POST."""
-    from django.db import connection
-
-    from fenxiao.bulk import from_row, select_sql
+    from fenxiao.bulk import from_row, query, select_sql
     from tenants.context import get_current_tenant_id, is_all_tenants
 
     if is_all_tenants():  # the explicit cross-tenant scope: the scoped queryset
@@ -293,10 +291,8 @@ def _by_external_id(external_id: str) -> Order | None:
     if sql is None:
         sql = _EXISTING_SQL["sql"] = (f"SELECT {select_sql(Order, '', fields=_EXISTING_FIELDS)} FROM "
                                       f"{Order._meta.db_table} WHERE tenant_id = %s AND external_id = %s")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [get_current_tenant_id(), external_id])
-        row = cursor.fetchone()
-    return None if row is None else from_row(Order, row, fields=_EXISTING_FIELDS)
+    rows = query(sql, [get_current_tenant_id(), external_id])
+    return from_row(Order, rows[0], fields=_EXISTING_FIELDS) if rows else None
 
 
 _EXISTING_SQL: dict = {}

@@ -53,14 +53,11 @@ def usable_api_key(key: str) -> TenantApiKey | None:
     does, in one raw statement (the key and its tenant, read fresh on every request: a revoked key
     or a deactivated tenant is refused at once; compiling the equivalent queryset cost more than
     running it). Expiry and the tenant's state are the caller's to check."""
-    from django.db import connection
-
-    from fenxiao.bulk import from_row, select_sql
+    from fenxiao.bulk import from_row, query, select_sql
 
     prefix = key.partition(".")[0]
-    with connection.cursor() as cursor:
-        cursor.execute(_API_KEY_SQL or _api_key_sql(select_sql), [prefix])
-        row = cursor.fetchone()
+    rows = query(_API_KEY_SQL or _api_key_sql(select_sql), [prefix])
+    row = rows[0] if rows else None
     if row is None:
         return None
     n = len(TenantApiKey._meta.concrete_fields)
@@ -105,10 +102,8 @@ def portal_distributor(*, distributor_id: int, tenant_id: int):
     select_related would), or None. One raw statement read fresh on every request (a disabled
     distributor or a deactivated tenant is refused at once): compiling the queryset cost more than
     running it on a portal page (docs/performance.md)."""
-    from django.db import connection
-
     from distributors.models import Distributor, Grade
-    from fenxiao.bulk import from_row, select_sql
+    from fenxiao.bulk import from_row, query, select_sql
 
     global _PORTAL_SQL
     if not _PORTAL_SQL:
@@ -119,9 +114,8 @@ def portal_distributor(*, distributor_id: int, tenant_id: int):
             f" FROM {table} d JOIN {Tenant._meta.db_table} t ON t.id = d.tenant_id"
             f" LEFT JOIN {grades} g ON g.id = d.grade_id LEFT JOIN {table} p ON p.id = d.parent_id"
             f" WHERE d.id = %s AND d.tenant_id = %s")
-    with connection.cursor() as cursor:
-        cursor.execute(_PORTAL_SQL, [distributor_id, tenant_id])
-        row = cursor.fetchone()
+    rows = query(_PORTAL_SQL, [distributor_id, tenant_id])
+    row = rows[0] if rows else None
     if row is None:
         return None
     n_d, n_t, n_g = (len(m._meta.concrete_fields) for m in (Distributor, Tenant, Grade))
