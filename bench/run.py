@@ -582,6 +582,8 @@ class Bench:
                             errors.append(f"item {item['status']}: {json.dumps(item['body'])[:300]}")
 
         threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+        meter = CpuMeter(self, self.gunicorn.pid)
+        meter.start()
         t0 = time.perf_counter()
         for t in threads:
             t.start()
@@ -594,6 +596,7 @@ class Bench:
         threading.Thread(target=joiner, daemon=True).start()
         t_done = self.wait_done(self.base_done + m, posted)
         posted.wait()
+        cpu = meter.per_order(m)
         t_posted = max(ends) if ends else time.perf_counter()
         if errors or statuses.get(201, 0) != m:
             raise SystemExit(f"Intake {prefix}: statuses {statuses}, errors: {errors[:5]}")
@@ -615,7 +618,9 @@ class Bench:
         self.details.append(f"Intake with Celery concurrency {c}: {m:,} orders in {len(bodies)} batches of {batch} by "
                             f"{clients} clients; all 201; {records:,} commission records; batch POST latency "
                             f"p50 {pct(latencies, 50):.2f}s p99 {pct(latencies, 99):.2f}s max {max(latencies):.2f}s; "
-                            f"last answer at {t_posted - t0:.1f}s, last commission at {t_done - t0:.1f}s")
+                            f"last answer at {t_posted - t0:.1f}s, last commission at {t_done - t0:.1f}s; "
+                            f"{cpu_text(cpu)}")
+        log(f"  intake CPU per order: {cpu_text(cpu)}")
 
     # -- 5. single orders --
 

@@ -316,8 +316,9 @@ def query(sql: str, params, *, using: str = "default") -> list[tuple]:
 
     On PostgreSQL with server-side binding on the connection Django holds (Django's cursors bind
     parameters client-side, in Python, one literal at a time; this one sends them with the
-    statement, and psycopg prepares a statement it has run 5 times on that connection, so
-    PostgreSQL stops parsing and planning it for every request). Django's connection handling
+    statement) and, unless settings.DB_PREPARED_STATEMENTS is off (a transaction-pooling
+    PgBouncer), as a prepared statement of that connection, so PostgreSQL parses and plans it once
+    per connection instead of once per request. Django's connection handling
     (connect, health check, broken-transaction check), error translation (IntegrityError,
     ...) and query log (so query-count pins see it) apply as to any query. Elsewhere, a Django
     cursor. `%s` placeholders either way."""
@@ -334,8 +335,10 @@ def query(sql: str, params, *, using: str = "default") -> list[tuple]:
     conn.ensure_connection()
     conn.validate_no_broken_transaction()
     start = time.monotonic()
+    from django.conf import settings
+
     with conn.wrap_database_errors, psycopg.Cursor(conn.connection) as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, params, prepare=True if settings.DB_PREPARED_STATEMENTS else None)
         rows = cursor.fetchall() if cursor.description else []
     if conn.queries_logged:
         conn.queries_log.append({"sql": sql, "time": f"{time.monotonic() - start:.3f}"})

@@ -90,6 +90,11 @@ else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=300)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# The hot paths' raw statements (fenxiao.bulk.query) run as prepared statements of their
+# connection (parsed and planned once per connection). Turn off behind a transaction-pooling
+# PgBouncer, which cannot keep a connection's prepared statements (Django's own queries never
+# prepare, for the same reason).
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = []
