@@ -10,7 +10,7 @@ from .. import selectors, services
 from ..models import Customer, Distributor
 from .serializers import (
     CustomerCreateSerializer, CustomerSerializer, DistributorCreateSerializer, DistributorSerializer,
-    DistributorUpdateSerializer, DownlineSerializer, MeSerializer,
+    DistributorUpdateSerializer, DownlineSerializer, MeSerializer, downline_bodies,
 )
 
 
@@ -122,11 +122,10 @@ class MyDownlinesView(PortalGenericView):
         if level not in ("1", "2", "3"):
             raise invalid("level", "level must be 1, 2 or 3.", "invalid_choice")
         count = selectors.team_counts(distributor=request.user)[level]
-        page = self.paginator.paginate_known_count(
-            selectors.downlines(distributor=request.user, level=int(level)), count, request, view=self)
-        sales = selectors.personal_sales(distributor_ids=[d.pk for d in page])
-        data = DownlineSerializer(page, many=True, context={"personal_sales": sales}).data
-        return self.get_paginated_response(data)
+        rows = selectors.DownlinePage(distributor=request.user, level=int(level), count=count)
+        page = self.paginator.paginate_known_count(rows, count, request, view=self)
+        sales = selectors.personal_sales(distributor_ids=[r[0] for r in page])
+        return self.get_paginated_response(downline_bodies(page, sales))
 
 
 class MyTeamSummaryView(PortalAPIView):

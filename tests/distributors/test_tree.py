@@ -229,3 +229,32 @@ def test_downline_counters_follow_registrations_moves_and_deletes(in_tenant):
     distributor_delete(distributor=Distributor.objects.get(external_id="K1"))
     assert counts("K") == {"1": 1, "2": 1, "3": 1} and counts("C1")["2"] == 1
     assert tree_drift() == []
+
+
+def test_downline_bodies_equal_the_downline_serializer(partner, in_tenant, portal_for):
+    """GET /me/downlines/ renders values rows with the serializer's own fields
+    (distributors.api.serializers.downline_bodies): the same JSON as DownlineSerializer, with and
+    without a grade, for every status, with personal sales."""
+    import json
+
+    from distributors.api.serializers import DownlineSerializer
+    from distributors.models import Distributor, Grade
+    from distributors.selectors import downlines, personal_sales
+
+    top = distributor(in_tenant, external_id="TOP")
+    gold = Grade.objects.create(tenant=in_tenant, code="gold", name="Gold")
+    for i in range(4):
+        distributor(in_tenant, top, external_id=f"K{i}")
+    Distributor.objects.filter(external_id="K1").update(grade=gold)
+    Distributor.objects.filter(external_id="K2").update(status="disabled")
+    Distributor.objects.filter(external_id="K3").update(name="名字 ünïcode")
+    partner.post("/api/v1/orders/", order_json("O1", referrer_external_id="K1", status="paid",
+                                               paid_at="2026-01-15T10:00:00+08:00"), format="json")
+    got = portal_for(top).get("/api/v1/me/downlines/?level=1").json()["results"]
+    page = list(downlines(distributor=top, level=1))
+    sales = personal_sales(distributor_ids=[d.pk for d in page])
+    want = json.loads(json.dumps(DownlineSerializer(page, many=True, context={"personal_sales": sales}).data))
+    assert got == want
+    assert [(d["external_id"], d["grade"], d["status"], d["personal_sales"]) for d in got] == [
+        ("K0", None, "active", "0.00"), ("K1", "gold", "active", "100.00"), ("K2", None, "disabled", "0.00"),
+        ("K3", None, "active", "0.00")]
