@@ -116,18 +116,6 @@ def month_start(*, tz_name: str, now: datetime | None = None) -> datetime:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def team_sales_since(*, distributor: Distributor, since: datetime) -> Decimal:
-    """Net paid sales attributed to `distributor` or its level 1-3 downlines, paid at or after
-    `since` (tenant currency). One query."""
-    from orders.models import Order
-
-    team = Q(attributed_to=distributor) | Q(attributed_to__parent=distributor) | Q(
-        attributed_to__ancestor_2=distributor) | Q(attributed_to__ancestor_3=distributor)
-    total = Order.objects.filter(team, status__in=SALES_STATUSES, paid_at__gte=since).aggregate(t=Sum("net_base"))["t"]
-    return exact_sum(total, current_tenant().currency)
-
-
-
 def by_external_ids(external_ids, *, fields: tuple[str, ...]) -> dict[str, Distributor]:
     """{external_id: Distributor with only `fields` loaded} of the tenant in context (one raw
     statement: on the single order POST compiling the queryset cost more than running it)."""

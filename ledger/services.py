@@ -342,14 +342,16 @@ def withdrawal_pay(*, withdrawal: Withdrawal, payout_reference: str = "", actor:
 SCHEDULES = (  # (name prefix, task, minutes): django-celery-beat runs each once per tenant
     ("settle", "ledger.tasks.settle_tenant", 15),
     ("sweep", "commissions.tasks.sweep_tenant", 1),
+    ("incentives", "incentives.tasks.incentives_tenant", 15),
 )
 
 
 def settlement_schedule_ensure(*, tenant) -> None:
     """Make sure django-celery-beat runs this tenant's periodic tasks (enabled while the tenant is
-    active): `settle:<slug>` (ledger.tasks.settle_tenant) every 15 minutes and `sweep:<slug>`
+    active): `settle:<slug>` (ledger.tasks.settle_tenant) every 15 minutes, `sweep:<slug>`
     (commissions.tasks.sweep_tenant: accrual and backtests whose message a broker outage lost)
-    every minute. Idempotent."""
+    every minute and `incentives:<slug>` (incentives.tasks.incentives_tenant: contests to finalize,
+    tier bonus months to evaluate) every 15 minutes. Idempotent."""
     import json
 
     from django_celery_beat.models import IntervalSchedule, PeriodicTask

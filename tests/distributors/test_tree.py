@@ -258,3 +258,35 @@ def test_downline_bodies_equal_the_downline_serializer(partner, in_tenant, porta
     assert [(d["external_id"], d["grade"], d["status"], d["personal_sales"]) for d in got] == [
         ("K0", None, "active", "0.00"), ("K1", "gold", "active", "100.00"), ("K2", None, "disabled", "0.00"),
         ("K3", None, "active", "0.00")]
+
+
+def test_team_summary_reads_this_local_months_figures(partner, in_tenant, portal_for, django_assert_num_queries):
+    """team_sales_this_month is the team_sales measure of the local month (orders where I am a
+    recorded beneficiary at any level), direct_sales_this_month the direct_sales measure, refunds
+    so far included; constant queries whatever the team's size."""
+    from datetime import datetime, timedelta, timezone
+
+    import time_machine
+
+    cst = timezone(timedelta(hours=8))
+    c = chain(in_tenant, 4)
+    with time_machine.travel(datetime(2026, 4, 15, 12, tzinfo=cst), tick=False):
+        for ext, paid, amount, ref in (("MAR", datetime(2026, 3, 31, 23, 59, tzinfo=cst), "500.00", "C3"),
+                                       ("A1", datetime(2026, 4, 1, 0, 0, tzinfo=cst), "100.00", "C3"),
+                                       ("A2", datetime(2026, 4, 2, 9, 0, tzinfo=cst), "80.00", "C1"),
+                                       ("A3", datetime(2026, 4, 3, 9, 0, tzinfo=cst), "40.00", "C0")):
+            r = partner.post("/api/v1/orders/", {"external_id": ext, "currency": "CNY", "placed_at": paid.isoformat(),
+                             "status": "paid", "paid_at": paid.isoformat(), "referrer_external_id": ref,
+                             "lines": [{"line_id": "1", "sku": "S", "quantity": 1, "unit_price": amount}]}, format="json")
+            assert r.status_code == 201
+        assert partner.post("/api/v1/orders/A2/refunds/", {"external_id": "R", "amount": "30.00"}, format="json").status_code == 201
+        top, second = portal_for(c[0]), portal_for(c[1])
+        team = top.get("/api/v1/me/team/summary/").json()
+        # A1's beneficiaries are C3, C2, C1 (C0 would be a fourth level); C0 is level 2 of A2 (50.00
+        # kept after the refund) and level 1 of A3: 50 + 40; MAR is March's
+        assert (team["month_start"], team["team_sales_this_month"], team["direct_sales_this_month"]) == (
+            "2026-04-01T00:00:00+08:00", "90.00", "40.00")
+        assert second.get("/api/v1/me/team/summary/").json()["team_sales_this_month"] == "150.00"   # A1 (L2), A2 (L1)
+        second.get("/api/v1/me/team/summary/")
+        with django_assert_num_queries(3):   # the token's distributor, then two figures
+            second.get("/api/v1/me/team/summary/")

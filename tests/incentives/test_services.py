@@ -383,3 +383,32 @@ def test_target_bad_input(in_tenant, changes, attr, code):
         s.target_create(tenant=in_tenant, **values)
     assert errors(exc) == [(attr, code)]
     assert not Target.objects.exists()
+
+
+def test_each_tenant_gets_an_incentives_schedule_and_the_task_runs_due_jobs(make_tenant, partner_for):
+    """incentives:<slug> every 15 minutes: finalizes contests whose finalize_at came and evaluates
+    closed months; running it again does nothing more."""
+    import json
+
+    from django_celery_beat.models import PeriodicTask
+
+    from incentives.tasks import incentives_tenant
+    from tenants.context import tenant_context
+
+    t = make_tenant(slug="inc")
+    task = PeriodicTask.objects.get(name="incentives:inc")
+    assert (task.task, json.loads(task.kwargs), task.interval.every, task.interval.period) == (
+        "incentives.tasks.incentives_tenant", {"tenant_id": t.pk}, 15, "minutes")
+    partner = partner_for(t)
+    with tenant_context(t):
+        root = distributor(t, external_id="R")
+        distributor(t, root, external_id="A")
+        post(partner, "A1", local(2026, 3, 10), "1500.00", referrer="A")
+        contest(t, starts_at=local(2026, 3, 1), ends_at=local(2026, 4, 1), prizes=["88.00"])
+        with time_machine.travel(local(2026, 3, 2), tick=False):
+            s.tier_scheme_create(tenant=t, name="Monthly", measure=Measure.DIRECT_SALES, tiers=TIERS)
+    with time_machine.travel(local(2026, 4, 9), tick=False):
+        assert incentives_tenant.delay(tenant_id=t.pk).get() == {"contests": 1, "months": 1}
+        assert incentives_tenant.delay(tenant_id=t.pk).get() == {"contests": 0, "months": 0}
+    with tenant_context(t):
+        assert bonuses("A") == [D("50.00"), D("88.00")]
