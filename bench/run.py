@@ -890,6 +890,26 @@ class Bench:
             self.add("portal errors", str(len(bad)), "0", "FAIL")
             self.details.append("Portal errors: " + "; ".join(bad[:5]))
 
+    def login_latency(self) -> None:
+        """Login latency with the production password hasher (bench/login.py: its own SQLite
+        database and gunicorn, one request at a time): p50/p99 of a right password, a wrong one and
+        an unknown username on the distributor and staff token endpoints (the last two should cost
+        the same: no username enumeration by timing)."""
+        import re
+
+        log("Login latency (bench/login.py, production hasher) ...")
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+        r = subprocess.run([sys.executable, str(REPO / "bench" / "login.py"), "--requests", str(self.a.login_requests)],
+                           env=env, cwd=REPO, capture_output=True, text=True, timeout=900)
+        if r.returncode:
+            log(f"  bench/login.py failed ({r.returncode}): {r.stderr[-500:]}")
+            return
+        log(r.stdout.strip())
+        for label, p50, p99 in re.findall(r"^\s+(.+?)\s+p50\s+([0-9.]+)\s+p99\s+([0-9.]+)", r.stdout, re.M):
+            self.add(f"login {label}", f"p50 {float(p50):.0f} / p99 {float(p99):.0f} ms", "(no target)", "")
+        for who, ratio in re.findall(r"^\s+(.+?): unknown username / wrong password p50 ratio ([0-9.]+)", r.stdout, re.M):
+            self.add(f"login {who}: unknown / wrong password", f"{ratio} x", "about 1 (no enumeration)", "")
+
     # -- report --
 
     def memory_rows(self) -> None:
@@ -1000,6 +1020,8 @@ class Bench:
             self.open_loop()
         if a.portal_reps > 0:
             self.portal()
+        if a.login_requests > 0:
+            self.login_latency()
         self.memory_rows()
         self.report()
 
@@ -1053,6 +1075,8 @@ def parse_args(argv=None):
     p.add_argument("--open-seconds", type=int, help="open-loop duration (default: the scale's single-order seconds; 0 skips)")
     p.add_argument("--open-connections", type=int, default=64, help="connections the open loop may use at once")
     p.add_argument("--portal-reps", type=int, default=20, help="rounds over every login and endpoint (0 skips)")
+    p.add_argument("--login-requests", type=int, default=10,
+                   help="requests per case of the login latency phase (bench/login.py; 0 skips)")
     p.add_argument("--portal-sample", type=int, default=20, help="random distributors logged in besides the top ones")
     p.add_argument("--no-history", action="store_true", help="do not write the HistoricalDistributor rows")
     p.add_argument("--port", type=int, default=8765)
