@@ -73,23 +73,23 @@ class DistributorAdmin(ScopedImportExportMixin, ImportExportMixin, TenantScopedH
             distributor=d, action=action, reason="admin", actor=request.user.get_username()),
             f"{STEP_DONE[action]} distributor(s)", describe=lambda d: d.external_id)
 
-    @admin.action(description="Approve selected applications")
+    @admin.action(description="Approve selected applications", permissions=["change"])
     def approve(self, request, queryset):
         self._step(request, queryset, "approve")
 
-    @admin.action(description="Reject selected applications")
+    @admin.action(description="Reject selected applications", permissions=["change"])
     def reject(self, request, queryset):
         self._step(request, queryset, "reject")
 
-    @admin.action(description="Freeze selected")
+    @admin.action(description="Freeze selected", permissions=["change"])
     def freeze(self, request, queryset):
         self._step(request, queryset, "freeze")
 
-    @admin.action(description="Unfreeze selected")
+    @admin.action(description="Unfreeze selected", permissions=["change"])
     def unfreeze(self, request, queryset):
         self._step(request, queryset, "unfreeze")
 
-    @admin.action(description="Disable selected")
+    @admin.action(description="Disable selected", permissions=["change"])
     def disable(self, request, queryset):
         self._step(request, queryset, "disable")
 
