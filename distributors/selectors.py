@@ -84,3 +84,12 @@ def team_sales_since(*, distributor: Distributor, since: datetime) -> Decimal:
         attributed_to__ancestor_2=distributor) | Q(attributed_to__ancestor_3=distributor)
     total = Order.objects.filter(team, status__in=SALES_STATUSES, paid_at__gte=since).aggregate(t=Sum("net_base"))["t"]
     return exact_sum(total, current_tenant().currency)
+
+
+def grade_history(*, distributor_id: int) -> QuerySet:
+    """A distributor's grade changes (domain rules section 8: when, from which grade to which, the
+    kind and why), newest first, with both grades: one indexed query (tenant, distributor, time)."""
+    from .models import GradeChange
+
+    return (GradeChange.objects.filter(distributor_id=distributor_id).select_related("from_grade", "to_grade")
+            .order_by("-created_at", "-id"))

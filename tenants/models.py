@@ -87,6 +87,11 @@ class Tenant(models.Model):
         help_text="Requests per minute allowed to each partner API key (60..1,000,000); "
                   "blank: the platform default (PARTNER_API_RATE_PER_MINUTE, 6000).",
     )
+    show_rankings = models.BooleanField(
+        default=False,
+        help_text="Distributors see the rankings (排行榜) in the portal, other people's names masked "
+                  "(domain rules section 8). Off: only staff see them.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(get_user=history_user, excluded_fields=["created_at"])
