@@ -285,6 +285,19 @@ def target_changes(data: dict) -> dict:
     return out
 
 
+def target_write(service, **kwargs):
+    """Call target_create / target_update; a 400 about the service's `distributor` names the body's
+    field, `distributor_external_id`."""
+    from rest_framework.exceptions import ValidationError
+
+    try:
+        return service(**kwargs)
+    except ValidationError as exc:
+        if isinstance(exc.detail, dict) and "distributor" in exc.detail:
+            exc.detail = {("distributor_external_id" if k == "distributor" else k): v for k, v in exc.detail.items()}
+        raise
+
+
 def targets_body(targets, *, many: bool):
     """Targets with their progress now: one measure query per target."""
     from django.utils import timezone
@@ -321,7 +334,7 @@ class TargetListView(StaffGenericView):
         minor units, counts whole). 400 otherwise; nothing written."""
         s = TargetWriteSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        target = services.target_create(tenant=request.tenant, **target_changes(s.validated_data))
+        target = target_write(services.target_create, tenant=request.tenant, **target_changes(s.validated_data))
         return Response(targets_body(get_target(target.pk), many=False), status=201)
 
 
@@ -341,7 +354,7 @@ class TargetDetailView(StaffAPIView):
         target = get_target(pk)
         s = TargetPatchSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        services.target_update(target=target, **target_changes(s.validated_data))
+        target_write(services.target_update, target=target, **target_changes(s.validated_data))
         return Response(targets_body(get_target(pk), many=False))
 
 

@@ -74,17 +74,23 @@ def post_order(partner, external_id, referrer, price, paid_at, currency="CNY"):
 
 
 @pytest.fixture
-def programme(tenant, partner):
-    """The distributors and orders of the module docstring; returns {external_id: Distributor}."""
+def sellers(tenant):
+    """The distributors of the module docstring, without orders: {external_id: Distributor}."""
     from tenants.context import tenant_context
 
     with tenant_context(tenant):
         people = {"A": distributor(tenant, external_id="A", name="张三"), "B": distributor(tenant, external_id="B", name="Alice"),
                   "C": distributor(tenant, external_id="C", name="王小明")}
         people["D"] = distributor(tenant, people["A"], external_id="D", name="Dave")
+    return people
+
+
+@pytest.fixture
+def programme(sellers, partner):
+    """The distributors and orders of the module docstring; returns {external_id: Distributor}."""
     for ext, who, price, paid_at in ORDERS:
         post_order(partner, ext, who, price, paid_at)
-    return people
+    return sellers
 
 
 def more_sellers(tenant, partner, n, prefix="X"):
