@@ -7,7 +7,7 @@ import pytest
 from incentives.models import ContestResult, TierAward
 from ledger.models import LedgerEntry, OutboxEvent
 from tenants.context import tenant_context
-from tests.incentives.apidata import clock, programme, staff, staff_client  # noqa: F401 (fixtures)
+from tests.incentives.apidata import clock, programme, sellers, staff, staff_client  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.usefixtures("clock")
 
@@ -338,6 +338,7 @@ def test_staff_rankings_to_is_inclusive(staff, programme):
 
 def test_portal_rankings_follow_show_rankings(staff, programme, portal_for):
     a = portal_for(programme["A"])
+    assert staff.get("/api/v1/admin/tenant/").json()["show_rankings"] is False   # the default
     r = a.get("/api/v1/me/rankings/?measure=direct_sales&period=2026-03")
     assert r.status_code == 403 and r.json() == {"type": "client_error", "errors": [
         {"code": "rankings_hidden", "detail": "This programme does not show rankings to distributors.", "attr": None}]}

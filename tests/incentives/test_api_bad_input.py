@@ -227,6 +227,12 @@ def test_bad_portal_ranking_queries(staff, sellers, portal_for, query, attr, cod
     refused(portal_for(sellers["A"]).get(f"/api/v1/me/rankings/?{query}"), 400, attr, code)
 
 
+def test_show_rankings_is_a_boolean(staff, sellers):
+    refused(staff.patch("/api/v1/admin/tenant/", {"show_rankings": "maybe"}, format="json"), 400, "show_rankings", "invalid")
+    sellers["A"].tenant.refresh_from_db()
+    assert sellers["A"].tenant.show_rankings is False
+
+
 def test_a_portal_leaderboard_limit_is_checked(staff, sellers, portal_for):
     cid = staff.post("/api/v1/admin/contests/", CONTEST, format="json").json()["id"]
     refused(portal_for(sellers["A"]).get(f"/api/v1/me/contests/{cid}/leaderboard/?limit=101"), 400, "limit", "max_value")
