@@ -67,7 +67,7 @@ def staff(tenant):
 def post_order(partner, external_id, referrer, price, paid_at, currency="CNY"):
     r = partner.post("/api/v1/orders/", order_json(
         external_id, referrer_external_id=referrer, status="paid", paid_at=paid_at, currency=currency,
-        placed_at="2026-01-15T10:00:00+08:00",
+        placed_at=paid_at,
         lines=[{"line_id": "1", "sku": "SKU-1", "quantity": 1, "unit_price": price}]), format="json")
     assert r.status_code == 201, r.json()
     return r
