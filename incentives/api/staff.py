@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from distributors.models import Grade, GradeChange
 from distributors.api.serializers import GradeChangeSerializer
+from distributors.models import Distributor, Grade, GradeChange
 from distributors.selectors import grade_history
 from fenxiao.api.base import StaffAPIView, StaffGenericView, body_or_empty
 from fenxiao.api.fields import StrictSerializer
@@ -131,8 +132,6 @@ class ContestLeaderboardView(StaffAPIView):
         rows = ranked_rows(contest.measure, ranked)
         for row in rows:
             row.pop("distributor_id")
-        from django.utils import timezone
-
         return Response(StaffLeaderboardSerializer({
             "contest_id": contest.pk, "measure": contest.measure, "status": contest.status_at(timezone.now()),
             "final": contest.finalized_at is not None, "currency": request.tenant.currency,
@@ -268,8 +267,6 @@ class TierAwardListView(StaffGenericView):
 
 def distributor_of(external_id: str | None, attr: str = "distributor_external_id"):
     """The tenant's distributor with this external id (None for None); 400 `unknown_distributor`."""
-    from distributors.models import Distributor
-
     if external_id is None:
         return None
     found = Distributor.objects.filter(external_id=external_id).first()
@@ -300,8 +297,6 @@ def target_write(service, **kwargs):
 
 def targets_body(targets, *, many: bool):
     """Targets with their progress now: one measure query per target."""
-    from django.utils import timezone
-
     now = timezone.now()
     items = targets if many else [targets]
     progress = {t.pk: services.target_progress(t, now) for t in items}
@@ -426,18 +421,14 @@ class GradeHistoryView(StaffGenericView):
     staff_perms = {"GET": ["distributors.view_distributor", "distributors.view_gradechange"]}
     serializer_class = StaffGradeChangeSerializer
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return GradeChange.unscoped.none()
-        return GradeChange.objects.none()
+    def get_queryset(self):  # the schema's only: the rows come from distributors.selectors.grade_history
+        return GradeChange.unscoped.none()
 
     @extend_schema(responses=StaffGradeChangeSerializer(many=True))
     def get(self, request, external_id):
         """A distributor's grade history, newest first, paginated: `when, from, to` (grade codes),
         `kind` (upgrade, manual, registration), `reason`, `actor`. 404 for another tenant's or a
         missing distributor."""
-        from distributors.models import Distributor
-
         d = Distributor.objects.filter(external_id=external_id).first()
         if d is None:
             raise NotFound("No distributor with this external_id.")

@@ -15,6 +15,8 @@ Decisions:
 """
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -146,7 +148,7 @@ class MyRankingsView(PortalAPIView):
         if q.get("period"):
             first = services.month_of(q["period"])
         else:
-            local = timezone.localtime(timezone.now(), timezone=_zone(request.tenant)).date()
+            local = timezone.localtime(timezone.now(), timezone=ZoneInfo(request.tenant.timezone)).date()
             first = local.replace(day=1)
         window = services.month_window(first)
         measure = q["measure"]
@@ -159,10 +161,4 @@ class MyRankingsView(PortalAPIView):
             "measure": measure, "period": f"{first:%Y-%m}", "currency": request.tenant.currency,
             "results": masked(rows, request.user.pk), "mine": {"rank": rank, "score": measure_str(measure, mine.score)},
         }).data)
-
-
-def _zone(tenant):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(tenant.timezone)
 
