@@ -145,3 +145,12 @@ def chain_member_rows(ids) -> list[tuple[int, int | None, str]]:
 
     return query(f"SELECT id, grade_id, status FROM {Distributor._meta.db_table} WHERE tenant_id = %s"
                  f" AND id IN ({', '.join(['%s'] * len(ids))})", [single_tenant_id(), *ids])
+
+
+def grade_history(*, distributor_id: int) -> QuerySet:
+    """A distributor's grade changes (domain rules section 8: when, from which grade to which, the
+    kind and why), newest first, with both grades: one indexed query (tenant, distributor, time)."""
+    from .models import GradeChange
+
+    return (GradeChange.objects.filter(distributor_id=distributor_id).select_related("from_grade", "to_grade")
+            .order_by("-created_at", "-id"))
