@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
+from fenxiao.csvsafe import safe_row
 from fenxiao.currencies import minor_units, money_str
 from fenxiao.exceptions import invalid
 from tenants.models import Tenant
@@ -189,5 +190,5 @@ def backtest_csv(bt: Backtest) -> str:
     rows = bt.results.get("by_distributor", {})
     ids = {str(d.pk): d.external_id for d in Distributor.objects.filter(pk__in=[int(k) for k in rows])}
     for key, (a, b) in sorted(rows.items(), key=lambda kv: int(kv[0])):
-        w.writerow([key, ids.get(key, ""), a, b, money_str(Decimal(b) - Decimal(a), bt.results["currency"])])
+        w.writerow(safe_row([key, ids.get(key, ""), a, b, money_str(Decimal(b) - Decimal(a), bt.results["currency"])]))
     return out.getvalue()

@@ -10,6 +10,7 @@ from import_export import fields, resources
 from rest_framework.exceptions import APIException
 
 from fenxiao.api.fields import EXTERNAL_ID_MESSAGE, external_id_ok
+from fenxiao.csvsafe import SafeExportResource
 from tenants.context import get_current_tenant_id
 
 from .models import Distributor
@@ -18,7 +19,8 @@ IMPORT_COLUMNS = ("external_id", "name", "phone", "parent_external_id", "grade")
 ID_COLUMNS = ("external_id", "parent_external_id")   # checked as the API checks them (external_id_ok)
 
 
-class DistributorResource(resources.ModelResource):
+
+class DistributorResource(SafeExportResource, resources.ModelResource):
     parent_external_id = fields.Field(attribute="parent__external_id", column_name="parent_external_id")
     grade = fields.Field(attribute="grade__code", column_name="grade")
 

@@ -17,6 +17,7 @@ from import_export import resources
 from import_export.results import Result, RowResult
 from rest_framework.exceptions import APIException
 
+from fenxiao.csvsafe import safe_dataset
 from fenxiao.currencies import money_str
 from tenants.context import get_current_tenant_id
 
@@ -122,7 +123,7 @@ class OrderResource(resources.ModelResource):
                              o.referrer.external_id if o.referrer_id else "", o.buyer_external_id, m(o.discount),
                              m(o.shipping), m(o.tax), m(o.non_cash_amount), line.line_id, line.sku, line.category,
                              line.quantity, m(line.unit_price), m(line.discount), "true" if line.commissionable else "false"])
-        return data
+        return safe_dataset(data)  # no cell a spreadsheet would run as a formula (domain rules 9)
 
     def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, collect_failed_rows=False, **kwargs):
         """Record every order of the file, or none: a dry run (the admin's preview) and any invalid

@@ -10,6 +10,7 @@ from rest_framework import pagination, serializers
 from rest_framework.response import Response
 
 from fenxiao.api.base import PortalAPIView, PortalGenericView, StaffAPIView, StaffGenericView, body_or_empty
+from fenxiao.csvsafe import safe_row
 from fenxiao.currencies import money_str
 from fenxiao.exceptions import NotFound
 from orders.services import content_hash
@@ -196,15 +197,16 @@ PAYOUT_COLUMNS = ["withdrawal_id", "distributor_external_id", "distributor_name"
 
 
 def payout_csv(withdrawals) -> str:
-    """CSV of approved withdrawals for finance: who, where to, amount, fee and what to transfer."""
+    """CSV of approved withdrawals for finance: who, where to, amount, fee and what to transfer;
+    cells a spreadsheet would run as formulas are neutralised (fenxiao.csvsafe, domain rules 9)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(PAYOUT_COLUMNS)
     for w in withdrawals:
-        writer.writerow([w.pk, w.distributor.external_id, w.distributor.name, w.method, w.account, w.account_name,
+        writer.writerow(safe_row([w.pk, w.distributor.external_id, w.distributor.name, w.method, w.account, w.account_name,
                          w.currency, money_str(w.amount, w.currency), money_str(w.fee, w.currency),
                          money_str(w.transfer_amount, w.currency), w.requested_at.isoformat(),
-                         w.decided_at.isoformat() if w.decided_at else ""])
+                         w.decided_at.isoformat() if w.decided_at else ""]))
     return out.getvalue()
 
 
