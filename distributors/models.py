@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from fenxiao.history import history_user
 from fenxiao.money import TENANT, MoneyField
+from fenxiao.validators import validate_external_id
 
 from tenants.managers import TenantOwned, tenant_fk
 
@@ -52,7 +53,7 @@ class Distributor(TenantOwned):
         FROZEN = "frozen"
         DISABLED = "disabled"
 
-    external_id = models.CharField(max_length=64)
+    external_id = models.CharField(max_length=64, validators=[validate_external_id])
     name = models.CharField(max_length=200)
     phone = models.CharField(max_length=32, blank=True, default="")
     invite_code = models.CharField(max_length=16)
@@ -140,7 +141,7 @@ class Distributor(TenantOwned):
 class Customer(TenantOwned):
     """A buyer who is not (necessarily) a distributor, bound to a referring distributor."""
 
-    external_id = models.CharField(max_length=64)
+    external_id = models.CharField(max_length=64, validators=[validate_external_id])
     referrer = tenant_fk(Distributor, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     bound_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.utils.dateparse import parse_datetime
 
 from fenxiao.currencies import MAX_PLACES, money_str
+from fenxiao.validators import EXTERNAL_ID_MESSAGE, external_id_ok, validate_external_id  # noqa: F401 (one definition)
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
@@ -124,31 +125,6 @@ class AwareDateTimeField(serializers.DateTimeField):
             return super().to_internal_value(value)
         except (ValueError, OverflowError):
             self.fail("invalid", format="RFC 3339")
-
-
-def external_id_ok(value: str) -> bool:
-    """Is `value` (already stripped of edge spaces) acceptable as a partner's id?
-
-    Refused: "/" (ids appear in URLs) and every character of the Unicode categories Other (C*:
-    controls such as NUL, TAB and the C1 control U+0085, format characters such as zero-width
-    spaces, bidirectional marks and the BOM, surrogates, private use, unassigned code points) and
-    Separator (Z*: U+2028/U+2029, no-break and ideographic spaces, and the ASCII space too: no id
-    in use needs one, and "A B" / "A  B" / "A\u00a0B" would look alike). `str.isprintable()` is
-    exactly "no C* or Z* character except the ASCII space" (Python's own Unicode database), hence
-    the explicit space test. One definition for every intake path: ExternalIdField, the batch
-    fast path (orders.api.fastpath) and the CSV imports."""
-    return value.isprintable() and " " not in value and "/" not in value
-
-
-EXTERNAL_ID_MESSAGE = "An external id may not contain '/', spaces, or Unicode control, format or separator characters."
-
-
-def validate_external_id(value) -> None:
-    """Django/DRF validator for `external_id_ok` (code `invalid_external_id`)."""
-    from django.core.exceptions import ValidationError as DjangoValidationError
-
-    if isinstance(value, str) and not external_id_ok(value):
-        raise DjangoValidationError(EXTERNAL_ID_MESSAGE, code="invalid_external_id")
 
 
 class _ExternalIdCharField(serializers.CharField):

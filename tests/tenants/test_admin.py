@@ -79,3 +79,31 @@ def test_staff_foreign_key_choices_are_scoped_and_saves_stay_in_tenant(client, w
     from distributors.models import Grade
 
     assert Grade.unscoped.get(code="gold").tenant_id == a.pk
+
+
+@pytest.mark.parametrize("bad", ["a/3", "a\u20283", "a3\u0085x", "A3 x"])
+def test_the_console_refuses_an_external_id_the_api_refuses(tenant, client, bad):
+    """The admin's distributor form checks external ids as the API does: a distributor renamed to
+    "a/3" could no longer be reached by the partner (its id goes in URLs)."""
+    from django.contrib.auth.models import Permission, User
+
+    from distributors.models import Distributor
+    from tenants.context import tenant_context
+    from tenants.models import StaffMembership
+    from tests.factories import distributor
+
+    with tenant_context(tenant):
+        d = distributor(tenant, external_id="A3", name="A3")
+    user = User.objects.create_user("pm-ext", password="pw-12345678", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="distributors"))
+    StaffMembership.objects.create(user=user, tenant=tenant)
+    client.force_login(user)
+    page = client.get(f"/admin/distributors/distributor/{d.pk}/change/")
+    form = page.context["adminform"].form
+    data = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
+    data.pop("joined_at", None)
+    data.update(external_id=bad, name="A3", joined_at_0=d.joined_at.date().isoformat(),
+                joined_at_1=d.joined_at.time().strftime("%H:%M:%S"))
+    r = client.post(f"/admin/distributors/distributor/{d.pk}/change/", data)
+    assert r.status_code == 200 and "external_id" in r.context["adminform"].form.errors
+    assert Distributor.unscoped.get(pk=d.pk).external_id == "A3"
