@@ -44,6 +44,12 @@ class DistributorAdmin(ScopedImportExportMixin, ImportExportMixin, TenantScopedH
     list_select_related = ["grade", "parent"]
     readonly_fields = ["parent", "ancestor_2", "ancestor_3", "depth", "ancestor_path", "upline_chain",
                        "downline_counts", "invite_code", "password", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # an existing distributor's status changes only through the actions (approve, freeze, ...),
+        # which follow the state machine
+        fixed = ["status"] if obj is not None else []
+        return [*super().get_readonly_fields(request, obj), *fixed]
     fields = ["tenant", "external_id", "name", "phone", "status", "grade", "invite_code", "username", "joined_at",
               "upline_chain", "downline_counts", "parent", "ancestor_2", "ancestor_3", "depth", "ancestor_path", "created_at"]
 

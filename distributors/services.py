@@ -259,13 +259,20 @@ def distributor_update(
     *, distributor: Distributor, status: str | None = None, grade: Grade | None | str = "unchanged",
     move_to: Distributor | None | str = "unchanged", reason: str = "", actor: str = "",
 ) -> Distributor:
-    """Change status, grade, and/or upline (a move) of one distributor; 400 on a cycle."""
+    """Change status, grade, and/or upline (a move) of one distributor; 400 on a cycle. A status
+    change follows the state machine of `distributor_status_step` (409 otherwise: a disabled
+    distributor stays disabled)."""
     if move_to != "unchanged":
         distributor = distributor_move(distributor=distributor, new_parent=move_to, reason=reason, actor=actor)
     fields = []
     if status is not None and status != distributor.status:
         if status not in Distributor.Status.values:
             raise invalid("status", f"Unknown status {status!r}.", "invalid_choice")
+        if (distributor.status, status) not in STATUS_TRANSITIONS:
+            from fenxiao.exceptions import InvalidState, with_article
+
+            raise InvalidState(f"Cannot make {with_article(distributor.status)} distributor {status} "
+                               "(pending -> active or disabled; active <-> frozen; any -> disabled, which is final).")
         distributor.status = status
         distributor._change_reason = f"status: {reason}".strip(": ")[:100]
         fields.append("status")
@@ -386,6 +393,10 @@ STATUS_STEPS = {
     "unfreeze": ((Distributor.Status.FROZEN,), Distributor.Status.ACTIVE),
     "disable": ((Distributor.Status.PENDING, Distributor.Status.ACTIVE, Distributor.Status.FROZEN), Distributor.Status.DISABLED),
 }
+
+
+#: (from, to) of every status change the state machine allows (STATUS_STEPS' actions).
+STATUS_TRANSITIONS = frozenset((source, to) for allowed, to in STATUS_STEPS.values() for source in allowed)
 
 
 @transaction.atomic

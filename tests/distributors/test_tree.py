@@ -290,3 +290,18 @@ def test_team_summary_reads_this_local_months_figures(partner, in_tenant, portal
         second.get("/api/v1/me/team/summary/")
         with django_assert_num_queries(3):   # the token's distributor, then two figures
             second.get("/api/v1/me/team/summary/")
+
+
+@pytest.mark.parametrize("start,to,ok", [
+    ("disabled", "active", False), ("disabled", "frozen", False), ("pending", "frozen", False),
+    ("active", "pending", False), ("frozen", "active", True), ("active", "frozen", True), ("frozen", "disabled", True),
+])
+def test_a_status_change_follows_the_state_machine(partner, in_tenant, start, to, ok):
+    """PATCH status as the staff actions allow: a disabled distributor stays disabled (409)."""
+    from distributors.models import Distributor
+
+    d = distributor(in_tenant, external_id="SM")
+    Distributor.objects.filter(pk=d.pk).update(status=start)
+    r = partner.patch("/api/v1/distributors/SM/", {"status": to}, format="json")
+    assert r.status_code == (200 if ok else 409), r.json()
+    assert Distributor.objects.get(pk=d.pk).status == (to if ok else start)
