@@ -4,7 +4,8 @@ from django.conf import settings
 from rest_framework import serializers
 
 from fenxiao.api.fields import (
-    AmountField, AwareDateTimeField, ExternalIdField, ModelSerializer, MoneyField, PlainIntegerField, StrictSerializer,
+    AmountField, AwareDateTimeField, ExternalIdField, ModelSerializer, MoneyField, PlainDecimalField, PlainIntegerField,
+    StrictSerializer,
 )
 from fenxiao.currencies import money_str
 from fenxiao.money import TENANT
@@ -46,7 +47,8 @@ class OrderCreateSerializer(StrictSerializer):
     referrer_external_id = ExternalIdField(required=False, allow_null=True, allow_blank=True, default=None)
     buyer_external_id = ExternalIdField(required=False, allow_blank=True, default="")
     currency = CurrencyField()
-    exchange_rate = serializers.DecimalField(max_digits=18, decimal_places=8, min_value=Decimal("0.00000001"),
+    # 15 significant digits at most: every database keeps them exactly (SQLite's REAL holds 15)
+    exchange_rate = PlainDecimalField(max_digits=15, decimal_places=8, min_value=Decimal("0.00000001"),
                                              required=False, allow_null=True, default=None,
                                              help_text="tenant-currency units per order-currency unit")
     placed_at = AwareDateTimeField()

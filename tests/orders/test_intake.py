@@ -233,3 +233,15 @@ def test_single_order_post_query_count_is_pinned(partner, in_tenant, django_asse
         # on PostgreSQL
         with django_assert_num_queries(9 if INTAKE["path"] == "single" else 11 + copy_inserts(2)):
             assert partner.post("/api/v1/orders/", body, format="json").status_code == 201
+
+
+@pytest.mark.parametrize("rate,code", [("9999999999.99999999", "max_digits"), ("1e2", "invalid"),
+                                       ("0", "min_value"), ("12345678.5", "max_whole_digits")])
+def test_an_exchange_rate_every_database_keeps_exactly(partner, in_tenant, rate, code):
+    """At most 15 significant digits (SQLite keeps no more): an 18-digit rate was stored, read back
+    rounded and broke the order list of the tenant on the demo."""
+    r = partner.post("/api/v1/orders/", order_json("FX", currency="JPY", exchange_rate=rate), format="json")
+    assert r.status_code == 400 and [(e["attr"], e["code"]) for e in r.json()["errors"]] == [("exchange_rate", code)]
+    assert not Order.objects.exists()
+    ok = partner.post("/api/v1/orders/", order_json("FX", currency="JPY", exchange_rate="1234567.12345678"), format="json")
+    assert ok.status_code == 201 and ok.json()["exchange_rate"] == "1234567.12345678"
