@@ -302,10 +302,13 @@ class LineValue:
     net: Decimal          # line net in order currency (percent rules)
     value: Decimal        # exact, unrounded
 
-    def as_dict(self) -> dict:
+    def as_dict(self, net_places: int | None = None) -> dict:
+        """The stored form (a record's `lines`): `net` with the order currency's places when
+        `net_places` is given (it is a whole number of its minor units), `value` exact."""
+        net = self.net.quantize(unit(net_places)) if net_places is not None else self.net
         return {
             "line_id": self.line_id, "kind": self.kind, "rate": str(self.rate), "source": self.source,
-            "quantity": self.quantity, "net": str(self.net), "value": _plain(self.value),
+            "quantity": self.quantity, "net": str(net), "value": _plain(self.value),
         }
 
     @classmethod

@@ -220,7 +220,7 @@ def commission_accrue_many(*, order_ids: list[int]) -> list[CommissionRecord]:
                 CommissionRecord, tenant=tenant, order_id=order.pk, beneficiary_id=entry["distributor_id"], level=entry["level"],
                 plan_id=order.plan_id, grade_id=entry["grade_id"], currency=tenant.currency,
                 base=order.commission_base, rate=ar.uniform_rate(values), amount=amount,
-                lines=[v.as_dict() for v in values], settles_at=settles_at,
+                lines=[v.as_dict(minor_units(order.currency)) for v in values], settles_at=settles_at,
             ))
         records.extend(mine)
         if mine:
@@ -500,6 +500,6 @@ def commission_preview(*, tenant: Tenant, data, plan=None) -> dict:
             "level": entry["level"], "beneficiary_external_id": d.external_id,
             "grade": d.grade.code if d.grade_id else None, "amount": money_str(amount, tenant.currency),
             "rate": str(ar.uniform_rate(values)) if ar.uniform_rate(values) is not None else None,
-            "lines": [v.as_dict() for v in values],
+            "lines": [v.as_dict(minor_units(data.currency)) for v in values],
         })
     return result

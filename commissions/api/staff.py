@@ -25,6 +25,17 @@ class RuleRowSerializer(StrictSerializer):
     value = serializers.DecimalField(max_digits=9, decimal_places=4, min_value=Decimal(0))
 
 
+def rule_value(rule) -> str:
+    """A rule's or override's value as written: a percent rate as a 4-place fraction ("0.1000"), a
+    fixed amount per unit with the tenant currency's places ("10.00" CNY, "10" JPY)."""
+    if rule.kind == RuleKind.FIXED:
+        from fenxiao.currencies import money_str
+        from tenants.context import current_tenant
+
+        return money_str(rule.value, current_tenant().currency)
+    return str(rule.value)
+
+
 class PlanWriteSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     rules = RuleRowSerializer(many=True, required=False, max_length=2000)
@@ -41,7 +52,7 @@ class PlanSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_rules(self, obj) -> list[dict]:
-        return [{"scope": r.scope, "scope_value": r.scope_value, "level": r.level, "kind": r.kind, "value": str(r.value)}
+        return [{"scope": r.scope, "scope_value": r.scope_value, "level": r.level, "kind": r.kind, "value": rule_value(r)}
                 for r in obj.rules.all()]
 
 
@@ -179,7 +190,7 @@ class GradeSerializer(ModelSerializer):
         read_only_fields = fields
 
     def get_overrides(self, obj) -> list[dict]:
-        return [{"level": o.level, "kind": o.kind, "value": str(o.value)} for o in obj.overrides.all()]
+        return [{"level": o.level, "kind": o.kind, "value": rule_value(o)} for o in obj.overrides.all()]
 
 
 class GradeListView(StaffGenericView):

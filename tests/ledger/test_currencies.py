@@ -220,3 +220,24 @@ def test_a_tenant_refuses_a_minimum_withdrawal_finer_than_its_currency(make_tena
     draft = staff.post("/api/v1/admin/plans/", {"name": "fixed", "rules": [{"level": 1, "kind": "fixed", "value": "12.5"}]},
                        format="json")
     assert draft.status_code == 400 and draft.json()["errors"][0]["code"] == "too_many_places", draft.json()
+
+
+def test_rule_values_and_record_lines_carry_the_currency_places(make_tenant, partner_for):
+    """A fixed JPY amount per unit reads "10" (not "10.0000"); a record's lines keep the order's
+    line net with the order currency's places ("1234" JPY, "19.99" USD)."""
+    from commissions.services import plan_publish
+    from tests.staff.test_staff_api import staff_for
+
+    t = make_tenant(slug="jp3", currency="JPY")
+    with tenant_context(t):
+        plan_publish(tenant=t, default={1: ("fixed", D("10")), 2: ("percent", D("0.0500"))})
+        chain(t, 3)
+    partner = partner_for(t)
+    assert post(partner, "J1", [{"line_id": "1", "sku": "S", "quantity": 2, "unit_price": "617"}], currency="JPY").status_code == 201
+    assert post(partner, "U1", [{"line_id": "1", "sku": "S", "quantity": 1, "unit_price": "19.99"}], currency="USD",
+                exchange_rate="151.37").status_code == 201
+    lines = {r["level"]: r["lines"][0] for r in partner.get("/api/v1/orders/J1/commissions/").json()}
+    assert (lines[1]["kind"], lines[1]["net"], lines[1]["value"], lines[2]["net"]) == ("fixed", "1234", "20", "1234")
+    assert partner.get("/api/v1/orders/U1/commissions/").json()[1]["lines"][0]["net"] == "19.99"
+    rules = staff_for(t, "jp3-pm").get("/api/v1/admin/plans/").json()["results"][0]["rules"]
+    assert {(r["level"], r["kind"], r["value"]) for r in rules} == {(1, "fixed", "10"), (2, "percent", "0.0500")}
