@@ -272,7 +272,10 @@ def withdrawal_request(
     if idempotency_key and (seen := replay()) is not None:
         return seen, False
     if amount > balance.available:
-        raise invalid("amount", f"Only {money_str(max(balance.available, ZERO), tenant.currency)} {tenant.currency} "
+        if balance.available <= 0:
+            raise invalid("amount", f"Nothing is available to withdraw (available: "
+                          f"{money_str(balance.available, tenant.currency)} {tenant.currency}).", "insufficient_funds")
+        raise invalid("amount", f"Only {money_str(balance.available, tenant.currency)} {tenant.currency} "
                       "is available.", "insufficient_funds")
     fee = ar.quantize_money(amount * tenant.withdraw_fee_rate, tenant.rounding, places)
     w = Withdrawal.objects.create(

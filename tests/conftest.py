@@ -12,6 +12,13 @@ from django.db import connection
 
 from tenants.context import tenant_context
 
+from hypothesis import settings as hypothesis_settings
+
+# Property tests run on shared, busy machines: no per-example deadline (a slow example is not a
+# failure; the properties are what the tests assert).
+hypothesis_settings.register_profile("fenxiao", deadline=None)
+hypothesis_settings.load_profile("fenxiao")
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_SUPERSTORE = REPO.parent / "shared" / "data" / "superstore"
 
