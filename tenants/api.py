@@ -6,9 +6,10 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView
+from rest_framework_simplejwt.views import TokenRefreshView as SimpleJWTTokenRefreshView
 
 from fenxiao.api.base import StaffAPIView
 from fenxiao.api.fields import ModelSerializer, StrictSerializer
@@ -84,6 +85,36 @@ class StaffTokenView(TokenObtainPairView):
         data = request.data
         login_gate(request, staff_account(data.get("username") if hasattr(data, "get") else None))
         return super().post(request, *args, **kwargs)
+
+
+class RefreshSerializer(TokenRefreshSerializer):
+    """SimpleJWT's refresh, refusing a refresh token whose holder could not use the access token:
+    a distributor gone or disabled or of an inactive tenant (`token_distributor`, as every
+    distributor request checks), a Django user deleted (SimpleJWT would fail with a 500) or
+    inactive (SimpleJWT's own check)."""
+
+    def validate(self, attrs):
+        from django.contrib.auth import get_user_model
+        from rest_framework_simplejwt.settings import api_settings
+
+        from .authentication import token_distributor
+
+        refresh = self.token_class(attrs["refresh"])  # TokenError (the view's 401) for a bad token
+        if "distributor_id" in refresh:
+            token_distributor(refresh)
+        user_id = refresh.get(api_settings.USER_ID_CLAIM)
+        if user_id and not get_user_model().objects.filter(**{api_settings.USER_ID_FIELD: user_id}).exists():
+            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
+        return super().validate(attrs)
+
+
+class TokenRefreshView(SimpleJWTTokenRefreshView):
+    """POST /api/v1/auth/token/refresh/ {"refresh"} -> {"access"}: a new access token for a
+    distributor's or a staff user's refresh token. 401 for an invalid or expired token, and for
+    one whose holder is refused at every request (a distributor disabled or of an inactive tenant,
+    a user deleted or inactive): a disabled distributor's refresh token mints nothing."""
+
+    serializer_class = RefreshSerializer
 
 
 class TenantSettingsSerializer(ModelSerializer):

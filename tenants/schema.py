@@ -1,6 +1,9 @@
 """OpenAPI (drf-spectacular) descriptions of fenxiao's two credentials, and of the token
 serializers it derives from SimpleJWT's (documented as SimpleJWT's own are)."""
-from drf_spectacular.contrib.rest_framework_simplejwt import TokenObtainPairSerializerExtension
+from drf_spectacular.contrib.rest_framework_simplejwt import (
+    TokenObtainPairSerializerExtension,
+    TokenRefreshSerializerExtension,
+)
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
@@ -38,3 +41,12 @@ class StaffTokenSerializerScheme(TokenObtainPairSerializerExtension):
 
     def get_name(self, auto_schema, direction):
         return "TokenObtainPair"
+
+
+class RefreshSerializerScheme(TokenRefreshSerializerExtension):
+    """tenants.api.RefreshSerializer: SimpleJWT's TokenRefresh, same request and answer."""
+
+    target_class = "tenants.api.RefreshSerializer"
+
+    def get_name(self, auto_schema, direction):
+        return "TokenRefresh"
