@@ -47,13 +47,14 @@ class FenxiaoAdminSite(admin.AdminSite):
     def login(self, request, extra_context=None):
         """The admin login behind the same limits as the token endpoints (tenants.login_guard): a
         POST over the rate or for a locked account or address gets a 429 page saying so in
-        Chinese and English, with Retry-After; wrong passwords are counted by `user_login_failed`."""
+        Chinese and English, with Retry-After; wrong passwords are counted by `user_login_failed`.
+        The account is the username as the login form will authenticate it (stripped, NFKC:
+        `staff_account`), so " pm" or "ｐｍ" is the locked "pm"."""
         from tenants.login_guard import LoginThrottled, login_gate, staff_account
 
         if request.method == "POST":
-            username = request.POST.get("username", "")
             try:
-                login_gate(request, staff_account(username) if username else None)
+                login_gate(request, staff_account(request.POST.get("username")))
             except LoginThrottled as exc:
                 return self.login_refused(request, exc)
         return super().login(request, extra_context)

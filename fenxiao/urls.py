@@ -2,9 +2,8 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework_simplejwt.views import TokenRefreshView
 
-from tenants.api import DistributorTokenView, StaffTokenView, TenantSettingsView
+from tenants.api import DistributorTokenView, StaffTokenView, TenantSettingsView, TokenRefreshView
 
 api_v1 = [
     path("auth/token/", DistributorTokenView.as_view(), name="auth-token"),

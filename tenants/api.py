@@ -6,14 +6,16 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView
+from rest_framework_simplejwt.views import TokenRefreshView as SimpleJWTTokenRefreshView
 
 from fenxiao.api.base import StaffAPIView
 from fenxiao.api.fields import ModelSerializer, StrictSerializer
 from fenxiao.exceptions import invalid
 
-from .login_guard import distributor_account, login_failed, login_gate, staff_account
+from .login_guard import distributor_account, login_failed, login_gate, staff_account, staff_username
 from .models import Tenant
 from .services import tenant_update
 
@@ -51,7 +53,7 @@ class DistributorTokenView(APIView):
 
         s = TokenRequestSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        d = s.validated_data
+        d = s.validated_data  # tenant and username stripped; looked up exactly as they are here
         account = distributor_account(d["tenant"], d["username"])
         login_gate(request, account)
         distributor = distributor_authenticate(tenant_slug=d["tenant"], username=d["username"], password=d["password"])
@@ -61,18 +63,58 @@ class DistributorTokenView(APIView):
         return Response(distributor_tokens(distributor))
 
 
+class StaffTokenSerializer(TokenObtainPairSerializer):
+    """SimpleJWT's pair serializer authenticating the username as the admin login does: stripped
+    and NFKC-normalised (`staff_username`), the form the login limits key the account on."""
+
+    def validate(self, attrs):
+        return super().validate({**attrs, self.username_field: staff_username(attrs[self.username_field])})
+
+
 class StaffTokenView(TokenObtainPairView):
     """POST /api/v1/auth/staff-token/ {"username", "password"} -> {"access", "refresh"} for a Django
-    user (tenant staff). 401 for a wrong credential (Django's ModelBackend hashes for an unknown
-    user too); 429 (code `throttled`, Retry-After) over the login rate or while the account or
-    address is locked out (tenants.login_guard; failures are counted from `user_login_failed`,
-    shared with the admin login)."""
+    user (tenant staff). The username is read as the admin login reads it (stripped, NFKC). 401 for
+    a wrong credential (Django's ModelBackend hashes for an unknown user too); 429 (code
+    `throttled`, Retry-After) over the login rate or while the account or address is locked out
+    (tenants.login_guard; failures are counted from `user_login_failed`, shared with the admin
+    login, under the same normalised username)."""
+
+    serializer_class = StaffTokenSerializer
 
     def post(self, request, *args, **kwargs):
         data = request.data
-        username = data.get("username") if hasattr(data, "get") else None
-        login_gate(request, staff_account(username) if isinstance(username, str) and username else None)
+        login_gate(request, staff_account(data.get("username") if hasattr(data, "get") else None))
         return super().post(request, *args, **kwargs)
+
+
+class RefreshSerializer(TokenRefreshSerializer):
+    """SimpleJWT's refresh, refusing a refresh token whose holder could not use the access token:
+    a distributor gone or disabled or of an inactive tenant (`token_distributor`, as every
+    distributor request checks), a Django user deleted (SimpleJWT would fail with a 500) or
+    inactive (SimpleJWT's own check)."""
+
+    def validate(self, attrs):
+        from django.contrib.auth import get_user_model
+        from rest_framework_simplejwt.settings import api_settings
+
+        from .authentication import token_distributor
+
+        refresh = self.token_class(attrs["refresh"])  # TokenError (the view's 401) for a bad token
+        if "distributor_id" in refresh:
+            token_distributor(refresh)
+        user_id = refresh.get(api_settings.USER_ID_CLAIM)
+        if user_id and not get_user_model().objects.filter(**{api_settings.USER_ID_FIELD: user_id}).exists():
+            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
+        return super().validate(attrs)
+
+
+class TokenRefreshView(SimpleJWTTokenRefreshView):
+    """POST /api/v1/auth/token/refresh/ {"refresh"} -> {"access"}: a new access token for a
+    distributor's or a staff user's refresh token. 401 for an invalid or expired token, and for
+    one whose holder is refused at every request (a distributor disabled or of an inactive tenant,
+    a user deleted or inactive): a disabled distributor's refresh token mints nothing."""
+
+    serializer_class = RefreshSerializer
 
 
 class TenantSettingsSerializer(ModelSerializer):

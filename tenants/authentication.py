@@ -84,17 +84,26 @@ class DistributorJWTAuthentication(JWTAuthentication):
     """Bearer tokens of distributors; request.user is the Distributor (with .tenant loaded)."""
 
     def get_user(self, validated_token):
-        from distributors.models import Distributor
+        return token_distributor(validated_token)
 
-        try:
-            tenant_id = int(validated_token["tenant_id"])
-            distributor_id = int(validated_token["distributor_id"])
-        except (KeyError, TypeError, ValueError):
-            raise InvalidToken("Token is not a distributor token.") from None
-        distributor = portal_distributor(distributor_id=distributor_id, tenant_id=tenant_id)
-        if distributor is None or distributor.status == Distributor.Status.DISABLED or not distributor.tenant.is_active:
-            raise exceptions.AuthenticationFailed("Distributor not found or disabled.")
-        return distributor
+
+def token_distributor(token):
+    """The distributor a validated distributor token (access or refresh: tenant_id and
+    distributor_id claims) speaks for, read fresh. Raises InvalidToken (401) for a token without
+    those claims, AuthenticationFailed (401) when the distributor is gone or disabled or its tenant
+    is inactive: what an access token is refused for on every request, and a refresh token at
+    POST /api/v1/auth/token/refresh/ (tenants.api.TokenRefreshView)."""
+    from distributors.models import Distributor
+
+    try:
+        tenant_id = int(token["tenant_id"])
+        distributor_id = int(token["distributor_id"])
+    except (KeyError, TypeError, ValueError):
+        raise InvalidToken("Token is not a distributor token.") from None
+    distributor = portal_distributor(distributor_id=distributor_id, tenant_id=tenant_id)
+    if distributor is None or distributor.status == Distributor.Status.DISABLED or not distributor.tenant.is_active:
+        raise exceptions.AuthenticationFailed("Distributor not found or disabled.")
+    return distributor
 
 
 def portal_distributor(*, distributor_id: int, tenant_id: int):

@@ -20,11 +20,19 @@ An account is "d:<tenant slug>/<username>" for a distributor (usernames are per 
 "s:<username>" for a Django user (the staff token and the admin login share it). Wrong staff
 passwords are counted from Django's `user_login_failed` signal, which `authenticate()` sends for
 both the admin form and the staff token endpoint; distributors are counted by their endpoint.
+
+The account is always keyed on the username as authentication will look it up, never on the raw
+input: otherwise " pm", "pm " or the full-width "ｐｍ" (which Django's login form strips and
+NFKC-normalises to "pm") would be counted and locked apart from "pm" while logging in as it. Staff
+names go through `staff_username` at the gate, at the staff token endpoint's authentication and in
+the failure counter; a distributor's username is the token serializer's (stripped) value, the one
+`distributor_authenticate` looks up exactly, used for the gate, the lookup and the counter alike.
 """
 from __future__ import annotations
 
 import math
 import time
+import unicodedata
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -73,9 +81,36 @@ def distributor_account(tenant_slug: str, username: str) -> str:
     return "d:" + digest(tenant_slug, username)
 
 
-def staff_account(username: str) -> str:
-    """The lockout account of a Django user (staff token and admin login)."""
-    return "s:" + digest(username)
+STAFF_USERNAME_MAX = 150  # django.contrib.auth User.username's max_length: longer input never authenticates
+
+
+def staff_username(raw: str) -> str:
+    """The Django username that a login with `raw` authenticates as: stripped and NFKC-normalised as
+    Django's login form does (AuthenticationForm's UsernameField; users are stored NFKC-normalised
+    by AbstractBaseUser.normalize_username), e.g. " ｄｅｍｏ-pm " -> "demo-pm". The staff token
+    endpoint authenticates this form too. Input longer than STAFF_USERNAME_MAX after stripping is
+    only stripped (as Django does: never normalised, never authenticated).
+
+    Idempotent (a fixed point: staff_username(staff_username(x)) == staff_username(x)), so the gate,
+    which sees the raw input, and the failure counter, which sees the form's cleaned value, compute
+    the same account whatever was typed."""
+    name = raw.strip()
+    if len(name) > STAFF_USERNAME_MAX:
+        return name
+    name = unicodedata.normalize("NFKC", name)
+    # NFKC can leave whitespace at an end (U+00A8 DIAERESIS -> " \u0308"): strip again until stable;
+    # each round is strictly shorter, so this ends
+    return name if name == name.strip() else staff_username(name)
+
+
+def staff_account(username) -> str | None:
+    """The lockout account of a Django user (staff token and admin login) for the username as typed
+    or as authenticated (`staff_username` of it), or None when there is no username (not a
+    non-empty string after normalising: nothing is authenticated)."""
+    if not isinstance(username, str):
+        return None
+    name = staff_username(username)
+    return "s:" + digest(name) if name else None
 
 
 def _address_key(request) -> str:
@@ -123,5 +158,4 @@ def on_user_login_failed(sender, credentials, request=None, **kwargs) -> None:
     form or at POST /api/v1/auth/staff-token/ (the credentials arrive with the password masked)."""
     from django.contrib.auth import get_user_model
 
-    username = credentials.get(get_user_model().USERNAME_FIELD)
-    login_failed(request, staff_account(username) if isinstance(username, str) and username else None)
+    login_failed(request, staff_account(credentials.get(get_user_model().USERNAME_FIELD)))

@@ -59,3 +59,21 @@ def test_every_operation_describes_itself(db):
     assert shared == {}, shared
     info = schema["info"]["description"]
     assert "UTF-8" in info and "415" in info and "client_error" in info and "invalid_external_id" in info
+
+
+def test_the_token_endpoints_keep_simplejwts_documented_shapes(db):
+    """fenxiao's subclasses of SimpleJWT's token serializers (tenants.api) are documented as
+    SimpleJWT's own: the same component names, the tokens in the answer."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+    body = schema["paths"]["/api/v1/auth/staff-token/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/TokenObtainPair"}
+    pair = components["TokenObtainPair"]["properties"]
+    assert {k: v.get("readOnly", False) for k, v in pair.items()} == \
+        {"username": False, "password": False, "access": True, "refresh": True}
+    body = schema["paths"]["/api/v1/auth/token/refresh/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/TokenRefresh"}
+    assert {k: v.get("readOnly", False) for k, v in components["TokenRefresh"]["properties"].items()} == \
+        {"access": True, "refresh": False}

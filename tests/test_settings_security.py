@@ -167,3 +167,37 @@ def test_behind_the_tls_proxy_https_is_enforced_and_hsts_sent():
         print(Client().get("/admin/login/").headers.get("Strict-Transport-Security"))
     """, {"SECRET_KEY": strong_key(), "ALLOWED_HOSTS": "testserver"})
     assert r.stdout.strip() == "None", r.stderr                   # plain HTTP (the demo): no HSTS, no redirect
+
+
+def published_ports(service: dict) -> list[tuple[str, str]]:
+    """(host address, host port) of each port a compose service publishes, ${VAR:-default}
+    taking its default; the short syntax "[ip:]host:container[/proto]" and the long one."""
+    out = []
+    for spec in service.get("ports", []):
+        if isinstance(spec, dict):
+            out.append((str(spec.get("host_ip", "")), str(spec.get("published", ""))))
+            continue
+        spec = re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(spec)).split("/")[0]
+        parts = spec.rsplit(":", 2)
+        # "container" alone: an ephemeral host port on every interface
+        out.append((parts[0], parts[1]) if len(parts) == 3 else ("", parts[0] if len(parts) == 2 else "any"))
+    return out
+
+
+def test_compose_publishes_the_app_on_loopback_only():
+    """The settings trust X-Forwarded-For behind the TLS proxy (NUM_PROXIES=1): a client reaching
+    the app port past the proxy would choose its own address on every request. So web's port is
+    published on 127.0.0.1 only (for the proxy on the host), and no service publishes anything on
+    another interface or shares the host's network."""
+    import yaml
+
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    assert compose_environment()["BEHIND_TLS_PROXY"] == "1"
+    assert published_ports(compose["services"]["web"]) == [("127.0.0.1", "8000")]
+    for name, service in compose["services"].items():
+        assert all(ip == "127.0.0.1" for ip, _ in published_ports(service)), name
+        assert service.get("network_mode") != "host", name
+    # the parser reads what an unsafe file would say
+    assert published_ports({"ports": ["${WEB_PORT:-8000}:8000", "0.0.0.0:80:8000/tcp", "9000",
+                                      {"target": 8000, "published": 8001}]}) == \
+        [("", "8000"), ("0.0.0.0", "80"), ("", "any"), ("", "8001")]
