@@ -123,7 +123,7 @@ LINE = {"line_id": "1", "sku": "S", "quantity": 1, "unit_price": "10.00"}
     ({"currency": "usd", "exchange_rate": "7"}, "currency", "invalid_currency"),
     ({"lines": [dict(LINE, quantity=1_000_000, unit_price="99999999999999.99")]}, "lines", "invalid_amounts"),
     ({"lines": [dict(LINE, quantity=2, unit_price="500000000000.01")]}, "lines", "invalid_amounts"),
-    ({"currency": "USD", "exchange_rate": "9999999999", "lines": [dict(LINE, unit_price="1000.00")]}, "lines", "invalid_amounts"),
+    ({"currency": "USD", "exchange_rate": "9999999", "lines": [dict(LINE, unit_price="200000.00")]}, "lines", "invalid_amounts"),
     ({"currency": "USD"}, "exchange_rate", "required"),
     ({"currency": "USD", "exchange_rate": "-1"}, "exchange_rate", "min_value"),
     ({"exchange_rate": "2"}, "exchange_rate", "invalid_exchange_rate"),
