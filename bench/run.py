@@ -87,7 +87,9 @@ ENDPOINTS = [
     ("GET /me/team/summary/", "/api/v1/me/team/summary/"),
 ]
 LAG_POLL = 0.05  # seconds between polls of the due orders (the accrual lag's resolution)
-TARGETED = {"GET /me/downlines/?level=1", "GET /me/downlines/?level=2", "GET /me/downlines/?level=3", "GET /me/earnings/"}
+TARGETED = {"GET /me/downlines/?level=1", "GET /me/downlines/?level=2", "GET /me/downlines/?level=3", "GET /me/earnings/",
+            "GET /me/team/summary/"}
+STAFF_USER, STAFF_PASSWORD = "bench-pm", "bench-pm-password-1"
 
 
 def log(msg: str = "") -> None:
@@ -886,9 +888,63 @@ class Bench:
                                 f"p99 {pct(lat_top[name], 99):.1f} ms max {max(lat_top[name]):.1f} ms; "
                                 f"all max {max(lat[name]):.1f} ms ({len(lat[name])} requests)")
         self.add("portal login POST /auth/token/", f"p50 {pct(login_ms, 50):.0f} ms", "(no target)", "")
+        self.incentives(c, tokens, bad)
         if bad:
             self.add("portal errors", str(len(bad)), "0", "FAIL")
             self.details.append("Portal errors: " + "; ".join(bad[:5]))
+
+    def incentives(self, c: "Client", tokens: list[tuple[str, str]], bad: list[str]) -> None:
+        """Contest leaderboards at scale (issue 11): a direct_sales contest over the last 30 local
+        days (every order the intake phases posted), created through the service; then, one request
+        at a time, the staff leaderboard (top 20), a distributor's contests with its rank
+        (/me/contests/) and its masked leaderboard, --portal-reps rounds. Target p99 < 15 ms."""
+        from datetime import timedelta as td
+        from zoneinfo import ZoneInfo
+
+        from django.contrib.auth.models import Permission, User
+
+        from incentives.services import contest_create
+        from tenants.context import tenant_context
+        from tenants.models import StaffMembership, Tenant
+
+        tenant = Tenant.objects.get(slug=SLUG)
+        today = datetime.now(ZoneInfo(tenant.timezone)).date()
+        tz = ZoneInfo(tenant.timezone)
+        with tenant_context(tenant):
+            contest = contest_create(
+                tenant=tenant, name="bench sprint", measure="direct_sales", prizes=["500.00", "300.00", "100.00"],
+                starts_at=datetime.combine(today - td(days=31), datetime.min.time(), tz),
+                ends_at=datetime.combine(today + td(days=1), datetime.min.time(), tz))
+        user = User.objects.filter(username=STAFF_USER).first() or User.objects.create_user(
+            STAFF_USER, password=STAFF_PASSWORD, is_staff=True)
+        user.user_permissions.set(Permission.objects.filter(content_type__app_label="incentives"))
+        StaffMembership.objects.get_or_create(user=user, defaults={"tenant": tenant})
+        status, data, _ = c.call("POST", "/api/v1/auth/staff-token/",
+                                 json.dumps({"username": STAFF_USER, "password": STAFF_PASSWORD}).encode())
+        if status != 200:
+            bad.append(f"staff login {status} {data[:200]!r}")
+            return
+        staff = json.loads(data)["access"]
+        calls = [("GET /admin/contests/{id}/leaderboard/ (staff, top 20)",
+                  f"/api/v1/admin/contests/{contest.pk}/leaderboard/?limit=20", [("staff", staff)]),
+                 ("GET /me/contests/", "/api/v1/me/contests/", tokens),
+                 ("GET /me/contests/{id}/leaderboard/", f"/api/v1/me/contests/{contest.pk}/leaderboard/", tokens)]
+        log(f"  contest leaderboards: {self.a.portal_reps} rounds ...")
+        for name, path, who in calls:
+            times = []
+            for _ in range(self.a.portal_reps):
+                for _, token in who:
+                    status, data, dt = c.call("GET", path, headers={"Authorization": f"Bearer {token}"})
+                    if status != 200:
+                        bad.append(f"{name} {status} {data[:200]!r}")
+                    times.append(dt * 1000)
+            p50, p99 = pct(times, 50), pct(times, 99)
+            self.add(f"incentives {name}", f"p50 {p50:.1f} / p99 {p99:.1f} ms", "p99 < 15 ms", "PASS" if p99 < 15 else "FAIL")
+        with tenant_context(tenant):
+            from incentives.models import DailyFigure
+
+            self.details.append(f"Contest leaderboards over {DailyFigure.objects.count():,} day figures "
+                                f"({tenant.slug}, 31 local days).")
 
     def login_latency(self) -> None:
         """Login latency with the production password hasher (bench/login.py: its own SQLite
