@@ -6,12 +6,15 @@ permissions are set to exactly the list below each time the command runs. The st
 these permissions view by view (`staff_perms`) and the admin checks the same ones.
 
 - pm (product manager, 产品经理): commission plans and their rules (draft, edit, publish, preview:
-  commissions.*_commissionplan), grades and their per-level overrides, distributors (approve,
-  freeze, move, import), the tenant's settings, backtests; reads orders, commissions and
-  withdrawals (no decisions on money).
+  commissions.*_commissionplan), grades and their per-level overrides and upgrade conditions,
+  distributors (approve, freeze, move, import), the tenant's settings, backtests, the incentives
+  (contests and their finalizing, tier bonus schemes and their monthly evaluation, targets); reads
+  orders, commissions, withdrawals, grade histories, contest results and tier awards (no decisions
+  on withdrawals).
 - finance (财务): withdrawals (approve, reject, pay, export the payout file:
-  ledger.change_withdrawal), the ledger and balances; reads distributors, orders, commissions and
-  the tenant's settings. No plan, grade, distributor or settings changes.
+  ledger.change_withdrawal), the ledger and balances; reads distributors, orders, commissions,
+  contests with their results, tier schemes with their awards and the tenant's settings. No plan,
+  grade, distributor, incentive or settings changes.
 """
 from __future__ import annotations
 
@@ -50,12 +53,21 @@ ROLES: dict[str, Role] = {
         "distributors.view_distributor", "distributors.add_distributor", "distributors.change_distributor",
         "distributors.view_customer", "distributors.view_distributormove",
         "ledger.view_withdrawal", "ledger.view_balance",
+        "distributors.view_gradechange",
+        # incentives (domain rules section 8): contests (finalize: change), tier schemes (evaluate a
+        # month: change), targets; their results and awards are read-only
+        "incentives.view_contest", "incentives.add_contest", "incentives.change_contest", "incentives.delete_contest",
+        "incentives.view_tierbonusscheme", "incentives.add_tierbonusscheme", "incentives.change_tierbonusscheme",
+        "incentives.view_target", "incentives.add_target", "incentives.change_target", "incentives.delete_target",
+        "incentives.view_contestresult", "incentives.view_tieraward",
         *_READ_ORDERS_AND_COMMISSIONS,
     )),
     "finance": Role("finance", _("finance"), (
         "tenants.view_tenant",
         "ledger.view_withdrawal", "ledger.change_withdrawal", "ledger.view_ledgerentry", "ledger.view_balance",
         "distributors.view_distributor",
+        "incentives.view_contest", "incentives.view_contestresult", "incentives.view_tierbonusscheme",
+        "incentives.view_tieraward",
         *_READ_ORDERS_AND_COMMISSIONS,
     )),
 }
