@@ -24,7 +24,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AdminDateWidget, AdminSplitDateTime
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -40,7 +40,7 @@ from tenants.context import current_tenant, tenant_context
 from tenants.models import Tenant
 
 from . import console, rules
-from .models import Contest, ContestResult, Measure, Target, TierAward, TierBonusScheme, TierEvaluation
+from .models import Contest, ContestResult, Measure, Target, TierAward, TierBonusScheme
 
 
 # --- shared pieces -----------------------------------------------------------------------------
@@ -593,7 +593,8 @@ class TierBonusSchemeAdmin(TenantTimeAdminMixin, ServiceAdminMixin, TenantScoped
     search_fields = ["name"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("tenant")
+        return super().get_queryset(request).select_related("tenant").annotate(
+            months=Count("evaluations"), last_month=Max("evaluations__period"))
 
     def get_fieldsets(self, request, obj=None):
         tenant = ["tenant"] if request.user.is_superuser else []
@@ -622,12 +623,11 @@ class TierBonusSchemeAdmin(TenantTimeAdminMixin, ServiceAdminMixin, TenantScoped
     def tiers_display(self, obj):
         return console.tiers_summary(obj.tiers, obj.tenant.currency)
 
-    @admin.display(description=_("months evaluated"))
+    @admin.display(description=_("months evaluated"), ordering="last_month")
     def months_evaluated(self, obj):
-        months = TierEvaluation.unscoped.filter(tenant_id=obj.tenant_id, scheme=obj).order_by("-period") \
-            .values_list("period", flat=True)
-        listed = [f"{m:%Y-%m}" for m in months[:3]]
-        return ", ".join(listed) + (" …" if len(listed) == 3 else "") if listed else "-"
+        if not obj.months:
+            return "-"
+        return gettext("%(n)d, the last %(month)s") % {"n": obj.months, "month": f"{obj.last_month:%Y-%m}"}
 
     @admin.display(description=_("awards"))
     def awards(self, obj):
@@ -741,6 +741,7 @@ class TargetAdmin(TenantTimeAdminMixin, ServiceAdminMixin, TenantScopedHistoryAd
                    choice_filter("period", _("period"), console.PERIOD_LABELS)]
     search_fields = ["name", "distributor__external_id", "distributor__name"]
     autocomplete_fields = ["distributor"]
+    list_per_page = 50   # each row's progress is read from the measures (a query or two)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("tenant", "distributor")
@@ -825,13 +826,30 @@ class ContestResultAdmin(ReadOnlyTenantScopedAdmin):
         return console.value_str(measure, value, obj.tenant.currency)
 
 
+class MonthFilter(admin.SimpleListFilter):
+    """The months awarded (the newest 24), as YYYY-MM."""
+
+    title = _("month")
+    parameter_name = "period"
+
+    def lookups(self, request, model_admin):
+        months = model_admin.get_queryset(request).order_by("-period").values_list("period", flat=True).distinct()[:24]
+        return [(f"{m:%Y-%m-%d}", f"{m:%Y-%m}") for m in months]
+
+    def queryset(self, request, queryset):
+        try:
+            return queryset.filter(period=date.fromisoformat(self.value())) if self.value() else queryset
+        except ValueError:
+            return queryset.none()
+
+
 @admin.register(TierAward)
 class TierAwardAdmin(ReadOnlyTenantScopedAdmin):
     """Every tier bonus credited: one per scheme, distributor and month."""
 
     list_display = ["scheme", "month", "distributor", "measure_value_display", "threshold_display", "rate_display",
                     "amount", "entry"]
-    list_filter = [("scheme", admin.RelatedOnlyFieldListFilter), "period"]
+    list_filter = [("scheme", admin.RelatedOnlyFieldListFilter), MonthFilter]
     search_fields = ["scheme__name", "distributor__external_id", "distributor__name"]
     list_select_related = ["scheme", "distributor", "tenant", "entry"]
 

@@ -484,7 +484,7 @@ def test_another_tenants_contest_scheme_and_target_are_404(pm, make_tenant):
                 f"/admin/incentives/target/{t.pk}/change/"]:
         assert pm.get(url).status_code == 404, url
         assert pm.post(url, {"month": "2026-01", "name": "x"}).status_code == 404, url
-    r = pm.post("/admin/incentives/contest/", {"action": "finalize_selected", "_selected_action": [c.pk]})
+    pm.post("/admin/incentives/contest/", {"action": "finalize_selected", "_selected_action": [c.pk]})
     c.refresh_from_db()
     s.refresh_from_db()
     assert (c.finalized_at, c.name, s.name) == (None, "Theirs", "Theirs")
@@ -526,3 +526,51 @@ def test_the_catalogues_are_complete_and_compiled(app):
     with open(folder / "django.mo", "rb") as f:
         mo = gettext.GNUTranslations(f)
     assert [mo.gettext(en) for en, _ in pairs] == [zh for _, zh in pairs]
+
+
+def test_the_lists_of_schemes_and_awards(pm, sales):
+    from incentives.services import tier_bonus_evaluate, tier_scheme_create
+
+    s = tier_scheme_create(tenant=sales[0].tenant, name="Monthly", measure="direct_sales",
+                           tiers=[{"threshold": "300.00", "amount": "20.00"}])
+    for month in (1, 2):
+        tier_bonus_evaluate(scheme=s, period=date(2026, month, 1), actor="pm")
+    assert "2, the last 2026-02" in pm.get("/admin/incentives/tierbonusscheme/").content.decode()
+    r = pm.get(f"/admin/incentives/tieraward/?scheme__id__exact={s.pk}&period=2026-01-01")
+    assert sorted(a.distributor.external_id for a in r.context["cl"].result_list) == ["C1", "C2", "C3"]
+    r = pm.get(f"/admin/incentives/tieraward/?scheme__id__exact={s.pk}&period=2026-02-01")
+    assert [(a.distributor.external_id, a.amount) for a in r.context["cl"].result_list] == [("C1", D("20.00"))]
+    assert pm.get("/admin/incentives/tieraward/?period=not-a-day").context["cl"].result_count == 0
+
+
+def test_a_superuser_creates_incentives_for_the_tenant_chosen(client, make_tenant):
+    from django.contrib.auth.models import User
+
+    acme, other = make_tenant(slug="acme"), make_tenant(slug="other")
+    with tenant_context(other):
+        foreign = chain(other, 1, prefix="F")[0]
+    client.force_login(User.objects.create_superuser("root", password="pw"))
+    assert client.post("/admin/incentives/contest/add/", contest_form(tenant=acme.pk)).status_code == 302
+    assert client.post("/admin/incentives/tierbonusscheme/add/",
+                       scheme_form([("100", "5", "")], tenant=other.pk)).status_code == 302
+    r = client.post("/admin/incentives/target/add/", target_form(tenant=acme.pk, distributor=foreign.pk))
+    assert r.status_code == 200 and "Choose a distributor of the target&#x27;s tenant." in r.content.decode()
+    assert client.post("/admin/incentives/target/add/", target_form(tenant=other.pk, distributor=foreign.pk)).status_code == 302
+    assert [(c.tenant_id, c.prizes) for c in Contest.unscoped.all()] == [(acme.pk, ["500.00", "300.00"])]
+    assert [(s.tenant_id, s.tiers) for s in TierBonusScheme.unscoped.all()] == [(other.pk, [{"threshold": "100.00", "amount": "5.00"}])]
+    assert [(t.tenant_id, t.distributor_id) for t in Target.unscoped.all()] == [(other.pk, foreign.pk)]
+
+
+def test_reverting_a_contest_to_an_earlier_version_goes_through_the_service(pm, in_tenant):
+    pm.post("/admin/incentives/contest/add/", contest_form())
+    c = Contest.objects.get()
+    pm.post(f"/admin/incentives/contest/{c.pk}/change/", contest_form(name="Renamed", prize_list="900"))
+    first = Contest.history.filter(id=c.pk).earliest("history_id")
+    page = pm.get(f"/admin/incentives/contest/{c.pk}/history/{first.history_id}/").content.decode()
+    assert 'value="January sprint"' in page
+    r = pm.post(f"/admin/incentives/contest/{c.pk}/history/{first.history_id}/", contest_form(prize_list="-1"))
+    assert r.status_code == 200 and "Prize 1: A prize cannot be negative." in r.content.decode()
+    r = pm.post(f"/admin/incentives/contest/{c.pk}/history/{first.history_id}/", contest_form())
+    assert r.status_code == 302
+    c.refresh_from_db()
+    assert (c.name, c.prizes) == ("January sprint", ["500.00", "300.00"]) and Contest.history.count() == 3

@@ -123,7 +123,7 @@ def test_pm_runs_the_incentives_in_a_browser(live_server, make_tenant, page):
                                  prizes=["500.00", "300.00", "100.00"])
         scheme = tier_scheme_create(tenant=acme, name="Monthly bonus", measure="direct_sales", tiers=[
             {"threshold": "300.00", "amount": "20.00"}, {"threshold": "700.00", "rate": "0.0300"}])
-        target = target_create(tenant=acme, name="C2 January", scope="distributor", measure="direct_sales",
+        target_create(tenant=acme, name="C2 January", scope="distributor", measure="direct_sales",
                                period="month", starts_on=date(2026, 1, 1), goal=Decimal("1000.00"),
                                distributor=Distributor.objects.get(external_id="C2"))
     staff_create(tenant=acme, username="pm", role="pm", password="pm-pass-9876")
