@@ -242,6 +242,10 @@ class DistributorAdmin(ScopedImportExportMixin, ImportExportMixin, TenantScopedH
     def disable(self, request, queryset):
         self._step(request, queryset, "disable")
 
+    def get_inlines(self, request, obj):
+        """The grade history is shown on an existing distributor's page (a new one has none)."""
+        return self.inlines if obj is not None else []
+
     def save_model(self, request, obj, form, change):
         """A grade set by hand goes through distributor_update: kept in the grade history (who,
         when, from, to) and, when it is a move up, the `distributor.upgraded` event."""

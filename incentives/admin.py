@@ -594,7 +594,7 @@ class TierBonusSchemeAdmin(TenantTimeAdminMixin, ServiceAdminMixin, TenantScoped
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("tenant").annotate(
-            months=Count("evaluations"), last_month=Max("evaluations__period"))
+            months=Count("evaluations"), last_month=Max("evaluations__period")).order_by("-pk")
 
     def get_fieldsets(self, request, obj=None):
         tenant = ["tenant"] if request.user.is_superuser else []
