@@ -153,14 +153,20 @@ class GradeChangeInline(TenantScopedInline, admin.TabularInline):
     fk_name = "distributor"
     extra = 0
     can_delete = False
-    fields = ["created_at", "from_grade", "to_grade", "kind", "reason", "actor"]
+    fields = ["when", "from_grade", "to_grade", "kind", "reason", "actor"]
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
     verbose_name = _("grade change")
     verbose_name_plural = _("grade history")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("from_grade", "to_grade")
+        return super().get_queryset(request).select_related("from_grade", "to_grade", "tenant")
+
+    @admin.display(description=_("when (local time)"))
+    def when(self, obj):
+        from zoneinfo import ZoneInfo
+
+        return obj.created_at.astimezone(ZoneInfo(obj.tenant.timezone)).strftime("%Y-%m-%d %H:%M")
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -465,6 +465,9 @@ def test_evaluate_upgrades_now_and_the_grade_history(pm, in_tenant):
     assert history == [(None, "silver", "upgrade", ""), ("silver", "gold", "manual", "pm")]
     page = pm.get(f"/admin/distributors/distributor/{c1.pk}/change/").content.decode()
     assert "Grade history" in page and "set by staff" in page and "automatic upgrade" in page
+    assert "Silver → Gold" in page and "- → Silver" in page
+    manual = GradeChange.objects.get(kind="manual").created_at.astimezone(SH).strftime("%Y-%m-%d %H:%M")
+    assert re.search(rf'<td class="field-when">\s*<p>{manual}</p>', page)     # the tenant's local time
 
 
 # --- tenancy -----------------------------------------------------------------------------------
