@@ -348,14 +348,14 @@ class ContestAdmin(TenantTimeAdminMixin, ServiceAdminMixin, TenantScopedHistoryA
                     "finalize_at_local"]
         sets = [(None, {"fields": main})]
         if obj is not None:
-            sets += [(_("Status"), {"fields": [*tenant, "status", "finalized_at_local", "finalized_by"]}),
+            sets += [(_("Status"), {"fields": [*tenant, "status", "finalized_at_local", "finalized_by_whom"]}),
                      (_("Leaderboard"), {"fields": ["leaderboard"]})]
         return sets
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        return [*(["tenant"] if request.user.is_superuser else []), "status", "finalized_at_local", "finalized_by",
+        return [*(["tenant"] if request.user.is_superuser else []), "status", "finalized_at_local", "finalized_by_whom",
                 "leaderboard", "window", "measure_display", "min_score_display", "grades_display", "prizes_display",
                 "finalize_at_local"]
 
@@ -397,6 +397,10 @@ class ContestAdmin(TenantTimeAdminMixin, ServiceAdminMixin, TenantScopedHistoryA
     @admin.display(description=_("finalized at (local)"))
     def finalized_at_local(self, obj):
         return console.local_str(obj.finalized_at, obj.tenant.timezone)
+
+    @admin.display(description=_("finalized by"))
+    def finalized_by_whom(self, obj):
+        return obj.finalized_by or "-"
 
     @admin.display(description=_("leaderboard"))
     def leaderboard(self, obj):

@@ -191,7 +191,8 @@ def leaderboard_html(contest: Contest, tenant, *, limit: int = LEADERBOARD_ROWS)
             "now": local_str(timezone.now(), tz), "tz": tz}
     head = format_html(
         "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>{}</tr>",
-        gettext("rank"), gettext("distributor"), measure_header(contest.measure, currency), gettext("reached at"), f"{gettext('prize')} ({currency})",
+        gettext("rank"), gettext("distributor"), measure_header(contest.measure, currency), gettext("reached at"),
+        gettext("prize (%(currency)s)") % {"currency": currency},
         format_html("<th>{}</th>", gettext("credited")) if contest.finalized_at is not None else "")
 
     def cells(ranked, prize):
@@ -305,5 +306,5 @@ def awards_html(scheme, tenant) -> str:
             "<th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>{}",
             f"{m.period:%Y-%m}", title, f"{m.period:%Y-%m}", gettext("distributor"),
             measure_header(scheme.measure, currency), gettext("tier reached"), gettext("rate"),
-            f"{gettext('award')} ({currency})", rows, more))
+            gettext("award (%(currency)s)") % {"currency": currency}, rows, more))
     return mark_safe("".join(out))
