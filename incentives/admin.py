@@ -33,8 +33,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_lazy as _
 from rest_framework.exceptions import APIException
 
-from fenxiao.currencies import exact_sum, money_str
 from distributors.models import Grade
+from fenxiao.currencies import exact_sum, money_str
 from tenants.admin_scoping import ReadOnlyTenantScopedAdmin, TenantScopedHistoryAdmin, staff_tenant_id
 from tenants.context import current_tenant, tenant_context
 from tenants.models import Tenant
@@ -123,7 +123,7 @@ class ServiceForm(forms.ModelForm):
         raise NotImplementedError
 
     def add_service_error(self, attr: str | None, message: str) -> None:
-        head, _, rest = (attr or "").partition(".")
+        head, _dot, rest = (attr or "").partition(".")
         field = self.attr_fields.get(head, head)
         if field in self.fields:
             self.add_error(field, self.describe(head, rest, message))
@@ -250,10 +250,10 @@ class ContestForm(ServiceForm):
         c = self.instance
         if c.pk is not None:
             tz = ZoneInfo(c.tenant.timezone)
-            self.initial.update({"grades": [g.pk for g in c.grades.all()],
-                "first_day": c.starts_at.astimezone(tz).date(), "last_day": (c.ends_at.astimezone(tz) - timedelta(days=1)).date(),
-                "measure": c.measure, "min_score": _plain(c.min_score), "prize_list": ", ".join(c.prizes),
-                "finalize_at": c.finalize_at})
+            self.initial.update({
+                "grades": [g.pk for g in c.grades.all()], "first_day": c.starts_at.astimezone(tz).date(),
+                "last_day": (c.ends_at.astimezone(tz) - timedelta(days=1)).date(), "measure": c.measure,
+                "min_score": _plain(c.min_score), "prize_list": ", ".join(c.prizes), "finalize_at": c.finalize_at})
 
     def clean_prize_list(self):
         out = []
@@ -429,7 +429,7 @@ class ContestAdmin(TenantTimeAdminMixin, ServiceAdminMixin, TenantScopedHistoryA
                 done, finalized = contest_finalize(contest=contest, actor=request.user.get_username())
             except APIException as exc:
                 self.message_user(request, gettext("“%(name)s” was not finalized: %(why)s") % {
-                    "name": contest.name, "why": "; ".join(m for _, m in console.service_errors(exc))}, messages.ERROR)
+                    "name": contest.name, "why": "; ".join(m for _attr, m in console.service_errors(exc))}, messages.ERROR)
                 return
             paid = ContestResult.objects.filter(contest=done, prize__gt=0).aggregate(n=Count("id"), total=Sum("prize"))
             winners = paid["n"]
@@ -463,9 +463,9 @@ class ContestAdmin(TenantTimeAdminMixin, ServiceAdminMixin, TenantScopedHistoryA
                 "when": console.local_str(contest.finalized_at, tenant.timezone), "who": contest.finalized_by or "-"}
             submit = ""
         elif now < contest.ends_at:
+            last_day = contest.ends_at.astimezone(ZoneInfo(tenant.timezone)) - timedelta(days=1)
             intro = gettext("This contest runs until the end of %(last)s (local time); it can be finalized once it has "
-                            "ended.") % {"last": console.window_str(contest.starts_at, contest.ends_at,
-                                                                     tenant.timezone).split(" – ")[1]}
+                            "ended.") % {"last": f"{last_day:%Y-%m-%d}"}
             submit = ""
         else:
             intro = gettext("Finalizing freezes the ranking below and credits each prize to its winner's ledger as a "
@@ -493,7 +493,7 @@ class TiersWidget(forms.Widget):
 
     def render(self, name, value, attrs=None, renderer=None):
         rows = [dict(r) for r in (value or []) if isinstance(r, dict)]
-        rows += [{} for _ in range(max(self.EXTRA, 3 - len(rows)))]
+        rows += [{} for _row in range(max(self.EXTRA, 3 - len(rows)))]
         head = format_html("<tr><th>{}</th><th>{}</th><th>{}</th></tr>", gettext("threshold (reached: at least)"),
                            gettext("fixed amount"), gettext("or rate (0.0300 = 3%)"))
 
@@ -537,7 +537,8 @@ class TiersField(forms.Field):
                 try:
                     Decimal(text)
                 except InvalidOperation:
-                    raise forms.ValidationError(gettext("Tier %(n)d: “%(text)s” is not a number.") % {"n": i, "text": text}) from None
+                    raise forms.ValidationError(
+                        gettext("Tier %(n)d: “%(text)s” is not a number.") % {"n": i, "text": text}) from None
             out.append(row)
         return out
 
@@ -576,14 +577,14 @@ class TierSchemeForm(ServiceForm):
 
     def describe(self, head, rest, message):
         if head == "tiers" and rest:
-            n, _, col = rest.partition(".")
+            n = rest.partition(".")[0]
             return gettext("Tier %(n)d: %(message)s") % {"n": int(n) + 1, "message": message}
         return message
 
 
 class EvaluateMonthForm(forms.Form):
-    month = forms.CharField(label=_("Month"), max_length=7, widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
-                            help_text=_("a local month that has ended, as YYYY-MM"))
+    month = forms.CharField(label=_("Month"), max_length=7, help_text=_("a local month that has ended, as YYYY-MM"),
+                            widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}))
 
 
 @admin.register(TierBonusScheme)

@@ -284,7 +284,8 @@ def awards_html(scheme, tenant) -> str:
     out = []
     for m in months:
         title = gettext("%(month)s: %(n)d award(s), %(total)s %(currency)s in all; evaluated %(when)s by %(who)s") % {
-            "month": f"{m.period:%Y-%m}", "n": m.awards, "total": money_str(exact_sum(totals.get(m.period), currency), currency),
+            "month": f"{m.period:%Y-%m}", "n": m.awards,
+            "total": money_str(exact_sum(totals.get(m.period), currency), currency),
             "currency": currency, "when": local_str(m.evaluated_at, tz), "who": m.evaluated_by or "-"}
         if not m.awards:
             out.append(format_html('<h3 class="award-month" data-period="{}">{}</h3>', f"{m.period:%Y-%m}", title))
