@@ -15,7 +15,7 @@ Method
 2. Floor (bench/floor.py): the rows of M paid orders (orders, lines, commission records, ledger
    entries, outbox events, balances) for `bench-floor`, computed with the product's arithmetic,
    written by COPY in one transaction into the same tables. Timed from the first COPY to COMMIT.
-3. Servers: gunicorn (fenxiao.wsgi, as in the Dockerfile plus the options printed) and one Celery
+3. Servers: gunicorn (fenxiao.wsgi, as docker-compose.yml: 2 gthread workers of 4 threads, keep-alive) and one Celery
    worker (prefork, --concurrency C) on redis://127.0.0.1:6379/9, both with DEBUG off and
    DATABASE_URL pointing at the bench database. A warm-up batch is posted and computed first.
 4. Intake, end to end: the M orders (status paid) are posted to POST /api/v1/orders/batch/ in
@@ -24,8 +24,18 @@ Method
    shows none of the tenant's orders still `due` (polled every 0.2 s through the partial index of
    due orders); the intake-only rate stops at the last answer.
    Every item must answer 201. Repeated for each Celery concurrency in --worker-counts (new orders).
-5. Single orders: 32 client threads, each with a persistent connection, POST one order at a time
-   to POST /api/v1/orders/ for a fixed time; p50/p99 latency (first 2 s excluded) and req/s.
+5. Single orders (with the Celery worker at --single-worker-concurrency, default 2 as in
+   docker-compose): (a) closed loop: 32 client threads, each with a persistent connection, POST one
+   order at a time to POST /api/v1/orders/ for a fixed time; req/s and p50/p99 (first 2 s
+   excluded). (b) The single-order floor (bench/floor_app.py: a minimal WSGI app that authenticates
+   the key and writes the same rows of one paid order per request with psycopg) under the same
+   gunicorn settings and the same closed loop; fenxiao's rate as a fraction of it. (c) Open loop:
+   --open-rate orders/s (default 300) due at fixed times for --open-seconds, sent on a pool of
+   connections whatever the answers; latency p50/p99 measured from each request's due time, and
+   the accrual lag (from the 201 to the poll, every 50 ms, that no longer sees the order `due`:
+   its commission records are committed with that flip). Each phase also reports the CPU time per
+   order of gunicorn, the Celery worker, the PostgreSQL backends and the load generator (from
+   /proc: other work on the machine does not count).
 6. Portal: the top recruiters, the chain ends and the sample log in (POST /api/v1/auth/token/),
    then GET /api/v1/me/downlines/?level=1|2|3, /api/v1/me/earnings/ and /api/v1/me/team/summary/
    round-robin, one request at a time, --portal-reps times each; p50/p99 per endpoint.
@@ -76,6 +86,7 @@ ENDPOINTS = [
     ("GET /me/earnings/", "/api/v1/me/earnings/"),
     ("GET /me/team/summary/", "/api/v1/me/team/summary/"),
 ]
+LAG_POLL = 0.05  # seconds between polls of the due orders (the accrual lag's resolution)
 TARGETED = {"GET /me/downlines/?level=1", "GET /me/downlines/?level=2", "GET /me/downlines/?level=3", "GET /me/earnings/"}
 
 
@@ -159,6 +170,56 @@ def _mem_kb(pid: int) -> tuple[int, int]:
     except OSError:
         pass
     return rss, hwm
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (seconds), 0 if gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+class CpuMeter:
+    """CPU seconds spent by each part of the system during a phase: the web server's process tree,
+    the Celery worker's, the PostgreSQL backends connected to the bench database, and this
+    process (the load generator). Other work on the machine does not count, so the per-order
+    figures hold on a busy machine where latencies and rates do not."""
+
+    def __init__(self, bench: "Bench", web_pid: int | None):
+        self.bench, self.web_pid = bench, web_pid
+
+    def _pids(self) -> dict[str, list[int]]:
+        children = _ppid_map()
+        out = {"web": _tree(self.web_pid, children) if self.web_pid else [],
+               "worker": _tree(self.bench.celery.pid, children) if self.bench.celery is not None else []}
+        with self.bench.conn.cursor() as cur:
+            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            out["database"] = [r[0] for r in cur.fetchall()]
+        return out
+
+    def sample(self) -> dict[str, dict[int, float]]:
+        got = {k: {p: _cpu_seconds(p) for p in v} for k, v in self._pids().items()}
+        got["load generator"] = {0: sum(os.times()[:2])}
+        return got
+
+    def start(self) -> None:
+        self.t0 = self.sample()
+
+    def per_order(self, orders: int) -> dict[str, float]:
+        """ms of CPU per order for each part (processes that appeared during the phase count from 0)."""
+        t1 = self.sample()
+        out = {}
+        for part, now in t1.items():
+            before = self.t0.get(part, {})
+            out[part] = sum(v - before.get(p, 0.0) for p, v in now.items()) * 1000 / max(orders, 1)
+        return out
+
+
+def cpu_text(cpu: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()) + f" (total {sum(cpu.values()):.2f}) ms CPU per order"
 
 
 class MemorySampler(threading.Thread):
@@ -276,6 +337,7 @@ class Bench:
         )
         self.celery = None
         self.celery_conc = None
+        self.load_start = ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
     # -- helpers --
 
@@ -335,6 +397,7 @@ class Bench:
             with tenant_context(self.floor_tenant):
                 self.floor_plan = plan_publish(tenant=self.floor_tenant, default=spec, name="bench")
             _, self.api_key = api_key_create(tenant=self.tenant, name="bench")
+            _, self.floor_key = api_key_create(tenant=self.floor_tenant, name="floor")
             password_hash = make_password(PASSWORD)
         with self.timed("generate tree"):
             self.tree = datagen.build_tree(a.distributors, seed=a.seed)
@@ -407,13 +470,17 @@ class Bench:
 
     # -- 3. servers --
 
-    def start_gunicorn(self) -> None:
+    def gunicorn_args(self, port: int) -> list[str]:
         a = self.a
-        cmd = [str(VENV_BIN / "gunicorn"), "fenxiao.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-               "--no-control-socket", "--workers", str(a.gunicorn_workers), "--worker-class", a.gunicorn_class,
-               "--timeout", str(a.gunicorn_timeout), "--backlog", "2048", "--keep-alive", "75"]
+        args = ["--bind", f"127.0.0.1:{port}", "--no-control-socket", "--workers", str(a.gunicorn_workers),
+                "--worker-class", a.gunicorn_class, "--timeout", str(a.gunicorn_timeout), "--backlog", "2048",
+                "--keep-alive", "75"]
         if a.gunicorn_class == "gthread":
-            cmd += ["--threads", str(a.gunicorn_threads)]
+            args += ["--threads", str(a.gunicorn_threads)]
+        return args
+
+    def start_gunicorn(self) -> None:
+        cmd = [str(VENV_BIN / "gunicorn"), "fenxiao.wsgi:application", *self.gunicorn_args(self.port)]
         self.gunicorn_cmd = " ".join(cmd[1:])
         log(f"Starting gunicorn: {self.gunicorn_cmd}")
         self.gunicorn = self.procs.start("gunicorn", cmd, self.server_env)
@@ -515,6 +582,8 @@ class Bench:
                             errors.append(f"item {item['status']}: {json.dumps(item['body'])[:300]}")
 
         threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+        meter = CpuMeter(self, self.gunicorn.pid)
+        meter.start()
         t0 = time.perf_counter()
         for t in threads:
             t.start()
@@ -527,6 +596,7 @@ class Bench:
         threading.Thread(target=joiner, daemon=True).start()
         t_done = self.wait_done(self.base_done + m, posted)
         posted.wait()
+        cpu = meter.per_order(m)
         t_posted = max(ends) if ends else time.perf_counter()
         if errors or statuses.get(201, 0) != m:
             raise SystemExit(f"Intake {prefix}: statuses {statuses}, errors: {errors[:5]}")
@@ -548,25 +618,28 @@ class Bench:
         self.details.append(f"Intake with Celery concurrency {c}: {m:,} orders in {len(bodies)} batches of {batch} by "
                             f"{clients} clients; all 201; {records:,} commission records; batch POST latency "
                             f"p50 {pct(latencies, 50):.2f}s p99 {pct(latencies, 99):.2f}s max {max(latencies):.2f}s; "
-                            f"last answer at {t_posted - t0:.1f}s, last commission at {t_done - t0:.1f}s")
+                            f"last answer at {t_posted - t0:.1f}s, last commission at {t_done - t0:.1f}s; "
+                            f"{cpu_text(cpu)}")
+        log(f"  intake CPU per order: {cpu_text(cpu)}")
 
     # -- 5. single orders --
 
-    def single_orders(self) -> None:
-        a = self.a
-        n_clients, duration, warm = a.single_clients, a.single_seconds, 2.0
-        log(f"Single orders: {n_clients} clients x {duration}s on POST /api/v1/orders/ ...")
-        self.start_counting()
-        self.base_done = self.done_count()
-        results: list[list[tuple[float, float, int]]] = [[] for _ in range(n_clients)]
+    def closed_loop(self, *, port: int, key: str, prefix: str, seconds: float, clients: int, warm: float = 2.0,
+                    count_201: bool = True, web_pid: int | None = None) -> dict:
+        """`clients` threads, each with a persistent connection, POST one order at a time for
+        `warm` + `seconds`; the requests finished after the warm-up are measured."""
+        results: list[list[tuple[float, float, int]]] = [[] for _ in range(clients)]
         errors: list[str] = []
         count_lock = threading.Lock()
         t0 = time.perf_counter()
-        stop_at = t0 + warm + duration
+        stop_at = t0 + warm + seconds
+        meter = CpuMeter(self, web_pid)
+        timer = threading.Timer(warm, meter.start)
+        timer.start()
 
         def worker(idx: int):
-            c = Client(self.port, {"Authorization": f"Api-Key {self.api_key}"})
-            stream = datagen.OrderStream(self.tree, prefix=f"S{idx:02d}-", seed=a.seed)
+            c = Client(port, {"Authorization": f"Api-Key {key}"})
+            stream = datagen.OrderStream(self.tree, prefix=f"{prefix}{idx:02d}-", seed=self.a.seed)
             k = 0
             while time.perf_counter() < stop_at:
                 body = json.dumps(stream.payload(k)[0]).encode()
@@ -577,36 +650,202 @@ class Bench:
                     errors.append(f"{type(exc).__name__}: {exc}")
                     continue
                 results[idx].append((time.perf_counter(), dt, status))
-                if status == 201:
+                if status == 201 and count_201:
                     with count_lock:
                         self.new_201 += 1
                 if status != 201 and len(errors) < 5:
                     errors.append(f"HTTP {status}: {data[:300]!r}")
 
-        threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n_clients)]
+        threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(clients)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         allr = [r for rs in results for r in rs]
         measured = [r for r in allr if r[0] >= t0 + warm]
+        cpu = meter.per_order(len(measured))  # the accrual of the last orders is still to come
         span = max(r[0] for r in measured) - (t0 + warm) if measured else 1
-        lat = [r[1] * 1000 for r in measured]
+        lat = [r[1] * 1000 for r in measured] or [float("nan")]
         ok = sum(1 for r in allr if r[2] == 201)
-        rate = len(measured) / span
-        log(f"  {len(measured):,} requests in {span:.1f}s = {rate:,.0f}/s; p50 {pct(lat, 50):.1f} ms, "
-            f"p99 {pct(lat, 99):.1f} ms, max {max(lat):.1f} ms; non-201: {len(allr) - ok}")
-        self.add("single order POST rate (32 clients)", f"{rate:,.0f} req/s", ">= 300/s", "PASS" if rate >= 300 else "FAIL")
-        self.add("single order POST p50", f"{pct(lat, 50):.1f} ms", "", "")
-        self.add("single order POST p99", f"{pct(lat, 99):.1f} ms", "< 50 ms", "PASS" if pct(lat, 99) < 50 else "FAIL")
-        if errors or ok != len(allr):
-            self.add("single order POST errors", f"{len(allr) - ok} of {len(allr)}", "0", "FAIL")
-            self.details.append("Single-order errors: " + "; ".join(errors[:5]))
+        return {"rate": len(measured) / span, "lat": lat, "ok": ok, "all": len(allr), "measured": len(measured),
+                "errors": errors, "cpu": cpu}
+
+    def single_orders(self) -> None:
+        a = self.a
+        n_clients, duration = a.single_clients, a.single_seconds
+        log(f"Single orders: {n_clients} clients x {duration}s on POST /api/v1/orders/ ...")
+        self.start_counting()
+        self.base_done = self.done_count()
+        r = self.closed_loop(port=self.port, key=self.api_key, prefix="S", seconds=duration, clients=n_clients,
+                             web_pid=self.gunicorn.pid)
+        rate, lat, ok = r["rate"], r["lat"], r["ok"]
+        log(f"  CPU per order: {cpu_text(r['cpu'])}")
+        log(f"  {r['measured']:,} requests = {rate:,.0f}/s; p50 {pct(lat, 50):.1f} ms, "
+            f"p99 {pct(lat, 99):.1f} ms, max {max(lat):.1f} ms; non-201: {r['all'] - ok}")
+        self.single_rate = rate
+        self.add(f"single order POST, {n_clients} clients (closed loop)",
+                 f"{rate:,.0f} req/s, p50 {pct(lat, 50):.1f} / p99 {pct(lat, 99):.1f} ms", "", "")
+        if r["errors"] or ok != r["all"]:
+            self.add("single order POST errors", f"{r['all'] - ok} of {r['all']}", "0", "FAIL")
+            self.details.append("Single-order errors: " + "; ".join(r["errors"][:5]))
         t1 = time.perf_counter()
         t_done = self.wait_done(self.base_done + ok)
-        self.details.append(f"Single orders: {len(allr):,} posted ({len(measured):,} measured after a {warm:.0f}s "
+        self.details.append(f"Single orders, closed loop, CPU per order while measured: {cpu_text(r['cpu'])}")
+        self.details.append(f"Single orders, closed loop: {r['all']:,} posted ({r['measured']:,} measured after a 2s "
                             f"warm-up), max latency {max(lat):.1f} ms; the Celery backlog drained "
                             f"{t_done - t1:.1f}s after the last answer")
+
+    def single_floor(self) -> None:
+        """The single-order floor (bench/floor_app.py) under the same gunicorn settings and the same
+        closed-loop clients; fenxiao's closed-loop rate as a fraction of it."""
+        a = self.a
+        port = self.port + 1
+        env = dict(self.server_env, FLOOR_DSN=self.pg, FLOOR_TENANT_ID=str(self.floor_tenant.pk),
+                   FLOOR_TREE_TENANT_ID=str(self.tenant.pk), FLOOR_PLAN_ID=str(self.floor_plan.pk),
+                   FLOOR_RATES=",".join(str(RATES[k]) for k in sorted(RATES)))
+        cmd = [str(VENV_BIN / "gunicorn"), "bench.floor_app:application", *self.gunicorn_args(port)]
+        log(f"Single-order floor: bench/floor_app.py under gunicorn {' '.join(cmd[2:])} ...")
+        proc = self.procs.start("gunicorn-floor", cmd, env)
+        try:
+            deadline = time.time() + 60
+            while True:  # any answer (401 without a key) means it is up
+                try:
+                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                    c.request("POST", "/", body=b"{}")
+                    c.getresponse().read()
+                    c.close()
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.time() > deadline:
+                        raise SystemExit("the floor app did not start (see gunicorn-floor.log)")
+                    time.sleep(0.2)
+            r = self.closed_loop(port=port, key=self.floor_key, prefix="FS", seconds=a.single_seconds,
+                                 clients=a.single_clients, count_201=False, web_pid=proc.pid)
+        finally:
+            self.procs.stop(proc)
+        lat = r["lat"]
+        self.details.append(f"Single-order floor, CPU per order: {cpu_text(r['cpu'])} (the worker's share is "
+                            f"fenxiao's backlog, if any)")
+        log(f"  floor CPU per order: {cpu_text(r['cpu'])}")
+        log(f"  floor: {r['measured']:,} requests = {r['rate']:,.0f}/s; p50 {pct(lat, 50):.1f} ms, "
+            f"p99 {pct(lat, 99):.1f} ms; non-201: {r['all'] - r['ok']} {r['errors'][:2]}")
+        if r["ok"] != r["all"]:
+            self.add("single-order floor errors", f"{r['all'] - r['ok']} of {r['all']}", "0", "FAIL")
+            self.details.append("Floor errors: " + "; ".join(r["errors"][:5]))
+        self.add(f"single-order floor (minimal WSGI app, same gunicorn), {a.single_clients} clients",
+                 f"{r['rate']:,.0f} req/s, p50 {pct(lat, 50):.1f} / p99 {pct(lat, 99):.1f} ms", "", "")
+        ratio = getattr(self, "single_rate", 0) / r["rate"] if r["rate"] else float("nan")
+        self.add("single order POST rate / floor rate", f"{ratio:.1%}", "(reported)", "")
+
+    def open_loop(self) -> None:
+        """A fixed arrival rate: request i is due at t0 + i/rate whatever happened to the others
+        (a pool of connections sends each at its time; a late send counts its wait, so queueing
+        shows in the latency instead of slowing the arrivals). Latency p50/p99 from the due time;
+        accrual lag = from the 201 to the first poll (every LAG_POLL s) that no longer sees the
+        order `due` (its records are committed with that flip)."""
+        a = self.a
+        rate, seconds, pool = a.open_rate, a.open_seconds, a.open_connections
+        n = int(rate * seconds)
+        stream = datagen.OrderStream(self.tree, prefix="O-", seed=a.seed)
+        items = []
+        for k in range(n):
+            payload = stream.payload(k)[0]
+            items.append((payload["external_id"], json.dumps(payload).encode()))
+        log(f"Open loop: {rate}/s for {seconds}s ({n:,} orders, up to {pool} connections) ...")
+        self.start_counting()
+        self.base_done = self.done_count()
+        answered: dict[str, float] = {}  # external_id -> time of its 201 (perf_counter)
+        lat: list[float] = []
+        bad: list[str] = []
+        lock = threading.Lock()
+        nxt = iter(range(n))
+        t0 = time.perf_counter() + 0.5
+        stop = threading.Event()
+        lags: dict[str, float] = {}
+        polls = [0]
+
+        def sender():
+            c = Client(self.port, {"Authorization": f"Api-Key {self.api_key}"})
+            while True:
+                with lock:
+                    i = next(nxt, None)
+                if i is None:
+                    return
+                due = t0 + i / rate
+                wait = due - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                ext, body = items[i]
+                try:
+                    status, data, _ = c.call("POST", "/api/v1/orders/", body)
+                except Exception as exc:  # noqa: BLE001
+                    with lock:
+                        bad.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                end = time.perf_counter()
+                with lock:
+                    lat.append((end - due) * 1000)
+                    if status == 201:
+                        answered[ext] = end
+                        self.new_201 += 1
+                    elif len(bad) < 5:
+                        bad.append(f"HTTP {status}: {data[:200]!r}")
+
+        def poller():
+            import psycopg
+
+            conn = psycopg.connect(self.pg, autocommit=True)
+            sql = ("SELECT external_id FROM orders_order WHERE tenant_id = %s AND commission_state = 'due'"
+                   " AND external_id LIKE 'O-%%'")
+            while not stop.is_set():
+                started = time.perf_counter()
+                with lock:
+                    waiting = [(e, t) for e, t in answered.items() if e not in lags]
+                due_now = {r[0] for r in conn.execute(sql, (self.tenant.pk,)).fetchall()}
+                polls[0] += 1
+                for ext, t in waiting:
+                    if t < started and ext not in due_now:
+                        lags[ext] = started - t
+                time.sleep(max(0.0, LAG_POLL - (time.perf_counter() - started)))
+            conn.close()
+
+        threads = [threading.Thread(target=sender, daemon=True) for _ in range(pool)]
+        meter = CpuMeter(self, self.gunicorn.pid)
+        meter.start()
+        lag_thread = threading.Thread(target=poller, daemon=True)
+        lag_thread.start()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        t_end = time.perf_counter()
+        ok = len(answered)
+        deadline = time.perf_counter() + 120
+        while len(lags) < ok and time.perf_counter() < deadline:
+            time.sleep(0.1)
+        stop.set()
+        lag_thread.join()
+        cpu = meter.per_order(ok)  # every order answered and accrued (or the lag wait timed out)
+        achieved = ok / (t_end - t0)
+        lag_ms = [v * 1000 for v in lags.values()] or [float("nan")]
+        p50, p99 = pct(lat, 50), pct(lat, 99)
+        log(f"  {ok:,} of {n:,} answered 201 in {t_end - t0:.1f}s ({achieved:,.0f}/s); latency p50 {p50:.1f} ms "
+            f"p99 {p99:.1f} ms max {max(lat):.1f} ms; accrual lag p50 {pct(lag_ms, 50):.0f} ms p99 "
+            f"{pct(lag_ms, 99):.0f} ms ({len(lags):,} measured, {polls[0]} polls); errors {bad[:3]}")
+        sustained = ok == n and achieved >= 0.97 * rate
+        self.add(f"single orders open loop at {rate}/s for {seconds}s", f"{achieved:,.0f}/s answered 201",
+                 f">= {rate}/s sustained", "PASS" if sustained and rate >= 300 else "FAIL")
+        self.add("open loop latency (from the due time)", f"p50 {p50:.1f} / p99 {p99:.1f} ms", "p99 < 50 ms",
+                 "PASS" if p99 < 50 else "FAIL")
+        self.add("accrual lag (201 to commission records)", f"p50 {pct(lag_ms, 50):.0f} / p99 {pct(lag_ms, 99):.0f} ms",
+                 "p99 < 2 s", "PASS" if pct(lag_ms, 99) < 2000 and len(lags) == ok else "FAIL")
+        log(f"  open loop CPU per order (answer and accrual): {cpu_text(cpu)}")
+        self.details.append(f"Open loop, CPU per order, answer and accrual: {cpu_text(cpu)}")
+        self.details.append(f"Open loop: {n:,} orders due at {rate}/s over {seconds}s on up to {pool} persistent "
+                            f"connections; {ok:,} answered 201 by {t_end - t0:.1f}s; latency max {max(lat):.1f} ms; "
+                            f"accrual lag measured for {len(lags):,} orders by polling the due orders every "
+                            f"{LAG_POLL * 1000:.0f} ms (resolution), max {max(lag_ms):.0f} ms; errors: {bad[:5]}")
+        self.wait_done(self.base_done + ok)
 
     # -- 6. portal --
 
@@ -651,6 +890,26 @@ class Bench:
             self.add("portal errors", str(len(bad)), "0", "FAIL")
             self.details.append("Portal errors: " + "; ".join(bad[:5]))
 
+    def login_latency(self) -> None:
+        """Login latency with the production password hasher (bench/login.py: its own SQLite
+        database and gunicorn, one request at a time): p50/p99 of a right password, a wrong one and
+        an unknown username on the distributor and staff token endpoints (the last two should cost
+        the same: no username enumeration by timing)."""
+        import re
+
+        log("Login latency (bench/login.py, production hasher) ...")
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+        r = subprocess.run([sys.executable, str(REPO / "bench" / "login.py"), "--requests", str(self.a.login_requests)],
+                           env=env, cwd=REPO, capture_output=True, text=True, timeout=900)
+        if r.returncode:
+            log(f"  bench/login.py failed ({r.returncode}): {r.stderr[-500:]}")
+            return
+        log(r.stdout.strip())
+        for label, p50, p99 in re.findall(r"^\s+(.+?)\s+p50\s+([0-9.]+)\s+p99\s+([0-9.]+)", r.stdout, re.M):
+            self.add(f"login {label}", f"p50 {float(p50):.0f} / p99 {float(p99):.0f} ms", "(no target)", "")
+        for who, ratio in re.findall(r"^\s+(.+?): unknown username / wrong password p50 ratio ([0-9.]+)", r.stdout, re.M):
+            self.add(f"login {who}: unknown / wrong password", f"{ratio} x", "about 1 (no enumeration)", "")
+
     # -- report --
 
     def memory_rows(self) -> None:
@@ -684,6 +943,8 @@ class Bench:
         except OSError:
             commit = "?"
         return [
+            f"load average at the start: {self.load_start}; at the end: {os.getloadavg()[0]:.2f} "
+            f"(1-minute; other work on the machine shares its cores)",
             f"CPU: {first('/proc/cpuinfo', 'model name')}, {os.cpu_count()} cores",
             f"RAM: {first('/proc/meminfo', 'MemTotal')}",
             f"PostgreSQL: {self.sql('SHOW server_version')}",
@@ -707,7 +968,9 @@ class Bench:
             f"gunicorn {self.gunicorn_cmd}",
             f"celery {self.celery_cmd} (pool {a.celery_pool}; the last one served the single-order and portal phases)",
             f"DATABASE_URL {self.db_url}, CELERY_BROKER_URL {self.broker}, DEBUG off",
-            f"single orders: {a.single_clients} clients x {a.single_seconds}s; portal: {a.portal_reps} rounds, "
+            f"single orders: {a.single_clients} clients x {a.single_seconds}s (Celery concurrency "
+            f"{a.single_worker_concurrency or 'as the last intake run'}); open loop {a.open_rate}/s x {a.open_seconds}s on up "
+            f"to {a.open_connections} connections; portal: {a.portal_reps} rounds, "
             f"{sum(len(v) for v in self.logins.values())} distributors ({len(self.logins['top'])} top recruiters, "
             f"{len(self.logins['chain'])} chain ends, {len(self.logins['sample'])} random)",
             "setup: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.setup_times.items()),
@@ -749,9 +1012,16 @@ class Bench:
             self.intake(prefix=f"B{c}-", m=a.orders, clients=a.clients, batch=a.batch_size)
             self.analyze()
         if a.single_seconds > 0:
+            if a.single_worker_concurrency and a.single_worker_concurrency != self.celery_conc:
+                self.start_celery(a.single_worker_concurrency)
             self.single_orders()
+            self.single_floor()
+        if a.open_seconds > 0:
+            self.open_loop()
         if a.portal_reps > 0:
             self.portal()
+        if a.login_requests > 0:
+            self.login_latency()
         self.memory_rows()
         self.report()
 
@@ -788,10 +1058,10 @@ def parse_args(argv=None):
     p.add_argument("--worker-counts", default="1", help="Celery --concurrency of each intake run, e.g. 1,2 (default 1)")
     p.add_argument("--workers", type=int, help="shorthand for --worker-counts N")
     p.add_argument("--celery-pool", default="prefork", choices=["prefork", "solo", "threads"])
-    p.add_argument("--gunicorn-workers", type=int, default=3, help="default 3 (WEB_CONCURRENCY in docker-compose.yml)")
-    p.add_argument("--gunicorn-class", default="sync", choices=["sync", "gthread"],
-                   help="sync (default, as the Dockerfile) or gthread (with --gunicorn-threads)")
-    p.add_argument("--gunicorn-threads", type=int, default=4)
+    p.add_argument("--gunicorn-workers", type=int, default=2, help="default 2 (WEB_CONCURRENCY in docker-compose.yml)")
+    p.add_argument("--gunicorn-class", default="gthread", choices=["sync", "gthread"],
+                   help="gthread (default, as docker-compose.yml) or sync (the Dockerfile's bare CMD)")
+    p.add_argument("--gunicorn-threads", type=int, default=4, help="default 4 (WEB_THREADS in docker-compose.yml)")
     p.add_argument("--gunicorn-timeout", type=int, default=300, help="seconds (the Dockerfile's web service uses 60)")
     p.add_argument("--conn-max-age", type=int, default=None,
                    help="add ?CONN_MAX_AGE=N to DATABASE_URL (default: none, as docker-compose.yml)")
@@ -799,7 +1069,14 @@ def parse_args(argv=None):
     p.add_argument("--batch-size", type=int, default=1000)
     p.add_argument("--single-clients", type=int, default=32)
     p.add_argument("--single-seconds", type=int, help="single-order phase duration (0 skips it)")
+    p.add_argument("--single-worker-concurrency", type=int, default=2,
+                   help="Celery concurrency for the single-order phases (default 2, as docker-compose's worker; 0: keep the last)")
+    p.add_argument("--open-rate", type=int, default=300, help="open-loop arrival rate, orders/s (default 300)")
+    p.add_argument("--open-seconds", type=int, help="open-loop duration (default: the scale's single-order seconds; 0 skips)")
+    p.add_argument("--open-connections", type=int, default=64, help="connections the open loop may use at once")
     p.add_argument("--portal-reps", type=int, default=20, help="rounds over every login and endpoint (0 skips)")
+    p.add_argument("--login-requests", type=int, default=10,
+                   help="requests per case of the login latency phase (bench/login.py; 0 skips)")
     p.add_argument("--portal-sample", type=int, default=20, help="random distributors logged in besides the top ones")
     p.add_argument("--no-history", action="store_true", help="do not write the HistoricalDistributor rows")
     p.add_argument("--port", type=int, default=8765)
@@ -815,6 +1092,7 @@ def parse_args(argv=None):
     a.distributors = a.distributors or n
     a.orders = a.orders or m
     a.single_seconds = secs if a.single_seconds is None else a.single_seconds
+    a.open_seconds = secs if a.open_seconds is None else a.open_seconds
     a.worker_counts = [a.workers] if a.workers else [int(x) for x in a.worker_counts.split(",") if x.strip()]
     return a
 

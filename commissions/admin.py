@@ -84,7 +84,7 @@ class CommissionPlanAdmin(TenantScopedHistoryAdmin):
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and (obj is None or obj.status == CommissionPlan.Status.DRAFT)
 
-    @admin.action(description="Publish the selected drafts now")
+    @admin.action(description="Publish the selected drafts now", permissions=["change"])
     def publish_now(self, request, queryset):
         for plan in queryset.order_by("version"):
             try:
@@ -94,7 +94,7 @@ class CommissionPlanAdmin(TenantScopedHistoryAdmin):
             except APIException as exc:
                 self.message_user(request, f"v{plan.version}: {_message(exc)}", messages.ERROR)
 
-    @admin.action(description="Copy to a new draft (to edit a published plan)")
+    @admin.action(description="Copy to a new draft (to edit a published plan)", permissions=["add"])
     def copy_to_draft(self, request, queryset):
         for plan in queryset:
             with tenant_context(plan.tenant_id):

@@ -33,15 +33,16 @@ CHUNK = 500
 def backtest_create(*, tenant: Tenant, plan: CommissionPlan, date_from: date, date_to: date, actor: str = "") -> Backtest:
     """Queue a backtest of `plan` on the orders paid from `date_from` to `date_to` (inclusive, local
     days of the tenant). 400 for a reversed range or one longer than 10 years. Runs in a Celery task
-    enqueued on commit."""
+    enqueued on commit (or by the minute's sweep when the broker was down)."""
     if date_to < date_from:
         raise invalid("date_to", "date_to is before date_from.", "reversed_range")
     if (date_to - date_from).days > 10 * 366:
         raise invalid("date_to", "A backtest covers at most 10 years.", "range_too_long")
     bt = Backtest.objects.create(tenant=tenant, plan=plan, date_from=date_from, date_to=date_to, created_by=actor)
-    from .tasks import run_backtest
+    from .tasks import backtest_enqueue
 
-    transaction.on_commit(lambda: run_backtest.delay(backtest_id=bt.pk, tenant_id=tenant.pk))
+    # a broker outage leaves it `queued`: the per-tenant sweep sends it again (tasks.sweep_tenant)
+    transaction.on_commit(lambda: backtest_enqueue(backtest_id=bt.pk, tenant_id=tenant.pk))
     return bt
 
 

@@ -14,12 +14,29 @@ from .models import CommissionPlan, CommissionRecord, CommissionRule
 
 
 def plan_in_force(*, at: datetime) -> CommissionPlan | None:
-    """The current tenant's published plan with the latest effective_from <= `at`, or None."""
-    return (
-        CommissionPlan.objects.filter(status=CommissionPlan.Status.PUBLISHED, effective_from__lte=at)
-        .order_by("-effective_from", "-version")
-        .first()
-    )
+    """The current tenant's published plan with the latest effective_from <= `at`, or None.
+    Read fresh every time (a plan published a moment ago is in force at once); one raw statement,
+    as compiling the queryset cost more than running it on every order POST."""
+    from django.db import connection
+
+    from fenxiao.bulk import from_row, query, select_sql
+    from tenants.context import get_current_tenant_id, is_all_tenants
+
+    if is_all_tenants():  # the explicit cross-tenant scope (operator code): the scoped queryset
+        return (CommissionPlan.objects.filter(status=CommissionPlan.Status.PUBLISHED, effective_from__lte=at)
+                .order_by("-effective_from", "-version").first())
+    sql = _PLAN_SQL.get("sql")
+    if sql is None:
+        sql = _PLAN_SQL["sql"] = (
+            f"SELECT {select_sql(CommissionPlan, '')} FROM {CommissionPlan._meta.db_table}"
+            " WHERE tenant_id = %s AND status = %s AND effective_from <= %s"
+            " ORDER BY effective_from DESC, version DESC LIMIT 1")
+    rows = query(sql, [get_current_tenant_id(), CommissionPlan.Status.PUBLISHED,
+                       connection.ops.adapt_datetimefield_value(at)])
+    return from_row(CommissionPlan, rows[0]) if rows else None
+
+
+_PLAN_SQL: dict = {}
 
 
 def plan_rules(*, plan_id: int) -> PlanRules:

@@ -15,6 +15,7 @@ from fractions import Fraction
 from django.db import transaction
 from django.utils import timezone
 
+from distributors import selectors as dsel
 from distributors.models import Customer, Distributor
 from fenxiao.currencies import minor_units, money_str
 from fenxiao.bulk import bulk_insert, instance, pg_array
@@ -125,7 +126,7 @@ def order_attributions(
     plan = plan if plan is not None else plan_in_force(at=at)
     plan_id = plan.pk if plan else None
     buyer_ids = {b for _, b in orders if b}
-    buyers = {d.external_id: d for d in Distributor.objects.filter(external_id__in=buyer_ids).only(*CHAIN_FIELDS)} if buyer_ids else {}
+    buyers = dsel.by_external_ids(buyer_ids, fields=CHAIN_FIELDS)
     customer_ids = {b for r, b in orders if b and r is None and b not in buyers}
     customer_refs = {}
     if customer_ids:
@@ -137,8 +138,7 @@ def order_attributions(
     ]
     compress = tenant.inactive_upline_policy == Tenant.InactiveUplinePolicy.COMPRESS
     wanted = {pk for c in candidate_lists for pk in (c if compress else c[:tenant.levels])}
-    found = {row[0]: ChainMember(*row) for row in Distributor.objects.filter(pk__in=wanted)
-             .values_list("id", "grade_id", "status")} if wanted else {}
+    found = {row[0]: ChainMember(*row) for row in dsel.chain_member_rows(wanted)}
     chains = [chain_for(tenant=tenant, candidates=c, found=found) for c in candidate_lists]
     overrides = _overrides_for(d.grade_id for chain in chains for _, d in chain)
     return [(plan_id, snapshot_for(chain=chain, overrides=overrides), c[0] if c else None)
@@ -316,10 +316,46 @@ def _claim_due(order_ids) -> list[DueOrder]:
     return [DueOrder(*r[:at], json.loads(r[at]) if isinstance(r[at], str) else r[at], *r[at + 1:]) for r in rows]
 
 
-def accrual_sweep(*, older_than: timedelta = timedelta(minutes=5), chunk: int = 200) -> int:
+def _next_due(chunk: int) -> list[int]:
+    """Lock up to `chunk` due orders of the tenant in context that no other transaction holds
+    (FOR UPDATE SKIP LOCKED, through the small partial index of due orders), in id order; [] when
+    none is left. Call inside the transaction that accrues them. SQLite has no SKIP LOCKED (and
+    one writer at a time): a plain read."""
+    from django.db import connection
+
+    from orders.models import Order
+
+    due = Order.objects.filter(commission_state=Order.CommissionState.DUE).order_by("pk")
+    if connection.features.has_select_for_update_skip_locked:
+        due = due.select_for_update(skip_locked=True)
+    return list(due.values_list("pk", flat=True)[:chunk])
+
+
+def accrual_drain(*, chunk: int = 200, max_seconds: float = 60.0) -> tuple[int, bool]:
+    """Accrue the due orders of the tenant in context, `chunk` at a time, each chunk in its own
+    transaction (`commission_accrue_many` on the ids `_next_due` locked): what the coalesced
+    accrual task (commissions.tasks.accrue_due_orders) runs for single orders. Exactly once like
+    every accrual path: the chunk's rows are locked and re-read before they flip due -> done, so
+    drains running at once, chunk tasks and the sweep each accrue an order at most once, and SKIP
+    LOCKED lets concurrent drains take different chunks instead of waiting for each other.
+    Returns (records created, finished): finished is False when it stopped after `max_seconds`
+    with orders possibly left (the task sends itself again). Domain rules 4-6."""
+    created, t0 = 0, timezone.now()
+    while True:
+        with transaction.atomic():
+            ids = _next_due(chunk)
+            if not ids:
+                return created, True
+            created += len(commission_accrue_many(order_ids=ids))
+        if (timezone.now() - t0).total_seconds() > max_seconds:
+            return created, False
+
+
+def accrual_sweep(*, older_than: timedelta = timedelta(seconds=30), chunk: int = 200) -> int:
     """Accrue the tenant's orders still `due` `older_than` after they became due: the safety net
-    for accrual tasks lost on the way (a broker outage at commit time). Runs with settlement.
-    Returns how many records it created; each chunk is `commission_accrue_many` (idempotent)."""
+    for accrual messages lost on the way (a broker outage at commit time, a worker killed with its
+    chunk). Runs every minute (commissions.tasks.sweep_tenant) and before settlement. Returns how
+    many records it created; each chunk is `commission_accrue_many` (idempotent)."""
     from orders.models import Order
 
     created, last = 0, 0

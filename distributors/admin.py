@@ -99,7 +99,8 @@ class GradeAdmin(TenantScopedHistoryAdmin):
             parts.append(gettext("team sales ≥ %(amount)s") % {"amount": money_str(obj.min_team_sales, currency)})
         return " · ".join(parts) or gettext("none (given by hand)")
 
-    def _may_evaluate(self, request) -> bool:
+    def has_evaluate_permission(self, request) -> bool:
+        """Evaluating upgrades changes distributors' grades: change on grades and on distributors."""
         return self.has_change_permission(request) and request.user.has_perm("distributors.change_distributor")
 
     def _evaluate(self, request, tenant_ids) -> None:
@@ -112,11 +113,16 @@ class GradeAdmin(TenantScopedHistoryAdmin):
             self.message_user(request, gettext("Upgrades evaluated in %(tenant)s: %(n)d distributor(s) moved up a grade.")
                               % {"tenant": slug, "n": upgraded}, messages.SUCCESS)
 
-    @admin.action(description=_("Evaluate upgrades now (every distributor of the selected grades' tenants)"))
+    @admin.action(description=_("Evaluate upgrades now (every distributor of the selected grades' tenants)"),
+                  permissions=["evaluate"])
     def evaluate_upgrades(self, request, queryset):
-        if not self._may_evaluate(request):
+        if not self.has_evaluate_permission(request):
             raise PermissionDenied
         self._evaluate(request, queryset.values_list("tenant_id", flat=True))
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}),
+                                                 "can_evaluate": self.has_evaluate_permission(request)})
 
     def get_urls(self):
         return [path("evaluate-upgrades/", self.admin_site.admin_view(self.evaluate_view),
@@ -125,7 +131,7 @@ class GradeAdmin(TenantScopedHistoryAdmin):
     def evaluate_view(self, request):
         """GET: what evaluating does; POST: grades_evaluate_all in the staff's tenant (a superuser
         uses the action on the list, which names the tenants through the grades selected)."""
-        if not self._may_evaluate(request):
+        if not self.has_evaluate_permission(request):
             raise PermissionDenied
         changelist = reverse("admin:distributors_grade_changelist")
         tenant_id = staff_tenant_id(request)
@@ -228,23 +234,23 @@ class DistributorAdmin(ScopedImportExportMixin, ImportExportMixin, TenantScopedH
             distributor=d, action=action, reason="admin", actor=request.user.get_username()),
             f"{STEP_DONE[action]} distributor(s)", describe=lambda d: d.external_id)
 
-    @admin.action(description="Approve selected applications")
+    @admin.action(description="Approve selected applications", permissions=["change"])
     def approve(self, request, queryset):
         self._step(request, queryset, "approve")
 
-    @admin.action(description="Reject selected applications")
+    @admin.action(description="Reject selected applications", permissions=["change"])
     def reject(self, request, queryset):
         self._step(request, queryset, "reject")
 
-    @admin.action(description="Freeze selected")
+    @admin.action(description="Freeze selected", permissions=["change"])
     def freeze(self, request, queryset):
         self._step(request, queryset, "freeze")
 
-    @admin.action(description="Unfreeze selected")
+    @admin.action(description="Unfreeze selected", permissions=["change"])
     def unfreeze(self, request, queryset):
         self._step(request, queryset, "unfreeze")
 
-    @admin.action(description="Disable selected")
+    @admin.action(description="Disable selected", permissions=["change"])
     def disable(self, request, queryset):
         self._step(request, queryset, "disable")
 

@@ -55,18 +55,59 @@ def tree_drift() -> list[str]:
 
 def personal_sales(*, distributor_ids: list[int]) -> dict[int, Decimal]:
     """Net paid sales (commission base kept after refunds, tenant currency) of the orders attributed
-    to each distributor (the order's level-1 candidate), one grouped query."""
+    to each distributor (the order's level-1 candidate), one grouped query (raw: on a portal page
+    compiling the queryset cost more than running it)."""
+    from fenxiao.bulk import query
     from orders.models import Order
+    from tenants.context import single_tenant_id
 
-    rows = (
-        Order.objects.filter(attributed_to_id__in=distributor_ids, status__in=SALES_STATUSES)
-        .values("attributed_to_id").annotate(total=Sum("net_base"))
-    )
     currency = current_tenant().currency
     out = {i: exact_sum(0, currency) for i in distributor_ids}
-    for row in rows:
-        out[row["attributed_to_id"]] = exact_sum(row["total"], currency)
+    if not distributor_ids:
+        return out
+    ids = ", ".join(["%s"] * len(distributor_ids))
+    statuses = ", ".join(["%s"] * len(SALES_STATUSES))
+    rows = query(f"SELECT attributed_to_id, SUM(net_base) FROM {Order._meta.db_table} WHERE tenant_id = %s"
+                 f" AND attributed_to_id IN ({ids}) AND status IN ({statuses}) GROUP BY attributed_to_id",
+                 [single_tenant_id(), *distributor_ids, *SALES_STATUSES])
+    for distributor_id, total in rows:
+        out[distributor_id] = exact_sum(Decimal(str(total or 0)), currency)  # SQLite sums to a float
     return out
+
+
+class DownlinePage:
+    """The rows of one level of a distributor's downlines, for a paginator: len() is the count kept
+    on the distributor's row, a slice runs one raw statement (the page by (upline, id), with the
+    grade's code) and gives tuples of COLUMNS. Domain rules section 9."""
+
+    COLUMNS = ("id", "external_id", "name", "status", "grade_code", "depth", "joined_at")
+    ordered = True
+
+    def __init__(self, *, distributor: Distributor, level: int, count: int):
+        self.column = {1: "parent_id", 2: "ancestor_2_id", 3: "ancestor_3_id"}[level]
+        self.distributor, self.count_ = distributor, count
+
+    def count(self) -> int:
+        return self.count_
+
+    def __len__(self) -> int:
+        return self.count_
+
+    def __getitem__(self, bounds: slice) -> list[tuple]:
+        from distributors.models import Grade
+        from fenxiao.bulk import query, row_converter
+        from tenants.context import single_tenant_id
+
+        start, stop = bounds.start or 0, bounds.stop
+        table = Distributor._meta.db_table
+        rows = query(
+            f"SELECT d.id, d.external_id, d.name, d.status, g.code, d.depth, d.joined_at FROM {table} d"
+            f" LEFT JOIN {Grade._meta.db_table} g ON g.id = d.grade_id"
+            f" WHERE d.tenant_id = %s AND d.{self.column} = %s ORDER BY d.id LIMIT %s OFFSET %s",
+            [single_tenant_id(), self.distributor.pk, max(stop - start, 0), start])
+        # the grade's code is text, converted like `name` (not at all)
+        convert = row_converter(Distributor, ("id", "external_id", "name", "status", "name", "depth", "joined_at"))
+        return [tuple(convert(r)) for r in rows]
 
 
 def month_start(*, tz_name: str, now: datetime | None = None) -> datetime:
@@ -75,12 +116,41 @@ def month_start(*, tz_name: str, now: datetime | None = None) -> datetime:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def team_sales_since(*, distributor: Distributor, since: datetime) -> Decimal:
-    """Net paid sales attributed to `distributor` or its level 1-3 downlines, paid at or after
-    `since` (tenant currency). One query."""
-    from orders.models import Order
+def by_external_ids(external_ids, *, fields: tuple[str, ...]) -> dict[str, Distributor]:
+    """{external_id: Distributor with only `fields` loaded} of the tenant in context (one raw
+    statement: on the single order POST compiling the queryset cost more than running it)."""
+    from fenxiao.bulk import from_row, select_sql
+    from tenants.context import single_tenant_id
 
-    team = Q(attributed_to=distributor) | Q(attributed_to__parent=distributor) | Q(
-        attributed_to__ancestor_2=distributor) | Q(attributed_to__ancestor_3=distributor)
-    total = Order.objects.filter(team, status__in=SALES_STATUSES, paid_at__gte=since).aggregate(t=Sum("net_base"))["t"]
-    return exact_sum(total, current_tenant().currency)
+    ids = list(external_ids)
+    if not ids:
+        return {}
+    sql = (f"SELECT {select_sql(Distributor, '', fields=fields)} FROM {Distributor._meta.db_table}"
+           f" WHERE tenant_id = %s AND external_id IN ({', '.join(['%s'] * len(ids))})")
+    from fenxiao.bulk import query
+
+    found = [from_row(Distributor, row, fields=fields) for row in query(sql, [single_tenant_id(), *ids])]
+    return {d.external_id: d for d in found}
+
+
+def chain_member_rows(ids) -> list[tuple[int, int | None, str]]:
+    """(id, grade_id, status) of the distributors with these ids in the tenant in context (one raw
+    statement)."""
+    from tenants.context import single_tenant_id
+
+    ids = list(ids)
+    if not ids:
+        return []
+    from fenxiao.bulk import query
+
+    return query(f"SELECT id, grade_id, status FROM {Distributor._meta.db_table} WHERE tenant_id = %s"
+                 f" AND id IN ({', '.join(['%s'] * len(ids))})", [single_tenant_id(), *ids])
+
+
+def grade_history(*, distributor_id: int) -> QuerySet:
+    """A distributor's grade changes (domain rules section 8: when, from which grade to which, the
+    kind and why), newest first, with both grades: one indexed query (tenant, distributor, time)."""
+    from .models import GradeChange
+
+    return (GradeChange.objects.filter(distributor_id=distributor_id).select_related("from_grade", "to_grade")
+            .order_by("-created_at", "-id"))

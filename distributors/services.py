@@ -80,9 +80,24 @@ def distributor_by_invite_code(*, invite_code: str, attr: str = "invite_code") -
 
 def distributor_by_external_id(*, external_id: str, attr: str) -> Distributor:
     """The distributor with `external_id` in the current tenant; 400 on `attr` if none."""
-    # unique per tenant: LIMIT 1 without first()'s ORDER BY (whose compilation is a visible share
-    # of a single order POST)
-    found = next(iter(Distributor.objects.filter(external_id=external_id).order_by()[:1]), None)
+    # unique per tenant; one raw statement (compiling the queryset was a visible share of a single
+    # order POST); the tenant from the context, as the scoped manager would (fails closed)
+
+    from fenxiao.bulk import from_row, query, select_sql
+    from tenants.context import get_current_tenant_id, is_all_tenants
+
+    if is_all_tenants():  # the explicit cross-tenant scope: the scoped queryset
+        return _by_external_id_orm(external_id=external_id, attr=attr)
+    rows = query(f"SELECT {select_sql(Distributor, '')} FROM {Distributor._meta.db_table}"
+                 " WHERE tenant_id = %s AND external_id = %s", [get_current_tenant_id(), external_id])
+    found = from_row(Distributor, rows[0]) if rows else None
+    if found is None:
+        raise invalid(attr, f"Unknown distributor {external_id!r}.", "unknown_distributor")
+    return found
+
+
+def _by_external_id_orm(*, external_id: str, attr: str) -> Distributor:
+    found = Distributor.objects.filter(external_id=external_id).order_by().first()
     if found is None:
         raise invalid(attr, f"Unknown distributor {external_id!r}.", "unknown_distributor")
     return found

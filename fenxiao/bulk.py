@@ -192,3 +192,196 @@ def update_rows(model: type[models.Model], *, fields: tuple[str, ...], keys: tup
                 + " WHERE " + " AND ".join(f"{q(f.column)} = %s" for f in columns[n:]) + extra,
                 values,
             )
+
+
+def select_sql(model: type[models.Model], where: str, *, alias: str = "", fields: tuple[str, ...] | None = None) -> str:
+    """`<alias>.<column>, ...` of `model`'s concrete fields (all, or those named in `fields`), in
+    concrete-field order as `rows_to_instances` reads them; cached. Raw reads for the hot paths,
+    where compiling a queryset cost more than running it (docs/performance.md)."""
+    key = (model, alias, fields)
+    cols = _SELECT.get(key)
+    if cols is None:
+        prefix = f"{alias}." if alias else ""
+        chosen = [f for f in model._meta.concrete_fields if fields is None or f.name in fields or f.attname in fields]
+        cols = (", ".join(f"{prefix}{f.column}" for f in chosen), tuple(f.attname for f in chosen))
+        _SELECT[key] = cols
+    return cols[0]
+
+
+def row_converter(model: type[models.Model], fields: tuple[str, ...], using: str = "default"):
+    """A function turning a raw row of `model`'s `fields` (attnames, in that order) into the values
+    the ORM would give (the backend's converters and from_db_value: aware datetimes and Decimals on
+    SQLite, JSON); the identity when none applies (most fields on PostgreSQL). Cached."""
+    conn = connections[using]
+    key = (model, fields, conn.vendor, "row")
+    cached = _CONVERTERS.get(key)
+    if cached is None:
+        by_attname = {f.attname: f for f in model._meta.concrete_fields}
+        steps = []
+        for i, name in enumerate(fields):
+            f = by_attname[name]
+            col = f.get_col(model._meta.db_table)
+            found = conn.ops.get_db_converters(col) + f.get_db_converters(conn)
+            if found:
+                steps.append((i, col, found))
+
+        def convert(row):
+            if not steps:
+                return row
+            row = list(row)
+            for i, col, found in steps:
+                for fn in found:
+                    row[i] = fn(row[i], col, conn)
+            return row
+
+        cached = _CONVERTERS[key] = convert
+    return cached
+
+
+def from_row(model: type[M], values, *, fields: tuple[str, ...] | None = None, using: str = "default") -> M:
+    """An instance of `model` as the ORM loads it from a row read with
+    `select_sql(model, ..., fields=fields)`: each value through the converters the ORM would apply
+    (the backend's and the field's from_db_value: aware datetimes and Decimals on SQLite, JSON),
+    then Model.from_db (fields not selected are deferred)."""
+    select_sql(model, "", fields=fields)
+    names = _SELECT[(model, "", fields)][1]
+    conn = connections[using]
+    key = (model, fields, conn.vendor)
+    converters = _CONVERTERS.get(key)
+    if converters is None:
+        by_attname = {f.attname: f for f in model._meta.concrete_fields}
+        converters = []
+        for i, name in enumerate(names):
+            f = by_attname[name]
+            col = f.get_col(model._meta.db_table)
+            found = conn.ops.get_db_converters(col) + f.get_db_converters(conn)
+            if found:
+                converters.append((i, col, found))
+        _CONVERTERS[key] = converters
+    if converters:
+        values = list(values)
+        for i, col, found in converters:
+            for convert in found:
+                values[i] = convert(values[i], col, conn)
+    return model.from_db(using, names, values)
+
+
+_CONVERTERS: dict = {}
+_SELECT: dict = {}
+
+
+def insert_rows(model: type[M], objs: list[M], *, returning: bool = True) -> list[M]:
+    """Insert unsaved instances of `model` in one INSERT ... VALUES statement (a few rows: the
+    single order and its lines), each value prepared as Model.save prepares it
+    (`field.get_db_prep_save(field.pre_save(obj, add=True))`, so auto_now fields are set on the
+    instances); with `returning`, the primary keys come back (RETURNING) and are set in order.
+    One query on every database; raises IntegrityError like save(). Compiling save()'s INSERT was
+    a visible share of a single order POST (docs/performance.md)."""
+    if not objs:
+        return objs
+    conn = connections[router.db_for_write(model)]
+    fields = _INSERT_FIELDS.get(model)
+    if fields is None:
+        fields = _INSERT_FIELDS[model] = [f for f in model._meta.concrete_fields if not f.primary_key]
+    params = []
+    for obj in objs:
+        for f in fields:
+            if f.is_relation and getattr(obj, f.attname) is None:
+                related = f.get_cached_value(obj, None)
+                if related is not None:  # a related instance saved after this one was built
+                    setattr(obj, f.attname, related.pk)
+            params.append(f.get_db_prep_save(f.pre_save(obj, True), conn))
+    q = conn.ops.quote_name
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) VALUES "
+           + ", ".join([one] * len(objs)))
+    returning = returning and conn.features.can_return_columns_from_insert
+    if returning:
+        sql += f" RETURNING {q(model._meta.pk.column)}"
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        if returning:
+            for obj, row in zip(objs, cursor.fetchall()):
+                obj.pk = row[0]
+        elif len(objs) == 1 and conn.vendor == "sqlite":
+            objs[0].pk = cursor.lastrowid
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = conn.alias
+    return objs
+
+
+_INSERT_FIELDS: dict = {}
+
+
+def insert_with_children(parent: models.Model, children: list[models.Model], *, fk: str) -> None:
+    """PostgreSQL: insert an unsaved `parent` and its unsaved `children` (whose foreign key `fk`,
+    an attname such as "order_id", points at it) in ONE statement (a data-modifying WITH), so that
+    outside a transaction it is atomic and durable on its own: no BEGIN, no COMMIT, one round trip
+    instead of four. Sets parent.pk; values prepared as `insert_rows` prepares them. Raises
+    IntegrityError like save() (nothing is written then). The single order POST's write."""
+    conn = connections[router.db_for_write(type(parent))]
+    p_model, c_model = type(parent), type(children[0])
+    p_fields = _INSERT_FIELDS.get(p_model)
+    if p_fields is None:
+        p_fields = _INSERT_FIELDS[p_model] = [f for f in p_model._meta.concrete_fields if not f.primary_key]
+    c_fields = [f for f in c_model._meta.concrete_fields if not f.primary_key and f.attname != fk]
+    q = conn.ops.quote_name
+    params = [f.get_db_prep_save(f.pre_save(parent, True), conn) for f in p_fields]
+    # the children as one array per column (unnest): the statement's text is the same whatever
+    # their number, so psycopg and PostgreSQL reuse its parse
+    params.extend([f.get_db_prep_save(f.pre_save(child, True), conn) for child in children] for f in c_fields)
+    sql = _WITH_SQL.get((p_model, c_model, fk))
+    if sql is None:
+        names = ", ".join(q(f.column) for f in c_fields)
+        arrays = ", ".join(f"CAST(%s AS {f.db_type(conn)}[])" for f in c_fields)
+        sql = _WITH_SQL[(p_model, c_model, fk)] = (
+            f"WITH parent AS (INSERT INTO {q(p_model._meta.db_table)} ({', '.join(q(f.column) for f in p_fields)})"
+            f" VALUES ({', '.join(['%s'] * len(p_fields))}) RETURNING {q(p_model._meta.pk.column)} AS id),"
+            f" kids AS (INSERT INTO {q(c_model._meta.db_table)} ({names}, {q(c_model._meta.get_field(fk[:-3]).column)})"
+            f" SELECT v.*, parent.id FROM parent, unnest({arrays}) AS v ({names}))"
+            f" SELECT id FROM parent")
+    parent.pk = query(sql, params, using=conn.alias)[0][0]
+    parent._state.adding = False
+    parent._state.db = conn.alias
+    for child in children:
+        setattr(child, fk, parent.pk)
+        child._state.adding = False
+        child._state.db = conn.alias
+
+
+_WITH_SQL: dict = {}
+
+
+def query(sql: str, params, *, using: str = "default") -> list[tuple]:
+    """Run one raw statement of a hot path and return its rows ([] when it returns none).
+
+    On PostgreSQL with server-side binding on the connection Django holds (Django's cursors bind
+    parameters client-side, in Python, one literal at a time; this one sends them with the
+    statement) and, unless settings.DB_PREPARED_STATEMENTS is off (a transaction-pooling
+    PgBouncer), as a prepared statement of that connection, so PostgreSQL parses and plans it once
+    per connection instead of once per request. Django's connection handling
+    (connect, health check, broken-transaction check), error translation (IntegrityError,
+    ...) and query log (so query-count pins see it) apply as to any query. Elsewhere, a Django
+    cursor. `%s` placeholders either way."""
+    conn = connections[using]
+    if conn.vendor != "postgresql":
+        with conn.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+    import time
+
+    import psycopg
+
+    conn.close_if_health_check_failed()
+    conn.ensure_connection()
+    conn.validate_no_broken_transaction()
+    start = time.monotonic()
+    from django.conf import settings
+
+    with conn.wrap_database_errors, psycopg.Cursor(conn.connection) as cursor:
+        cursor.execute(sql, params, prepare=True if settings.DB_PREPARED_STATEMENTS else None)
+        rows = cursor.fetchall() if cursor.description else []
+    if conn.queries_logged:
+        conn.queries_log.append({"sql": sql, "time": f"{time.monotonic() - start:.3f}"})
+    return rows

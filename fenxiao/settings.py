@@ -106,6 +106,11 @@ else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=300)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# The hot paths' raw statements (fenxiao.bulk.query) run as prepared statements of their
+# connection (parsed and planned once per connection). Turn off behind a transaction-pooling
+# PgBouncer, which cannot keep a connection's prepared statements (Django's own queries never
+# prepare, for the same reason).
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 
 # The cache holds login failure counters, lockouts and rate-limit windows (tenants.login_guard,
 # fenxiao.api.throttles). The default is this process's memory (the demo, the tests); with several
@@ -200,6 +205,12 @@ SPECTACULAR_SETTINGS = {
         "LedgerEntryKindEnum": "ledger.models.LedgerEntry.Kind",
         "RefundKindEnum": "orders.models.Refund.Kind",
         "WithdrawalStatusEnum": "ledger.models.Withdrawal.Status",
+        "GradeChangeKindEnum": "distributors.models.GradeChange.Kind",
+        "MeasureEnum": "incentives.models.Measure",
+        "DistributorMeasureEnum": "incentives.models.DISTRIBUTOR_MEASURES",
+        "ContestMeasureEnum": "incentives.services.CONTEST_MEASURES",
+        "SchemeMeasureEnum": "incentives.services.SCHEME_MEASURES",
+        "TargetScopeEnum": "incentives.models.Target.Scope",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
@@ -238,6 +249,24 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing from a request must not make the partner wait through a broker outage: the work is
+# in the database already (fenxiao.broker; the per-minute sweep picks it up). A refused connection
+# fails at once; a broker that does not answer costs at most about a second per process, after
+# which fenxiao.broker stops trying for a few seconds.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A message taken by a worker that dies before acknowledging it (acks_late) goes back to the
+    # queue this long after delivery (Redis transport; its default is an hour). Every task is
+    # idempotent, so one that runs longer than this (settlement, a backtest) may be delivered a
+    # second time while it runs; that second run finds the work claimed and returns.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
+    # how often a worker looks for such messages (seconds; throttle 1: every time)
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 1.0,
+    "socket_timeout": 5.0,
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 

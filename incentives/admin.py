@@ -475,7 +475,7 @@ class ContestAdmin(TenantTimeAdminMixin, ServiceAdminMixin, TenantScopedHistoryA
         return _action_page(request, self, title=gettext("Finalize “%(name)s”") % {"name": contest.name}, intro=intro,
                             body=body, submit=submit, back=change_url)
 
-    @admin.action(description=_("Finalize the selected contests now"))
+    @admin.action(description=_("Finalize the selected contests now"), permissions=["change"])
     def finalize_selected(self, request, queryset):
         if not super().has_change_permission(request, None):
             raise PermissionDenied

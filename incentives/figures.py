@@ -31,7 +31,7 @@ from django.db import connection
 from django.db.models import Max, Q
 
 from commissions.arithmetic import to_minor
-from fenxiao.bulk import bulk_insert, instance, update_rows
+from fenxiao.bulk import bulk_insert, instance, pg_array, update_rows
 from fenxiao.currencies import minor_units
 
 from .models import DailyFigure, SalesCredit, Standing, TenantDay
@@ -237,6 +237,21 @@ def _days_add(tenant, days: dict) -> None:
     rows = sorted(days.items())
     updates = [f"{q(c)} = {table}.{q(c)} + excluded.{q(c)}" for c in DAY_FIELDS]
     updates += [f"{q(c)} = {_greatest(f'{table}.{q(c)}', f'excluded.{q(c)}')}" for c in LAST_FIELDS]
+    if connection.vendor == "postgresql":
+        # one statement text whatever the number of rows (planned once per connection), its rows as
+        # one array literal per column
+        types = {c: ("bigint" if c in DAY_FIELDS else "timestamptz") for c in cols}
+        arrays = [pg_array(d for (d, _), _ in rows), "{" + ",".join(day.isoformat() for (_, day), _ in rows) + "}"]
+        arrays += [_pg_column([row[c] for _, row in rows]) for c in cols]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (tenant_id, distributor_id, day, {', '.join(q(c) for c in cols)}) "
+                f"SELECT %s, * FROM unnest(%s::bigint[], %s::date[], "
+                + ", ".join(f"%s::{types[c]}[]" for c in cols) + ") "
+                f"ON CONFLICT (tenant_id, distributor_id, day) DO UPDATE SET {', '.join(updates)}",
+                [tenant.pk, *arrays],
+            )
+        return
     with connection.cursor() as cursor:
         for start in range(0, len(rows), UPSERT_ROWS):
             part = rows[start:start + UPSERT_ROWS]
@@ -249,6 +264,12 @@ def _days_add(tenant, days: dict) -> None:
                 f"ON CONFLICT (tenant_id, distributor_id, day) DO UPDATE SET {', '.join(updates)}",
                 params,
             )
+
+
+def _pg_column(values) -> str:
+    """A PostgreSQL array literal of integers or timestamps (NULL for None)."""
+    return "{" + ",".join("NULL" if v is None else (f'"{v.isoformat()}"' if isinstance(v, datetime) else str(v))
+                          for v in values) + "}"
 
 
 def _tenant_days_add(tenant, days: dict) -> None:

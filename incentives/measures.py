@@ -86,11 +86,14 @@ def _raw(measure: str, value: Decimal) -> int:
     return int(value)
 
 
-def _distributor_rows(measure: str, window: Window, *, grade_ids=None, members: Q | None = None):
-    """(distributor id, score, reached) rows grouped per distributor, scores above 0 only."""
+def _distributor_rows(measure: str, window: Window, *, grade_ids=None, members: Q | None = None, only: int | None = None):
+    """(distributor id, score, reached) rows grouped per distributor, scores above 0 only (`only`:
+    one distributor's row)."""
     if measure in DAY_COLUMNS:
         col, last = DAY_COLUMNS[measure]
         qs = DailyFigure.objects.filter(day__gte=window.first_day, day__lt=window.end_day)
+        if only is not None:
+            qs = qs.filter(distributor_id=only)
         if grade_ids:
             qs = qs.filter(distributor__grade_id__in=grade_ids)
         if members is not None:
@@ -101,6 +104,8 @@ def _distributor_rows(measure: str, window: Window, *, grade_ids=None, members: 
         start, end = window.bounds(current_tenant().timezone)
         qs = Distributor.objects.filter(parent__isnull=False, status=Distributor.Status.ACTIVE,
                                         joined_at__gte=start, joined_at__lt=end)
+        if only is not None:
+            qs = qs.filter(parent_id=only)
         if grade_ids:
             qs = qs.filter(parent__grade_id__in=grade_ids)
         if members is not None:
@@ -129,7 +134,7 @@ def leaderboard(measure: str, window: Window, *, limit: int | None = None, grade
 
 def score_of(measure: str, window: Window, distributor_id: int) -> Score:
     """One distributor's score and when it reached it (0 and None without any). One query."""
-    rows = list(_distributor_rows(measure, window, members=Q(pk=distributor_id)))
+    rows = list(_distributor_rows(measure, window, only=distributor_id))
     if not rows:
         return Score(distributor_id, _value(measure, 0), None)
     return Score(distributor_id, _value(measure, rows[0]["score"]), rows[0]["reached"])

@@ -316,6 +316,9 @@ def _tiers(raw, places: int) -> list[rules.Tier]:
             amount=_decimal(t["amount"], f"tiers.{i}.amount") if t.get("amount") is not None else None,
             rate=_decimal(t["rate"], f"tiers.{i}.rate") if t.get("rate") is not None else None))
     _problem(rules.tiers_problems(tiers, places=places))
+    for i, t in enumerate(tiers):  # on update too: tiers_json would otherwise cut "100.005" to 100.00
+        if t.threshold != t.threshold.quantize(Decimal(1).scaleb(-places)):
+            raise invalid(f"tiers.{i}.threshold", "A threshold is an amount in the tenant currency's minor units.", "invalid")
     return tiers
 
 

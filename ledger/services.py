@@ -339,15 +339,27 @@ def withdrawal_pay(*, withdrawal: Withdrawal, payout_reference: str = "", actor:
     return w
 
 
+SCHEDULES = (  # (name prefix, task, minutes): django-celery-beat runs each once per tenant
+    ("settle", "ledger.tasks.settle_tenant", 15),
+    ("sweep", "commissions.tasks.sweep_tenant", 1),
+    ("incentives", "incentives.tasks.incentives_tenant", 15),
+)
+
+
 def settlement_schedule_ensure(*, tenant) -> None:
-    """Make sure django-celery-beat runs `settle_tenant` for this tenant every 15 minutes."""
+    """Make sure django-celery-beat runs this tenant's periodic tasks (enabled while the tenant is
+    active): `settle:<slug>` (ledger.tasks.settle_tenant) every 15 minutes, `sweep:<slug>`
+    (commissions.tasks.sweep_tenant: accrual and backtests whose message a broker outage lost)
+    every minute and `incentives:<slug>` (incentives.tasks.incentives_tenant: contests to finalize,
+    tier bonus months to evaluate) every 15 minutes. Idempotent."""
     import json
 
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-    every, _ = IntervalSchedule.objects.get_or_create(every=15, period=IntervalSchedule.MINUTES)
-    PeriodicTask.objects.update_or_create(
-        name=f"settle:{tenant.slug}",
-        defaults={"task": "ledger.tasks.settle_tenant", "interval": every,
-                  "kwargs": json.dumps({"tenant_id": tenant.pk}), "enabled": tenant.is_active},
-    )
+    for prefix, task, minutes in SCHEDULES:
+        every, _ = IntervalSchedule.objects.get_or_create(every=minutes, period=IntervalSchedule.MINUTES)
+        PeriodicTask.objects.update_or_create(
+            name=f"{prefix}:{tenant.slug}",
+            defaults={"task": task, "interval": every,
+                      "kwargs": json.dumps({"tenant_id": tenant.pk}), "enabled": tenant.is_active},
+        )

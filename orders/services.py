@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from commissions import arithmetic as ar
 from commissions.services import commission_accrue, commission_reverse_for_refund, order_attribution
-from fenxiao.bulk import bulk_insert, instance, update_rows
+from fenxiao.bulk import bulk_insert, insert_rows, insert_with_children, instance, update_rows
 from fenxiao.currencies import fits, is_currency, minor_unit, minor_units, money_str
 from rest_framework.exceptions import APIException
 
@@ -175,30 +175,44 @@ def order_record(*, tenant: Tenant, data: OrderInput) -> tuple[Order, bool]:
     tenant's and must be absent or 1 otherwise), a known referrer, lines and amounts (400 on any
     of them). Computes the commission base (domain rules section 4) and fixes the plan and the
     beneficiary chain (section 3). A `paid` order gets its commissions computed by a task enqueued
-    on commit. Same external_id: same content returns the existing order (created False), other
+    on commit. A new order carries its saved lines as `order.new_lines` (and its referrer and plan
+    cached), so the answer needs no query. Same external_id: same content returns the existing order (created False), other
     content raises Conflict (409); concurrent duplicates resolve the same way.
     """
+    from commissions.selectors import plan_in_force
+
     digest = content_hash(order_payload(data))
     existing = _by_external_id(data.external_id)
     if existing is not None:
         return _same_or_conflict(existing, digest)
 
     referrer, rate, _lines, base = order_validate(tenant=tenant, data=data)
+    at = timezone.now()
+    plan = plan_in_force(at=at)
     plan_id, snapshot, attributed_to_id = order_attribution(
-        tenant=tenant, referrer=referrer, buyer_external_id=data.buyer_external_id, at=timezone.now()
+        tenant=tenant, referrer=referrer, buyer_external_id=data.buyer_external_id, at=at, plan=plan
     )
     order, lines = _order_rows(tenant=tenant, data=data, digest=digest, referrer=referrer, rate=rate, base=base,
                                attribution=(plan_id, snapshot, attributed_to_id))
+    if plan is not None:
+        Order.plan.field.set_cached_value(order, plan)  # the answer's plan_version, without a query
     try:
-        with transaction.atomic():
-            order.save(force_insert=True)
-            OrderLine.objects.bulk_create(lines)
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            # one statement (order and lines), atomic and committed on its own: no BEGIN / COMMIT
+            # round trips; the accrual is enqueued after it, as on commit
+            insert_with_children(order, lines, fk="order_id")
             _enqueue_accrual([order])
+        else:
+            with transaction.atomic():
+                insert_rows(Order, [order])
+                insert_rows(OrderLine, lines, returning=False)
+                _enqueue_accrual([order])
     except IntegrityError:
         existing = _by_external_id(data.external_id)
         if existing is None:
             raise
         return _same_or_conflict(existing, digest)
+    order.new_lines = lines  # the saved lines, for the answer (orders.api.serializers.new_order_body)
     return order, True
 
 
@@ -291,10 +305,27 @@ def orders_record_batch(*, tenant: Tenant, items: list[OrderInput]) -> list[tupl
     return results
 
 
+_EXISTING_FIELDS = ("id", "external_id", "content_hash")
+
+
 def _by_external_id(external_id: str) -> Order | None:
-    """The tenant's order with `external_id` (unique per tenant), or None: LIMIT 1 without the
-    ORDER BY that first() compiles."""
-    return next(iter(Order.objects.filter(external_id=external_id).order_by()[:1]), None)
+    """The tenant's order with `external_id` (unique per tenant), or None; only its id,
+    external_id and content_hash are loaded (the rest is deferred). One raw statement: compiling
+    the queryset cost more than running it on the single order POST."""
+    from fenxiao.bulk import from_row, query, select_sql
+    from tenants.context import get_current_tenant_id, is_all_tenants
+
+    if is_all_tenants():  # the explicit cross-tenant scope: the scoped queryset
+        return Order.objects.filter(external_id=external_id).only(*_EXISTING_FIELDS).order_by().first()
+    sql = _EXISTING_SQL.get("sql")
+    if sql is None:
+        sql = _EXISTING_SQL["sql"] = (f"SELECT {select_sql(Order, '', fields=_EXISTING_FIELDS)} FROM "
+                                      f"{Order._meta.db_table} WHERE tenant_id = %s AND external_id = %s")
+    rows = query(sql, [get_current_tenant_id(), external_id])
+    return from_row(Order, rows[0], fields=_EXISTING_FIELDS) if rows else None
+
+
+_EXISTING_SQL: dict = {}
 
 
 def _record_or_error(tenant, data: OrderInput):

@@ -86,3 +86,13 @@ def current_tenant():
         tenant = Tenant.objects.get(pk=tenant_id)
         _current_tenant.set(tenant)  # undone by the enclosing reset_tenant / tenant_context
     return tenant
+
+
+def single_tenant_id() -> int:
+    """The id of the one tenant in context, for raw SQL that must filter by it; raises
+    TenantNotSet when there is none and inside `all_tenants_context()` (raw statements are written
+    for one tenant and must not silently read another scope)."""
+    tenant_id = get_current_tenant_id()
+    if tenant_id == ALL_TENANTS:
+        raise TenantNotSet("this raw statement reads one tenant: not in all_tenants_context()")
+    return tenant_id

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 from simple_history.models import HistoricalRecords
 
@@ -86,6 +87,11 @@ class Tenant(models.Model):
         null=True, blank=True, validators=[MinValueValidator(60), MaxValueValidator(1_000_000)],
         help_text="Requests per minute allowed to each partner API key (60..1,000,000); "
                   "blank: the platform default (PARTNER_API_RATE_PER_MINUTE, 6000).",
+    )
+    show_rankings = models.BooleanField(
+        _("show rankings to distributors"), default=False,
+        help_text=_("Distributors see the rankings in the portal, other people's names masked (domain rules "
+                    "section 8). Off: only staff see them."),
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

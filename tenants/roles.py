@@ -6,14 +6,13 @@ permissions are set to exactly the list below each time the command runs. The st
 these permissions view by view (`staff_perms`) and the admin checks the same ones.
 
 - pm (product manager, 产品经理): commission plans and their rules (draft, edit, publish, preview:
-  commissions.*_commissionplan), grades and their per-level overrides and upgrade conditions,
-  distributors (approve, freeze, move, import), the tenant's settings, backtests, the incentives
-  (contests and their finalizing, tier bonus schemes and their monthly evaluation, targets); reads
-  orders, commissions, withdrawals, grade histories, contest results and tier awards (no decisions
-  on withdrawals).
+  commissions.*_commissionplan), grades and their per-level overrides, distributors (approve,
+  freeze, move, import), the tenant's settings, backtests; incentives (contests and their
+  finalization, tier bonus schemes and their evaluation, targets; grade histories); reads orders,
+  commissions and withdrawals (no decisions on money).
 - finance (财务): withdrawals (approve, reject, pay, export the payout file:
   ledger.change_withdrawal), the ledger and balances; reads distributors, orders, commissions,
-  contests with their results, tier schemes with their awards and the tenant's settings. No plan,
+  incentives (contests, tier bonuses and their awards, targets) and the tenant's settings. No plan,
   grade, distributor, incentive or settings changes.
 """
 from __future__ import annotations
@@ -25,6 +24,13 @@ from django.utils.translation import gettext_lazy as _
 _READ_ORDERS_AND_COMMISSIONS = (
     "orders.view_order", "orders.view_orderline", "orders.view_refund", "orders.view_refundline",
     "commissions.view_commissionrecord", "commissions.view_commissionreversal",
+)
+
+#: Contests with their results, tier bonus schemes with their evaluations and awards, targets
+#: (domain rules section 8): finance reads them to explain the `bonus` ledger entries.
+_INCENTIVES_READ = (
+    "incentives.view_contest", "incentives.view_contestresult", "incentives.view_tierbonusscheme",
+    "incentives.view_tierevaluation", "incentives.view_tieraward", "incentives.view_target",
 )
 
 
@@ -54,20 +60,17 @@ ROLES: dict[str, Role] = {
         "distributors.view_customer", "distributors.view_distributormove",
         "ledger.view_withdrawal", "ledger.view_balance",
         "distributors.view_gradechange",
-        # incentives (domain rules section 8): contests (finalize: change), tier schemes (evaluate a
-        # month: change), targets; their results and awards are read-only
-        "incentives.view_contest", "incentives.add_contest", "incentives.change_contest", "incentives.delete_contest",
-        "incentives.view_tierbonusscheme", "incentives.add_tierbonusscheme", "incentives.change_tierbonusscheme",
-        "incentives.view_target", "incentives.add_target", "incentives.change_target", "incentives.delete_target",
-        "incentives.view_contestresult", "incentives.view_tieraward",
+        *_INCENTIVES_READ,
+        "incentives.add_contest", "incentives.change_contest",
+        "incentives.add_tierbonusscheme", "incentives.change_tierbonusscheme",
+        "incentives.add_target", "incentives.change_target",
         *_READ_ORDERS_AND_COMMISSIONS,
     )),
     "finance": Role("finance", _("finance"), (
         "tenants.view_tenant",
         "ledger.view_withdrawal", "ledger.change_withdrawal", "ledger.view_ledgerentry", "ledger.view_balance",
         "distributors.view_distributor",
-        "incentives.view_contest", "incentives.view_contestresult", "incentives.view_tierbonusscheme",
-        "incentives.view_tieraward",
+        *_INCENTIVES_READ,
         *_READ_ORDERS_AND_COMMISSIONS,
     )),
 }

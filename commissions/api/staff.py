@@ -7,7 +7,9 @@ from rest_framework.response import Response
 
 from distributors.models import Grade
 from fenxiao.api.base import StaffAPIView, StaffGenericView, body_or_empty
-from fenxiao.api.fields import AwareDateTimeField, ExternalIdField, StrictSerializer
+from fenxiao.api.fields import (
+    AwareDateTimeField, ExternalIdField, ModelSerializer, MoneyField, PlainIntegerField, StrictSerializer,
+)
 from fenxiao.exceptions import NotFound, invalid
 
 from .. import plans as plan_services
@@ -122,14 +124,42 @@ class OverrideSerializer(StrictSerializer):
     value = serializers.DecimalField(max_digits=9, decimal_places=4, min_value=Decimal(0))
 
 
-class GradeWriteSerializer(StrictSerializer):
+class GradeConditionsMixin(serializers.Serializer):
+    """A grade's upgrade conditions (domain rules section 8): all that are set must hold; null
+    drops one; a grade with none is given by hand only. Money in the tenant currency, >= 0, in
+    its minor units (`max_decimal_places` otherwise: "1000.5" for JPY)."""
+
+    min_direct_sales = MoneyField(required=False, allow_null=True,
+                                  help_text="lifetime direct sales of settled orders (tenant currency)")
+    min_direct_downlines = PlainIntegerField(min_value=0, max_value=10_000_000, required=False, allow_null=True,
+                                             help_text="active level-1 downlines")
+    min_team_sales = MoneyField(required=False, allow_null=True,
+                                help_text="lifetime team sales of settled orders (tenant currency)")
+
+    def _in_minor_units(self, value):
+        from fenxiao.currencies import fits, minor_units
+        from tenants.context import current_tenant
+
+        places = minor_units(current_tenant().currency)
+        if value is not None and not fits(value, places):
+            raise serializers.ValidationError(f"Give at most {places} decimal places (the currency's minor unit).",
+                                              code="max_decimal_places")
+        return value
+
+    validate_min_direct_sales = validate_min_team_sales = _in_minor_units
+
+
+CONDITIONS = ("min_direct_sales", "min_direct_downlines", "min_team_sales")
+
+
+class GradeWriteSerializer(GradeConditionsMixin, StrictSerializer):
     code = serializers.SlugField(max_length=64)
     name = serializers.CharField(max_length=200)
     rank = serializers.IntegerField(min_value=0, default=0)
     overrides = OverrideSerializer(many=True, required=False, max_length=3)
 
 
-class GradePatchSerializer(StrictSerializer):
+class GradePatchSerializer(GradeConditionsMixin, StrictSerializer):
     """PATCH body: every field optional, each checked as in POST. Not DRF's `partial=True`, which
     also made `level` and `value` of every override row optional (a row without `value` then
     failed with a 500 instead of a 400)."""
@@ -140,12 +170,12 @@ class GradePatchSerializer(StrictSerializer):
     overrides = OverrideSerializer(many=True, required=False, max_length=3)
 
 
-class GradeSerializer(serializers.ModelSerializer):
+class GradeSerializer(ModelSerializer):
     overrides = serializers.SerializerMethodField()
 
     class Meta:
         model = Grade
-        fields = ["id", "code", "name", "rank", "overrides"]
+        fields = ["id", "code", "name", "rank", "overrides", *CONDITIONS]
         read_only_fields = fields
 
     def get_overrides(self, obj) -> list[dict]:
@@ -164,13 +194,17 @@ class GradeListView(StaffGenericView):
     @extend_schema(responses=GradeSerializer(many=True))
     def get(self, request):
         """The tenant's grades by rank, paginated, each with its per-level overrides
-        (`{"level", "kind", "value"}`, rates as 4-place fractions)."""
+        (`{"level", "kind", "value"}`, rates as 4-place fractions) and its upgrade conditions
+        (min_direct_sales and min_team_sales in the tenant currency, min_direct_downlines; null:
+        not a condition)."""
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(GradeSerializer(page, many=True).data)
 
     @extend_schema(request=GradeWriteSerializer, responses={201: GradeSerializer})
     def post(self, request):
-        """Create a grade with per-level overrides (checked against max_total_rate)."""
+        """Create a grade with per-level overrides (checked against max_total_rate) and optional
+        upgrade conditions (min_direct_sales, min_direct_downlines, min_team_sales: >= 0, money in
+        the currency's minor units; domain rules section 8)."""
         from django.db import transaction
 
         s = GradeWriteSerializer(data=request.data)
@@ -179,20 +213,32 @@ class GradeListView(StaffGenericView):
         if Grade.objects.filter(code=d["code"]).exists():
             raise invalid("code", "A grade with this code exists.", "unique")
         with transaction.atomic():
-            grade = Grade.objects.create(tenant=request.tenant, code=d["code"], name=d["name"], rank=d["rank"])
+            grade = Grade.objects.create(tenant=request.tenant, code=d["code"], name=d["name"], rank=d["rank"],
+                                         **{k: d[k] for k in CONDITIONS if k in d})
             for o in d.get("overrides", []):
                 grade_override_set(grade=grade, **o)
         return Response(GradeSerializer(Grade.objects.prefetch_related("overrides").get(pk=grade.pk)).data, status=201)
 
 
 class GradeDetailView(StaffAPIView):
-    staff_perms = {"PATCH": ["distributors.change_grade"]}
+    staff_perms = {"GET": ["distributors.view_grade"], "PATCH": ["distributors.change_grade"]}
+
+    @extend_schema(responses=GradeSerializer)
+    def get(self, request, pk):
+        """One grade with its overrides and upgrade conditions; 404 for another tenant's or a
+        missing grade."""
+        grade = Grade.objects.prefetch_related("overrides").filter(pk=pk).first()
+        if grade is None:
+            raise NotFound("No grade with this id.")
+        return Response(GradeSerializer(grade).data)
+
     @extend_schema(request=GradePatchSerializer, responses=GradeSerializer)
     def patch(self, request, pk):
-        """Change a grade's code, name or rank and set per-level overrides (`{"level", "kind"?,
-        "value"}`; to drop one, set its value to 0). Validated as POST validates: 400 in the error
-        shape for a bad field or override row, a code another grade has (`unique`), or overrides
-        above max_total_rate; nothing is written then. 404 for another tenant's or a missing grade."""
+        """Change a grade's code, name, rank or upgrade conditions (null drops one) and set
+        per-level overrides (`{"level", "kind"?, "value"}`; to drop one, set its value to 0).
+        Validated as POST validates: 400 in the error shape for a bad field or override row, a
+        code another grade has (`unique`), or overrides above max_total_rate; nothing is written
+        then. 404 for another tenant's or a missing grade."""
         from django.db import transaction
 
         grade = Grade.objects.filter(pk=pk).first()
@@ -204,7 +250,7 @@ class GradeDetailView(StaffAPIView):
         if "code" in d and d["code"] != grade.code and Grade.objects.filter(code=d["code"]).exists():
             raise invalid("code", "A grade with this code exists.", "unique")
         with transaction.atomic():
-            for key in ("code", "name", "rank"):
+            for key in ("code", "name", "rank", *CONDITIONS):
                 if key in d:
                     setattr(grade, key, d[key])
             grade.save()

@@ -10,7 +10,7 @@ from .. import selectors, services
 from ..models import Customer, Distributor
 from .serializers import (
     CustomerCreateSerializer, CustomerSerializer, DistributorCreateSerializer, DistributorSerializer,
-    DistributorUpdateSerializer, DownlineSerializer, MeSerializer,
+    DistributorUpdateSerializer, DownlineSerializer, MeSerializer, downline_bodies,
 )
 
 
@@ -122,11 +122,10 @@ class MyDownlinesView(PortalGenericView):
         if level not in ("1", "2", "3"):
             raise invalid("level", "level must be 1, 2 or 3.", "invalid_choice")
         count = selectors.team_counts(distributor=request.user)[level]
-        page = self.paginator.paginate_known_count(
-            selectors.downlines(distributor=request.user, level=int(level)), count, request, view=self)
-        sales = selectors.personal_sales(distributor_ids=[d.pk for d in page])
-        data = DownlineSerializer(page, many=True, context={"personal_sales": sales}).data
-        return self.get_paginated_response(data)
+        rows = selectors.DownlinePage(distributor=request.user, level=int(level), count=count)
+        page = self.paginator.paginate_known_count(rows, count, request, view=self)
+        sales = selectors.personal_sales(distributor_ids=[r[0] for r in page])
+        return self.get_paginated_response(downline_bodies(page, sales))
 
 
 class MyTeamSummaryView(PortalAPIView):
@@ -136,19 +135,30 @@ class MyTeamSummaryView(PortalAPIView):
         "currency": serializers.CharField(),
         "month_start": serializers.DateTimeField(),
         "team_sales_this_month": serializers.DecimalField(max_digits=20, decimal_places=4, help_text="with the currency's places"),
+        "direct_sales_this_month": serializers.DecimalField(max_digits=20, decimal_places=4, help_text="with the currency's places"),
     }))
     def get(self, request):
-        """Downline counts per level and the team's net paid sales this month (month in the
-        tenant's time zone; team = me and my level 1-3 downlines). Domain rules section 9."""
+        """Downline counts per level (kept on my row) and this month's sales, the month in the
+        tenant's time zone: `team_sales_this_month` is the team_sales measure (net value of the
+        orders paid this month where I am a recorded beneficiary at any level, after refunds so
+        far), `direct_sales_this_month` the direct_sales measure (those where I am level 1).
+        Read from the day figures (incentives.measures): constant time at any team size.
+        Domain rules sections 8 and 9."""
+        from incentives import measures
+        from incentives.models import Measure
+
         me = request.user
         counts = selectors.team_counts(distributor=me)
         start = selectors.month_start(tz_name=me.tenant.timezone)
+        first = start.date()
+        window = measures.Window(first, first.replace(year=first.year + (first.month == 12), month=first.month % 12 + 1))
         return Response({
             "counts": counts,
             "total": sum(counts.values()),
             "currency": me.tenant.currency,
             "month_start": start.isoformat(),
-            "team_sales_this_month": str(selectors.team_sales_since(distributor=me, since=start)),
+            "team_sales_this_month": str(measures.score_of(Measure.TEAM_SALES, window, me.pk).score),
+            "direct_sales_this_month": str(measures.score_of(Measure.DIRECT_SALES, window, me.pk).score),
         })
 
 

@@ -11,7 +11,7 @@ from ..models import Order
 from .fastpath import order_create_fast
 from .serializers import (
     CancelSerializer, CompleteSerializer, OrderCreateSerializer, OrderSerializer, PaySerializer,
-    RefundCreateSerializer, RefundSerializer, order_bodies,
+    RefundCreateSerializer, RefundSerializer, new_order_body, order_bodies,
 )
 
 
@@ -57,7 +57,10 @@ class OrderListCreateView(PartnerGenericView):
             s.is_valid(raise_exception=True)
             validated = s.validated_data
         order, created = services.order_record(tenant=request.tenant, data=order_input(dict(validated)))
-        return Response(order_bodies([order.pk], new=created)[order.pk], status=201 if created else 200)
+        body = new_order_body(order, order.new_lines) if created else None  # from memory: no query
+        if body is None:
+            body = order_bodies([order.pk], new=created)[order.pk]
+        return Response(body, status=201 if created else 200)
 
 
 class OrderDetailView(PartnerAPIView):

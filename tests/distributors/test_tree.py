@@ -229,3 +229,64 @@ def test_downline_counters_follow_registrations_moves_and_deletes(in_tenant):
     distributor_delete(distributor=Distributor.objects.get(external_id="K1"))
     assert counts("K") == {"1": 1, "2": 1, "3": 1} and counts("C1")["2"] == 1
     assert tree_drift() == []
+
+
+def test_downline_bodies_equal_the_downline_serializer(partner, in_tenant, portal_for):
+    """GET /me/downlines/ renders values rows with the serializer's own fields
+    (distributors.api.serializers.downline_bodies): the same JSON as DownlineSerializer, with and
+    without a grade, for every status, with personal sales."""
+    import json
+
+    from distributors.api.serializers import DownlineSerializer
+    from distributors.models import Distributor, Grade
+    from distributors.selectors import downlines, personal_sales
+
+    top = distributor(in_tenant, external_id="TOP")
+    gold = Grade.objects.create(tenant=in_tenant, code="gold", name="Gold")
+    for i in range(4):
+        distributor(in_tenant, top, external_id=f"K{i}")
+    Distributor.objects.filter(external_id="K1").update(grade=gold)
+    Distributor.objects.filter(external_id="K2").update(status="disabled")
+    Distributor.objects.filter(external_id="K3").update(name="名字 ünïcode")
+    partner.post("/api/v1/orders/", order_json("O1", referrer_external_id="K1", status="paid",
+                                               paid_at="2026-01-15T10:00:00+08:00"), format="json")
+    got = portal_for(top).get("/api/v1/me/downlines/?level=1").json()["results"]
+    page = list(downlines(distributor=top, level=1))
+    sales = personal_sales(distributor_ids=[d.pk for d in page])
+    want = json.loads(json.dumps(DownlineSerializer(page, many=True, context={"personal_sales": sales}).data))
+    assert got == want
+    assert [(d["external_id"], d["grade"], d["status"], d["personal_sales"]) for d in got] == [
+        ("K0", None, "active", "0.00"), ("K1", "gold", "active", "100.00"), ("K2", None, "disabled", "0.00"),
+        ("K3", None, "active", "0.00")]
+
+
+def test_team_summary_reads_this_local_months_figures(partner, in_tenant, portal_for, django_assert_num_queries):
+    """team_sales_this_month is the team_sales measure of the local month (orders where I am a
+    recorded beneficiary at any level), direct_sales_this_month the direct_sales measure, refunds
+    so far included; constant queries whatever the team's size."""
+    from datetime import datetime, timedelta, timezone
+
+    import time_machine
+
+    cst = timezone(timedelta(hours=8))
+    c = chain(in_tenant, 4)
+    with time_machine.travel(datetime(2026, 4, 15, 12, tzinfo=cst), tick=False):
+        for ext, paid, amount, ref in (("MAR", datetime(2026, 3, 31, 23, 59, tzinfo=cst), "500.00", "C3"),
+                                       ("A1", datetime(2026, 4, 1, 0, 0, tzinfo=cst), "100.00", "C3"),
+                                       ("A2", datetime(2026, 4, 2, 9, 0, tzinfo=cst), "80.00", "C1"),
+                                       ("A3", datetime(2026, 4, 3, 9, 0, tzinfo=cst), "40.00", "C0")):
+            r = partner.post("/api/v1/orders/", {"external_id": ext, "currency": "CNY", "placed_at": paid.isoformat(),
+                             "status": "paid", "paid_at": paid.isoformat(), "referrer_external_id": ref,
+                             "lines": [{"line_id": "1", "sku": "S", "quantity": 1, "unit_price": amount}]}, format="json")
+            assert r.status_code == 201
+        assert partner.post("/api/v1/orders/A2/refunds/", {"external_id": "R", "amount": "30.00"}, format="json").status_code == 201
+        top, second = portal_for(c[0]), portal_for(c[1])
+        team = top.get("/api/v1/me/team/summary/").json()
+        # A1's beneficiaries are C3, C2, C1 (C0 would be a fourth level); C0 is level 2 of A2 (50.00
+        # kept after the refund) and level 1 of A3: 50 + 40; MAR is March's
+        assert (team["month_start"], team["team_sales_this_month"], team["direct_sales_this_month"]) == (
+            "2026-04-01T00:00:00+08:00", "90.00", "40.00")
+        assert second.get("/api/v1/me/team/summary/").json()["team_sales_this_month"] == "150.00"   # A1 (L2), A2 (L1)
+        second.get("/api/v1/me/team/summary/")
+        with django_assert_num_queries(3):   # the token's distributor, then two figures
+            second.get("/api/v1/me/team/summary/")

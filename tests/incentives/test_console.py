@@ -577,3 +577,32 @@ def test_reverting_a_contest_to_an_earlier_version_goes_through_the_service(pm, 
     assert r.status_code == 302
     c.refresh_from_db()
     assert (c.name, c.prizes) == ("January sprint", ["500.00", "300.00"]) and Contest.history.count() == 3
+
+
+def test_finance_reads_the_incentives_and_can_run_none_of_them(client, sales):
+    """The finance role views contests, schemes and targets (to explain the bonus entries) but
+    neither finalizes, evaluates a month nor evaluates grade upgrades: 403, nothing written."""
+    from incentives.services import contest_create, target_create, tier_scheme_create
+    from tenants.services import staff_create
+
+    tenant = sales[0].tenant
+    c = contest_create(tenant=tenant, name="Jan", starts_at=JAN_START, ends_at=JAN_END, measure="direct_sales",
+                       prizes=["5.00"])
+    s = tier_scheme_create(tenant=tenant, name="Monthly", measure="direct_sales", tiers=[{"threshold": "1", "amount": "1"}])
+    t = target_create(tenant=tenant, name="Jan", scope="tenant", measure="net_sales", period="month",
+                      starts_on=date(2026, 1, 1), goal=D("5000"))
+    client.force_login(staff_create(tenant=tenant, username="fin", role="finance", password="fin-pass-9876"))
+    page = client.get(f"/admin/incentives/contest/{c.pk}/change/").content.decode()
+    assert 'id="leaderboard"' in page and 'id="finalize-link"' not in page and 'name="name"' not in page
+    assert "finalize_selected" not in client.get("/admin/incentives/contest/").content.decode()
+    page = client.get(f"/admin/incentives/tierbonusscheme/{s.pk}/change/").content.decode()
+    assert "No month has been evaluated yet." in page and 'id="evaluate-link"' not in page
+    assert 'data-status="behind"' in client.get(f"/admin/incentives/target/{t.pk}/change/").content.decode()
+    for url, body in [(f"/admin/incentives/contest/{c.pk}/finalize/", {}),
+                      (f"/admin/incentives/tierbonusscheme/{s.pk}/evaluate/", {"month": "2026-01"}),
+                      ("/admin/distributors/grade/evaluate-upgrades/", {})]:
+        assert client.post(url, body).status_code == 403, url
+    r = client.post("/admin/incentives/contest/", {"action": "finalize_selected", "_selected_action": [c.pk]})
+    c.refresh_from_db()
+    assert (c.finalized_at, TierEvaluation.objects.count(), LedgerEntry.objects.filter(kind="bonus").count()) == (None, 0, 0)
+    assert r.status_code == 200

@@ -146,6 +146,66 @@ def test_overlapping_accrual_chunks_at_once_accrue_each_order_once(pg_tenant):
     assert per_order == {o: [2, 3, 3][i % 3] for i, o in enumerate(ids)}
 
 
+def test_drains_per_order_tasks_chunks_and_the_sweep_at_once_accrue_each_order_once(pg_tenant):
+    """The coalesced drain (commissions.services.accrual_drain: SKIP LOCKED chunks) running three
+    times at once with per-order accruals, overlapping chunk tasks and the sweep: every order is
+    accrued by exactly one of them, with exactly its records, and all end `done`."""
+    from datetime import timedelta
+
+    from commissions.services import accrual_drain, accrual_sweep
+
+    with tenant_context(pg_tenant):
+        ids = []
+        for i in range(45):
+            order, _ = order_record(tenant=pg_tenant, data=order_input(f"D{i}", referrer_external_id=f"C{1 + i % 3}"))
+            ids.append(order.pk)
+        Order.objects.filter(pk__in=ids).update(status="paid", paid_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+                                                commission_state="due")
+    fns = [lambda: accrual_drain(chunk=7)[0]] * 3
+    fns += [lambda o=o: len(commission_accrue_many(order_ids=[o])) for o in ids[::9]]
+    fns += [lambda: len(commission_accrue_many(order_ids=ids[10:30])), lambda: len(commission_accrue_many(order_ids=ids[::-1]))]
+    fns += [lambda: accrual_sweep(older_than=timedelta(0), chunk=11)]
+    results = run_parallel(pg_tenant, fns)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    expected = {o: [2, 3, 3][i % 3] for i, o in enumerate(ids)}  # C1 has one upline, C2 and C3 two or more
+    assert sum(results) == sum(expected.values())  # the records created, summed over every claimant
+    with tenant_context(pg_tenant):
+        per_order = {o: CommissionRecord.objects.filter(order_id=o).count() for o in ids}
+        assert set(Order.objects.filter(pk__in=ids).values_list("commission_state", flat=True)) == {"done"}
+    assert per_order == expected
+
+
+def test_single_order_post_outside_a_transaction_is_one_statement(pg_tenant, partner_for, django_assert_num_queries):
+    """On PostgreSQL outside a transaction (as in production) the order and its lines are one
+    INSERT ... WITH statement, atomic on its own: key + tenant, existing order, referrer, plan,
+    chain, the insert; the accrual is coalesced (no broker here: eager, after the statement).
+    The 201 body equals the order's detail; a replay answers 200, other content 409."""
+    import json
+
+    from commissions import tasks
+    from orders.api.serializers import OrderSerializer
+    from orders.api.views import get_order
+    from tests.factories import order_json
+
+    client = partner_for(pg_tenant)
+    body = order_json("ONE", referrer_external_id="C3", status="paid", paid_at="2026-01-15T10:05:00+08:00",
+                      discount="1.00", lines=[{"line_id": str(k), "sku": f"S{k}", "category": "c", "quantity": k + 1,
+                                               "unit_price": "10.00"} for k in range(3)])
+    assert not connection.in_atomic_block
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(tasks, "accrual_enqueue", lambda **kw: None)
+        with django_assert_num_queries(6):
+            r = client.post("/api/v1/orders/", body, format="json")
+    assert r.status_code == 201, r.content
+    with tenant_context(pg_tenant):
+        detail = json.loads(json.dumps(OrderSerializer(get_order("ONE")).data))
+        assert [(x.line_id, x.quantity, x.net) for x in Order.objects.get(external_id="ONE").lines.order_by("line_id")] == [
+            ("0", 1, D("9.83")), ("1", 2, D("19.67")), ("2", 3, D("29.50"))]
+    assert r.json() == detail
+    assert client.post("/api/v1/orders/", body, format="json").status_code == 200
+    assert client.post("/api/v1/orders/", dict(body, discount="2.00"), format="json").status_code == 409
+
+
 def test_same_refund_at_once_reverses_once(pg_tenant):
     with tenant_context(pg_tenant):
         order, _ = order_record(tenant=pg_tenant, data=order_input("R", referrer_external_id="C3", status="paid"))

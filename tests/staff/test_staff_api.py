@@ -159,7 +159,8 @@ def test_grade_patch_changes_what_it_names(staff, in_tenant):
     r = staff.patch(f"/api/v1/admin/grades/{gid}/", {"rank": 2, "overrides": [{"level": 2, "value": "0.0800"}]}, format="json")
     assert r.status_code == 200
     assert r.json() == {"id": gid, "code": "gold", "name": "Gold", "rank": 2,
-                        "overrides": [{"level": 2, "kind": "percent", "value": "0.0800"}]}
+                        "overrides": [{"level": 2, "kind": "percent", "value": "0.0800"}],
+                        "min_direct_sales": None, "min_direct_downlines": None, "min_team_sales": None}
     r = staff.patch(f"/api/v1/admin/grades/{gid}/", {"code": "gold-2", "name": "Gold II"}, format="json")
     assert (r.json()["code"], r.json()["name"], r.json()["rank"]) == ("gold-2", "Gold II", 2)
 

@@ -551,3 +551,29 @@ def test_a_superuser_sees_every_page_without_error(client, world):
             elif name.endswith("_delete"):
                 assert r.status_code in (200, 403), (url, r.status_code)   # 403: read-only journals
     assert client.get("/admin/").status_code == 200
+
+
+#: Admin actions that change nothing (they only read or download): a view-only user may have them.
+READ_ONLY_ACTIONS = {"export_payouts"}
+
+
+def test_a_view_only_staff_user_is_offered_no_action_that_changes_anything(world):
+    """Every state-changing admin action declares the permission it needs (Django then hides it
+    from users without it): tenant staff holding only view permissions (a finance user on
+    distributors, say) can disable, approve or publish nothing from a list page."""
+    from django.contrib.auth.models import Permission, User
+
+    from tenants.models import StaffMembership
+
+    a = world[0]
+    viewer = User.objects.create_user("viewer-only", password="pw-12345678", is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
+    StaffMembership.objects.create(user=viewer, tenant=a)
+    offered = {}
+    for model, model_admin in admin.site._registry.items():
+        if not scoped(model_admin):
+            continue   # superuser-only admins answer tenant staff 403 on every page (the walk above)
+        names = set(model_admin.get_actions(staff_request(viewer))) - READ_ONLY_ACTIONS - {"delete_selected"}
+        if names:
+            offered[model._meta.label] = sorted(names)
+    assert offered == {}

@@ -138,3 +138,103 @@ def test_tenant_settings_are_validated(db):
 def test_unmatched_api_url_is_json_404(client, db):
     r = client.get("/api/v1/nothing-here/")
     assert r.status_code == 404 and r.json()["type"] == "client_error"
+
+
+# --- incentives (domain rules section 8): staff, portal and key credentials of tenant A against B's ids ---
+
+@pytest.fixture
+def incentive_tenants(two_tenants, portal_for):
+    """Tenant B with a finalized and a running contest, an evaluated tier scheme, a target, a grade
+    and a grade history (B0 upgraded); tenant A's staff, distributor and partner key clients.
+    Returns (clients of A, {name: id of B's object})."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from distributors.models import Distributor, Grade
+    from distributors.services import distributor_grade_set
+    from incentives import services as incentives
+    from tests.incentives.apidata import staff_client
+
+    key_a, _, a, b = two_tenants
+    with tenant_context(b):
+        shanghai = ZoneInfo("Asia/Shanghai")   # BO1 was paid on January 15, local time: B2 wins 10.00
+        march = incentives.contest_create(tenant=b, name="B March", starts_at=datetime(2026, 1, 15, tzinfo=shanghai),
+                                          ends_at=datetime(2026, 1, 16, tzinfo=shanghai), measure="direct_sales",
+                                          prizes=["10.00"])
+        incentives.contest_finalize(contest=march)
+        scheme = incentives.tier_scheme_create(tenant=b, name="B tiers", measure="team_sales",
+                                               tiers=[{"threshold": "1.00", "amount": "1.00"}])
+        incentives.tier_bonus_evaluate(scheme=scheme, period=incentives.month_of("2026-01"))
+        b0 = Distributor.objects.get(external_id="B0")
+        target = incentives.target_create(tenant=b, name="B0 Jan", scope="team", measure="direct_sales", period="month",
+                                          starts_on=datetime(2026, 1, 1).date(), goal="100.00", distributor=b0)
+        grade = Grade.objects.create(tenant=b, code="gold", name="Gold", rank=1)
+        distributor_grade_set(distributor=b0, grade=grade, kind="manual", reason="test")
+    with tenant_context(a):
+        a0 = Distributor.objects.get(external_id="A0")
+    clients = {"staff": staff_client(a, "a-staff"), "portal": portal_for(a0), "key": key_a,
+               "staff_b": staff_client(b, "b-staff")}
+    return clients, {"contest": march.pk, "scheme": scheme.pk, "target": target.pk, "grade": grade.pk}
+
+
+STAFF_DETAIL_URLS = [
+    ("get", "/api/v1/admin/contests/{contest}/"), ("patch", "/api/v1/admin/contests/{contest}/"),
+    ("get", "/api/v1/admin/contests/{contest}/leaderboard/"), ("post", "/api/v1/admin/contests/{contest}/finalize/"),
+    ("get", "/api/v1/admin/tier-bonuses/{scheme}/"), ("patch", "/api/v1/admin/tier-bonuses/{scheme}/"),
+    ("post", "/api/v1/admin/tier-bonuses/{scheme}/evaluate/"), ("get", "/api/v1/admin/tier-bonuses/{scheme}/awards/"),
+    ("get", "/api/v1/admin/targets/{target}/"), ("patch", "/api/v1/admin/targets/{target}/"),
+    ("get", "/api/v1/admin/grades/{grade}/"), ("patch", "/api/v1/admin/grades/{grade}/"),
+    ("get", "/api/v1/admin/distributors/B0/grade-history/"),
+]
+
+
+@pytest.mark.parametrize("method,url", STAFF_DETAIL_URLS)
+def test_other_tenants_incentives_are_404_for_staff_like_missing_ones(incentive_tenants, method, url):
+    clients, ids = incentive_tenants
+    body = {"period": "2026-01"} if url.endswith("evaluate/") else {}
+    r = getattr(clients["staff"], method)(url.format(**ids), body, format="json")
+    missing = getattr(clients["staff"], method)(url.format(**{k: 999999 for k in ids}).replace("B0", "ZZ"), body,
+                                                format="json")
+    assert r.status_code == missing.status_code == 404
+    assert r.json() == missing.json()
+
+
+def test_other_tenants_incentives_are_404_for_distributors_and_refused_for_keys(incentive_tenants):
+    clients, ids = incentive_tenants
+    portal, key = clients["portal"], clients["key"]
+    r = portal.get(f"/api/v1/me/contests/{ids['contest']}/leaderboard/")
+    assert r.status_code == 404 and r.json() == portal.get("/api/v1/me/contests/999999/leaderboard/").json()
+    assert portal.get("/api/v1/me/contests/").json()["count"] == 0
+    assert portal.get("/api/v1/me/targets/").json()["count"] == 0
+    for method, url in STAFF_DETAIL_URLS:   # a partner key is no staff credential, whatever the id
+        assert getattr(key, method)(url.format(**ids), {}, format="json").status_code in (401, 403), url
+    assert key.get(f"/api/v1/me/contests/{ids['contest']}/leaderboard/").status_code in (401, 403)
+
+
+@pytest.mark.parametrize("url", ["/api/v1/admin/contests/", "/api/v1/admin/tier-bonuses/", "/api/v1/admin/targets/",
+                                 "/api/v1/admin/grades/",
+                                 "/api/v1/admin/rankings/?measure=direct_sales&from=2026-01-01&to=2026-12-31"])
+def test_incentive_lists_never_leak(incentive_tenants, url):
+    clients, _ = incentive_tenants
+    r = clients["staff"].get(url)
+    assert r.status_code == 200 and r.json()["results"] == []
+    assert len(clients["staff_b"].get(url).json()["results"]) >= 1   # B's own staff see B's
+
+
+def test_staff_cannot_reach_other_tenants_objects_through_references(incentive_tenants):
+    clients, ids = incentive_tenants
+    staff = clients["staff"]
+    r = staff.post("/api/v1/admin/contests/", {"name": "x", "starts_at": "2026-03-01", "ends_at": "2026-04-01",
+                                               "measure": "direct_sales", "grades": ["gold"]}, format="json")
+    assert r.status_code == 400 and r.json()["errors"][0]["code"] == "unknown_grade"       # B's grade code
+    r = staff.post("/api/v1/admin/targets/", {"name": "x", "scope": "distributor", "distributor_external_id": "B0",
+                                              "measure": "direct_sales", "period": "month", "starts_on": "2026-03-01",
+                                              "goal": "1.00"}, format="json")
+    assert r.status_code == 400 and r.json()["errors"][0]["code"] == "unknown_distributor"
+    assert staff.post("/api/v1/admin/grades/evaluate/", {}, format="json").json() == {"upgraded": 0}
+    with tenant_context(Tenant.objects.get(slug="b")):
+        from incentives.models import Contest, Target, TierBonusScheme
+
+        assert Contest.objects.get(pk=ids["contest"]).name == "B March"
+        assert TierBonusScheme.objects.get(pk=ids["scheme"]).name == "B tiers"
+        assert Target.objects.get(pk=ids["target"]).name == "B0 Jan"

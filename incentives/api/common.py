@@ -1,0 +1,68 @@
+"""What the staff and portal views of the incentives share: lookups that answer 404 for another
+tenant's ids, query parameters checked into 400s, and the rows of a leaderboard."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from distributors.models import Distributor
+from fenxiao.api.fields import PlainIntegerField
+from fenxiao.exceptions import NotFound
+
+from ..models import Contest, Target, TierBonusScheme
+from ..rules import Ranked
+from .serializers import measure_str, money
+
+
+def get_contest(pk) -> Contest:
+    """The tenant's contest with its eligible grades, or 404 (also for another tenant's id)."""
+    found = Contest.objects.prefetch_related("grades").filter(pk=pk).first()
+    if found is None:
+        raise NotFound("No contest with this id.")
+    return found
+
+
+def get_scheme(pk) -> TierBonusScheme:
+    found = TierBonusScheme.objects.filter(pk=pk).first()
+    if found is None:
+        raise NotFound("No tier bonus scheme with this id.")
+    return found
+
+
+def get_target(pk) -> Target:
+    found = Target.objects.select_related("distributor").filter(pk=pk).first()
+    if found is None:
+        raise NotFound("No target with this id.")
+    return found
+
+
+def query_params(serializer_class, request) -> dict:
+    """The query string checked by `serializer_class` (400 in the error shape, attr = parameter)."""
+    s = serializer_class(data=request.query_params)
+    s.is_valid(raise_exception=True)
+    return s.validated_data
+
+
+def PageLimit(*, default: int, most: int) -> serializers.IntegerField:  # noqa: N802 (field factory)
+    return PlainIntegerField(min_value=1, max_value=most, required=False, default=default,
+                             help_text=f"rows to answer (1..{most}, default {default})")
+
+
+def people(ids) -> dict[int, tuple[str, str]]:
+    """{distributor id: (external_id, name)} of `ids`: one query."""
+    return {pk: (ext, name) for pk, ext, name in
+            Distributor.objects.filter(pk__in=list(ids)).values_list("pk", "external_id", "name")}
+
+
+def prize_str(prize: Decimal | None) -> str | None:
+    return None if prize is None else money(prize)
+
+
+def ranked_rows(measure: str, ranked: list[tuple[Ranked, Decimal | None]]) -> list[dict]:
+    """Rows {rank, distributor_id, external_id, name, score, reached_at, prize} of ranked
+    distributors (prize None when the list has no prizes): one query for the names."""
+    who = people(r.distributor_id for r, _ in ranked)
+    return [{"rank": r.rank, "distributor_id": r.distributor_id, "distributor_external_id": who[r.distributor_id][0],
+             "name": who[r.distributor_id][1], "score": measure_str(measure, r.score), "reached_at": r.reached_at,
+             "prize": prize_str(prize)} for r, prize in ranked]
