@@ -415,6 +415,11 @@ def test_load_demo_sets_up_logins_and_a_working_api_key():
     assert set(pm.user_permissions.all()) == set(Permission.objects.filter(content_type__app_label__in=apps))
 
     incentives = demo_incentives(demo)
+    mine = {c["name"].rsplit(" ", 3)[0] if c["name"].startswith("Four-week") else c["name"]: (c["status"], c["rank"], c["score"], c["prize"])
+            for c in portal.get("/api/v1/me/contests/").json()["results"]}
+    assert mine == {"Four-week sprint": ("running", 3, "500.00", "50.00"),
+                    "June 2018 sales contest": ("finalized", None, "0.00", None)}
+    assert "/api/v1/me/contests/" in text and "/api/v1/me/targets/" in text
     assert "22 distributor(s) moved up this run" in text
     for line_ in ("/admin/incentives/tierbonusscheme/", "/admin/incentives/target/", "finished contest", "running contest"):
         assert line_ in text

@@ -337,3 +337,6 @@ class DemoIncentives:
             value, goal = (value_str(target.measure, v, self.tenant.currency) for v in (p.value, p.goal))
             w(f"    {target.name}: {value} of {goal} ({p.progress * 100:.2f}%, expected pace {p.expected * 100:.2f}%,"
               f" {p.status})")
+        w("  in the portal (with $TOKEN from the distributor login above; DIST-0001 is 3rd in the sprint):")
+        w(f'    curl -s -H "Authorization: Bearer $TOKEN" {base_url}/api/v1/me/contests/')
+        w(f'    curl -s -H "Authorization: Bearer $TOKEN" {base_url}/api/v1/me/targets/')
