@@ -1,15 +1,24 @@
+from django import forms
 from django.contrib import admin, messages
-from import_export.admin import ImportExportMixin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html_join
+from django.utils.translation import gettext, gettext_lazy as _
+from import_export.admin import ImportExportMixin
 
 from commissions.models import GradeLevelOverride
+from fenxiao.currencies import fits, minor_units, money_str
 from tenants.admin_scoping import (
     ReadOnlyTenantScopedAdmin, ScopedImportExportMixin, TenantScopedAdmin, TenantScopedHistoryAdmin, TenantScopedInline,
-    apply_per_object,
+    apply_per_object, staff_tenant_id,
 )
+from tenants.context import tenant_context
+from tenants.models import Tenant
 
 from . import selectors
-from .models import Customer, Distributor, DistributorMove, Grade
+from .models import Customer, Distributor, DistributorMove, Grade, GradeChange
 from .resources import DistributorResource
 
 
@@ -18,10 +27,161 @@ class GradeOverrideInline(TenantScopedInline, admin.TabularInline):
     extra = 0
 
 
+CONDITIONS = ("min_direct_sales", "min_direct_downlines", "min_team_sales")
+
+
+class GradeForm(forms.ModelForm):
+    """Upgrade conditions (domain rules section 8): amounts >= 0 in whole minor units of the
+    tenant's currency, a count >= 0; all blank: the grade is given by hand only."""
+
+    class Meta:
+        model = Grade
+        fields = "__all__"
+        labels = {"min_direct_sales": _("minimum direct sales"), "min_direct_downlines": _("minimum active direct downlines"),
+                  "min_team_sales": _("minimum team sales")}
+        help_texts = {
+            "min_direct_sales": _("lifetime direct sales of orders whose commissions have settled, in the tenant's currency"),
+            "min_direct_downlines": _("active distributors whose upline is the distributor"),
+            "min_team_sales": _("lifetime sales of settled orders where the distributor is at any of the 3 levels"),
+        }
+
+    def clean(self):
+        data = super().clean()
+        from tenants.context import peek_current_tenant_id
+
+        in_context = peek_current_tenant_id()   # the staff's tenant (the admin's middleware sets it)
+        tenant_id = self.instance.tenant_id or (data.get("tenant").pk if data.get("tenant") else None) \
+            or (in_context if in_context and in_context > 0 else None)
+        tenant = Tenant.objects.filter(pk=tenant_id).first() if tenant_id else None
+        for name in ("min_direct_sales", "min_team_sales"):
+            value = data.get(name)
+            if value is None:
+                continue
+            if value < 0:
+                self.add_error(name, gettext("An amount cannot be negative."))
+            elif tenant is not None and not fits(value, minor_units(tenant.currency)):
+                self.add_error(name, gettext("At most %(places)d decimal places in %(currency)s.") % {
+                    "places": minor_units(tenant.currency), "currency": tenant.currency})
+        return data
+
+
 @admin.register(Grade)
 class GradeAdmin(TenantScopedHistoryAdmin):
-    list_display = ["code", "name", "rank"]
+    """Grades (等级) with their per-level overrides and upgrade conditions; "Evaluate upgrades now"
+    moves every distributor of the tenant to the highest grade whose conditions hold (never down)."""
+
+    form = GradeForm
+    list_display = ["code", "name", "rank", "upgrade_conditions"]
     inlines = [GradeOverrideInline]
+    actions = ["evaluate_upgrades"]
+    change_list_template = "admin/distributors/grade/change_list.html"
+
+    def get_fieldsets(self, request, obj=None):
+        head = (["tenant"] if request.user.is_superuser else []) + ["code", "name", "rank"]
+        return [(None, {"fields": head}),
+                (_("Upgrade conditions"), {"fields": list(CONDITIONS), "description": gettext(
+                    "A distributor moves up to the highest-ranked grade whose conditions all hold, after each "
+                    "settlement run and when staff evaluate upgrades; never down automatically. Leave them all blank "
+                    "for a grade given by hand only.")})]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("tenant")
+
+    @admin.display(description=_("upgrade conditions"))
+    def upgrade_conditions(self, obj):
+        currency = obj.tenant.currency
+        parts = []
+        if obj.min_direct_sales is not None:
+            parts.append(gettext("direct sales ≥ %(amount)s") % {"amount": money_str(obj.min_direct_sales, currency)})
+        if obj.min_direct_downlines is not None:
+            parts.append(gettext("active direct downlines ≥ %(n)d") % {"n": obj.min_direct_downlines})
+        if obj.min_team_sales is not None:
+            parts.append(gettext("team sales ≥ %(amount)s") % {"amount": money_str(obj.min_team_sales, currency)})
+        return " · ".join(parts) or gettext("none (given by hand)")
+
+    def has_evaluate_permission(self, request) -> bool:
+        """Evaluating upgrades changes distributors' grades: change on grades and on distributors."""
+        return self.has_change_permission(request) and request.user.has_perm("distributors.change_distributor")
+
+    def _evaluate(self, request, tenant_ids) -> None:
+        from incentives.services import grades_evaluate_all
+
+        for tenant_id in sorted(set(tenant_ids)):
+            with tenant_context(tenant_id):
+                upgraded = grades_evaluate_all()
+                slug = Tenant.objects.get(pk=tenant_id).slug
+            self.message_user(request, gettext("Upgrades evaluated in %(tenant)s: %(n)d distributor(s) moved up a grade.")
+                              % {"tenant": slug, "n": upgraded}, messages.SUCCESS)
+
+    @admin.action(description=_("Evaluate upgrades now (every distributor of the selected grades' tenants)"),
+                  permissions=["evaluate"])
+    def evaluate_upgrades(self, request, queryset):
+        if not self.has_evaluate_permission(request):
+            raise PermissionDenied
+        self._evaluate(request, queryset.values_list("tenant_id", flat=True))
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}),
+                                                 "can_evaluate": self.has_evaluate_permission(request)})
+
+    def get_urls(self):
+        return [path("evaluate-upgrades/", self.admin_site.admin_view(self.evaluate_view),
+                     name="distributors_grade_evaluate"), *super().get_urls()]
+
+    def evaluate_view(self, request):
+        """GET: what evaluating does; POST: grades_evaluate_all in the staff's tenant (a superuser
+        uses the action on the list, which names the tenants through the grades selected)."""
+        if not self.has_evaluate_permission(request):
+            raise PermissionDenied
+        changelist = reverse("admin:distributors_grade_changelist")
+        tenant_id = staff_tenant_id(request)
+        if request.method == "POST" and tenant_id is not None:
+            self._evaluate(request, [tenant_id])
+            return HttpResponseRedirect(changelist)
+        if tenant_id is None:
+            intro, submit = gettext("Superusers evaluate upgrades from the list: select grades of the tenants to "
+                                    "evaluate and run the action “Evaluate upgrades now”."), ""
+        else:
+            intro, submit = gettext(
+                "Every distributor moves up to the highest-ranked grade whose upgrade conditions all hold (lifetime "
+                "sales of settled orders, active direct downlines); nobody moves down. Each move is kept in the "
+                "distributor's grade history and applies to orders recorded from now on."), gettext("Evaluate upgrades now")
+        context = {**self.admin_site.each_context(request), "title": gettext("Evaluate grade upgrades"), "intro": intro,
+                   "form": None, "body": "", "submit": submit, "back": changelist, "back_label": gettext("Back"),
+                   "opts": self.model._meta}
+        return TemplateResponse(request, "admin/fenxiao_action_form.html", context)
+
+
+class GradeChangeInline(TenantScopedInline, admin.TabularInline):
+    """A distributor's grade history (domain rules section 8): when, from, to, how and why."""
+
+    model = GradeChange
+    fk_name = "distributor"
+    extra = 0
+    can_delete = False
+    fields = ["when", "from_grade", "to_grade", "kind", "reason", "actor"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+    verbose_name = _("grade change")
+    verbose_name_plural = _("grade history")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("from_grade", "to_grade", "tenant")
+
+    @admin.display(description=_("when (local time)"))
+    def when(self, obj):
+        from zoneinfo import ZoneInfo
+
+        return obj.created_at.astimezone(ZoneInfo(obj.tenant.timezone)).strftime("%Y-%m-%d %H:%M")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 #: The admin's report of a status step ("Frozen distributor(s): 2.").
@@ -32,6 +192,7 @@ STEP_DONE = {"approve": "Approved", "reject": "Rejected", "freeze": "Frozen", "u
 class DistributorAdmin(ScopedImportExportMixin, ImportExportMixin, TenantScopedHistoryAdmin):
     list_display = ["external_id", "name", "status", "grade", "parent", "depth", "invite_code", "joined_at"]
     resource_classes = [DistributorResource]
+    inlines = [GradeChangeInline]
 
     def has_import_permission(self, request):
         # an import needs one tenant: tenant staff import into theirs
@@ -98,6 +259,24 @@ class DistributorAdmin(ScopedImportExportMixin, ImportExportMixin, TenantScopedH
     @admin.action(description="Disable selected", permissions=["change"])
     def disable(self, request, queryset):
         self._step(request, queryset, "disable")
+
+    def get_inlines(self, request, obj):
+        """The grade history is shown on an existing distributor's page (a new one has none)."""
+        return self.inlines if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        """A grade set by hand goes through distributor_update: kept in the grade history (who,
+        when, from, to) and, when it is a move up, the `distributor.upgraded` event."""
+        if not change or "grade" not in form.changed_data:
+            return super().save_model(request, obj, form, change)
+        from .services import distributor_update
+
+        grade = obj.grade
+        obj.grade_id = Distributor.unscoped.filter(pk=obj.pk).values_list("grade_id", flat=True).get()
+        super().save_model(request, obj, form, change)
+        with tenant_context(obj.tenant_id):
+            distributor_update(distributor=obj, grade=grade, reason="set in the console",
+                               actor=request.user.get_username())
 
     def delete_model(self, request, obj):
         """Refused with a message for a distributor with downlines, customers or money (disable it)."""

@@ -191,3 +191,6 @@ class GradeChange(TenantOwned):
     class Meta(TenantOwned.Meta):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["tenant", "distributor", "created_at"], name="gradechange_tenant_distributor")]
+
+    def __str__(self) -> str:
+        return f"{self.from_grade or '-'} → {self.to_grade or '-'}"

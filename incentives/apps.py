@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class IncentivesConfig(AppConfig):
     name = "incentives"
-    verbose_name = "Incentives"
+    verbose_name = _("Incentives")

@@ -404,14 +404,25 @@ def test_load_demo_sets_up_logins_and_a_working_api_key():
     r = portal.post("/api/v1/auth/token/", login, format="json")
     assert r.status_code == 200, r.content
     portal.credentials(HTTP_AUTHORIZATION=f"Bearer {r.json()['access']}")
-    assert portal.get("/api/v1/me/earnings/").json()["by_level"] == {"1": "388.92", "2": "809.03", "3": "87.97"}
+    # 388.92 from the sample's orders, + 50.00: 10% of the fresh 500.00 sprint order DIST-0001 referred
+    assert portal.get("/api/v1/me/earnings/").json()["by_level"] == {"1": "438.92", "2": "809.03", "3": "87.97"}
 
     User = get_user_model()
     assert User.objects.get(username="admin").is_superuser
     pm = User.objects.get(username="demo-pm")
     assert pm.is_staff and not pm.is_superuser and StaffMembership.objects.get(user=pm).tenant == demo
-    apps = ("tenants", "distributors", "orders", "commissions", "ledger")   # ledger: withdrawal decisions
+    apps = ("tenants", "distributors", "orders", "commissions", "ledger", "incentives")   # ledger: withdrawal decisions
     assert set(pm.user_permissions.all()) == set(Permission.objects.filter(content_type__app_label__in=apps))
+
+    incentives = demo_incentives(demo)
+    mine = {c["name"].rsplit(" ", 3)[0] if c["name"].startswith("Four-week") else c["name"]: (c["status"], c["rank"], c["score"], c["prize"])
+            for c in portal.get("/api/v1/me/contests/").json()["results"]}
+    assert mine == {"Four-week sprint": ("running", 3, "500.00", "50.00"),
+                    "June 2018 sales contest": ("finalized", None, "0.00", None)}
+    assert "/api/v1/me/contests/" in text and "/api/v1/me/targets/" in text
+    assert "22 distributor(s) moved up this run" in text
+    for line_ in ("/admin/incentives/tierbonusscheme/", "/admin/incentives/target/", "finished contest", "running contest"):
+        assert line_ in text
 
     # Again: nothing new but a fresh key; passwords already set are left alone.
     with tenant_context(demo):
@@ -420,12 +431,95 @@ def test_load_demo_sets_up_logins_and_a_working_api_key():
     out = io.StringIO()
     call_command("load_demo", quiet=True, stdout=out)
     assert "  1 distributor passwords set this run" in out.getvalue()
+    assert demo_incentives(demo) == incentives           # the same contests, prizes, awards, targets and grades
+    assert "0 distributor(s) moved up this run" in out.getvalue()
     assert TenantApiKey.objects.filter(tenant=demo, name="demo").count() == 2
     assert User.objects.filter(username__in=["admin", "demo-pm"]).count() == 2
     with tenant_context(demo):
         after = dict(Distributor.objects.values_list("external_id", "password"))
     assert {k: v for k, v in after.items() if k != "DIST-0002"} == {k: v for k, v in hashes.items() if k != "DIST-0002"}
     assert after["DIST-0002"] != ""
+
+
+def demo_incentives(demo) -> dict:
+    """What load_demo sets up of the incentives (domain rules section 8), with its figures, read back
+    from the tables: the June 2018 contest finalized with its prizes paid, the running sprint's live
+    leaderboard, the tier scheme's awards over 2018, the targets' progress, the grades. Checked to
+    the cent against the sample data (fenxiao/sample_data/superstore, USD, Asia/Shanghai)."""
+    from decimal import Decimal as D
+
+    from django.db.models import Count
+
+    from distributors.models import Distributor, Grade, GradeChange
+    from incentives.models import Contest, ContestResult, Target, TierAward, TierBonusScheme, TierEvaluation
+    from incentives.services import contest_leaderboard, target_progress
+    from ledger.models import LedgerEntry
+    from orders.models import Order
+    from tenants.context import tenant_context
+
+    with tenant_context(demo):
+        ext = dict(Distributor.objects.values_list("pk", "external_id"))
+        finished = Contest.objects.get(name="June 2018 sales contest")
+        sprint = Contest.objects.get(name__startswith="Four-week sprint")
+        scheme = TierBonusScheme.objects.get(name="Monthly direct sales bonus")
+        out = {
+            "finished": (finished.finalized_by, [(r.rank, ext[r.distributor_id], r.score, r.prize) for r in
+                                                 ContestResult.objects.filter(contest=finished).order_by("rank")]),
+            "sprint": (sprint.finalized_at, [(r.rank, ext[r.distributor_id], r.score, p) for r, p in
+                                             contest_leaderboard(contest=sprint)]),
+            "live orders": Order.objects.filter(external_id__startswith="LIVE-").count(),
+            "months evaluated": sorted(f"{p:%Y-%m}" for p in TierEvaluation.objects.filter(scheme=scheme)
+                                       .values_list("period", flat=True)),
+            "awards": sorted((f"{a.period:%Y-%m}", ext[a.distributor_id], a.measure_value, a.amount)
+                             for a in TierAward.objects.filter(scheme=scheme)),
+            "bonus entries": sorted(LedgerEntry.objects.filter(kind="bonus").values_list("amount", flat=True)),
+            "targets": sorted((t.name.split(" 20")[0] if "Sprint" in t.name or "DIST" in t.name else t.name,
+                               target_progress(t).value, t.goal, target_progress(t).status)
+                              for t in Target.objects.all()),
+            "grades": sorted(Grade.objects.values_list("code", "rank", "min_direct_sales", "min_direct_downlines",
+                                                       "min_team_sales")),
+            "graded": sorted(Distributor.objects.filter(grade__isnull=False).values_list("grade__code").annotate(
+                n=Count("id"))),
+            "upgrades": GradeChange.objects.filter(kind="upgrade").count(),
+        }
+    assert out["finished"] == ("load_demo", [
+        (1, "JL-15175", D("3410.1700"), D("300.00")), (2, "DIST-0007", D("3169.8300"), D("200.00")),
+        (3, "SC-20770", D("1288.0800"), D("100.00")), (4, "DIST-0008", D("1009.2100"), D("0")),
+        (5, "DIST-0060", D("552.1100"), D("0")), (6, "DIST-0034", D("135.4300"), D("0")),
+        (7, "DIST-0004", D("23.2200"), D("0"))])
+    # JL-15175 and DIST-0008 both at 600.00: JL-15175's last order is a day older, so it ranks first
+    assert out["sprint"] == (None, [(1, "JL-15175", D("600.00"), D("200.00")), (2, "DIST-0008", D("600.00"), D("100.00")),
+                                    (3, "DIST-0001", D("500.00"), D("50.00")), (4, "TB-21175", D("120.00"), None)])
+    assert out["live orders"] == 6
+    assert out["months evaluated"] == [f"2018-{m:02d}" for m in range(1, 13)]
+    # tiers: >= 500.00 pays 15.00, >= 1500.00 pays 40.00, >= 3000.00 pays 2% (rounded down)
+    assert out["awards"] == [
+        ("2018-01", "DIST-0004", D("843.3000"), D("15.00")), ("2018-01", "JK-15730", D("639.3700"), D("15.00")),
+        ("2018-03", "DIST-0060", D("858.9700"), D("15.00")), ("2018-03", "KB-16600", D("1187.5300"), D("15.00")),
+        ("2018-03", "RW-19690", D("729.9600"), D("15.00")), ("2018-04", "DIST-0001", D("777.0800"), D("15.00")),
+        ("2018-05", "CS-12490", D("530.6800"), D("15.00")),
+        ("2018-06", "DIST-0007", D("3169.8300"), D("63.39")),          # 2% of 3169.83 = 63.3966 -> 63.39
+        ("2018-06", "DIST-0008", D("1009.2100"), D("15.00")), ("2018-06", "DIST-0060", D("552.1100"), D("15.00")),
+        ("2018-06", "JL-15175", D("3410.1700"), D("68.20")),           # 2% of 3410.17 = 68.2034 -> 68.20
+        ("2018-06", "SC-20770", D("1288.0800"), D("15.00")),
+        ("2018-08", "DIST-0001", D("997.0800"), D("15.00")), ("2018-08", "RW-19690", D("3868.9600"), D("77.37")),
+        ("2018-09", "DIST-0004", D("695.8800"), D("15.00")), ("2018-12", "SP-20620", D("1135.5600"), D("15.00"))]
+    assert sum(a[3] for a in out["awards"]) == D("403.96")
+    assert out["bonus entries"] == sorted([D("300.00"), D("200.00"), D("100.00")] + [a[3] for a in out["awards"]])
+    # the sprint's window holds only the fresh orders: 420 + 180 (DIST-0008), 350 + 250 (JL-15175),
+    # 500 (DIST-0001), 120 (TB-21175) = 1820.00; the pace is 13 to 14 days of 28 whenever the demo loads
+    assert out["targets"] == [
+        ("2018 net sales", D("25221.84"), D("25000.0000"), "met"),
+        ("DIST-0001 direct sales", D("500.00"), D("1000.0000"), "on_track"),
+        ("DIST-0004 team orders", D("2"), D("6.0000"), "behind"),
+        ("Sprint net sales", D("1820.00"), D("3000.0000"), "ahead")]
+    assert out["grades"] == [("gold", 2, D("4000.0000"), 2, None), ("platinum", 3, None, None, D("10000.0000")),
+                             ("silver", 1, D("1000.0000"), None, None)]
+    # settled team sales >= 10000.00: DIST-0001 28707.31, SC-20680 11951.06, CS-12490 11114.04 (platinum);
+    # direct >= 4000.00 with 2+ active direct downlines: DM-13525, HZ-14950, DIST-0007 (gold; DIST-0008,
+    # RW-19690, JL-15175 and SP-20620 sell more but have fewer downlines); direct >= 1000.00: 16 (silver)
+    assert out["graded"] == [("gold", 3), ("platinum", 3), ("silver", 16)] and out["upgrades"] == 22
+    return out
 
 
 # -- the parsing module ------------------------------------------------------------------------------

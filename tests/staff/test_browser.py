@@ -84,3 +84,103 @@ def test_pm_console_in_a_browser(live_server, make_tenant, page):
     secret = Distributor.unscoped.get(external_id="SECRET0")
     response = page.goto(f"{base}/admin/distributors/distributor/{secret.pk}/change/")
     assert response.status == 404 and "SECRET0" not in page.content()     # like a missing id
+
+
+def screenshot(page, name: str) -> None:
+    """Save the page (whole length) as <FENXIAO_SCREENSHOTS or tests/screenshots>/<name>.png, for a
+    person to look at; the folder is git-ignored."""
+    from pathlib import Path
+
+    folder = Path(os.environ.get("FENXIAO_SCREENSHOTS") or Path(__file__).resolve().parent.parent / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def test_pm_runs_the_incentives_in_a_browser(live_server, make_tenant, page):
+    """Issue 11 (console): the PM opens a contest with its live leaderboard, finalizes it and sees the
+    prizes paid; evaluates a month of a tier scheme; opens a target with its progress bar."""
+    from datetime import date, datetime
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    from distributors.models import Distributor
+    from incentives.models import ContestResult
+    from incentives.services import contest_create, target_create, tier_scheme_create
+    from ledger.models import LedgerEntry
+    from tenants.services import staff_create
+    from tests.factories import line, paid_order
+
+    sh = ZoneInfo("Asia/Shanghai")
+    acme = make_tenant(slug="acme")
+    with tenant_context(acme):
+        chain(acme, 4)
+        for ext, ref, amount, day in [("O1", "C2", "600.00", 10), ("O2", "C3", "700.00", 15), ("O3", "C2", "100.00", 20),
+                                      ("O4", "C1", "300.00", 31)]:
+            at = datetime(2026, 1, day, 12, tzinfo=sh)
+            paid_order(acme, ext, referrer_external_id=ref, lines=[line(unit_price=amount)], placed_at=at, paid_at=at)
+        contest = contest_create(tenant=acme, name="January sprint", starts_at=datetime(2026, 1, 1, tzinfo=sh),
+                                 ends_at=datetime(2026, 2, 1, tzinfo=sh), measure="direct_sales",
+                                 prizes=["500.00", "300.00", "100.00"])
+        scheme = tier_scheme_create(tenant=acme, name="Monthly bonus", measure="direct_sales", tiers=[
+            {"threshold": "300.00", "amount": "20.00"}, {"threshold": "700.00", "rate": "0.0300"}])
+        target_create(tenant=acme, name="C2 January", scope="distributor", measure="direct_sales",
+                               period="month", starts_on=date(2026, 1, 1), goal=Decimal("1000.00"),
+                               distributor=Distributor.objects.get(external_id="C2"))
+    staff_create(tenant=acme, username="pm", role="pm", password="pm-pass-9876")
+    base = live_server.url
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", "pm")
+    page.fill("#id_password", "pm-pass-9876")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#dashboard-acme")
+
+    # the contest list, then the contest with its live leaderboard
+    page.goto(f"{base}/admin/incentives/contest/")
+    page.click("text=January sprint")
+    page.wait_for_selector("#leaderboard")
+    rows = page.locator("#leaderboard tbody tr").all_inner_texts()
+    assert [r.split("\t")[:3] + r.split("\t")[4:5] for r in rows] == [
+        ["1", "C3 Distributor C3", "700.00", "500.00"], ["2", "C2 Distributor C2", "700.00", "300.00"],
+        ["3", "C1 Distributor C1", "300.00", "100.00"]]
+    assert "Live ranking" in page.content()
+    screenshot(page, "incentives-1-contest-live")
+
+    # Finalize now: the confirmation page, then the prizes are credited and the ranking is frozen
+    page.click("#finalize-link")
+    page.wait_for_selector("#action-submit")
+    screenshot(page, "incentives-2-finalize-confirm")
+    page.click("#action-submit")
+    page.wait_for_selector("ul.messagelist")
+    assert "“January sprint” finalized: 3 prize(s) credited, 900.00 CNY in all." in page.locator("ul.messagelist").inner_text()
+    assert "Final ranking, frozen" in page.content() and page.locator("#finalize-link").count() == 0
+    assert page.locator("input[name=name]").count() == 0                 # read-only once finalized
+    credited = page.locator("#leaderboard tbody tr").first.inner_text()
+    assert "500.00" in credited and "ledger entry #" in credited
+    screenshot(page, "incentives-3-contest-finalized")
+    with tenant_context(acme):
+        assert sorted(LedgerEntry.objects.filter(kind="bonus").values_list("amount", flat=True)) == [
+            Decimal("100.00"), Decimal("300.00"), Decimal("500.00")]
+        assert ContestResult.objects.filter(contest=contest).count() == 3
+
+    # evaluate January of the tier scheme: 3% of 700.00 twice, 20.00 for exactly 300.00
+    page.goto(f"{base}/admin/incentives/tierbonusscheme/{scheme.pk}/change/")
+    page.click("#evaluate-link")
+    page.fill("#id_month", "2026-01")
+    page.click("#action-submit")
+    page.wait_for_selector("ul.messagelist")
+    assert "2026-01 evaluated: 3 award(s), 62.00 CNY credited." in page.locator("ul.messagelist").inner_text()
+    assert "2026-01: 3 award(s), 62.00 CNY in all" in page.content()
+    screenshot(page, "incentives-4-scheme-awards")
+
+    # the target's progress bar: 700.00 of 1000.00, the month is over (expected 100%): behind
+    page.goto(f"{base}/admin/incentives/target/")
+    page.click("text=C2 January")
+    page.wait_for_selector("#target-progress")
+    assert page.locator("#target-progress").get_attribute("data-status") == "behind"
+    assert "700.00 of 1000.00 (70.00%) · expected pace 100.00% · behind" in page.locator("#target-progress").inner_text()
+    bar = page.locator("#target-progress .progress-bar").bounding_box()
+    track = page.locator("#target-progress .progress-track").bounding_box()
+    assert abs(bar["width"] / track["width"] - 0.70) < 0.01
+    screenshot(page, "incentives-5-target-progress")

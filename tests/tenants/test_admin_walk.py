@@ -56,12 +56,15 @@ def _populate(t: Tenant, prefix: str, tag: str) -> None:
     from commissions.services import grade_override_set
     from distributors.models import Grade
     from distributors.services import customer_bind, distributor_move, distributor_update
+    from incentives import services as incentives
+    from incentives.rules import month_window
     from ledger.services import settle_due, withdrawal_approve, withdrawal_request
     from orders.services import order_record
     from tenants.services import api_key_create
 
     with tenant_context(t):
-        grade = Grade.objects.create(tenant=t, code=f"{tag}-gold", name=f"{tag} Gold", rank=1)
+        grade = Grade.objects.create(tenant=t, code=f"{tag}-gold", name=f"{tag} Gold", rank=1,
+                                     min_direct_sales=D("100.00"), min_direct_downlines=1)
         grade_override_set(grade=grade, level=1, kind="percent", value=D("0.1000"))
         d0, d1, d2 = chain(t, 3, prefix=prefix)
         distributor_update(distributor=d2, grade=grade)
@@ -70,6 +73,20 @@ def _populate(t: Tenant, prefix: str, tag: str) -> None:
             order_record(tenant=t, data=order_input(f"{prefix}O1", referrer_external_id=f"{prefix}2", status="paid",
                                                     buyer_external_id=f"{prefix}K", lines=[line(unit_price="1000.00")]))
         settle_due(tenant=t, now=LATER)
+        # incentives (domain rules section 8): a contest still open and one finalized (its results and
+        # prize), a tier scheme evaluated for January (its award), a target; d2's grade history
+        jan_start, jan_end = month_window(t.timezone, 2026, 1)
+        incentives.contest_create(tenant=t, name=f"{tag} open contest", starts_at=jan_start,
+                                  ends_at=month_window(t.timezone, 2027, 1)[0],
+                                  measure="team_sales", prizes=["10.00"], grades=[grade])
+        contest = incentives.contest_create(tenant=t, name=f"{tag} contest", starts_at=jan_start, ends_at=jan_end,
+                                            measure="direct_sales", prizes=["30.00"], grades=[grade])
+        incentives.contest_finalize(contest=contest, actor=f"{tag}-boss", now=LATER)
+        scheme = incentives.tier_scheme_create(tenant=t, name=f"{tag} scheme", measure="direct_sales",
+                                               tiers=[{"threshold": "500.00", "amount": "20.00"}])
+        incentives.tier_bonus_evaluate(scheme=scheme, period=date(2026, 1, 1), actor=f"{tag}-boss", now=LATER)
+        incentives.target_create(tenant=t, name=f"{tag} target", scope="distributor", distributor=d2,
+                                 measure="direct_sales", period="month", starts_on=date(2026, 1, 1), goal=D("2000.00"))
         w, _ = withdrawal_request(distributor=d2, amount=D("50.00"), method="alipay", account=f"{tag}@pay")
         withdrawal_approve(withdrawal=w, actor=f"{tag}-boss")
         withdrawal_request(distributor=d1, amount=D("20.00"), method="bank", account=f"{tag}-bank")

@@ -10,15 +10,23 @@ Sets up a demo you can click and curl, idempotently (run it as often as you like
 - creates, when missing, the Django superuser `admin` / `admin` and the tenant staff user
   `demo-pm` / `demo-pm` (staff of `demo` only, with every model permission of the apps tenants,
   distributors, orders and commissions);
-- creates a fresh partner API key named "demo" on every run (keys are shown only once),
-and prints the key, a distributor login, the admin logins and curl examples.
+- creates a fresh partner API key named "demo" on every run (keys are shown only once);
+- sets up the incentives (domain rules section 8) through their services, when missing: grades
+  with upgrade conditions (then `grades_evaluate_all`); a contest over June 2018 (local), finalized
+  with its prizes; a four-week sprint contest running now, with a few fresh paid orders of the
+  last days (LIVE-<local day>-<n>, the same ones on every run of the same day) for its live
+  leaderboard; a monthly tier bonus scheme evaluated for every month of 2018; targets for the
+  whole programme (2018, the sprint), one distributor and a team,
+and prints the key, a distributor login, the admin logins, where the incentives are and curl examples.
 """
 from __future__ import annotations
 
 import shlex
 from collections import defaultdict
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -26,6 +34,7 @@ from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from commissions.models import CommissionRecord
 from commissions.selectors import earnings_by_level
@@ -41,7 +50,7 @@ NAME = "Demo Store"
 DISTRIBUTOR_PASSWORD = "demo-pass-123"
 ADMIN = ("admin", "admin")
 STAFF = ("demo-pm", "demo-pm")
-STAFF_APPS = ("tenants", "distributors", "orders", "commissions", "ledger")
+STAFF_APPS = ("tenants", "distributors", "orders", "commissions", "ledger", "incentives")
 SAMPLE_DIR = Path(settings.BASE_DIR) / "fenxiao" / "sample_data" / "superstore"
 FULL_DIR = Path(settings.BASE_DIR).parent / "shared" / "data" / "superstore"
 ZERO = Decimal("0.00")
@@ -65,6 +74,7 @@ class Command(BaseCommand):
                      stdout=self.stdout, stderr=self.stderr)
         tenant = Tenant.objects.get(slug=SLUG)
         with tenant_context(tenant):
+            incentives = DemoIncentives(tenant).load()
             passwords_set = self._passwords(tenant)
             login = self._login_distributor()
             example_order = self._example_order()
@@ -75,6 +85,7 @@ class Command(BaseCommand):
         self._print(tenant=tenant, key=key, login=login, earnings=earnings, example_order=example_order,
                     passwords_set=passwords_set, admin_created=admin_created, staff_created=staff_created,
                     base_url=base_url.rstrip("/"))
+        incentives.print(self.stdout.write, base_url=base_url.rstrip("/"))
 
     # -- distributors' passwords ----------------------------------------------------------------
 
@@ -165,3 +176,167 @@ class Command(BaseCommand):
               f" {base_url}/api/v1/auth/token/"
               " | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access\"])')")
             w(f'  curl -s -H "Authorization: Bearer $TOKEN" {base_url}/api/v1/me/earnings/')
+
+
+class DemoIncentives:
+    """The demo's incentives (domain rules section 8), made through the services when missing, so a
+    second run changes nothing (the same day: the same fresh orders and sprint; a later day adds
+    that day's sprint and orders)."""
+
+    #: Grades and their upgrade conditions (USD): (code, name, rank, min direct, min downlines, min team)
+    GRADES = [("silver", "Silver", 1, Decimal("1000.00"), None, None),
+              ("gold", "Gold", 2, Decimal("4000.00"), 2, None),
+              ("platinum", "Platinum", 3, None, None, Decimal("10000.00"))]
+    FINISHED = "June 2018 sales contest"
+    FINISHED_PRIZES = ["300.00", "200.00", "100.00"]
+    SPRINT_PRIZES = ["200.00", "100.00", "50.00"]
+    SCHEME = "Monthly direct sales bonus"
+    TIERS = [{"threshold": "500.00", "amount": "15.00"}, {"threshold": "1500.00", "amount": "40.00"},
+             {"threshold": "3000.00", "rate": "0.0200"}]
+    SCHEME_YEAR = 2018
+    #: Fresh paid orders of the sprint: (days before today, local hour, referrer, amount). JL-15175 and
+    #: DIST-0008 both reach 600.00; JL-15175 got there first (its last order is a day older), so it
+    #: ranks first by the tie rule.
+    LIVE_ORDERS = [(1, 15, "DIST-0008", "420.00"), (2, 11, "JL-15175", "350.00"), (3, 16, "DIST-0001", "500.00"),
+                   (4, 10, "DIST-0008", "180.00"), (5, 19, "JL-15175", "250.00"), (6, 14, "TB-21175", "120.00")]
+    SPRINT_DAYS_BEFORE, SPRINT_DAYS = 13, 28
+
+    def __init__(self, tenant):
+        self.tenant = tenant
+        self.now = timezone.now()
+        self.today = self.now.astimezone(ZoneInfo(tenant.timezone)).date()
+        self.sprint_first = self.today - timedelta(days=self.SPRINT_DAYS_BEFORE)
+        self.sprint_last = self.sprint_first + timedelta(days=self.SPRINT_DAYS - 1)
+
+    def load(self) -> "DemoIncentives":
+        from incentives.services import grades_evaluate_all
+
+        self.grades = self._grades()
+        self.upgraded = grades_evaluate_all()
+        self.finished = self._finished_contest()
+        self.live_orders = self._live_orders()
+        self.sprint = self._sprint()
+        self.scheme, self.awards = self._scheme()
+        self.targets = self._targets()
+        return self
+
+    def _grades(self):
+        from distributors.models import Grade
+
+        out = []
+        for code, name, rank, direct, downlines, team in self.GRADES:
+            grade, _ = Grade.objects.get_or_create(tenant=self.tenant, code=code, defaults={
+                "name": name, "rank": rank, "min_direct_sales": direct, "min_direct_downlines": downlines,
+                "min_team_sales": team})
+            out.append(grade)
+        return out
+
+    def _finished_contest(self):
+        from incentives.models import Contest
+        from incentives.rules import month_window
+        from incentives.services import contest_create, contest_finalize
+
+        contest = Contest.objects.filter(name=self.FINISHED).first()
+        if contest is None:
+            starts_at, ends_at = month_window(self.tenant.timezone, 2018, 6)
+            contest = contest_create(tenant=self.tenant, name=self.FINISHED, starts_at=starts_at, ends_at=ends_at,
+                                     measure="direct_sales", prizes=self.FINISHED_PRIZES)
+        contest, _ = contest_finalize(contest=contest, actor="load_demo")
+        return contest
+
+    def _live_orders(self) -> list:
+        from orders.services import LineInput, OrderInput, order_record
+
+        tz = ZoneInfo(self.tenant.timezone)
+        out = []
+        for n, (days, hour, referrer, amount) in enumerate(self.LIVE_ORDERS, start=1):
+            day = self.today - timedelta(days=days)
+            at = datetime.combine(day, time(hour, 0), tz)
+            data = OrderInput(external_id=f"LIVE-{day:%Y%m%d}-{n}", currency=self.tenant.currency, placed_at=at,
+                              paid_at=at, status=Order.Status.PAID, referrer_external_id=referrer,
+                              lines=[LineInput(line_id="1", sku="DEMO-LIVE", category="Office Supplies", quantity=1,
+                                               unit_price=Decimal(amount))])
+            with transaction.atomic():
+                order, _ = order_record(tenant=self.tenant, data=data)
+            out.append(order)
+        return out
+
+    def _sprint(self):
+        from incentives.models import Contest
+        from incentives.rules import local_window
+        from incentives.services import contest_create
+
+        name = f"Four-week sprint {self.sprint_first:%Y-%m-%d} – {self.sprint_last:%Y-%m-%d}"
+        contest = Contest.objects.filter(name=name).first()
+        if contest is None:
+            starts_at, ends_at = local_window(self.tenant.timezone, self.sprint_first, self.sprint_last + timedelta(days=1))
+            contest = contest_create(tenant=self.tenant, name=name, starts_at=starts_at, ends_at=ends_at,
+                                     measure="direct_sales", prizes=self.SPRINT_PRIZES)
+        return contest
+
+    def _scheme(self):
+        from incentives.models import TierAward, TierBonusScheme
+        from incentives.services import tier_bonus_evaluate, tier_scheme_create
+
+        scheme = TierBonusScheme.objects.filter(name=self.SCHEME).first()
+        if scheme is None:
+            scheme = tier_scheme_create(tenant=self.tenant, name=self.SCHEME, measure="direct_sales", tiers=self.TIERS)
+        for month in range(1, 13):
+            tier_bonus_evaluate(scheme=scheme, period=date(self.SCHEME_YEAR, month, 1), actor="load_demo")
+        return scheme, TierAward.objects.filter(scheme=scheme).count()
+
+    def _targets(self) -> list:
+        from distributors.models import Distributor
+        from incentives.models import Target
+        from incentives.services import target_create
+
+        sprint = f"{self.sprint_first:%Y-%m-%d} – {self.sprint_last:%Y-%m-%d}"
+        custom = {"period": "custom", "starts_on": self.sprint_first, "ends_on": self.sprint_last}
+        wanted = [
+            {"name": "2018 net sales", "scope": "tenant", "measure": "net_sales", "period": "year",
+             "starts_on": date(2018, 1, 1), "goal": Decimal("25000.00")},
+            {"name": f"Sprint net sales {sprint}", "scope": "tenant", "measure": "net_sales", "goal": Decimal("3000.00"),
+             **custom},
+            {"name": f"DIST-0001 direct sales {sprint}", "scope": "distributor", "measure": "direct_sales",
+             "distributor": Distributor.objects.get(external_id="DIST-0001"), "goal": Decimal("1000.00"), **custom},
+            {"name": f"DIST-0004 team orders {sprint}", "scope": "team", "measure": "order_count",
+             "distributor": Distributor.objects.get(external_id="DIST-0004"), "goal": Decimal("6"), **custom},
+        ]
+        out = []
+        for values in wanted:
+            target = Target.objects.filter(name=values["name"]).first()
+            out.append(target or target_create(tenant=self.tenant, **values))
+        return out
+
+    def print(self, w, *, base_url: str) -> None:
+        from incentives.console import value_str
+        from incentives.services import contest_leaderboard, target_progress
+
+        admin = f"{base_url}/admin/incentives"
+        w("Incentives (domain rules section 8), in the console as demo-pm:")
+        w(f"  grades with upgrade conditions: {base_url}/admin/distributors/grade/"
+          f" ({self.upgraded} distributor(s) moved up this run; \"Evaluate upgrades now\" runs it again)")
+        with tenant_context(self.tenant):
+            finished = contest_leaderboard(contest=self.finished, limit=3)
+            live = contest_leaderboard(contest=self.sprint, limit=3)
+            people = dict(Distributor.objects.filter(pk__in=[r.distributor_id for r, _ in finished + live])
+                          .values_list("pk", "external_id"))
+            progress = [(t, target_progress(t)) for t in self.targets]
+
+        def podium(rows):
+            return ", ".join(f"#{r.rank} {people[r.distributor_id]} {r.score}" for r, _ in rows) or "nobody yet"
+
+        w(f"  finished contest \"{self.finished.name}\" (finalized, prizes paid): {admin}/contest/{self.finished.pk}/change/"
+          f"  [{podium(finished)}]")
+        w(f"  running contest \"{self.sprint.name}\" (live leaderboard): {admin}/contest/{self.sprint.pk}/change/"
+          f"  [{podium(live)}]")
+        w(f"  tier bonus scheme \"{self.scheme.name}\" ({self.SCHEME_YEAR} evaluated month by month, {self.awards} awards):"
+          f" {admin}/tierbonusscheme/{self.scheme.pk}/change/")
+        w(f"  targets with progress bars: {admin}/target/")
+        for target, p in progress:
+            value, goal = (value_str(target.measure, v, self.tenant.currency) for v in (p.value, p.goal))
+            w(f"    {target.name}: {value} of {goal} ({p.progress * 100:.2f}%, expected pace {p.expected * 100:.2f}%,"
+              f" {p.status})")
+        w("  in the portal (with $TOKEN from the distributor login above; DIST-0001 is 3rd in the sprint):")
+        w(f'    curl -s -H "Authorization: Bearer $TOKEN" {base_url}/api/v1/me/contests/')
+        w(f'    curl -s -H "Authorization: Bearer $TOKEN" {base_url}/api/v1/me/targets/')
