@@ -198,6 +198,81 @@ def _recount_last(tenant, recount) -> None:
     update_rows(DailyFigure, fields=("direct_last_at", "team_last_at", "commission_last_at"),
                 keys=("distributor_id", "day", "tenant_id"),
                 rows=[(*latest.get(k, (None, None, None)), *k, tenant.pk) for k in keys])
+    _contest_reached_recount(tenant, keys)
+
+
+# --- running contests' scores (incentives.measures.TRACKED) ---------------------------------------
+
+def _running_contests(tenant, days) -> list:
+    """(contest, window, (score column, last column)) of the tenant's running tracked contests
+    whose window holds any of `days`."""
+    from .measures import TRACKED, Window
+    from .models import Contest
+
+    if not days:
+        return []
+    first, last = min(days), max(days)
+    out = []
+    for c in Contest.objects.filter(finalized_at__isnull=True, measure__in=list(TRACKED)).only(
+            "pk", "measure", "starts_at", "ends_at", "finalized_at"):
+        window = Window.between(c.starts_at, c.ends_at, tenant.timezone)
+        if window.first_day <= last and first < window.end_day:
+            out.append((c, window, TRACKED[c.measure]))
+    return out
+
+
+def _contest_scores_add(tenant, days: dict) -> None:
+    """Add the day figures' deltas to the scores of the running contests whose window holds the
+    days (one upsert per such contest; none when no contest runs)."""
+    from .models import ContestScore
+
+    contests = _running_contests(tenant, {day for _, day in days})
+    if not contests:
+        return
+    q = connection.ops.quote_name
+    table = q(ContestScore._meta.db_table)
+    for contest, window, (col, last) in contests:
+        per: dict[int, list] = {}
+        for (distributor_id, day), row in days.items():
+            if window.first_day <= day < window.end_day and (row[col] or row[last]):
+                mine = per.setdefault(distributor_id, [0, None])
+                mine[0] += row[col]
+                mine[1] = _later(mine[1], row[last])
+        if not per:
+            continue
+        rows = sorted(per.items())
+        on_conflict = (f" ON CONFLICT (tenant_id, contest_id, distributor_id) DO UPDATE SET score = {table}.score + "
+                       f"excluded.score, reached_at = {_greatest(f'{table}.reached_at', 'excluded.reached_at')}")
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":  # one statement text whatever the rows (see _day_rows_add)
+                cursor.execute(
+                    f"INSERT INTO {table} (tenant_id, contest_id, distributor_id, score, reached_at) "
+                    "SELECT %s, %s, * FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[])" + on_conflict,
+                    [tenant.pk, contest.pk, pg_array(d for d, _ in rows), pg_array(v[0] for _, v in rows),
+                     _pg_column([v[1] for _, v in rows])])
+                continue
+            for start in range(0, len(rows), UPSERT_ROWS):
+                part = rows[start:start + UPSERT_ROWS]
+                cursor.execute(
+                    f"INSERT INTO {table} (tenant_id, contest_id, distributor_id, score, reached_at) VALUES "
+                    + ", ".join(["(%s, %s, %s, %s, %s)"] * len(part)) + on_conflict,
+                    [v for d, (score, reached) in part for v in (tenant.pk, contest.pk, d, score, reached)],
+                )
+
+
+def _contest_reached_recount(tenant, keys) -> None:
+    """After the last counted events of some distributors' days were read again, read again when
+    those distributors reached their scores in the running contests holding those days."""
+    from .models import ContestScore
+
+    for contest, window, (_col, last) in _running_contests(tenant, {day for _, day in keys}):
+        ids = sorted({d for d, day in keys if window.first_day <= day < window.end_day})
+        if not ids:
+            continue
+        reached = dict(DailyFigure.objects.filter(distributor_id__in=ids, day__gte=window.first_day, day__lt=window.end_day)
+                       .values_list("distributor_id").annotate(m=Max(last)))
+        update_rows(ContestScore, fields=("reached_at",), keys=("contest_id", "distributor_id", "tenant_id"),
+                    rows=[(reached.get(d), contest.pk, d, tenant.pk) for d in ids])
 
 
 def figures_on_settlement(*, tenant, order_ids: list[int]) -> set[int]:
@@ -228,9 +303,15 @@ def _greatest(a: str, b: str) -> str:
 
 
 def _days_add(tenant, days: dict) -> None:
-    """Add deltas to DailyFigure rows (inserted when missing), in (distributor, day) order."""
+    """Add deltas to DailyFigure rows (inserted when missing), in (distributor, day) order, and to
+    the scores of the running contests whose window holds those days."""
     if not days:
         return
+    _day_rows_add(tenant, days)
+    _contest_scores_add(tenant, days)
+
+
+def _day_rows_add(tenant, days: dict) -> None:
     q = connection.ops.quote_name
     table = q(DailyFigure._meta.db_table)
     cols = [*DAY_FIELDS, *LAST_FIELDS]

@@ -193,3 +193,83 @@ def total(measure: str, window: Window, *, members: Q | None = None) -> Decimal:
             qs = qs.filter(parent__in=Distributor.objects.filter(members).values("pk"))
         return Decimal(qs.count())
     raise MeasureError(f"unknown measure {measure!r}")
+
+
+# --- contests: scores kept with the day figures ------------------------------------------------
+
+#: The measures whose contests keep their scores (ContestScore) with the day figures.
+TRACKED = {m: DAY_COLUMNS[m] for m in (Measure.DIRECT_SALES, Measure.ORDER_COUNT, Measure.TEAM_SALES)}
+
+
+def contest_window(contest) -> Window:
+    return Window.between(contest.starts_at, contest.ends_at, current_tenant().timezone)
+
+
+def is_tracked(contest) -> bool:
+    """Does this contest keep its scores with the day figures (a running contest measured by sales or orders)?"""
+    return contest.measure in TRACKED and contest.finalized_at is None
+
+
+def contest_scores_rebuild(contest) -> None:
+    """Recompute a tracked contest's scores from the day figures of its window (creation, or a
+    change of its window or measure): one DELETE and one INSERT ... SELECT."""
+    from django.db import connection
+
+    from .models import ContestScore
+
+    ContestScore.objects.filter(contest=contest).delete()
+    if not is_tracked(contest):
+        return
+    col, last = TRACKED[contest.measure]
+    window = contest_window(contest)
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {q(ContestScore._meta.db_table)} (tenant_id, contest_id, distributor_id, score, reached_at) "
+            f"SELECT tenant_id, %s, distributor_id, SUM({q(col)}), MAX({q(last)}) FROM {q(DailyFigure._meta.db_table)} "
+            "WHERE tenant_id = %s AND day >= %s AND day < %s GROUP BY tenant_id, distributor_id "
+            f"HAVING SUM({q(col)}) <> 0 OR MAX({q(last)}) IS NOT NULL",
+            [contest.pk, contest.tenant_id, window.first_day, window.end_day],
+        )
+
+
+def _contest_rows(contest, grade_ids=None, min_score=None):
+    from .models import ContestScore
+
+    rows = ContestScore.objects.filter(contest=contest, score__gt=0)
+    if grade_ids:
+        rows = rows.filter(distributor__grade_id__in=grade_ids)
+    if min_score is not None:
+        rows = rows.filter(score__gte=_raw(contest.measure, min_score))
+    return rows
+
+
+def contest_board(contest, *, limit: int | None = None, grade_ids=None, min_score: Decimal | None = None) -> list[Ranked]:
+    """The live leaderboard of a contest (`leaderboard` of its measure and window): from its kept
+    scores when it is tracked (an index scan, one query), else computed."""
+    if not is_tracked(contest):
+        return leaderboard(contest.measure, contest_window(contest), limit=limit, grade_ids=grade_ids, min_score=min_score)
+    rows = _contest_rows(contest, grade_ids, min_score).order_by(
+        "-score", F("reached_at").asc(nulls_last=True), "distributor_id").values_list("distributor_id", "score", "reached_at")
+    if limit is not None:
+        rows = rows[:limit]
+    return [Ranked(i, d, _value(contest.measure, score), reached) for i, (d, score, reached) in enumerate(rows, start=1)]
+
+
+def contest_rank(contest, distributor_id: int, *, grade_ids=None, min_score: Decimal | None = None
+                 ) -> tuple[int | None, Score]:
+    """`rank_of` for a contest: from its kept scores when it is tracked (two queries)."""
+    if not is_tracked(contest):
+        return rank_of(contest.measure, contest_window(contest), distributor_id, grade_ids=grade_ids, min_score=min_score)
+    from .models import ContestScore
+
+    row = ContestScore.objects.filter(contest=contest, distributor_id=distributor_id).values_list("score", "reached_at").first()
+    mine = Score(distributor_id, _value(contest.measure, row[0] if row else 0), row[1] if row else None)
+    if mine.score <= 0 or (min_score is not None and mine.score < min_score):
+        return None, mine
+    if grade_ids and not Distributor.objects.filter(pk=distributor_id, grade_id__in=grade_ids).exists():
+        return None, mine
+    raw = row[0]
+    better = Q(score__gt=raw) | Q(score=raw, reached_at__lt=mine.reached_at) | Q(
+        score=raw, reached_at=mine.reached_at, distributor_id__lt=distributor_id)
+    return _contest_rows(contest, grade_ids, min_score).filter(better).count() + 1, mine

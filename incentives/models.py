@@ -146,6 +146,24 @@ class Contest(TenantOwned):
         return self.name
 
 
+class ContestScore(TenantOwned):
+    """A running contest's score of one distributor, kept with the day figures by
+    incentives.figures (contests measured by direct_sales, team_sales or order_count): its live
+    leaderboard is an index scan in the tie rule's order, whatever the tenant's size. `score` is
+    whole minor units of the tenant currency for sales, a count for orders. Rebuilt from the day
+    figures when the contest is created or its window or measure changes; dropped once finalized."""
+
+    contest = tenant_fk(Contest, on_delete=models.CASCADE, related_name="+")
+    distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+")
+    score = models.BigIntegerField(default=0)
+    reached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantOwned.Meta):
+        constraints = [models.UniqueConstraint(fields=["tenant", "contest", "distributor"], name="contestscore_once")]
+        indexes = [models.Index(fields=["tenant", "contest", "-score", "reached_at", "distributor"],
+                                name="contestscore_board")]
+
+
 class ContestResult(TenantOwned):
     """A finalized contest's ranking, frozen, and the prize paid to each winner (once)."""
 

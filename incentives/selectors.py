@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
+from django.db.models import Max, Sum
+
 from commissions.arithmetic import to_minor
 from fenxiao.currencies import minor_units
 from tenants.context import current_tenant
@@ -88,4 +90,28 @@ def figures_drift() -> list[str]:
     for d in sorted(set(stored_standing) | set(standing)):
         if stored_standing.get(d, [0, 0]) != standing.get(d, [0, 0]):
             out.append(f"standing of distributor {d}: stored {stored_standing.get(d)}, expected {standing.get(d)}")
+    out += contest_scores_drift()
+    return out
+
+
+def contest_scores_drift() -> list[str]:
+    """The kept scores of the running tracked contests against their day figures (as
+    incentives.measures.contest_scores_rebuild would write them)."""
+    from .measures import TRACKED, contest_window
+    from .models import Contest, ContestScore
+
+    out = []
+    for contest in Contest.objects.filter(finalized_at__isnull=True, measure__in=list(TRACKED)):
+        col, last = TRACKED[contest.measure]
+        window = contest_window(contest)
+        want = {}
+        for d, score, reached in (DailyFigure.objects.filter(day__gte=window.first_day, day__lt=window.end_day)
+                                  .values_list("distributor_id").annotate(s=Sum(col), r=Max(last))):
+            if score or reached:
+                want[d] = (score or 0, reached)
+        have = {d: (s, r) for d, s, r in ContestScore.objects.filter(contest=contest).values_list(
+            "distributor_id", "score", "reached_at") if s or r}
+        for d in sorted(set(want) | set(have)):
+            if want.get(d) != have.get(d):
+                out.append(f"contest {contest.pk} score of distributor {d}: stored {have.get(d)}, expected {want.get(d)}")
     return out

@@ -182,6 +182,7 @@ def contest_create(*, tenant, name: str, starts_at: datetime, ends_at: datetime,
     grades_ = v.pop("grades")
     contest = Contest.objects.create(tenant=tenant, **v)
     contest.grades.set(grades_)
+    measures.contest_scores_rebuild(contest)
     return contest
 
 
@@ -197,10 +198,13 @@ def contest_update(*, contest: Contest, **changes) -> Contest:
         raise invalid(sorted(unknown)[0], "Unknown field.", "unknown_field")
     v = _contest_values(current_tenant(), changes, locked)
     grades_ = v.pop("grades")
+    rebuild = any(getattr(locked, f) != v[f] for f in ("starts_at", "ends_at", "measure"))
     for f, value in v.items():
         setattr(locked, f, value)
     locked.save()
     locked.grades.set(grades_)
+    if rebuild:
+        measures.contest_scores_rebuild(locked)
     return locked
 
 
@@ -222,7 +226,7 @@ def contest_leaderboard(*, contest: Contest, limit: int | None = None) -> list[t
             qs = qs[:limit]
         return [(rules.Ranked(r.rank, r.distributor_id, _stored_score(contest.measure, r.score), r.reached_at),
                  r.prize if r.rank <= len(prizes) else None) for r in qs]
-    ranked = measures.leaderboard(contest.measure, contest_window(contest), limit=limit, **_eligibility(contest))
+    ranked = measures.contest_board(contest, limit=limit, **_eligibility(contest))
     return [(r, rules.prize_for(r.rank, prizes)) for r in ranked]
 
 
@@ -242,7 +246,7 @@ def contest_standing_of(*, contest: Contest, distributor_id: int) -> tuple[int |
         if r is None:
             return None, measures.score_of(contest.measure, contest_window(contest), distributor_id).score, None
         return r.rank, _stored_score(contest.measure, r.score), rules.prize_for(r.rank, prizes)
-    rank, score = measures.rank_of(contest.measure, contest_window(contest), distributor_id, **_eligibility(contest))
+    rank, score = measures.contest_rank(contest, distributor_id, **_eligibility(contest))
     return rank, score.score, rules.prize_for(rank, prizes) if rank else None
 
 
@@ -263,7 +267,7 @@ def contest_finalize(*, contest: Contest, actor: str = "", now: datetime | None 
         raise InvalidState("A contest is finalized once it has ended.")
     tenant = current_tenant()
     prizes = [Decimal(p) for p in locked.prizes]
-    ranked = measures.leaderboard(locked.measure, contest_window(locked), **_eligibility(locked))
+    ranked = measures.contest_board(locked, **_eligibility(locked))
     results = [ContestResult(tenant=tenant, contest=locked, rank=r.rank, distributor_id=r.distributor_id, score=r.score,
                              reached_at=r.reached_at, prize=rules.prize_for(r.rank, prizes) or Decimal(0))
                for r in ranked]
@@ -276,6 +280,7 @@ def contest_finalize(*, contest: Contest, actor: str = "", now: datetime | None 
     ContestResult.objects.bulk_create(results, batch_size=2000)
     locked.finalized_at, locked.finalized_by = now, actor[:150]
     locked.save(update_fields=["finalized_at", "finalized_by"])
+    measures.contest_scores_rebuild(locked)  # frozen now: its kept scores go (ContestResult holds the ranking)
     externals = dict(Distributor.objects.filter(pk__in=[r.distributor_id for r in winners]).values_list("pk", "external_id"))
     event_record(tenant=tenant, type="contest.finalized", payload={
         "contest_id": locked.pk, "name": locked.name, "measure": locked.measure, "currency": tenant.currency,

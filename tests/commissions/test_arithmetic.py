@@ -1,6 +1,7 @@
 """The pure arithmetic (domain rules sections 4-6): worked values to the cent, and properties."""
 import math
 from decimal import Decimal as D
+from decimal import localcontext
 from fractions import Fraction
 
 import pytest
@@ -227,7 +228,9 @@ class TestFastPathsEqualTheFractionDefinitions:
         sign = -1 if frac < 0 else 1
         scaled = abs(frac) * 10 ** places
         c = math.floor(scaled) if mode == "down" else math.floor(scaled + Fraction(1, 2))
-        return (D(sign * c) / 10 ** places).quantize(D(1).scaleb(-places))
+        with localcontext() as ctx:
+            ctx.prec = 60  # 10^24 with 4 places has more digits than the default 28
+            return (D(sign * c) / 10 ** places).quantize(D(1).scaleb(-places))
 
     @staticmethod
     def allocate_ref(total, weights, places=2):
