@@ -88,7 +88,7 @@ def quantize_money(value: Decimal | Fraction | int, rounding: str, places: int =
     sign = -1 if frac < 0 else 1
     scaled = abs(frac) * 10 ** places
     minor = math.floor(scaled) if rounding == "down" else math.floor(scaled + Fraction(1, 2))
-    return Decimal(sign * minor).scaleb(-places).quantize(q)
+    return Decimal(sign * minor).scaleb(-places, context=EXACT).quantize(q, context=EXACT)
 
 
 def to_minor(value: Decimal, places: int = DEFAULT_PLACES) -> int:
