@@ -233,27 +233,49 @@ def contest_scores_rebuild(contest) -> None:
         )
 
 
-def _contest_rows(contest, grade_ids=None, min_score=None):
-    from .models import ContestScore
-
-    rows = ContestScore.objects.filter(contest=contest, score__gt=0)
-    if grade_ids:
-        rows = rows.filter(distributor__grade_id__in=grade_ids)
-    if min_score is not None:
-        rows = rows.filter(score__gte=_raw(contest.measure, min_score))
-    return rows
-
-
 def contest_board(contest, *, limit: int | None = None, grade_ids=None, min_score: Decimal | None = None) -> list[Ranked]:
     """The live leaderboard of a contest (`leaderboard` of its measure and window): from its kept
     scores when it is tracked (an index scan, one query), else computed."""
     if not is_tracked(contest):
         return leaderboard(contest.measure, contest_window(contest), limit=limit, grade_ids=grade_ids, min_score=min_score)
-    rows = _contest_rows(contest, grade_ids, min_score).order_by(
-        "-score", F("reached_at").asc(nulls_last=True), "distributor_id").values_list("distributor_id", "score", "reached_at")
+    from fenxiao.bulk import query, row_converter
+    from tenants.context import single_tenant_id
+
+    from .models import ContestScore
+
+    sql, params = _board_sql(ContestScore._meta.db_table, contest, grade_ids, min_score)
+    sql += " ORDER BY s.score DESC, s.reached_at ASC NULLS LAST, s.distributor_id" if _pg() else \
+        " ORDER BY s.score DESC, s.reached_at IS NULL, s.reached_at, s.distributor_id"
     if limit is not None:
-        rows = rows[:limit]
-    return [Ranked(i, d, _value(contest.measure, score), reached) for i, (d, score, reached) in enumerate(rows, start=1)]
+        sql += " LIMIT %s"
+        params.append(limit)
+    rows = query(f"SELECT s.distributor_id, s.score, s.reached_at {sql}", [single_tenant_id(), *params])
+    convert = row_converter(ContestScore, ("distributor_id", "score", "reached_at"))
+    return [Ranked(i, d, _value(contest.measure, score), reached)
+            for i, (d, score, reached) in enumerate(map(convert, rows), start=1)]
+
+
+def _pg() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+def _board_sql(table: str, contest, grade_ids, min_score) -> tuple[str, list]:
+    """FROM/WHERE of a tracked contest's board (raw: a leaderboard page is a hot read), params
+    after the tenant id."""
+    sql = f" FROM {table} s"
+    where = ["s.tenant_id = %s", "s.contest_id = %s", "s.score > 0"]
+    params: list = [contest.pk]
+    if grade_ids:
+        sql += f" JOIN {Distributor._meta.db_table} d ON d.id = s.distributor_id"
+        where.append(f"d.grade_id IN ({', '.join(['%s'] * len(grade_ids))})")
+        params += list(grade_ids)
+    if min_score is not None:
+        where.append("s.score >= %s")
+        params.append(_raw(contest.measure, min_score))
+    return sql + " WHERE " + " AND ".join(where), params
+
 
 
 def contest_rank(contest, distributor_id: int, *, grade_ids=None, min_score: Decimal | None = None
@@ -261,15 +283,24 @@ def contest_rank(contest, distributor_id: int, *, grade_ids=None, min_score: Dec
     """`rank_of` for a contest: from its kept scores when it is tracked (two queries)."""
     if not is_tracked(contest):
         return rank_of(contest.measure, contest_window(contest), distributor_id, grade_ids=grade_ids, min_score=min_score)
+    from fenxiao.bulk import query, row_converter
+    from tenants.context import single_tenant_id
+
     from .models import ContestScore
 
-    row = ContestScore.objects.filter(contest=contest, distributor_id=distributor_id).values_list("score", "reached_at").first()
+    found = query(f"SELECT score, reached_at FROM {ContestScore._meta.db_table} WHERE tenant_id = %s AND contest_id = %s"
+                  " AND distributor_id = %s", [single_tenant_id(), contest.pk, distributor_id])
+    row = row_converter(ContestScore, ("score", "reached_at"))(found[0]) if found else None
     mine = Score(distributor_id, _value(contest.measure, row[0] if row else 0), row[1] if row else None)
     if mine.score <= 0 or (min_score is not None and mine.score < min_score):
         return None, mine
     if grade_ids and not Distributor.objects.filter(pk=distributor_id, grade_id__in=grade_ids).exists():
         return None, mine
-    raw = row[0]
-    better = Q(score__gt=raw) | Q(score=raw, reached_at__lt=mine.reached_at) | Q(
-        score=raw, reached_at=mine.reached_at, distributor_id__lt=distributor_id)
-    return _contest_rows(contest, grade_ids, min_score).filter(better).count() + 1, mine
+    sql, params = _board_sql(ContestScore._meta.db_table, contest, grade_ids, min_score)
+    sql += (" AND (s.score > %s OR (s.score = %s AND (s.reached_at < %s"
+            " OR (s.reached_at = %s AND s.distributor_id < %s))))")
+    from django.db import connection
+
+    raw, reached = row[0], connection.ops.adapt_datetimefield_value(mine.reached_at)  # as the column stores it
+    (better,), = query(f"SELECT COUNT(*) {sql}", [single_tenant_id(), *params, raw, raw, reached, reached, distributor_id])
+    return better + 1, mine

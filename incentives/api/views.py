@@ -98,10 +98,12 @@ class MyContestLeaderboardView(PortalAPIView):
             raise NotFound("No contest with this id.")
         q = query_params(PortalLeaderboardQuery, request)
         rows = ranked_rows(contest.measure, services.contest_leaderboard(contest=contest, limit=q["limit"]))
+        mine = next(({"rank": r["rank"], "score": r["score"], "prize": r["prize"]} for r in rows
+                     if r["distributor_id"] == request.user.pk), None) or standing(contest, request.user)
         return Response(PortalLeaderboardSerializer({
             "contest_id": contest.pk, "measure": contest.measure, "status": contest.status_at(timezone.now()),
             "final": contest.finalized_at is not None, "currency": request.tenant.currency,
-            "results": masked(rows, request.user.pk), "mine": standing(contest, request.user)}).data)
+            "results": masked(rows, request.user.pk), "mine": mine}).data)
 
 
 class MyTargetsView(PortalGenericView):
