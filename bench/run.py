@@ -915,6 +915,8 @@ class Bench:
                 tenant=tenant, name="bench sprint", measure="direct_sales", prizes=["500.00", "300.00", "100.00"],
                 starts_at=datetime.combine(today - td(days=31), datetime.min.time(), tz),
                 ends_at=datetime.combine(today + td(days=1), datetime.min.time(), tz))
+        with self.conn.cursor() as cur:  # the scores just written (see analyze(): autovacuum's job in production)
+            cur.execute("ANALYZE incentives_contestscore")
         user = User.objects.filter(username=STAFF_USER).first() or User.objects.create_user(
             STAFF_USER, password=STAFF_PASSWORD, is_staff=True)
         user.user_permissions.set(Permission.objects.filter(content_type__app_label="incentives"))
@@ -1052,7 +1054,8 @@ class Bench:
         t0 = time.perf_counter()
         with self.conn.cursor() as cur:
             for t in ("orders_order", "orders_orderline", "commissions_commissionrecord", "ledger_ledgerentry",
-                      "ledger_balance", "ledger_outboxevent", "distributors_distributor"):
+                      "ledger_balance", "ledger_outboxevent", "distributors_distributor",
+                      "incentives_dailyfigure", "incentives_salescredit", "incentives_tenantday"):
                 cur.execute(f"ANALYZE {t}")
         log(f"  ANALYZE after the intake: {time.perf_counter() - t0:.1f}s")
 

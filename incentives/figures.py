@@ -242,7 +242,8 @@ def _contest_scores_add(tenant, days: dict) -> None:
             continue
         rows = sorted(per.items())
         on_conflict = (f" ON CONFLICT (tenant_id, contest_id, distributor_id) DO UPDATE SET score = {table}.score + "
-                       f"excluded.score, reached_at = {_greatest(f'{table}.reached_at', 'excluded.reached_at')}")
+                       f"excluded.score, reached_at = {_greatest(f'{table}.reached_at', 'excluded.reached_at')}, "
+                       "dirty = TRUE")
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":  # one statement text whatever the rows (see _day_rows_add)
                 cursor.execute(
@@ -256,7 +257,7 @@ def _contest_scores_add(tenant, days: dict) -> None:
                 cursor.execute(
                     f"INSERT INTO {table} (tenant_id, contest_id, distributor_id, score, reached_at) VALUES "
                     + ", ".join(["(%s, %s, %s, %s, %s)"] * len(part)) + on_conflict,
-                    [v for d, (score, reached) in part for v in (tenant.pk, contest.pk, d, score, reached)],
+                    [v for d, (score, reached) in part for v in (tenant.pk, contest.pk, d, score, _stored(reached))],
                 )
 
 
@@ -271,8 +272,8 @@ def _contest_reached_recount(tenant, keys) -> None:
             continue
         reached = dict(DailyFigure.objects.filter(distributor_id__in=ids, day__gte=window.first_day, day__lt=window.end_day)
                        .values_list("distributor_id").annotate(m=Max(last)))
-        update_rows(ContestScore, fields=("reached_at",), keys=("contest_id", "distributor_id", "tenant_id"),
-                    rows=[(reached.get(d), contest.pk, d, tenant.pk) for d in ids])
+        update_rows(ContestScore, fields=("reached_at", "dirty"), keys=("contest_id", "distributor_id", "tenant_id"),
+                    rows=[(reached.get(d), True, contest.pk, d, tenant.pk) for d in ids])
 
 
 def figures_on_settlement(*, tenant, order_ids: list[int]) -> set[int]:
@@ -339,12 +340,19 @@ def _day_rows_add(tenant, days: dict) -> None:
             placeholders = ", ".join(["(" + ", ".join(["%s"] * (3 + len(cols))) + ")"] * len(part))
             params = []
             for (distributor_id, day), row in part:
-                params += [tenant.pk, distributor_id, day, *(row[c] for c in cols)]
+                params += [tenant.pk, distributor_id, day, *(_stored(row[c]) for c in cols)]
             cursor.execute(
                 f"INSERT INTO {table} (tenant_id, distributor_id, day, {', '.join(q(c) for c in cols)}) VALUES {placeholders} "
                 f"ON CONFLICT (tenant_id, distributor_id, day) DO UPDATE SET {', '.join(updates)}",
                 params,
             )
+
+
+def _stored(value):
+    """A value for raw SQL outside PostgreSQL as the ORM stores it (a datetime as SQLite's naive
+    UTC text: the sqlite3 module's own adapter would append "+00:00", and text of two shapes does
+    not compare as the times do)."""
+    return connection.ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
 
 
 def _pg_column(values) -> str:

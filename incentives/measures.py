@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -231,6 +232,7 @@ def contest_scores_rebuild(contest) -> None:
             f"HAVING SUM({q(col)}) <> 0 OR MAX({q(last)}) IS NOT NULL",
             [contest.pk, contest.tenant_id, window.first_day, window.end_day],
         )
+    contest_ranks_refresh(contest)
 
 
 def contest_board(contest, *, limit: int | None = None, grade_ids=None, min_score: Decimal | None = None) -> list[Ranked]:
@@ -278,29 +280,83 @@ def _board_sql(table: str, contest, grade_ids, min_score) -> tuple[str, list]:
 
 
 
+#: snap_reached of a row without a counted event: after every real time (the tie rule's NULLS LAST).
+RANK_NEVER = datetime(9999, 12, 31, tzinfo=dt_timezone.utc)
+
+
+def contest_ranks_refresh(contest) -> int:
+    """Take a tracked contest's rank snapshot: every kept score's key (snap_neg = -score,
+    snap_reached = reached_at or RANK_NEVER) and its rank among the scores above 0 by the tie rule
+    (domain rules section 8), in one UPDATE ... FROM over a window function; `dirty` is cleared
+    where the row still holds the values the snapshot read (a score written concurrently stays
+    dirty: the SET compares with the row's newest version). Rows whose snapshot did not change are
+    not written. Returns the rows written. Run every minute by contest_ranks_tenant and after a
+    rebuild; contest_rank is exact whenever it ran (a fresh snapshot only makes it cheaper)."""
+    from django.db import connection
+
+    from .models import ContestScore
+
+    if not is_tracked(contest):
+        return 0
+    t = connection.ops.quote_name(ContestScore._meta.db_table)
+    never = connection.ops.adapt_datetimefield_value(RANK_NEVER)
+    differs = "IS DISTINCT FROM" if _pg() else "IS NOT"
+    order = "score DESC, reached_at ASC NULLS LAST, distributor_id" if _pg() else \
+        "score DESC, reached_at IS NULL, reached_at, distributor_id"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {t} SET snap_neg = -r.score, snap_reached = COALESCE(r.reached_at, %s), snap_rank = r.rk, "
+            f"dirty = ({t}.score <> r.score OR {t}.reached_at {differs} r.reached_at) "
+            f"FROM (SELECT id, score, reached_at, CASE WHEN score > 0 THEN ROW_NUMBER() OVER ("
+            f"PARTITION BY score > 0 ORDER BY {order}) END AS rk FROM {t} WHERE tenant_id = %s AND contest_id = %s) AS r "
+            f"WHERE {t}.id = r.id AND ({t}.dirty OR {t}.snap_rank {differs} r.rk)",
+            [never, contest.tenant_id, contest.pk])
+        return cursor.rowcount
+
+
 def contest_rank(contest, distributor_id: int, *, grade_ids=None, min_score: Decimal | None = None
                  ) -> tuple[int | None, Score]:
-    """`rank_of` for a contest: from its kept scores when it is tracked (two queries)."""
+    """`rank_of` for a contest (domain rules section 8, the tie rule). A tracked contest without
+    eligible grades answers from its rank snapshot in two queries whatever its size: the rank is
+    1 + the snapshot's rank of the last row ahead of mine (one index probe) + a correction over
+    the rows written since the snapshot (those now ahead of me minus those that were). A minimum
+    score never changes who is ahead of an eligible score. With eligible grades (a grade change
+    is no score change) it counts the eligible scores ahead of mine. Untracked contests compute."""
     if not is_tracked(contest):
         return rank_of(contest.measure, contest_window(contest), distributor_id, grade_ids=grade_ids, min_score=min_score)
+    from django.db import connection
+
     from fenxiao.bulk import query, row_converter
     from tenants.context import single_tenant_id
 
     from .models import ContestScore
 
-    found = query(f"SELECT score, reached_at FROM {ContestScore._meta.db_table} WHERE tenant_id = %s AND contest_id = %s"
-                  " AND distributor_id = %s", [single_tenant_id(), contest.pk, distributor_id])
+    table = ContestScore._meta.db_table
+    tenant_id = single_tenant_id()
+    found = query(f"SELECT score, reached_at FROM {table} WHERE tenant_id = %s AND contest_id = %s"
+                  " AND distributor_id = %s", [tenant_id, contest.pk, distributor_id])
     row = row_converter(ContestScore, ("score", "reached_at"))(found[0]) if found else None
     mine = Score(distributor_id, _value(contest.measure, row[0] if row else 0), row[1] if row else None)
     if mine.score <= 0 or (min_score is not None and mine.score < min_score):
         return None, mine
     if grade_ids and not Distributor.objects.filter(pk=distributor_id, grade_id__in=grade_ids).exists():
         return None, mine
-    sql, params = _board_sql(ContestScore._meta.db_table, contest, grade_ids, min_score)
+    raw = row[0]
+    if not grade_ids:
+        key = [-raw, connection.ops.adapt_datetimefield_value(mine.reached_at or RANK_NEVER), distributor_id]
+        never = connection.ops.adapt_datetimefield_value(RANK_NEVER)
+        (ahead, moved), = query(
+            f"SELECT (SELECT snap_rank FROM {table} WHERE tenant_id = %s AND contest_id = %s AND snap_rank IS NOT NULL"
+            " AND (snap_neg, snap_reached, distributor_id) < (%s, %s, %s)"
+            " ORDER BY snap_neg DESC, snap_reached DESC, distributor_id DESC LIMIT 1),"
+            " (SELECT SUM(CASE WHEN score > 0 AND (-score, COALESCE(reached_at, %s), distributor_id) < (%s, %s, %s)"
+            " THEN 1 ELSE 0 END - CASE WHEN snap_rank IS NOT NULL AND (snap_neg, snap_reached, distributor_id)"
+            f" < (%s, %s, %s) THEN 1 ELSE 0 END) FROM {table} WHERE tenant_id = %s AND contest_id = %s AND dirty)",
+            [tenant_id, contest.pk, *key, never, *key, *key, tenant_id, contest.pk])
+        return 1 + (ahead or 0) + (moved or 0), mine
+    sql, params = _board_sql(table, contest, grade_ids, min_score)
     sql += (" AND (s.score > %s OR (s.score = %s AND (s.reached_at < %s"
             " OR (s.reached_at = %s AND s.distributor_id < %s))))")
-    from django.db import connection
-
-    raw, reached = row[0], connection.ops.adapt_datetimefield_value(mine.reached_at)  # as the column stores it
-    (better,), = query(f"SELECT COUNT(*) {sql}", [single_tenant_id(), *params, raw, raw, reached, reached, distributor_id])
+    reached = connection.ops.adapt_datetimefield_value(mine.reached_at)  # as the column stores it
+    (better,), = query(f"SELECT COUNT(*) {sql}", [tenant_id, *params, raw, raw, reached, reached, distributor_id])
     return better + 1, mine

@@ -157,11 +157,23 @@ class ContestScore(TenantOwned):
     distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+")
     score = models.BigIntegerField(default=0)
     reached_at = models.DateTimeField(null=True, blank=True)
+    # The rank snapshot (measures.contest_ranks_refresh, every minute): the key and rank each row
+    # had when it was last taken, so a distributor's live rank is one index probe into the
+    # snapshot plus a correction over the rows changed since (`dirty`), not a count of everyone
+    # ahead. snap_neg = -score and snap_reached = reached_at or RANK_NEVER: the tie rule's order is
+    # the ascending order of (snap_neg, snap_reached, distributor).
+    snap_neg = models.BigIntegerField(null=True, blank=True)
+    snap_reached = models.DateTimeField(null=True, blank=True)
+    snap_rank = models.PositiveIntegerField(null=True, blank=True, help_text="rank at the snapshot (score above 0)")
+    dirty = models.BooleanField(default=True, db_default=True, help_text="score or reached_at changed since the snapshot")
 
     class Meta(TenantOwned.Meta):
         constraints = [models.UniqueConstraint(fields=["tenant", "contest", "distributor"], name="contestscore_once")]
         indexes = [models.Index(fields=["tenant", "contest", "-score", "reached_at", "distributor"],
-                                name="contestscore_board")]
+                                name="contestscore_board"),
+                   models.Index(fields=["tenant", "contest", "snap_neg", "snap_reached", "distributor"],
+                                name="contestscore_snap", condition=models.Q(snap_rank__isnull=False)),
+                   models.Index(fields=["tenant", "contest"], name="contestscore_dirty", condition=models.Q(dirty=True))]
 
 
 class ContestResult(TenantOwned):

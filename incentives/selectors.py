@@ -114,4 +114,24 @@ def contest_scores_drift() -> list[str]:
         for d in sorted(set(want) | set(have)):
             if want.get(d) != have.get(d):
                 out.append(f"contest {contest.pk} score of distributor {d}: stored {have.get(d)}, expected {want.get(d)}")
+        out += _rank_snapshot_drift(contest)
+    return out
+
+
+def _rank_snapshot_drift(contest) -> list[str]:
+    """A contest's rank snapshot against itself: a row not dirty holds its key as snapped, and the
+    snapped ranks are 1..n in the tie rule's order of the snapped keys of the scores above 0."""
+    from .measures import RANK_NEVER
+    from .models import ContestScore
+
+    out = []
+    snapped = []
+    for d, score, reached, neg, at, rank, dirty in ContestScore.objects.filter(contest=contest).values_list(
+            "distributor_id", "score", "reached_at", "snap_neg", "snap_reached", "snap_rank", "dirty"):
+        if not dirty and (neg, at) != (-score, reached or RANK_NEVER):
+            out.append(f"contest {contest.pk} distributor {d}: not dirty but snapped {(neg, at)} != {(-score, reached)}")
+        if rank is not None:
+            snapped.append(((neg, at, d), rank))
+    if [rank for _, rank in sorted(snapped)] != list(range(1, len(snapped) + 1)):
+        out.append(f"contest {contest.pk}: snapped ranks are not 1..{len(snapped)} in the snapped keys' order")
     return out

@@ -306,6 +306,21 @@ def contests_finalize_due(*, now: datetime | None = None) -> int:
     return done
 
 
+def contest_ranks_refresh_due() -> dict:
+    """Take the rank snapshot (measures.contest_ranks_refresh) of every running tracked contest of
+    the tenant in context with scores written since its last one. Each contest in its own
+    transaction. Returns {"contests": n refreshed, "rows": n written}."""
+    from .models import ContestScore
+
+    done = {"contests": 0, "rows": 0}
+    for contest in Contest.objects.filter(finalized_at__isnull=True, measure__in=list(measures.TRACKED)).order_by("pk"):
+        if ContestScore.objects.filter(contest=contest, dirty=True).exists():
+            with transaction.atomic():
+                done["rows"] += measures.contest_ranks_refresh(contest)
+            done["contests"] += 1
+    return done
+
+
 # --- tier bonuses ------------------------------------------------------------------------------
 
 def _tiers(raw, places: int) -> list[rules.Tier]:

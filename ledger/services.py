@@ -346,6 +346,7 @@ SCHEDULES = (  # (name prefix, task, minutes): django-celery-beat runs each once
     ("settle", "ledger.tasks.settle_tenant", 15),
     ("sweep", "commissions.tasks.sweep_tenant", 1),
     ("incentives", "incentives.tasks.incentives_tenant", 15),
+    ("ranks", "incentives.tasks.contest_ranks_tenant", 1),
 )
 
 
@@ -354,7 +355,9 @@ def settlement_schedule_ensure(*, tenant) -> None:
     active): `settle:<slug>` (ledger.tasks.settle_tenant) every 15 minutes, `sweep:<slug>`
     (commissions.tasks.sweep_tenant: accrual and backtests whose message a broker outage lost)
     every minute and `incentives:<slug>` (incentives.tasks.incentives_tenant: contests to finalize,
-    tier bonus months to evaluate) every 15 minutes. Idempotent."""
+    tier bonus months to evaluate) every 15 minutes and `ranks:<slug>`
+    (incentives.tasks.contest_ranks_tenant: the running contests' rank snapshots) every minute.
+    Idempotent."""
     import json
 
     from django_celery_beat.models import IntervalSchedule, PeriodicTask

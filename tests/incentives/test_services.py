@@ -441,3 +441,79 @@ def test_kept_contest_scores_equal_the_measures_whatever_the_order_of_events(par
         assert measures.contest_rank(early, r.distributor_id)[0] == r.rank
     s.contest_update(contest=early, ends_at=local(2026, 5, 2))       # May 1st joins the window
     assert measures.contest_board(early) == measures.leaderboard(measure, measures.Window(date(2026, 4, 1), date(2026, 5, 2)))
+
+
+@pytest.mark.parametrize("measure", ["direct_sales", "team_sales", "order_count"])
+def test_a_rank_from_the_snapshot_equals_the_count_of_everyone_ahead_whatever_changed_since(
+        partner, in_tenant, measure, django_assert_num_queries):
+    """contest_rank answers from the rank snapshot plus the rows written since: after every step
+    (new orders, equal scores broken by the earlier order, refunds that drop a score to 0, a
+    snapshot taken or not) each distributor's rank is its place on the live board (the tie rule),
+    in 2 queries."""
+    import random
+
+    from incentives import measures
+    from incentives.models import ContestScore
+
+    rnd = random.Random(7)
+    root = distributor(in_tenant, external_id="R")
+    names = [f"P{i}" for i in range(9)]
+    for i, x in enumerate(names):
+        distributor(in_tenant, root if i < 3 else Distributor.objects.get(external_id=names[i % 3]), external_id=x)
+    c = contest(in_tenant, measure=measure, starts_at=local(2026, 4, 1), ends_at=local(2026, 5, 1))
+    ids = {x: Distributor.objects.get(external_id=x).pk for x in ["R", *names]}
+    n = 0
+    for step in range(8):
+        for _ in range(4):
+            who = rnd.choice(names)
+            amount = rnd.choice(["50.00", "50.00", "120.00", "75.50"])   # equal scores: the tie rule decides
+            post(partner, f"S{n}", local(2026, 4, 1 + n % 28, 9, n % 60), amount, referrer=who)
+            n += 1
+        if step % 3 == 2:   # a full refund: that order counts 0 (and no longer in order_count)
+            r = partner.post(f"/api/v1/orders/S{n - 2}/refunds/", {"external_id": f"RF{n}",
+                             "amount": order_base(f"S{n - 2}")}, format="json")
+            assert r.status_code == 201, r.content
+        if step in (1, 4):
+            measures.contest_ranks_refresh(c)
+            assert not ContestScore.objects.filter(contest=c, dirty=True).exists()
+        board = {r.distributor_id: r.rank for r in measures.contest_board(c)}
+        assert board, step
+        for x, pk in ids.items():
+            with django_assert_num_queries(2 if pk in board else 1):
+                got = measures.contest_rank(c, pk)[0]
+            assert got == board.get(pk), (step, x, got, board.get(pk))
+    assert ContestScore.objects.filter(contest=c, dirty=True).exists()       # the last steps ran after a snapshot
+    assert measures.contest_ranks_refresh(c) > 0
+
+
+def order_base(external_id):
+    from orders.models import Order
+
+    return str(Order.objects.get(external_id=external_id).commission_base)
+
+
+def test_the_rank_snapshots_are_taken_every_minute_by_the_beat(make_tenant, partner_for):
+    """`ranks:<slug>` runs contest_ranks_tenant every minute: it snapshots the running contests
+    with rows written since (and answers how many), then nothing while nothing changes."""
+    import json
+
+    from django_celery_beat.models import PeriodicTask
+
+    from incentives.tasks import contest_ranks_tenant
+    from tenants.context import tenant_context
+
+    t = make_tenant(slug="rk")
+    task = PeriodicTask.objects.get(name="ranks:rk")
+    assert (task.task, json.loads(task.kwargs), task.interval.every, task.interval.period) == (
+        "incentives.tasks.contest_ranks_tenant", {"tenant_id": t.pk}, 1, "minutes")
+    partner = partner_for(t)
+    with tenant_context(t):
+        root = distributor(t, external_id="R")
+        distributor(t, root, external_id="A")
+        distributor(t, root, external_id="B")
+        contest(t, starts_at=local(2026, 3, 1), ends_at=local(2026, 4, 1))
+        assert contest_ranks_tenant.delay(tenant_id=t.pk).get() == {"contests": 0, "rows": 0}
+        post(partner, "A1", local(2026, 3, 10), "150.00", referrer="A")
+        post(partner, "B1", local(2026, 3, 11), "150.00", referrer="B")
+    assert contest_ranks_tenant.delay(tenant_id=t.pk).get() == {"contests": 1, "rows": 2}
+    assert contest_ranks_tenant.delay(tenant_id=t.pk).get() == {"contests": 0, "rows": 0}
