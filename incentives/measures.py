@@ -235,9 +235,12 @@ def contest_scores_rebuild(contest) -> None:
     contest_ranks_refresh(contest)
 
 
-def contest_board(contest, *, limit: int | None = None, grade_ids=None, min_score: Decimal | None = None) -> list[Ranked]:
+def contest_board(contest, *, limit: int | None = None, grade_ids=None, min_score: Decimal | None = None,
+                  people: dict | None = None) -> list[Ranked]:
     """The live leaderboard of a contest (`leaderboard` of its measure and window): from its kept
-    scores when it is tracked (an index scan, one query), else computed."""
+    scores when it is tracked (an index scan, one query), else computed. Given a dict `people`, a
+    tracked board also fills it with {distributor id: (external_id, name)} of its rows in the same
+    query (a leaderboard page is a hot read)."""
     if not is_tracked(contest):
         return leaderboard(contest.measure, contest_window(contest), limit=limit, grade_ids=grade_ids, min_score=min_score)
     from fenxiao.bulk import query, row_converter
@@ -246,15 +249,24 @@ def contest_board(contest, *, limit: int | None = None, grade_ids=None, min_scor
     from .models import ContestScore
 
     sql, params = _board_sql(ContestScore._meta.db_table, contest, grade_ids, min_score)
+    select = "s.distributor_id, s.score, s.reached_at"
+    if people is not None:
+        select += ", p.external_id, p.name"
+        sql = sql.replace(" WHERE ", f" JOIN {Distributor._meta.db_table} p ON p.id = s.distributor_id WHERE ", 1)
     sql += " ORDER BY s.score DESC, s.reached_at ASC NULLS LAST, s.distributor_id" if _pg() else \
         " ORDER BY s.score DESC, s.reached_at IS NULL, s.reached_at, s.distributor_id"
     if limit is not None:
         sql += " LIMIT %s"
         params.append(limit)
-    rows = query(f"SELECT s.distributor_id, s.score, s.reached_at {sql}", [single_tenant_id(), *params])
+    rows = query(f"SELECT {select} {sql}", [single_tenant_id(), *params])
     convert = row_converter(ContestScore, ("distributor_id", "score", "reached_at"))
-    return [Ranked(i, d, _value(contest.measure, score), reached)
-            for i, (d, score, reached) in enumerate(map(convert, rows), start=1)]
+    out = []
+    for i, row in enumerate(rows, start=1):
+        d, score, reached = convert(row[:3])
+        if people is not None:
+            people[d] = (row[3], row[4])
+        out.append(Ranked(i, d, _value(contest.measure, score), reached))
+    return out
 
 
 def _pg() -> bool:

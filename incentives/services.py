@@ -216,9 +216,12 @@ def _eligibility(contest: Contest) -> dict:
     return {"grade_ids": [g.pk for g in contest.grades.all()] or None, "min_score": contest.min_score}
 
 
-def contest_leaderboard(*, contest: Contest, limit: int | None = None) -> list[tuple[rules.Ranked, Decimal | None]]:
+def contest_leaderboard(*, contest: Contest, limit: int | None = None, people: dict | None = None
+                        ) -> list[tuple[rules.Ranked, Decimal | None]]:
     """[(ranked, prize or None)] best first: the frozen ranking of a finalized contest, else the live
-    one (eligible distributors with a score above 0 and at least min_score, the tie rule)."""
+    one (eligible distributors with a score above 0 and at least min_score, the tie rule). A dict
+    `people` may be filled with {distributor id: (external_id, name)} of the rows (see
+    measures.contest_board); callers must not rely on it being filled."""
     prizes = [Decimal(p) for p in contest.prizes]
     if contest.finalized_at is not None:
         qs = ContestResult.objects.filter(contest=contest).order_by("rank")
@@ -226,7 +229,7 @@ def contest_leaderboard(*, contest: Contest, limit: int | None = None) -> list[t
             qs = qs[:limit]
         return [(rules.Ranked(r.rank, r.distributor_id, _stored_score(contest.measure, r.score), r.reached_at),
                  r.prize if r.rank <= len(prizes) else None) for r in qs]
-    ranked = measures.contest_board(contest, limit=limit, **_eligibility(contest))
+    ranked = measures.contest_board(contest, limit=limit, people=people, **_eligibility(contest))
     return [(r, rules.prize_for(r.rank, prizes)) for r in ranked]
 
 

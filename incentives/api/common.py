@@ -59,10 +59,12 @@ def prize_str(prize: Decimal | None) -> str | None:
     return None if prize is None else money(prize)
 
 
-def ranked_rows(measure: str, ranked: list[tuple[Ranked, Decimal | None]]) -> list[dict]:
+def ranked_rows(measure: str, ranked: list[tuple[Ranked, Decimal | None]], who: dict | None = None) -> list[dict]:
     """Rows {rank, distributor_id, external_id, name, score, reached_at, prize} of ranked
-    distributors (prize None when the list has no prizes): one query for the names."""
-    who = people(r.distributor_id for r, _ in ranked)
+    distributors (prize None when the list has no prizes): one query for the names unless `who`
+    ({id: (external_id, name)}) already holds them all."""
+    if who is None or any(r.distributor_id not in who for r, _ in ranked):
+        who = people(r.distributor_id for r, _ in ranked)
     return [{"rank": r.rank, "distributor_id": r.distributor_id, "distributor_external_id": who[r.distributor_id][0],
              "name": who[r.distributor_id][1], "score": measure_str(measure, r.score), "reached_at": r.reached_at,
              "prize": prize_str(prize)} for r, prize in ranked]

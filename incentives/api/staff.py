@@ -128,8 +128,9 @@ class ContestLeaderboardView(StaffAPIView):
         queries whatever the tenant's size."""
         contest = get_contest(pk)
         q = query_params(LeaderboardQuery, request)
-        ranked = services.contest_leaderboard(contest=contest, limit=q["offset"] + q["limit"])[q["offset"]:]
-        rows = ranked_rows(contest.measure, ranked)
+        who: dict = {}
+        ranked = services.contest_leaderboard(contest=contest, limit=q["offset"] + q["limit"], people=who)[q["offset"]:]
+        rows = ranked_rows(contest.measure, ranked, who)
         for row in rows:
             row.pop("distributor_id")
         return Response(StaffLeaderboardSerializer({

@@ -47,6 +47,23 @@ def visible_contests(me, now):
             .prefetch_related("grades").order_by("-starts_at", "-id"))
 
 
+def visible_contest(me, pk, now) -> Contest | None:
+    """The contest `pk` if `me` can see it at `now` (as visible_contests decides), else None: the
+    contest with its grades (two queries), a third only for a grade-limited contest of another
+    grade (was I ranked in it?)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    contest = Contest.objects.filter(pk=pk, starts_at__lte=now).prefetch_related("grades").first()
+    if contest is None:
+        return None
+    grades = {g.pk for g in contest.grades.all()}
+    if not grades or me.grade_id in grades or ContestResult.objects.filter(contest=contest, distributor_id=me.pk).exists():
+        return contest
+    return None
+
+
 def standing(contest: Contest, me) -> dict:
     """{rank, score, prize} of `me` in `contest` (live, or frozen once finalized)."""
     rank, score, prize = services.contest_standing_of(contest=contest, distributor_id=me.pk)
@@ -93,11 +110,12 @@ class MyContestLeaderboardView(PortalAPIView):
         (other people's masked: 张*三, A***e), score, prize, and `me: true` on my row; `mine` gives
         my own rank, score and prize even outside the top. 404 for a contest I cannot see. A fixed
         number of queries whatever the tenant's size."""
-        contest = visible_contests(request.user, timezone.now()).filter(pk=pk).first()
+        contest = visible_contest(request.user, pk, timezone.now())
         if contest is None:
             raise NotFound("No contest with this id.")
         q = query_params(PortalLeaderboardQuery, request)
-        rows = ranked_rows(contest.measure, services.contest_leaderboard(contest=contest, limit=q["limit"]))
+        who: dict = {}
+        rows = ranked_rows(contest.measure, services.contest_leaderboard(contest=contest, limit=q["limit"], people=who), who)
         mine = next(({"rank": r["rank"], "score": r["score"], "prize": r["prize"]} for r in rows
                      if r["distributor_id"] == request.user.pk), None) or standing(contest, request.user)
         return Response(PortalLeaderboardSerializer({
