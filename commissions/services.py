@@ -239,7 +239,7 @@ def commission_accrue_many(*, order_ids: list[int]) -> list[CommissionRecord]:
         return []
     bulk_insert(CommissionRecord, records)
     from ledger.models import OutboxEvent
-    from ledger.services import accrual_entries, entries_post
+    from ledger.postings import accrual_entries, entries_post
 
     entries_post(tenant=tenant, entries=accrual_entries(records=records))
     bulk_insert(OutboxEvent, [
@@ -392,7 +392,7 @@ def commission_reverse_for_refunds(*, tenant: Tenant, items: list[tuple]) -> lis
     number of queries. Returns the reversals created. Domain rules sections 6 and 7."""
     from fenxiao.bulk import update_rows
     from ledger.models import OutboxEvent
-    from ledger.services import entries_post, reversal_entry
+    from ledger.postings import entries_post, reversal_entry
 
     if not items:
         return []

@@ -284,7 +284,7 @@ def distributor_grade_set(*, distributor: Distributor, grade: Grade | None, kind
     `distributor.upgraded` event. Returns the distributor (unchanged when it has that grade)."""
     if (grade.pk if grade else None) == distributor.grade_id:
         return distributor
-    from ledger.services import event_record
+    from ledger.postings import event_record
 
     old = distributor.grade
     distributor.grade = grade
