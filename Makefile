@@ -6,7 +6,7 @@
 #   make test-pg   the same against PostgreSQL and Redis, service tests required
 #   make worker    a Celery worker   (CELERY_BROKER_URL, default redis://127.0.0.1:6379/0)
 #   make beat      Celery beat with the django-celery-beat DatabaseScheduler
-#   make check     Django system checks and "no model change without a migration"
+#   make check     Django system checks, "no model change without a migration", the import contracts
 #
 # SECRET_KEY: the server refuses to start without one (DEBUG off). The targets below that run
 # Django use $$SECRET_KEY when set, else the per-clone random key in .local-secret-key, generated
@@ -95,9 +95,13 @@ beat: migrate
 		$(VENV)/bin/celery -A fenxiao beat --loglevel info \
 		--scheduler django_celery_beat.schedulers:DatabaseScheduler
 
+# The import contracts (pyproject.toml [tool.importlinter]): layers one way, no import cycles, the
+# domain never imports the API (CONVENTIONS "Layers"). lint-imports reads every import statement,
+# function-local ones too.
 check: venv $(KEY_FILE)
 	$(WITH_KEY) $(PY) manage.py check
 	$(WITH_KEY) $(PY) manage.py makemigrations --check --dry-run --noinput
+	$(VENV)/bin/lint-imports
 
 # Benchmark (bench/README.md): PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 needed.
 #   make bench     throughput/latency benchmark, small default (BENCH_ARGS="--scale 0|1|2|3 ...")

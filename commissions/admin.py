@@ -107,7 +107,7 @@ class CommissionPlanAdmin(TenantScopedHistoryAdmin):
     def preview_view(self, request):
         """'What would this order pay': an order body, a distributor and a plan -> each level."""
         from orders.api.serializers import OrderCreateSerializer
-        from orders.api.views import order_input
+        from orders.validation import order_input
 
         from .services import commission_preview
 

@@ -240,7 +240,7 @@ def commission_accrue_many(*, order_ids: list[int]) -> list[CommissionRecord]:
     _holds_apply(tenant, counted, records)
     bulk_insert(CommissionRecord, records)
     from ledger.models import OutboxEvent
-    from ledger.services import accrual_entries, entries_post
+    from ledger.postings import accrual_entries, entries_post
 
     entries_post(tenant=tenant, entries=accrual_entries(records=records))
     bulk_insert(OutboxEvent, [
@@ -423,7 +423,7 @@ def commission_reverse_for_refunds(*, tenant: Tenant, items: list[tuple]) -> lis
     number of queries. Returns the reversals created. Domain rules sections 6 and 7."""
     from fenxiao.bulk import update_rows
     from ledger.models import OutboxEvent
-    from ledger.services import entries_post, reversal_entry
+    from ledger.postings import entries_post, reversal_entry
 
     if not items:
         return []
@@ -502,14 +502,14 @@ def grade_override_set(*, grade, level: int, kind: str, value: Decimal) -> Grade
 def commission_preview(*, tenant: Tenant, data, plan=None) -> dict:
     """What an order would pay, level by level, without writing anything.
 
-    `data` is an orders.services.OrderInput (validated exactly like an order post: 400 on the same
+    `data` is an orders.validation.OrderInput (validated exactly like an order post: 400 on the same
     inputs); `plan` a CommissionPlan of the tenant (a draft too) or None for the plan in force now.
     Returns {"plan_version", "currency", "commission_base", "levels": [{"level",
     "beneficiary_external_id", "grade", "amount", "rate", "lines": [...]}]}; amounts in the tenant
     currency, with its places (one minor unit: 0.01 CNY, 1 JPY). Domain rules sections 3-6.
     """
     from orders.models import Order
-    from orders.services import order_validate
+    from orders.validation import order_validate
 
     referrer, rate, lines, base = order_validate(tenant=tenant, data=data)
     plan_id, snapshot, _ = order_attribution(tenant=tenant, referrer=referrer, buyer_external_id=data.buyer_external_id,

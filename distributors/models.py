@@ -5,6 +5,8 @@ Domain rules section 2. The tree keeps, on every distributor, `parent` (level-1 
 ("/<root id>/.../<parent id>/"), so that a distributor's 3 uplines, its level-1/2/3 downlines and a
 cycle check are each one indexed query, whatever the tree's size and depth.
 """
+import secrets
+
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 from django.utils import timezone
@@ -15,6 +17,16 @@ from fenxiao.money import TENANT, MoneyField
 from fenxiao.validators import validate_external_id
 
 from tenants.managers import TenantOwned, tenant_fk
+
+INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+INVITE_LENGTH = 8
+
+
+def invite_code_generate() -> str:
+    """A random 8-character invite code from an alphabet without look-alike characters (a new
+    distributor's, drawn by distributors.services and by `Distributor.save` for rows added in the
+    admin)."""
+    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
 
 
 class Grade(TenantOwned):
@@ -126,8 +138,6 @@ class Distributor(TenantOwned):
 
     def save(self, *args, **kwargs):
         if not self.invite_code:  # rows added in the admin get one too (services draw their own)
-            from .services import invite_code_generate
-
             self.invite_code = invite_code_generate()
         super().save(*args, **kwargs)
 

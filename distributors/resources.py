@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from import_export import fields, resources
 from rest_framework.exceptions import APIException
 
-from fenxiao.api.fields import EXTERNAL_ID_MESSAGE, external_id_ok
 from fenxiao.csvsafe import SafeExportResource
+from fenxiao.validators import EXTERNAL_ID_MESSAGE, external_id_ok
 from tenants.context import get_current_tenant_id
 
 from .models import Distributor

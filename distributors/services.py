@@ -7,7 +7,6 @@ the committed tree.
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,15 +18,7 @@ from django.utils import timezone
 from fenxiao.exceptions import Conflict, invalid
 from tenants.models import Tenant
 
-from .models import Customer, Distributor, DistributorMove, Grade, GradeChange
-
-INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-INVITE_LENGTH = 8
-
-
-def invite_code_generate() -> str:
-    """A random 8-character invite code from an alphabet without look-alike characters."""
-    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
+from .models import Customer, Distributor, DistributorMove, Grade, GradeChange, invite_code_generate
 
 
 def _lock_tenant(tenant: Tenant) -> None:
@@ -293,7 +284,7 @@ def distributor_grade_set(*, distributor: Distributor, grade: Grade | None, kind
     `distributor.upgraded` event. Returns the distributor (unchanged when it has that grade)."""
     if (grade.pk if grade else None) == distributor.grade_id:
         return distributor
-    from ledger.services import event_record
+    from ledger.postings import event_record
 
     old = distributor.grade
     distributor.grade = grade

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from django import forms
 
-from fenxiao.money import amount_str, money_fields
+from fenxiao.amounts import amount_str
+from fenxiao.money import money_fields
 
 PREFIX = "money__"
 

@@ -260,7 +260,7 @@ def contest_finalize(*, contest: Contest, actor: str = "", now: datetime | None 
     (available at once); queue `contest.finalized` and a `bonus.credited` per prize. Returns
     (contest, True) when this call finalized it, (contest, False) when it already was (nothing
     more is credited, however often or concurrently it runs). 409 before the contest ends."""
-    from ledger.services import bonus_entry, entries_post, event_record
+    from ledger.postings import bonus_entry, entries_post, event_record
 
     now = now or timezone.now()
     locked = Contest.objects.select_for_update().get(pk=contest.pk)
@@ -428,7 +428,7 @@ def tier_bonus_evaluate(*, scheme: TierBonusScheme, period: date, actor: str = "
     amount or its rate of the measure (rounded by the tenant's mode), as one `bonus` ledger entry
     and a `bonus.credited` event. Once per (scheme, month): a second or concurrent run returns the
     first evaluation and credits nothing (False). 400 when the month has not ended yet."""
-    from ledger.services import bonus_entry, entries_post, event_record
+    from ledger.postings import bonus_entry, entries_post, event_record
 
     now = now or timezone.now()
     tenant = current_tenant()

@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from tenants.admin_scoping import ReadOnlyTenantScopedAdmin, TenantScopedHistoryAdmin, apply_per_object
 
 from . import services
-from .api.views import payout_csv
+from .exports import payout_csv
 from .models import Balance, LedgerEntry, OutboxEvent, Withdrawal
 
 

@@ -55,7 +55,7 @@ def _time(value, name):
 
 def _id(value, name: str) -> str:
     """An id column, edge spaces stripped, checked as the API checks ids (external_id_ok)."""
-    from fenxiao.api.fields import EXTERNAL_ID_MESSAGE, external_id_ok
+    from fenxiao.validators import EXTERNAL_ID_MESSAGE, external_id_ok
 
     text = str(value or "").strip(" ")
     if not external_id_ok(text):

@@ -18,48 +18,20 @@ from django.utils import timezone
 
 from commissions import arithmetic as ar
 from commissions.services import commission_accrue, commission_reverse_for_refund, order_attribution
+from fenxiao import oncommit
 from fenxiao.bulk import bulk_insert, insert_rows, insert_with_children, instance, update_rows
-from fenxiao.currencies import fits, is_currency, minor_unit, minor_units, money_str
+from fenxiao.currencies import fits, minor_units, money_str
 from rest_framework.exceptions import APIException
 
 from distributors.models import Distributor
-from distributors.services import distributor_by_external_id
 from fenxiao.exceptions import Conflict, InvalidState, invalid
 from tenants.models import Tenant
 
 from .models import Order, OrderLine, Refund, RefundLine
+# An order as posted and its validation: one home, shared with the commission preview.
+from .validation import LineInput, OrderInput, order_validate, places_error
 
 ZERO = Decimal("0.00")
-
-
-@dataclass(frozen=True)
-class LineInput:
-    line_id: str
-    sku: str
-    quantity: int
-    unit_price: Decimal
-    category: str = ""
-    discount: Decimal = ZERO
-    commissionable: bool = True
-
-
-@dataclass(frozen=True)
-class OrderInput:
-    """An order as posted by a partner (amounts in `currency`, whole minor units of it; times aware)."""
-
-    external_id: str
-    currency: str
-    placed_at: datetime
-    lines: list[LineInput]
-    status: str = Order.Status.PENDING
-    paid_at: datetime | None = None
-    referrer_external_id: str | None = None
-    buyer_external_id: str = ""
-    exchange_rate: Decimal | None = None
-    discount: Decimal = ZERO
-    shipping: Decimal = ZERO
-    tax: Decimal = ZERO
-    non_cash_amount: Decimal = ZERO
 
 
 _ORDER_FIELDS = tuple(f.name for f in fields(OrderInput))
@@ -91,81 +63,17 @@ def content_hash(payload: dict) -> str:
 
 
 def _enqueue_accrual(orders: list[Order]) -> None:
-    from commissions.tasks import accrual_enqueue
-
+    """On commit, send the accrual of the `due` ones among `orders` (one tenant's) to the workers
+    (commissions.tasks.accrual_enqueue, registered as "commissions.accrue": fenxiao.oncommit)."""
     order_ids = [o.pk for o in orders if o.commission_state == Order.CommissionState.DUE]
     if order_ids:
-        tenant_id = orders[0].tenant_id
-        transaction.on_commit(lambda: accrual_enqueue(order_ids=order_ids, tenant_id=tenant_id))
+        oncommit.enqueue("commissions.accrue", order_ids=order_ids, tenant_id=orders[0].tenant_id)
 
 
 def _same_or_conflict(existing: Order, digest: str) -> tuple[Order, bool]:
     if existing.content_hash != digest:
         raise Conflict(f"Order {existing.external_id!r} exists with different content.")
     return existing, False
-
-
-ORDER_AMOUNTS = ("discount", "shipping", "tax", "non_cash_amount")
-LINE_AMOUNTS = ("unit_price", "discount")
-
-
-def _places_error(attr: str, currency: str, places: int):
-    what = "no decimal places" if places == 0 else f"at most {places} decimal place{'s' if places > 1 else ''}"
-    return invalid(attr, f"{currency} amounts have {what} (its minor unit is {minor_unit(currency)}).",
-                   "max_decimal_places")
-
-
-def places_check(data: OrderInput) -> None:
-    """400 (`max_decimal_places`, attr e.g. "lines.0.unit_price") for an amount that is not a
-    whole number of the order currency's minor units: "1234.50" in JPY, "1.005" in USD, "1.0005"
-    in KWD (domain rules, preamble: amounts in the currency's minor units)."""
-    if not is_currency(data.currency):
-        raise invalid("currency", "Unknown ISO 4217 currency code.", "invalid_currency")
-    places = minor_units(data.currency)
-    for name in ORDER_AMOUNTS:
-        if not fits(getattr(data, name), places):
-            raise _places_error(name, data.currency, places)
-    for i, line in enumerate(data.lines):
-        for name in LINE_AMOUNTS:
-            if not fits(getattr(line, name), places):
-                raise _places_error(f"lines.{i}.{name}", data.currency, places)
-
-
-def order_validate(*, tenant: Tenant, data: OrderInput, referrers: dict | None = None):
-    """Check an order against the tenant without writing anything; returns (referrer or None,
-    exchange rate, arithmetic lines, Base). 400 on: amounts that are not whole minor units of the
-    order currency (`places_check`), currency/exchange_rate mismatch, paid without
-    paid_at (or paid_at without paid), paid_at before placed_at, unknown referrer, invalid lines or
-    amounts (domain rules sections 3 and 4). `referrers` ({external_id: Distributor}, preloaded by
-    the batch path) replaces the referrer query."""
-    places_check(data)
-    if data.currency == tenant.currency:
-        if data.exchange_rate not in (None, Decimal(1)):
-            raise invalid("exchange_rate", "exchange_rate must be 1 or absent for the tenant's own currency.", "invalid_exchange_rate")
-        rate = Decimal(1)
-    else:
-        if data.exchange_rate is None:
-            raise invalid("exchange_rate", f"exchange_rate is required for {data.currency} orders (tenant currency {tenant.currency}).", "required")
-        rate = data.exchange_rate
-    if data.status == Order.Status.PAID and data.paid_at is None:
-        raise invalid("paid_at", "A paid order needs paid_at.", "required")
-    if data.paid_at is not None and data.status != Order.Status.PAID:
-        raise invalid("paid_at", "paid_at is only accepted with status 'paid' (use the pay endpoint later).", "invalid")
-    if data.paid_at is not None and data.paid_at < data.placed_at:
-        raise invalid("paid_at", "paid_at is before placed_at.", "invalid")
-    referrer = None
-    if data.referrer_external_id:
-        if referrers is None:
-            referrer = distributor_by_external_id(external_id=data.referrer_external_id, attr="referrer_external_id")
-        elif (referrer := referrers.get(data.referrer_external_id)) is None:
-            raise invalid("referrer_external_id", f"Unknown distributor {data.referrer_external_id!r}.", "unknown_distributor")
-    lines = [ar.Line(l.line_id, l.quantity, l.unit_price, l.discount, l.commissionable, l.sku, l.category) for l in data.lines]
-    try:
-        base = ar.order_base(lines, discount=data.discount, non_cash_amount=data.non_cash_amount, exchange_rate=rate,
-                             places=minor_units(data.currency), base_places=minor_units(tenant.currency))
-    except ar.ArithmeticError_ as exc:
-        raise invalid("lines", str(exc), "invalid_amounts") from exc
-    return referrer, rate, lines, base
 
 
 def order_record(*, tenant: Tenant, data: OrderInput) -> tuple[Order, bool]:
@@ -521,7 +429,7 @@ def _refund_apply(*, order: Order, order_lines: dict[str, OrderLine], data: Refu
     for name in ("amount", "shipping", "tax"):
         value = getattr(data, name)
         if value is not None and not fits(value, places):
-            raise _places_error(name, order.currency, places)
+            raise places_error(name, order.currency, places)
     by_lines = bool(data.lines)
     if by_lines == (data.amount is not None):
         raise invalid(None, "Give either amount or lines (amount 0 for a shipping/tax-only refund).", "amount_or_lines")

@@ -286,7 +286,7 @@ class PreviewView(StaffAPIView):
     def post(self, request):
         """What an order would pay at each level (beneficiary, rule, rate, amount), nothing written."""
         from orders.api.serializers import OrderCreateSerializer
-        from orders.api.views import order_input
+        from orders.validation import order_input
 
         s = PreviewSerializer(data=request.data)
         s.is_valid(raise_exception=True)

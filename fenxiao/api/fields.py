@@ -72,7 +72,7 @@ class AmountField(PlainDecimalField):
         super().__init__(**kwargs)
 
     def get_attribute(self, instance):
-        from fenxiao.money import currency_of
+        from fenxiao.amounts import currency_of
 
         value = super().get_attribute(instance)
         return None if value is None else (value, currency_of(instance, self.currency))

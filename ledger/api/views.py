@@ -1,6 +1,4 @@
 """Portal: earnings, ledger, withdrawals. Staff: withdrawal decisions and the payout export."""
-import csv
-import io
 import json
 
 from django.http import HttpResponse
@@ -10,12 +8,12 @@ from rest_framework import pagination, serializers
 from rest_framework.response import Response
 
 from fenxiao.api.base import PortalAPIView, PortalGenericView, StaffAPIView, StaffGenericView, body_or_empty
-from fenxiao.csvsafe import safe_row
 from fenxiao.currencies import money_str
 from fenxiao.exceptions import NotFound
 from orders.services import content_hash
 
 from .. import selectors, services
+from ..exports import payout_csv
 from ..models import LedgerEntry, Withdrawal
 from .serializers import (
     LedgerEntrySerializer, NoBodySerializer, WithdrawalPaySerializer, WithdrawalRejectSerializer, WithdrawalRequestSerializer,
@@ -190,24 +188,6 @@ class StaffWithdrawalRejectView(_StaffWithdrawalAction):
 class StaffWithdrawalPayView(_StaffWithdrawalAction):
     body_serializer = WithdrawalPaySerializer
     service = services.withdrawal_pay
-
-
-PAYOUT_COLUMNS = ["withdrawal_id", "distributor_external_id", "distributor_name", "method", "account", "account_name",
-                  "currency", "amount", "fee", "transfer_amount", "requested_at", "approved_at"]
-
-
-def payout_csv(withdrawals) -> str:
-    """CSV of approved withdrawals for finance: who, where to, amount, fee and what to transfer;
-    cells a spreadsheet would run as formulas are neutralised (fenxiao.csvsafe, domain rules 9)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(PAYOUT_COLUMNS)
-    for w in withdrawals:
-        writer.writerow(safe_row([w.pk, w.distributor.external_id, w.distributor.name, w.method, w.account, w.account_name,
-                         w.currency, money_str(w.amount, w.currency), money_str(w.fee, w.currency),
-                         money_str(w.transfer_amount, w.currency), w.requested_at.isoformat(),
-                         w.decided_at.isoformat() if w.decided_at else ""]))
-    return out.getvalue()
 
 
 class StaffPayoutExportView(StaffAPIView):

@@ -8,6 +8,7 @@ from fenxiao.exceptions import NotFound
 
 from .. import services
 from ..models import Order
+from ..validation import order_input
 from .fastpath import order_create_fast
 from .serializers import (
     CancelSerializer, CompleteSerializer, OrderCreateSerializer, OrderSerializer, PaySerializer,
@@ -25,11 +26,6 @@ def get_order(external_id: str) -> Order:
     if found is None:
         raise NotFound("No order with this external_id.")
     return found
-
-
-def order_input(d: dict) -> services.OrderInput:
-    lines = [services.LineInput(**line) for line in d.pop("lines")]
-    return services.OrderInput(lines=lines, **d)
 
 
 class OrderListCreateView(PartnerGenericView):

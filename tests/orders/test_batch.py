@@ -6,7 +6,7 @@ from rest_framework.exceptions import APIException
 
 from commissions.models import CommissionRecord
 from distributors.models import Distributor
-from fenxiao.money import amount_str
+from fenxiao.amounts import amount_str
 from orders.models import Order, OrderLine
 from orders.services import order_record, orders_record_batch
 from tenants.context import tenant_context
