@@ -111,6 +111,8 @@ class CommissionRecord(TenantOwned):
     lines = models.JSONField(default=list, help_text="per line: rule source, kind, rate, net, unrounded value")
     settles_at = models.DateTimeField(null=True, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+    hold = tenant_fk("risk.RiskHold", null=True, blank=True, on_delete=models.PROTECT, related_name="records",
+                     help_text="the risk hold open on the beneficiary when it accrued: settles only once released")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(TenantOwned.Meta):

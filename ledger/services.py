@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from commissions import arithmetic as ar
@@ -36,7 +37,8 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
     """Move every commission record due by `now` from frozen to available (domain rules section 7).
 
     Due: status frozen and settles_at <= now (settles_at = completed_at + settle_after_days, or
-    paid_at + auto_complete_days + settle_after_days for orders never completed). The records are
+    paid_at + auto_complete_days + settle_after_days for orders never completed), and not held by
+    an open risk hold (domain rules section 11: released holds' records settle). The records are
     locked and re-checked, so two runs at once settle each record once; a second run finds nothing.
     Returns how many records settled. Emits `commission.settled` events. The settled orders count
     towards their beneficiaries' lifetime settled sales, and the distributors whose settled sales
@@ -51,7 +53,9 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
     while True:
         due = list(
             CommissionRecord.objects.select_for_update(of=("self",)).select_related("order", "beneficiary")
-            .filter(status=CommissionRecord.Status.FROZEN, settles_at__lte=now).order_by("pk")
+            .filter(status=CommissionRecord.Status.FROZEN, settles_at__lte=now)
+            .filter(Q(hold__isnull=True) | Q(hold__released_at__isnull=False))  # risk holds (domain 11)
+            .order_by("pk")
             .only(*SETTLE_FIELDS)[:chunk]
         )
         if not due:

@@ -521,6 +521,23 @@ def _figures(tenant: Tenant, changes: list[tuple[Order, _RefundChange]], reversa
         for order, change in changes])
 
 
+def _refund_risk(tenant: Tenant, orders: list[Order]) -> None:
+    """Refund-rate holds (domain rules 11) on the distributors these goods refunds were attributed
+    to, when the tenant has the rule on (one query for the figures, risk.services decides)."""
+    if tenant.risk_max_refund_rate is None:
+        return
+    ids = {o.attributed_to_id for o in orders if o.attributed_to_id is not None}
+    if not ids:
+        return
+    from risk.rules import REFUND_WINDOW
+    from risk.services import risk_assess_refunds
+
+    from .selectors import attributed_refund_figures
+
+    since = timezone.now() - REFUND_WINDOW
+    risk_assess_refunds(tenant=tenant, figures=attributed_refund_figures(distributor_ids=ids, since=since), since=since)
+
+
 def _refundable(order: Order) -> None:
     if order.status not in REFUNDABLE:
         raise InvalidState(f"An order in status {order.status!r} cannot be refunded.")
@@ -568,6 +585,8 @@ def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
         _figures(order.tenant, [(order, change)],
                  commission_reverse_for_refund(order=order, refund=refund, factors=change.factors))
     order.save(update_fields=REFUND_ORDER_FIELDS)
+    if change.factors is not None:
+        _refund_risk(order.tenant, [order])
     return refund, True
 
 
@@ -653,4 +672,5 @@ def _refunds_batch(tenant: Tenant, items: list[tuple[Order, RefundInput]]) -> li
         o.updated_at = now
     update_rows(Order, fields=tuple(REFUND_ORDER_FIELDS), keys=("id", "tenant_id"),
                 rows=[(*(getattr(orders[pk], f) for f in REFUND_ORDER_FIELDS), pk, tenant.pk) for pk in sorted(orders)])
+    _refund_risk(tenant, [o for o, _ in goods])
     return results

@@ -123,7 +123,7 @@ class TenantSettingsSerializer(ModelSerializer):
         fields = ["slug", "name", "currency", "timezone", "levels", "rounding", "self_purchase_commission",
                   "inactive_upline_policy", "bind_mode", "enrollment", "settle_after_days", "auto_complete_days",
                   "withdraw_min_amount", "withdraw_fee_rate", "max_total_rate", "invite_url_template",
-                  "api_rate_per_minute", "show_rankings"]
+                  "api_rate_per_minute", "show_rankings", "risk_max_orders_per_hour", "risk_max_refund_rate"]
         read_only_fields = ["slug"]
 
 

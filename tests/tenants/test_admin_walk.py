@@ -94,6 +94,11 @@ def _populate(t: Tenant, prefix: str, tag: str) -> None:
         draft = plans.plan_draft_create(tenant=t, name=f"{tag} draft", rows=[plans.RuleRow("default", "", 1, "percent", D("0.2000"))])
         backtest_create(tenant=t, plan=draft, date_from=date(2026, 1, 1), date_to=date(2026, 1, 31), actor=f"{tag}-boss")
         api_key_create(tenant=t, name=f"{tag} key")
+        from risk.services import risk_hold_place
+
+        risk_hold_place(tenant=t, distributor_id=d1.pk, reason="velocity",
+                        figures={"orders_in_hour": 31, "limit": 30, "from": "2026-01-01T09:00:00+00:00",
+                                 "to": "2026-01-01T10:00:00+00:00"})
         staff = User.objects.create_user(f"{tag}-staff", password="pw", is_staff=True)
         StaffMembership.objects.create(user=staff, tenant=t)
 
