@@ -268,3 +268,37 @@ def test_grade_conditions_in_a_jpy_tenant_are_whole_yen(make_tenant):
     refused(staff.post("/api/v1/admin/grades/evaluate/", {"all": True}, format="json"), 400, "all", "unknown_field")
     with tenant_context(yen):
         assert Contest.objects.count() == 0 and Grade.objects.count() == 1
+
+
+def test_the_time_zone_is_fixed_once_orders_contests_or_targets_exist(staff, sellers, partner, make_tenant):
+    """Day figures are kept per local day and windows as local midnights: a later change of the time
+    zone would shift every figure and make the windows no longer whole days (the intake answered 500
+    for every paid order, targets and the portal's contests too). 400 `timezone_locked`, nothing
+    written; a tenant with none of them may still change it."""
+    from tenants.models import Tenant
+    from tests.incentives.apidata import post_order
+
+    tenant = sellers["A"].tenant
+    cid = staff.post("/api/v1/admin/contests/", CONTEST, format="json").json()["id"]   # a contest, no order yet
+    refused(staff.patch("/api/v1/admin/tenant/", {"timezone": "Europe/London"}, format="json"), 400, "timezone",
+            "timezone_locked")
+    with tenant_context(tenant):
+        Contest.objects.filter(pk=cid).delete()
+    tid = staff.post("/api/v1/admin/targets/", TARGET, format="json").json()["id"]
+    refused(staff.patch("/api/v1/admin/tenant/", {"timezone": "Europe/London"}, format="json"), 400, "timezone",
+            "timezone_locked")
+    with tenant_context(tenant):
+        Target.objects.filter(pk=tid).delete()
+    assert staff.patch("/api/v1/admin/tenant/", {"timezone": "Asia/Tokyo"}, format="json").json()["timezone"] == \
+        "Asia/Tokyo"                                                                  # nothing kept in local days yet
+    assert staff.patch("/api/v1/admin/tenant/", {"timezone": "Asia/Shanghai"}, format="json").status_code == 200
+    post_order(partner, "O1", "A", "100.00", "2026-03-02T10:00:00+08:00")
+    before = snapshot(tenant)
+    refused(staff.patch("/api/v1/admin/tenant/", {"timezone": "Europe/London", "rounding": "half_up"}, format="json"),
+            400, "timezone", "timezone_locked")
+    assert snapshot(tenant) == before
+    assert Tenant.objects.values_list("timezone", "rounding").get(pk=tenant.pk) == ("Asia/Shanghai", "down")
+    # the same zone again is no change; other settings still change
+    assert staff.patch("/api/v1/admin/tenant/", {"timezone": "Asia/Shanghai", "rounding": "half_up"},
+                       format="json").status_code == 200
+    post_order(partner, "O2", "A", "50.00", "2026-03-03T10:00:00+08:00")              # the intake still works
