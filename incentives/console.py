@@ -103,6 +103,7 @@ SERVICE_MESSAGES = [
     gettext_noop("A custom period needs its last day."),
     gettext_noop("The period ends before it starts."),
     gettext_noop("Not a number."),
+    gettext_noop("Give a day from 1970-01-01 to 9899-12-31."),
 ]
 
 

@@ -21,7 +21,7 @@ Ties are broken by incentives.rules.tie_key (the time the score was reached, the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone as dt_timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -62,13 +62,17 @@ class Window:
 
     @classmethod
     def between(cls, start: datetime, end: datetime, tz_name: str) -> "Window":
-        """The window of [start, end) when both are local midnights (else ValueError)."""
+        """The window of [start, end) when both are the starts of local days, as `bounds` writes
+        them (else ValueError). A day's start is its 00:00, or, where a daylight-saving change skips
+        midnight (America/Santiago, 2026-09-06: 00:00 -> 01:00), the instant 00:00 stands for."""
         tz = ZoneInfo(tz_name)
-        local_start, local_end = start.astimezone(tz), end.astimezone(tz)
-        for t in (local_start, local_end):
-            if (t.hour, t.minute, t.second, t.microsecond) != (0, 0, 0, 0):
-                raise ValueError(f"{t.isoformat()} is not a local midnight in {tz_name}")
-        return cls(local_start.date(), local_end.date())
+        days = []
+        for t in (start, end):
+            day = t.astimezone(tz).date()
+            if datetime.combine(day, time.min, tz).astimezone(dt_timezone.utc) != t.astimezone(dt_timezone.utc):
+                raise ValueError(f"{t.astimezone(tz).isoformat()} is not a local midnight in {tz_name}")
+            days.append(day)
+        return cls(*days)
 
 
 def _value(measure: str, raw) -> Decimal:

@@ -85,6 +85,8 @@ def test_a_contest_is_created_through_the_service_with_local_days_and_audited(pm
     ({"measure": "order_count", "min_score": "2.5"}, "min_score", "Give a number >= 0 with at most 0 decimal places."),
     ({"name": ""}, "name", "This field is required."),
     ({"finalize_at_0": "2026-01-20", "finalize_at_1": "00:00:00"}, "finalize_at", "A contest is finalized after it ends."),
+    ({"last_day": "9999-12-31"}, "last_day", "Give a day from 1970-01-01 to 9899-12-31."),     # was a 500
+    ({"first_day": "1900-01-01"}, "first_day", "Give a day from 1970-01-01 to 9899-12-31."),
 ])
 def test_a_refused_contest_is_a_form_error_and_nothing_is_written(pm, in_tenant, changes, field, message):
     r = pm.post("/admin/incentives/contest/add/", contest_form(**changes))
@@ -313,7 +315,9 @@ def test_evaluate_a_month_awards_once_and_refuses_an_open_month(pm, sales):
     assert 'type="month"' in pm.get(url).content.decode()
     this_month = timezone.now().astimezone(SH).strftime("%Y-%m")
     for month, error in [(this_month, f"{this_month} has not ended yet; a month is evaluated once it is over."),
-                         ("2026-1", "Give the month as YYYY-MM."), ("January", "Give the month as YYYY-MM.")]:
+                         ("2026-1", "Give the month as YYYY-MM."), ("January", "Give the month as YYYY-MM."),
+                         ("+202-01", "Give the month as YYYY-MM."),                      # was year 202's evaluation
+                         ("9999-12", "Give a day from 1970-01-01 to 9899-12-31.")]:      # was a 500
         r = pm.post(url, {"month": month})
         assert r.status_code == 200 and error in r.context["form"].errors["month"], r.context["form"].errors
     assert (TierEvaluation.objects.count(), TierAward.objects.count(), LedgerEntry.objects.filter(kind="bonus").count()) == (0, 0, 0)
