@@ -241,12 +241,16 @@ def contest_window(contest: Contest) -> measures.Window:
 
 
 def _eligibility(contest: Contest) -> dict:
-    return {"grade_ids": [g.pk for g in contest.grades.all()] or None, "min_score": contest.min_score}
+    """Who takes part in a contest: active distributors (a frozen, disabled or pending one wins no
+    prize, as it earns no commission: domain rules section 6), of its eligible grades (none:
+    every grade), with at least its minimum score."""
+    return {"grade_ids": [g.pk for g in contest.grades.all()] or None, "min_score": contest.min_score,
+            "active_only": True}
 
 
 def contest_leaderboard(*, contest: Contest, limit: int | None = None) -> list[tuple[rules.Ranked, Decimal | None]]:
     """[(ranked, prize or None)] best first: the frozen ranking of a finalized contest, else the live
-    one (eligible distributors with a score above 0 and at least min_score, the tie rule)."""
+    one (eligible distributors, `_eligibility`, with a score above 0, by the tie rule)."""
     prizes = [Decimal(p) for p in contest.prizes]
     if contest.finalized_at is not None:
         qs = ContestResult.objects.filter(contest=contest).order_by("rank")
@@ -281,7 +285,9 @@ def contest_standing_of(*, contest: Contest, distributor_id: int) -> tuple[int |
 @transaction.atomic
 def contest_finalize(*, contest: Contest, actor: str = "", now: datetime | None = None) -> tuple[Contest, bool]:
     """Finalize a contest once (domain rules section 8): freeze its ranking (ContestResult per ranked
-    distributor) and credit each prize above 0 to its winner's ledger as one `bonus` entry
+    distributor: the eligible ones, `_eligibility`, as they stand now: a distributor frozen or
+    disabled by then is not ranked and the next one takes its place) and credit each prize above 0
+    to its winner's ledger as one `bonus` entry
     (available at once); queue `contest.finalized` and a `bonus.credited` per prize. Returns
     (contest, True) when this call finalized it, (contest, False) when it already was (nothing
     more is credited, however often or concurrently it runs). 409 before the contest ends."""
@@ -439,7 +445,8 @@ def month_window(first: date) -> measures.Window:
 def tier_bonus_evaluate(*, scheme: TierBonusScheme, period: date, actor: str = "", now: datetime | None = None
                         ) -> tuple[TierEvaluation, list[TierAward], bool]:
     """Evaluate a scheme for the local month starting `period` (domain rules section 8): each
-    distributor whose measure reaches a threshold (inclusive) gets the highest tier reached, an
+    active distributor (a frozen, disabled or pending one is paid no bonus, as no commission)
+    whose measure reaches a threshold (inclusive) gets the highest tier reached, an
     amount or its rate of the measure (rounded by the tenant's mode), as one `bonus` ledger entry
     and a `bonus.credited` event. Once per (scheme, month): a second or concurrent run returns the
     first evaluation and credits nothing (False). 400 when the month has not ended yet."""
@@ -457,7 +464,7 @@ def tier_bonus_evaluate(*, scheme: TierBonusScheme, period: date, actor: str = "
     places = minor_units(tenant.currency)
     tiers = scheme_tiers(locked)
     awards = []
-    for r in measures.leaderboard(locked.measure, window, min_score=min(t.threshold for t in tiers)):
+    for r in measures.leaderboard(locked.measure, window, min_score=min(t.threshold for t in tiers), active_only=True):
         tier, amount = rules.tier_award(r.score, tiers, rounding=tenant.rounding, places=places)
         if tier is None or amount <= 0:
             continue

@@ -123,7 +123,8 @@ class ContestLeaderboardView(StaffAPIView):
     @extend_schema(parameters=[LeaderboardQuery], responses=StaffLeaderboardSerializer)
     def get(self, request, pk):
         """A contest's leaderboard, ranks offset+1 to offset+limit: live while it is not finalized
-        (eligible distributors with a score above 0 and at least min_score, ranked by the tie rule:
+        (active distributors of its eligible grades with a score above 0 and at least min_score: a
+        frozen or disabled one is not listed and wins nothing; ranked by the tie rule:
         higher score, then whoever reached it first, then the lower id), frozen once finalized.
         Rows `rank, distributor_external_id, name, score, reached_at, prize`. A fixed number of
         queries whatever the tenant's size."""

@@ -164,6 +164,63 @@ def test_contest_eligibility_by_grade_and_minimum(partner, in_tenant):
     assert s.contest_standing_of(contest=c, distributor_id=ids["B"]) == (None, D("500.00"), None)
 
 
+def test_frozen_or_disabled_distributors_win_no_prize_and_no_bonus(partner, in_tenant):
+    """Only active distributors take part (a frozen or disabled one earns no commission either,
+    section 6): the live board, my rank and the finalized ranking skip them and the next one takes
+    the prize; a tier bonus is not paid to them. Before, A (frozen) was ranked 1st and credited
+    500.00 and the tier bonus paid D (disabled) 50.00."""
+    from distributors.services import distributor_update
+
+    root = distributor(in_tenant, external_id="R")
+    for x in "ABCD":
+        distributor(in_tenant, root, external_id=x)
+    for x, amount in (("A", "300.00"), ("B", "200.00"), ("C", "150.00"), ("D", "1000.00")):
+        post(partner, f"{x}1", local(2026, 4, 10), amount, referrer=x)
+    ids = {d.external_id: d.pk for d in Distributor.objects.all()}
+    c = contest(in_tenant, prizes=["500.00", "300.00"])
+    distributor_update(distributor=Distributor.objects.get(external_id="D"), status="disabled", reason="left")
+    distributor_update(distributor=Distributor.objects.get(external_id="A"), status="frozen", reason="review")
+    board = [(r.rank, r.distributor_id, str(r.score), str(p) if p else None) for r, p in s.contest_leaderboard(contest=c)]
+    assert board == [(1, ids["B"], "200.00", "500.00"), (2, ids["C"], "150.00", "300.00")]
+    assert s.contest_standing_of(contest=c, distributor_id=ids["A"]) == (None, D("300.00"), None)
+    assert s.contest_standing_of(contest=c, distributor_id=ids["C"]) == (2, D("150.00"), D("300.00"))
+    late = contest(in_tenant, name="by grade and status", grades=[Grade.objects.create(tenant=in_tenant, code="g", name="G",
+                                                                                        rank=1)])
+    assert s.contest_leaderboard(contest=late) == []
+    assert s.contest_finalize(contest=c, now=local(2026, 5, 9))[1] is True
+    assert list(ContestResult.objects.filter(contest=c).values_list("rank", "distributor__external_id", "prize")) == [
+        (1, "B", D("500.00")), (2, "C", D("300.00"))]
+    assert (bonuses("A"), bonuses("B"), bonuses("C"), bonuses("D")) == ([], [D("500.00")], [D("300.00")], [])
+    distributor_update(distributor=Distributor.objects.get(external_id="A"), status="active", reason="cleared")
+    c.refresh_from_db()
+    assert s.contest_standing_of(contest=c, distributor_id=ids["A"]) == (None, D("300.00"), None)   # frozen ranking
+    scheme = s.tier_scheme_create(tenant=in_tenant, name="Monthly", measure=Measure.DIRECT_SALES,
+                                  tiers=[{"threshold": "150.00", "amount": "50.00"}])
+    distributor_update(distributor=Distributor.objects.get(external_id="C"), status="frozen", reason="review")
+    _, awards, _ = s.tier_bonus_evaluate(scheme=scheme, period=date(2026, 4, 1), now=NOW)
+    assert sorted((a.distributor.external_id, a.amount) for a in awards) == [("A", D("50.00")), ("B", D("50.00"))]
+
+
+def test_a_frozen_upline_wins_no_recruits_contest(in_tenant):
+    """new_direct_recruits (computed from the distributors, not kept scores): the frozen upline with
+    more recruits is not ranked."""
+    from distributors.services import distributor_update
+
+    r, q = distributor(in_tenant, external_id="R"), distributor(in_tenant, external_id="Q")
+    for x in ("A", "B"):
+        distributor(in_tenant, r, external_id=x)
+    distributor(in_tenant, q, external_id="C")
+    today = datetime.now(CST).date()
+    c = contest(in_tenant, measure=Measure.NEW_DIRECT_RECRUITS, starts_at=local(today.year, today.month, today.day),
+                ends_at=local(today.year, today.month, today.day) + timedelta(days=1), prizes=["10.00"])
+    assert [(x.rank, x.distributor_id, x.score) for x, _ in s.contest_leaderboard(contest=c)] == [
+        (1, r.pk, D(2)), (2, q.pk, D(1))]
+    distributor_update(distributor=r, status="frozen", reason="review")
+    assert [(x.rank, x.distributor_id, x.score) for x, _ in s.contest_leaderboard(contest=c)] == [(1, q.pk, D(1))]
+    assert s.contest_standing_of(contest=c, distributor_id=r.pk) == (None, D(2), None)
+    assert s.contest_standing_of(contest=c, distributor_id=q.pk) == (1, D(1), D("10.00"))
+
+
 @pytest.mark.parametrize("changes,attr,code", [
     ({"ends_at": local(2026, 4, 1)}, "ends_at", "invalid_window"),
     ({"ends_at": local(2026, 3, 1)}, "ends_at", "invalid_window"),
