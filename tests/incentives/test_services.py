@@ -85,6 +85,35 @@ def test_a_grade_upgrade_after_settlement_changes_the_next_order_only(partner, i
         "upgrade", "manual", "upgrade"]
 
 
+def test_team_sales_conditions_and_the_highest_grade_that_holds(partner, in_tenant):
+    """Bronze: 100.00 of settled team sales; silver: 250.00 and 2 active direct downlines; gold:
+    700.00. C0 <- C1 <- C2, and X under C0. O1 and O2 (150.00 each, C2 referring) settle; O3
+    (500.00) is paid but not settled, so it counts for nobody yet. C0 (team 300.00, 2 downlines)
+    goes straight to silver, past bronze; not gold (800.00 only with O3). C1 (team 300.00, 1
+    downline) gets bronze; C2 (direct 300.00, no downline) bronze too."""
+    for code, rank, team, downlines in (("bronze", 10, "100.00", None), ("silver", 20, "250.00", 2),
+                                        ("gold", 30, "700.00", None)):
+        Grade.objects.create(tenant=in_tenant, code=code, name=code, rank=rank, min_team_sales=D(team),
+                             min_direct_downlines=downlines)
+    c0, c1, c2 = chain(in_tenant, 3)
+    distributor(in_tenant, c0, external_id="X")
+    with time_machine.travel(local(2026, 4, 1, 10), tick=False) as clock:
+        for ext in ("O1", "O2"):
+            post(partner, ext, local(2026, 4, 1, 10), "150.00")
+            assert partner.post(f"/api/v1/orders/{ext}/complete/", {"completed_at": local(2026, 4, 1, 12).isoformat()},
+                                format="json").status_code == 200
+        post(partner, "O3", local(2026, 4, 5, 10), "500.00")
+        clock.move_to(local(2026, 4, 8, 13))
+        settle_due(tenant=in_tenant)
+    grades = dict(Distributor.objects.values_list("external_id", "grade__code"))
+    assert (grades["C0"], grades["C1"], grades["C2"], grades["X"]) == ("silver", "bronze", "bronze", None)
+    assert GradeChange.objects.get(distributor=c0).reason == (
+        "settled direct sales 0.00, team sales 300.00, active direct downlines 2 meet silver")
+    assert GradeChange.objects.get(distributor=c2).reason == (
+        "settled direct sales 300.00, team sales 300.00, active direct downlines 0 meet bronze")
+    assert c1.pk and OutboxEvent.objects.filter(type="distributor.upgraded").count() == 3
+
+
 def test_refunds_after_settlement_lower_the_settled_sales(partner, in_tenant):
     from incentives.models import Standing
 
