@@ -213,6 +213,10 @@ def test_frozen_or_disabled_distributors_win_no_prize_and_no_bonus(partner, in_t
     assert board == [(1, ids["B"], "200.00", "500.00"), (2, ids["C"], "150.00", "300.00")]
     assert s.contest_standing_of(contest=c, distributor_id=ids["A"]) == (None, D("300.00"), None)
     assert s.contest_standing_of(contest=c, distributor_id=ids["C"]) == (2, D("150.00"), D("300.00"))
+    floor = contest(in_tenant, name="with a minimum", min_score="160.00")
+    assert [(r.rank, r.distributor_id) for r, _ in s.contest_leaderboard(contest=floor)] == [(1, ids["B"])]
+    assert s.contest_standing_of(contest=floor, distributor_id=ids["B"]) == (1, D("200.00"), D("500.00"))
+    assert s.contest_standing_of(contest=floor, distributor_id=ids["C"]) == (None, D("150.00"), None)
     late = contest(in_tenant, name="by grade and status", grades=[Grade.objects.create(tenant=in_tenant, code="g", name="G",
                                                                                         rank=1)])
     assert s.contest_leaderboard(contest=late) == []
