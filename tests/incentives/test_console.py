@@ -508,6 +508,32 @@ def test_the_labels_speak_chinese_first():
         assert str(console.SHORT_MEASURE_LABELS["direct_sales"]) == "直销额"
 
 
+def test_refusals_with_a_value_read_in_chinese_too(db):
+    """A refusal that carries a value (places, a month) is translated through its template: the zh-hans
+    console showed these in English. The English ones stay as the service wrote them."""
+    from rest_framework.exceptions import ValidationError
+
+    from incentives import console
+
+    exc = ValidationError({"prizes.0": ["A prize has at most 2 decimal places."],
+                           "period": ["2026-12 has not ended yet; a month is evaluated once it is over."],
+                           "min_score": ["Give a number >= 0 with at most 0 decimal places."],
+                           "goal": ["A goal is above 0 with at most 2 decimal places."],
+                           "tiers.0.amount": ["An amount is >= 0 with at most 0 decimal places."],
+                           "name": ["A contest needs a name."], "x": ["Something else."]})
+    with translation.override("zh-hans"):
+        assert console.service_errors(exc) == [
+            ("prizes.0", "奖金最多 2 位小数。"), ("period", "2026-12 尚未结束；月份结束后才能评估。"),
+            ("min_score", "请填写 >= 0 的数，最多 0 位小数。"), ("goal", "目标值须大于 0，最多 2 位小数。"),
+            ("tiers.0.amount", "金额须 >= 0，最多 0 位小数。"), ("name", "竞赛需要名称。"), ("x", "Something else.")]
+    with translation.override("en"):
+        assert console.service_errors(exc)[0] == ("prizes.0", "A prize has at most 2 decimal places.")
+    with translation.override("zh-hans"):   # the form's own wording around it
+        from incentives.admin import ContestForm
+
+        assert ContestForm().describe("prizes", "0", console.service_errors(exc)[0][1]) == "第 1 名奖金：奖金最多 2 位小数。"
+
+
 @pytest.mark.parametrize("app", ["incentives", "distributors"])
 def test_the_catalogues_are_complete_and_compiled(app):
     """Every string of the app's zh_Hans catalogue is translated, and the compiled .mo says the same
