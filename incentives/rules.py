@@ -24,6 +24,12 @@ from zoneinfo import ZoneInfo
 
 from commissions.arithmetic import quantize_money
 
+#: The local days an incentive window, target period, ranking or evaluated month may cover: far
+#: enough from the ends of Python's dates (year 1 .. 9999) that a window's instants in any time
+#: zone, and a contest's finalize_at up to settle_after_days (at most 3650) after its end, exist.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9899, 12, 31)
+DAY_RANGE_MESSAGE = "Give a day from 1970-01-01 to 9899-12-31."
+
 #: Status of a target (domain rules section 8, sales targets).
 MET, AHEAD, ON_TRACK, BEHIND = "met", "ahead", "on_track", "behind"
 #: Progress within this fraction of the expected pace either way is "on track" (10%: a target
@@ -171,6 +177,11 @@ def progress_of(value: Decimal, goal: Decimal, *, start: datetime, end: datetime
     else:
         status = ON_TRACK
     return Progress(value, goal, progress, expected, status)
+
+
+def day_in_range(day: date) -> bool:
+    """Is `day` one incentives may cover (FIRST_DAY .. LAST_DAY)?"""
+    return FIRST_DAY <= day <= LAST_DAY
 
 
 def local_window(tz_name: str, first_day: date, end_day: date) -> tuple[datetime, datetime]:

@@ -10,6 +10,7 @@ unique per scheme, distributor and month). Running either twice, or at once, cre
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -104,9 +105,34 @@ def _decimal(value, attr: str) -> Decimal:
     return d
 
 
+def _day_checked(day: date, attr: str) -> date:
+    """`day` when incentives may cover it (rules.FIRST_DAY .. rules.LAST_DAY), else 400 `out_of_range`."""
+    if not rules.day_in_range(day):
+        raise invalid(attr, rules.DAY_RANGE_MESSAGE, "out_of_range")
+    return day
+
+
+def _instant_checked(instant: datetime, attr: str) -> datetime:
+    """`instant` when its tenant-local day is in range (400 `out_of_range` otherwise, also for an
+    instant whose local or UTC time falls outside Python's dates)."""
+    from datetime import timezone as dt_timezone
+    from zoneinfo import ZoneInfo
+
+    try:
+        instant.astimezone(dt_timezone.utc)
+        day = instant.astimezone(ZoneInfo(current_tenant().timezone)).date()
+    except OverflowError:
+        raise invalid(attr, rules.DAY_RANGE_MESSAGE, "out_of_range") from None
+    _day_checked(day, attr)
+    return instant
+
+
 def _window(starts_at: datetime, ends_at: datetime) -> measures.Window:
-    """400 unless [starts_at, ends_at) is whole local days of the tenant, end after start."""
+    """400 unless [starts_at, ends_at) is whole local days of the tenant, end after start, both in
+    range (`out_of_range`)."""
     tz = current_tenant().timezone
+    _instant_checked(starts_at, "starts_at")
+    _instant_checked(ends_at, "ends_at")
     if ends_at <= starts_at:
         raise invalid("ends_at", "The window ends before it starts.", "invalid_window")
     try:
@@ -159,6 +185,8 @@ def _contest_values(tenant, values: dict, current: Contest | None) -> dict:
     _problem(rules.prizes_problems(prizes, places=places))
     v["prizes"] = [money_str(quantize_money(p, "down", places), tenant.currency) for p in prizes]
     v["min_score"] = _score_limit(v["measure"], v.get("min_score"), places, "min_score")
+    if v.get("finalize_at") is not None and "finalize_at" in values:
+        _instant_checked(v["finalize_at"], "finalize_at")
     if v.get("finalize_at") is None or ("ends_at" in values and "finalize_at" not in values and current
                                         and current.finalize_at == current.ends_at + timedelta(days=tenant.settle_after_days)):
         v["finalize_at"] = v["ends_at"] + timedelta(days=tenant.settle_after_days)
@@ -213,13 +241,17 @@ def contest_window(contest: Contest) -> measures.Window:
 
 
 def _eligibility(contest: Contest) -> dict:
-    return {"grade_ids": [g.pk for g in contest.grades.all()] or None, "min_score": contest.min_score}
+    """Who takes part in a contest: active distributors (a frozen, disabled or pending one wins no
+    prize, as it earns no commission: domain rules section 6), of its eligible grades (none:
+    every grade), with at least its minimum score."""
+    return {"grade_ids": [g.pk for g in contest.grades.all()] or None, "min_score": contest.min_score,
+            "active_only": True}
 
 
 def contest_leaderboard(*, contest: Contest, limit: int | None = None, people: dict | None = None
                         ) -> list[tuple[rules.Ranked, Decimal | None]]:
     """[(ranked, prize or None)] best first: the frozen ranking of a finalized contest, else the live
-    one (eligible distributors with a score above 0 and at least min_score, the tie rule). A dict
+    one (eligible distributors, `_eligibility`, with a score above 0, by the tie rule). A dict
     `people` may be filled with {distributor id: (external_id, name)} of the rows (see
     measures.contest_board); callers must not rely on it being filled."""
     prizes = [Decimal(p) for p in contest.prizes]
@@ -256,7 +288,9 @@ def contest_standing_of(*, contest: Contest, distributor_id: int) -> tuple[int |
 @transaction.atomic
 def contest_finalize(*, contest: Contest, actor: str = "", now: datetime | None = None) -> tuple[Contest, bool]:
     """Finalize a contest once (domain rules section 8): freeze its ranking (ContestResult per ranked
-    distributor) and credit each prize above 0 to its winner's ledger as one `bonus` entry
+    distributor: the eligible ones, `_eligibility`, as they stand now: a distributor frozen or
+    disabled by then is not ranked and the next one takes its place) and credit each prize above 0
+    to its winner's ledger as one `bonus` entry
     (available at once); queue `contest.finalized` and a `bonus.credited` per prize. Returns
     (contest, True) when this call finalized it, (contest, False) when it already was (nothing
     more is credited, however often or concurrently it runs). 409 before the contest ends."""
@@ -405,15 +439,20 @@ def tier_scheme_update(*, scheme: TierBonusScheme, **changes) -> TierBonusScheme
     return locked
 
 
+_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+
+
 def month_of(period: str) -> date:
-    """"YYYY-MM" -> the first day of that month (400 otherwise)."""
-    try:
-        year, month = (int(x) for x in str(period).split("-"))
-        if len(str(period)) != 7:
-            raise ValueError
-        return date(year, month, 1)
-    except (ValueError, TypeError):
-        raise invalid("period", "Give the month as YYYY-MM.", "invalid") from None
+    """"YYYY-MM" (ASCII digits, month 01..12) -> the first day of that month; 400 `invalid`
+    otherwise ("2026-3", "+202-01", full-width digits), `out_of_range` outside rules.FIRST_DAY ..
+    rules.LAST_DAY."""
+    found = _MONTH.fullmatch(period) if isinstance(period, str) else None
+    if found is None:
+        raise invalid("period", "Give the month as YYYY-MM.", "invalid")
+    year = int(found.group(1))
+    if not rules.FIRST_DAY.year <= year <= rules.LAST_DAY.year:
+        raise invalid("period", rules.DAY_RANGE_MESSAGE, "out_of_range")
+    return date(year, int(found.group(2)), 1)
 
 
 def month_window(first: date) -> measures.Window:
@@ -424,7 +463,8 @@ def month_window(first: date) -> measures.Window:
 def tier_bonus_evaluate(*, scheme: TierBonusScheme, period: date, actor: str = "", now: datetime | None = None
                         ) -> tuple[TierEvaluation, list[TierAward], bool]:
     """Evaluate a scheme for the local month starting `period` (domain rules section 8): each
-    distributor whose measure reaches a threshold (inclusive) gets the highest tier reached, an
+    active distributor (a frozen, disabled or pending one is paid no bonus, as no commission)
+    whose measure reaches a threshold (inclusive) gets the highest tier reached, an
     amount or its rate of the measure (rounded by the tenant's mode), as one `bonus` ledger entry
     and a `bonus.credited` event. Once per (scheme, month): a second or concurrent run returns the
     first evaluation and credits nothing (False). 400 when the month has not ended yet."""
@@ -442,7 +482,7 @@ def tier_bonus_evaluate(*, scheme: TierBonusScheme, period: date, actor: str = "
     places = minor_units(tenant.currency)
     tiers = scheme_tiers(locked)
     awards = []
-    for r in measures.leaderboard(locked.measure, window, min_score=min(t.threshold for t in tiers)):
+    for r in measures.leaderboard(locked.measure, window, min_score=min(t.threshold for t in tiers), active_only=True):
         tier, amount = rules.tier_award(r.score, tiers, rounding=tenant.rounding, places=places)
         if tier is None or amount <= 0:
             continue
@@ -507,6 +547,9 @@ TARGET_MEASURES = {
 def target_period(period: str, starts_on: date, ends_on: date | None) -> tuple[date, date]:
     """[first day, end day) of a target's period: a month, quarter or year starting `starts_on`
     (which must be its first day), or a custom range `starts_on`..`ends_on` inclusive (400)."""
+    _day_checked(starts_on, "starts_on")
+    if ends_on is not None and period == Target.Period.CUSTOM:
+        _day_checked(ends_on, "ends_on")
     if period == Target.Period.MONTH:
         if starts_on.day != 1:
             raise invalid("starts_on", "A month starts on its first day.", "invalid")

@@ -137,7 +137,8 @@ class TenantSettingsView(StaffAPIView):
     @extend_schema(request=TenantSettingsSerializer(partial=True), responses=TenantSettingsSerializer)
     def patch(self, request):
         """Change settings; each validated (400), levels / max_total_rate never below the plan in
-        force, currency fixed once orders exist."""
+        force, currency fixed once orders exist (`currency_locked`), time zone once orders,
+        contests or targets exist (`timezone_locked`)."""
         unknown = sorted(set(request.data) - set(TenantSettingsSerializer.Meta.fields)) if isinstance(request.data, dict) else []
         if unknown:
             raise invalid(unknown[0], "Unknown field.", "unknown_field")

@@ -49,7 +49,8 @@ SETTINGS_FIELDS = ("name", "currency", "timezone", "levels", "rounding", "self_p
 def tenant_update(*, tenant: Tenant, **changes) -> Tenant:
     """Change a tenant's settings (domain rules section 1). Every value is validated (400 with the
     field as `attr`). Lowering `levels` or `max_total_rate` below the plan in force is refused:
-    publish a plan that fits first. Changing `currency` is refused once orders exist."""
+    publish a plan that fits first. Changing `currency` is refused once orders exist, `timezone` once
+    orders, contests or targets exist."""
     from django.core.exceptions import ValidationError as DjangoValidationError
 
     from fenxiao.exceptions import invalid
@@ -71,8 +72,10 @@ def tenant_update(*, tenant: Tenant, **changes) -> Tenant:
 
 
 def tenant_settings_check(*, tenant: Tenant, candidate: Tenant, changed: set[str]) -> None:
-    """Cross-checks of a settings change (400): the currency is fixed once orders exist; the plan in
-    force must still fit `levels` and `max_total_rate`."""
+    """Cross-checks of a settings change (400): the currency is fixed once orders exist; the time
+    zone once orders, contests or targets exist (`timezone_locked`: sales figures are kept per
+    local day and incentive windows are stored as that zone's local midnights, domain rules
+    sections 8 and 9); the plan in force must still fit `levels` and `max_total_rate`."""
     from django.utils import timezone
 
     from commissions.plans import RuleRow, rules_check
@@ -84,6 +87,12 @@ def tenant_settings_check(*, tenant: Tenant, candidate: Tenant, changed: set[str
     with tenant_context(tenant):
         if "currency" in changed and candidate.currency != Tenant.objects.get(pk=tenant.pk).currency and Order.objects.exists():
             raise invalid("currency", "The currency cannot change once orders are recorded.", "currency_locked")
+        if "timezone" in changed and candidate.timezone != Tenant.objects.get(pk=tenant.pk).timezone:
+            from incentives.models import Contest, Target
+
+            if Order.objects.exists() or Contest.objects.exists() or Target.objects.exists():
+                raise invalid("timezone", "The time zone cannot change once orders, contests or targets exist: "
+                              "their figures and windows are kept in the tenant's local days.", "timezone_locked")
         plan = plan_in_force(at=timezone.now())
         if plan is not None and {"levels", "max_total_rate"} & changed:
             rows = [RuleRow.of(r) for r in plan.rules.all()]
