@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, ngettext
 
 from fenxiao.currencies import MAX_PLACES, money_str
 
@@ -61,6 +62,16 @@ def amount_str(instance, name: str) -> str | None:
     field = instance._meta.get_field(name)
     value = getattr(instance, name)
     return None if value is None else money_str(value, currency_of(instance, field.currency))
+
+
+def places_message(currency: str, places: int) -> str:
+    """The message (in the active language) saying how many decimal places `currency`'s amounts
+    have: "JPY amounts have no decimal places.", "KWD amounts have at most 3 decimal places."."""
+    if places == 0:
+        return gettext("%(currency)s amounts have no decimal places.") % {"currency": currency}
+    return ngettext("%(currency)s amounts have at most %(places)d decimal place.",
+                    "%(currency)s amounts have at most %(places)d decimal places.", places) % {
+        "currency": currency, "places": places}
 
 
 def money_fields(model) -> dict[str, MoneyField]:
