@@ -140,6 +140,13 @@ class TenantApiKey(AbstractAPIKey):
         indexes = [models.Index(fields=["tenant", "prefix"], name="apikey_tenant_prefix")]
 
 
+# rest_framework_api_key names these fields by their attribute (no verbose_name, no catalogue): the
+# console shows them in the person's language with fenxiao's labels
+for _field, _label in (("prefix", _("prefix")), ("created", _("created")), ("name", _("name")), ("revoked", _("revoked"))):
+    TenantApiKey._meta.get_field(_field).verbose_name = _label
+del _field, _label
+
+
 class StaffMembership(models.Model):
     """Makes a Django user staff of exactly one tenant (the admin and staff API are scoped to it)."""
 
