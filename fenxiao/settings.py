@@ -156,9 +156,13 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "zh-hans"
 API_LANGUAGE_CODE = "en"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-# every app's catalogue is <app>/locale/; the project's own strings (fenxiao/: the console's
-# templates, the API's plumbing) are in fenxiao/locale
-LOCALE_PATHS = [BASE_DIR / "fenxiao" / "locale"]
+# The project's own strings (fenxiao/: the console's templates, the API's plumbing) are in
+# fenxiao/locale, each app's in <app>/locale. All are listed here, so that they win over the
+# catalogues of the packages above the apps in INSTALLED_APPS for a string both have (Django would
+# otherwise prefer the earlier app's: "Disabled" came out as django-celery-beat's "禁用", not the
+# distributor status "已停用").
+LOCALE_PATHS = [BASE_DIR / "fenxiao" / "locale",
+                *(BASE_DIR / app / "locale" for app in INSTALLED_APPS if (BASE_DIR / app / "locale").is_dir())]
 # money and dates in the console are written in the locale's format (fenxiao/formats: grouping
 # of thousands for zh-hans as CLDR has it; Django's own formats otherwise)
 FORMAT_MODULE_PATH = ["fenxiao.formats"]

@@ -44,7 +44,9 @@ def page(response) -> str:
 def test_the_product_is_chinese_first_and_keeps_english():
     assert product.LANGUAGE_CODE == "zh-hans" and product.API_LANGUAGE_CODE == "en"
     assert [code for code, _name in product.LANGUAGES] == ["zh-hans", "en"]
-    assert product.LOCALE_PATHS == [ROOT / "fenxiao" / "locale"]
+    # every catalogue is a LOCALE_PATH, so it wins over the packages' for a string both have
+    assert product.LOCALE_PATHS[0] == ROOT / "fenxiao" / "locale"
+    assert {path.parents[2] for path in catalogues.catalogue_paths()} == set(product.LOCALE_PATHS)
     chain_ = product.MIDDLEWARE
     # after the session, before CommonMiddleware (Django's documented place)
     assert chain_.index("django.contrib.sessions.middleware.SessionMiddleware") \
@@ -96,6 +98,8 @@ def test_the_chooser_sets_the_language_of_every_page_after(pm, in_tenant):
     for label in ("外部 ID", "名称", "状态", "上级", "加入时间", "冻结所选分销商", "通过所选申请"):
         assert label in text, label
     assert re.findall(r'<td class="field-status">([^<]+)</td>', text) == ["正常", "正常"]
+    # the filter's choices are the model's, in fenxiao's words (not a package's "禁用" for "Disabled")
+    assert ">待审核</a>" in text and ">冻结</a>" in text and ">已停用</a>" in text
     pm.post("/i18n/setlang/", {"language": "en", "next": changelist})
     text = page(pm.get(changelist, HTTP_ACCEPT_LANGUAGE="zh-hans"))
     assert "External id" in text and "Freeze selected" in text and "冻结所选分销商" not in text
