@@ -7,6 +7,7 @@
 #   make worker    a Celery worker   (CELERY_BROKER_URL, default redis://127.0.0.1:6379/0)
 #   make beat      Celery beat with the django-celery-beat DatabaseScheduler
 #   make check     Django system checks, "no model change without a migration", the import contracts
+#   make messages  extract every gettext string into the zh_Hans catalogues, compile them (needs GNU gettext)
 #
 # SECRET_KEY: the server refuses to start without one (DEBUG off). The targets below that run
 # Django use $$SECRET_KEY when set, else the per-clone random key in .local-secret-key, generated
@@ -30,7 +31,7 @@ KEY_FILE := .local-secret-key
 WITH_KEY = SECRET_KEY="$${SECRET_KEY:-$$(cat $(KEY_FILE))}"
 
 .DEFAULT_GOAL := help
-.PHONY: help venv migrate demo test test-pg worker beat check
+.PHONY: help venv migrate demo test test-pg worker beat check messages
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -102,6 +103,28 @@ check: venv $(KEY_FILE)
 	$(WITH_KEY) $(PY) manage.py check
 	$(WITH_KEY) $(PY) manage.py makemigrations --check --dry-run --noinput
 	$(VENV)/bin/lint-imports
+
+# Catalogues (README "Languages"): every app's strings in <app>/locale/zh_Hans/LC_MESSAGES/django.po,
+# the project's (fenxiao/, templates included) in fenxiao/locale. makemessages merges the code's
+# strings into each catalogue (msgmerge): translations stay, a new string comes in untranslated
+# (or "fuzzy" with a guess from a similar one), a string gone from the code stays at the end as
+# obsolete ("#~", unused); an app without a locale/ folder gets one, so its strings land in its own
+# catalogue. The .mo files are compiled from scratch and committed (running fenxiao needs no
+# gettext); then the list of what is left to translate is printed: tests/test_i18n.py fails until
+# it is empty and every .mo says what its .po says.
+LOCALE_APPS = $(filter-out fenxiao tests bench docs,$(sort $(patsubst %/,%,$(dir $(wildcard */apps.py */models.py)))))
+MESSAGES_IGNORE = --ignore '.venv/*' --ignore 'tests/*' --ignore 'bench/*' --ignore 'docs/*' \
+	--ignore 'staticfiles/*' --ignore 'build/*' --ignore 'node_modules/*'
+
+messages: venv $(KEY_FILE)
+	@command -v xgettext >/dev/null && command -v msgmerge >/dev/null && command -v msgfmt >/dev/null \
+		|| { echo "make messages needs GNU gettext (apt-get install gettext)" >&2; exit 1; }
+	@for app in $(LOCALE_APPS); do mkdir -p $$app/locale; done
+	$(WITH_KEY) $(PY) manage.py makemessages --locale zh_Hans --add-location file $(MESSAGES_IGNORE)
+	@# compilemessages skips a .po older than its .mo; git does not keep times, so compile them all
+	@find . -path ./.venv -prune -o -path '*/locale/zh_Hans/LC_MESSAGES/django.po' -print | xargs touch
+	$(WITH_KEY) $(PY) manage.py compilemessages --locale zh_Hans $(MESSAGES_IGNORE)
+	$(PY) -m tests.catalogues
 
 # Benchmark (bench/README.md): PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 needed.
 #   make bench     throughput/latency benchmark, small default (BENCH_ARGS="--scale 0|1|2|3 ...")

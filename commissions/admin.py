@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.translation import gettext, gettext_lazy as _
 from rest_framework.exceptions import APIException
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
@@ -84,22 +85,23 @@ class CommissionPlanAdmin(TenantScopedHistoryAdmin):
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and (obj is None or obj.status == CommissionPlan.Status.DRAFT)
 
-    @admin.action(description="Publish the selected drafts now", permissions=["change"])
+    @admin.action(description=_("Publish the selected drafts now"), permissions=["change"])
     def publish_now(self, request, queryset):
         for plan in queryset.order_by("version"):
             try:
                 with tenant_context(plan.tenant_id):
                     plan_services.plan_draft_publish(plan=plan)
-                self.message_user(request, f"v{plan.version} published.", messages.SUCCESS)
+                self.message_user(request, gettext("v%(version)s published.") % {"version": plan.version}, messages.SUCCESS)
             except APIException as exc:
                 self.message_user(request, f"v{plan.version}: {_message(exc)}", messages.ERROR)
 
-    @admin.action(description="Copy to a new draft (to edit a published plan)", permissions=["add"])
+    @admin.action(description=_("Copy to a new draft (to edit a published plan)"), permissions=["add"])
     def copy_to_draft(self, request, queryset):
         for plan in queryset:
             with tenant_context(plan.tenant_id):
                 draft = plan_services.plan_draft_create(tenant=plan.tenant, name=f"{plan.name} (edit)".strip(), based_on=plan)
-            self.message_user(request, f"Draft v{draft.version} created from v{plan.version}.", messages.SUCCESS)
+            self.message_user(request, gettext("Draft v%(draft)s created from v%(version)s.") % {
+                "draft": draft.version, "version": plan.version}, messages.SUCCESS)
 
     def get_urls(self):
         return [path("preview/", self.admin_site.admin_view(self.preview_view), name="commissions_preview")] + super().get_urls()
@@ -130,16 +132,17 @@ class CommissionPlanAdmin(TenantScopedHistoryAdmin):
                                                     plan=form.cleaned_data["plan"])
                     except APIException as exc:
                         error = _message(exc)
-        context = {**self.admin_site.each_context(request), "title": "Commission preview", "form": form,
+        context = {**self.admin_site.each_context(request), "title": gettext("Commission preview"), "form": form,
                    "result": result, "error": error, "opts": self.model._meta}
         return TemplateResponse(request, "admin/commissions/preview.html", context)
 
 
 class PreviewForm(forms.Form):
-    distributor = forms.CharField(required=False, help_text="referrer external id (when the order names none)")
-    plan = forms.ModelChoiceField(queryset=CommissionPlan.unscoped.none(), required=False,
-                                  help_text="a draft too; empty: the plan in force")
-    order = forms.CharField(widget=forms.Textarea(attrs={"rows": 12, "cols": 90}), initial=json.dumps({
+    distributor = forms.CharField(label=_("Distributor"), required=False,
+                                  help_text=_("referrer external id (when the order names none)"))
+    plan = forms.ModelChoiceField(queryset=CommissionPlan.unscoped.none(), required=False, label=_("Plan"),
+                                  help_text=_("a draft too; empty: the plan in force"))
+    order = forms.CharField(label=_("Order"), widget=forms.Textarea(attrs={"rows": 12, "cols": 90}), initial=json.dumps({
         "currency": "CNY", "placed_at": "2026-01-15T10:00:00+08:00",
         "lines": [{"line_id": "1", "sku": "SKU-1", "category": "", "quantity": 1, "unit_price": "100.00"}]}, indent=2))
 
@@ -151,9 +154,9 @@ class PreviewForm(forms.Form):
         try:
             value = json.loads(self.cleaned_data["order"], parse_float=Decimal)
         except ValueError as exc:
-            raise ValidationError(f"Not JSON: {exc}") from None
+            raise ValidationError(gettext("Not JSON: %(error)s") % {"error": exc}) from None
         if not isinstance(value, dict):
-            raise ValidationError("The order must be a JSON object.")
+            raise ValidationError(gettext("The order must be a JSON object."))
         return value
 
 
@@ -182,7 +185,7 @@ class BacktestAdmin(TenantScopedAdmin):
     readonly_fields = ["status", "total_orders", "processed_orders", "results_table", "error", "created_by", "finished_at"]
     fields = ["tenant", "plan", "date_from", "date_to", *readonly_fields]
 
-    @admin.display(description="results")
+    @admin.display(description=_("results"))
     def results_table(self, obj):
         from django.utils.html import format_html
 

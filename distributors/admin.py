@@ -185,7 +185,9 @@ class GradeChangeInline(TenantScopedInline, admin.TabularInline):
 
 
 #: The admin's report of a status step ("Frozen distributor(s): 2.").
-STEP_DONE = {"approve": "Approved", "reject": "Rejected", "freeze": "Frozen", "unfreeze": "Unfrozen", "disable": "Disabled"}
+STEP_DONE = {"approve": _("Approved distributor(s)"), "reject": _("Rejected distributor(s)"),
+             "freeze": _("Frozen distributor(s)"), "unfreeze": _("Unfrozen distributor(s)"),
+             "disable": _("Disabled distributor(s)")}
 
 
 @admin.register(Distributor)
@@ -214,14 +216,14 @@ class DistributorAdmin(ScopedImportExportMixin, ImportExportMixin, TenantScopedH
     fields = ["tenant", "external_id", "name", "phone", "status", "grade", "invite_code", "username", "joined_at",
               "upline_chain", "downline_counts", "parent", "ancestor_2", "ancestor_3", "depth", "ancestor_path", "created_at"]
 
-    @admin.display(description="upline chain (level 1 first)")
+    @admin.display(description=_("upline chain (level 1 first)"))
     def upline_chain(self, obj):
         if obj.pk is None:
             return "-"
         ups = Distributor.unscoped.filter(pk__in=obj.ancestor_ids).order_by("-depth")
-        return format_html_join(" ← ", "{} ({})", ((d.external_id, d.status) for d in ups)) or "(root)"
+        return format_html_join(" ← ", "{} ({})", ((d.external_id, d.get_status_display()) for d in ups)) or gettext("(root)")
 
-    @admin.display(description="downlines per level")
+    @admin.display(description=_("downlines per level"))
     def downline_counts(self, obj):
         if obj.pk is None:
             return "-"
@@ -238,25 +240,25 @@ class DistributorAdmin(ScopedImportExportMixin, ImportExportMixin, TenantScopedH
 
         apply_per_object(self, request, queryset, lambda d: distributor_status_step(
             distributor=d, action=action, reason="admin", actor=request.user.get_username()),
-            f"{STEP_DONE[action]} distributor(s)", describe=lambda d: d.external_id)
+            str(STEP_DONE[action]), describe=lambda d: d.external_id)
 
-    @admin.action(description="Approve selected applications", permissions=["change"])
+    @admin.action(description=_("Approve selected applications"), permissions=["change"])
     def approve(self, request, queryset):
         self._step(request, queryset, "approve")
 
-    @admin.action(description="Reject selected applications", permissions=["change"])
+    @admin.action(description=_("Reject selected applications"), permissions=["change"])
     def reject(self, request, queryset):
         self._step(request, queryset, "reject")
 
-    @admin.action(description="Freeze selected", permissions=["change"])
+    @admin.action(description=_("Freeze selected"), permissions=["change"])
     def freeze(self, request, queryset):
         self._step(request, queryset, "freeze")
 
-    @admin.action(description="Unfreeze selected", permissions=["change"])
+    @admin.action(description=_("Unfreeze selected"), permissions=["change"])
     def unfreeze(self, request, queryset):
         self._step(request, queryset, "unfreeze")
 
-    @admin.action(description="Disable selected", permissions=["change"])
+    @admin.action(description=_("Disable selected"), permissions=["change"])
     def disable(self, request, queryset):
         self._step(request, queryset, "disable")
 
@@ -295,7 +297,7 @@ class DistributorAdmin(ScopedImportExportMixin, ImportExportMixin, TenantScopedH
         except InvalidState as exc:
             from django.http import HttpResponseRedirect
 
-            self.message_user(request, f"Not deleted: {exc.detail}", messages.ERROR)
+            self.message_user(request, gettext("Not deleted: %(reason)s") % {"reason": exc.detail}, messages.ERROR)
             return HttpResponseRedirect(request.path.rsplit("/delete/", 1)[0] + "/change/")
 
     def get_actions(self, request):

@@ -31,7 +31,7 @@ if BEHIND_TLS_PROXY:
     # The proxy terminates TLS and sets X-Forwarded-Proto (and overwrites any the client sent).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)  # one year
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # the language of the request (after sessions, before CommonMiddleware): see LANGUAGES below
+    "fenxiao.middleware.LocaleMiddleware",
     "fenxiao.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -146,7 +148,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LANGUAGE_CODE = "en-us"
+# Languages (README "Languages"): Chinese first, English kept (the source language of every
+# string). A request's language is the one its user chose (the console's language chooser posts to
+# /i18n/setlang/, which sets the django_language cookie), else the first of its Accept-Language
+# that fenxiao speaks (zh, zh-CN, zh-Hans... -> zh-hans; en-US... -> en), else LANGUAGE_CODE for
+# the console and API_LANGUAGE_CODE for the API (/api/): a client that states no language is a
+# program, and its error details stay in English as before; `code` is what it branches on.
+LANGUAGE_CODE = "zh-hans"
+API_LANGUAGE_CODE = "en"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# The project's own strings (fenxiao/: the console's templates, the API's plumbing) are in
+# fenxiao/locale, each app's in <app>/locale. All are listed here, so that they win over the
+# catalogues of the packages above the apps in INSTALLED_APPS for a string both have (Django would
+# otherwise prefer the earlier app's: "Disabled" came out as django-celery-beat's "禁用", not the
+# distributor status "已停用").
+LOCALE_PATHS = [BASE_DIR / "fenxiao" / "locale",
+                *(BASE_DIR / app / "locale" for app in INSTALLED_APPS if (BASE_DIR / app / "locale").is_dir())]
+# money and dates in the console are written in the locale's format (fenxiao/formats: grouping
+# of thousands for zh-hans as CLDR has it; Django's own formats otherwise)
+FORMAT_MODULE_PATH = ["fenxiao.formats"]
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 
 def external_id_ok(value: str) -> bool:
@@ -18,7 +19,7 @@ def external_id_ok(value: str) -> bool:
     return value.isprintable() and " " not in value and "/" not in value
 
 
-EXTERNAL_ID_MESSAGE = "An external id may not contain '/', spaces, or Unicode control, format or separator characters."
+EXTERNAL_ID_MESSAGE = _("An external id may not contain '/', spaces, or Unicode control, format or separator characters.")
 
 
 def validate_external_id(value) -> None:

@@ -17,11 +17,12 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from commissions.arithmetic import quantize_money
 from distributors.models import Distributor, Grade, GradeChange
 from fenxiao.currencies import minor_units, money_str
-from fenxiao.exceptions import InvalidState, invalid
+from fenxiao.exceptions import InvalidState, invalid, translated
 from tenants.context import current_tenant
 
 from . import measures, rules
@@ -99,9 +100,9 @@ def _decimal(value, attr: str) -> Decimal:
     try:
         d = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, TypeError, ValueError):
-        raise invalid(attr, "Not a number.", "invalid") from None
+        raise invalid(attr, gettext("Not a number."), "invalid") from None
     if not d.is_finite():
-        raise invalid(attr, "Not a number.", "invalid")
+        raise invalid(attr, gettext("Not a number."), "invalid")
     return d
 
 
@@ -134,18 +135,18 @@ def _window(starts_at: datetime, ends_at: datetime) -> measures.Window:
     _instant_checked(starts_at, "starts_at")
     _instant_checked(ends_at, "ends_at")
     if ends_at <= starts_at:
-        raise invalid("ends_at", "The window ends before it starts.", "invalid_window")
+        raise invalid("ends_at", gettext("The window ends before it starts."), "invalid_window")
     try:
         return measures.Window.between(starts_at, ends_at, tz)
     except ValueError:
-        raise invalid("starts_at", f"A window starts and ends at local midnight (00:00 {tz}): whole days of the "
-                      "tenant's time zone.", "not_local_midnight") from None
+        raise invalid("starts_at", gettext("A window starts and ends at local midnight (00:00 %(tz)s): whole days of the "
+                                           "tenant's time zone.") % {"tz": tz}, "not_local_midnight") from None
 
 
 def _problem(found):
     if found is not None:
         attr, code, message = found
-        raise invalid(attr, message, code)
+        raise invalid(attr, translated(message), code)
 
 
 def _score_limit(measure: str, value, places: int, attr: str) -> Decimal | None:
@@ -154,7 +155,8 @@ def _score_limit(measure: str, value, places: int, attr: str) -> Decimal | None:
     d = _decimal(value, attr)
     allowed = places if measure in measures.MONEY else 0
     if d < 0 or d != d.quantize(Decimal(1).scaleb(-allowed)):
-        raise invalid(attr, f"Give a number >= 0 with at most {allowed} decimal places.", "invalid")
+        raise invalid(attr, gettext("Give a number >= 0 with at most %(places)s decimal places.") % {"places": allowed},
+                      "invalid")
     return d
 
 
@@ -172,13 +174,14 @@ def _contest_values(tenant, values: dict, current: Contest | None) -> dict:
         v["grades"] = list(current.grades.all())
     v.update(values)
     if not str(v.get("name") or "").strip():
-        raise invalid("name", "A contest needs a name.", "required")
+        raise invalid("name", gettext("A contest needs a name."), "required")
     for f in ("starts_at", "ends_at"):
         if not isinstance(v.get(f), datetime):
-            raise invalid(f, "Give the time with an offset (RFC 3339).", "required")
+            raise invalid(f, gettext("Give the time with an offset (RFC 3339)."), "required")
     _window(v["starts_at"], v["ends_at"])
     if v.get("measure") not in CONTEST_MEASURES:
-        raise invalid("measure", f"Unknown measure {v.get('measure')!r}; use one of {', '.join(CONTEST_MEASURES)}.",
+        raise invalid("measure", gettext("Unknown measure %(measure)r; use one of %(measures)s.") % {
+            "measure": v.get("measure"), "measures": ", ".join(CONTEST_MEASURES)},
                       "invalid_choice")
     places = minor_units(tenant.currency)
     prizes = [_decimal(p, f"prizes.{i}") for i, p in enumerate(v.get("prizes") or [])]
@@ -191,7 +194,7 @@ def _contest_values(tenant, values: dict, current: Contest | None) -> dict:
                                         and current.finalize_at == current.ends_at + timedelta(days=tenant.settle_after_days)):
         v["finalize_at"] = v["ends_at"] + timedelta(days=tenant.settle_after_days)
     if v["finalize_at"] < v["ends_at"]:
-        raise invalid("finalize_at", "A contest is finalized after it ends.", "invalid_window")
+        raise invalid("finalize_at", gettext("A contest is finalized after it ends."), "invalid_window")
     return v
 
 
@@ -220,10 +223,10 @@ def contest_update(*, contest: Contest, **changes) -> Contest:
     finalized contest cannot change (409): its ranking is frozen and its prizes paid."""
     locked = Contest.objects.select_for_update().get(pk=contest.pk)
     if locked.finalized_at is not None:
-        raise InvalidState("A finalized contest cannot be changed.")
+        raise InvalidState(gettext("A finalized contest cannot be changed."))
     unknown = set(changes) - set(CONTEST_FIELDS)
     if unknown:
-        raise invalid(sorted(unknown)[0], "Unknown field.", "unknown_field")
+        raise invalid(sorted(unknown)[0], gettext("Unknown field."), "unknown_field")
     v = _contest_values(current_tenant(), changes, locked)
     grades_ = v.pop("grades")
     rebuild = any(getattr(locked, f) != v[f] for f in ("starts_at", "ends_at", "measure"))
@@ -301,7 +304,7 @@ def contest_finalize(*, contest: Contest, actor: str = "", now: datetime | None 
     if locked.finalized_at is not None:
         return locked, False
     if now < locked.ends_at:
-        raise InvalidState("A contest is finalized once it has ended.")
+        raise InvalidState(gettext("A contest is finalized once it has ended."))
     tenant = current_tenant()
     prizes = [Decimal(p) for p in locked.prizes]
     ranked = measures.contest_board(locked, **_eligibility(locked))
@@ -363,11 +366,11 @@ def contest_ranks_refresh_due() -> dict:
 def _tiers(raw, places: int) -> list[rules.Tier]:
     """Tiers from [{"threshold", "amount" | "rate"}], validated (400, attr "tiers.<i>...")."""
     if not isinstance(raw, list):
-        raise invalid("tiers", "Give a list of tiers.", "invalid")
+        raise invalid("tiers", gettext("Give a list of tiers."), "invalid")
     tiers = []
     for i, t in enumerate(raw):
         if not isinstance(t, dict) or not set(t) <= {"threshold", "amount", "rate"} or "threshold" not in t:
-            raise invalid(f"tiers.{i}", 'A tier is {"threshold", "amount"} or {"threshold", "rate"}.', "invalid")
+            raise invalid(f"tiers.{i}", gettext('A tier is {"threshold", "amount"} or {"threshold", "rate"}.'), "invalid")
         tiers.append(rules.Tier(
             threshold=_decimal(t["threshold"], f"tiers.{i}.threshold"),
             amount=_decimal(t["amount"], f"tiers.{i}.amount") if t.get("amount") is not None else None,
@@ -375,7 +378,7 @@ def _tiers(raw, places: int) -> list[rules.Tier]:
     _problem(rules.tiers_problems(tiers, places=places))
     for i, t in enumerate(tiers):  # on update too: tiers_json would otherwise cut "100.005" to 100.00
         if t.threshold != t.threshold.quantize(Decimal(1).scaleb(-places)):
-            raise invalid(f"tiers.{i}.threshold", "A threshold is an amount in the tenant currency's minor units.", "invalid")
+            raise invalid(f"tiers.{i}.threshold", gettext("A threshold is an amount in the tenant currency's minor units."), "invalid")
     return tiers
 
 
@@ -404,13 +407,14 @@ def tier_scheme_create(*, tenant, name: str, measure: str, tiers: list, is_activ
     increasing (thresholds in the tenant currency's minor units), amounts >= 0 in its minor units,
     rates in (0, 1] with 4 places. 400 on any of these."""
     if not str(name or "").strip():
-        raise invalid("name", "A scheme needs a name.", "required")
+        raise invalid("name", gettext("A scheme needs a name."), "required")
     if measure not in SCHEME_MEASURES:
-        raise invalid("measure", f"Unknown measure {measure!r}; use direct_sales or team_sales.", "invalid_choice")
+        raise invalid("measure", gettext("Unknown measure %(measure)r; use direct_sales or team_sales.") % {"measure": measure},
+                      "invalid_choice")
     parsed = _tiers(tiers, minor_units(tenant.currency))
     for i, t in enumerate(parsed):
         if t.threshold != t.threshold.quantize(Decimal(1).scaleb(-minor_units(tenant.currency))):
-            raise invalid(f"tiers.{i}.threshold", "A threshold is an amount in the tenant currency's minor units.", "invalid")
+            raise invalid(f"tiers.{i}.threshold", gettext("A threshold is an amount in the tenant currency's minor units."), "invalid")
     return TierBonusScheme.objects.create(tenant=tenant, name=name.strip(), measure=measure,
                                           tiers=tiers_json(parsed, tenant.currency), is_active=is_active)
 
@@ -421,15 +425,16 @@ def tier_scheme_update(*, scheme: TierBonusScheme, **changes) -> TierBonusScheme
     already evaluated keep their awards; later evaluations use the new tiers."""
     unknown = set(changes) - {"name", "measure", "tiers", "is_active"}
     if unknown:
-        raise invalid(sorted(unknown)[0], "Unknown field.", "unknown_field")
+        raise invalid(sorted(unknown)[0], gettext("Unknown field."), "unknown_field")
     locked = TierBonusScheme.objects.select_for_update().get(pk=scheme.pk)
     tenant = current_tenant()
     name = changes.get("name", locked.name)
     measure = changes.get("measure", locked.measure)
     if not str(name or "").strip():
-        raise invalid("name", "A scheme needs a name.", "required")
+        raise invalid("name", gettext("A scheme needs a name."), "required")
     if measure not in SCHEME_MEASURES:
-        raise invalid("measure", f"Unknown measure {measure!r}; use direct_sales or team_sales.", "invalid_choice")
+        raise invalid("measure", gettext("Unknown measure %(measure)r; use direct_sales or team_sales.") % {"measure": measure},
+                      "invalid_choice")
     if "tiers" in changes:
         locked.tiers = tiers_json(_tiers(changes["tiers"], minor_units(tenant.currency)), tenant.currency)
     locked.name, locked.measure = name.strip(), measure
@@ -448,7 +453,7 @@ def month_of(period: str) -> date:
     rules.LAST_DAY."""
     found = _MONTH.fullmatch(period) if isinstance(period, str) else None
     if found is None:
-        raise invalid("period", "Give the month as YYYY-MM.", "invalid")
+        raise invalid("period", gettext("Give the month as YYYY-MM."), "invalid")
     year = int(found.group(1))
     if not rules.FIRST_DAY.year <= year <= rules.LAST_DAY.year:
         raise invalid("period", rules.DAY_RANGE_MESSAGE, "out_of_range")
@@ -474,7 +479,8 @@ def tier_bonus_evaluate(*, scheme: TierBonusScheme, period: date, actor: str = "
     tenant = current_tenant()
     window = month_window(period)
     if window.bounds(tenant.timezone)[1] > now:
-        raise invalid("period", f"{period:%Y-%m} has not ended yet; a month is evaluated once it is over.", "period_not_closed")
+        raise invalid("period", gettext("%(month)s has not ended yet; a month is evaluated once it is over.") % {
+            "month": f"{period:%Y-%m}"}, "period_not_closed")
     locked = TierBonusScheme.objects.select_for_update().get(pk=scheme.pk)
     seen = TierEvaluation.objects.filter(scheme=locked, period=period).first()
     if seen is not None:
@@ -552,28 +558,29 @@ def target_period(period: str, starts_on: date, ends_on: date | None) -> tuple[d
         _day_checked(ends_on, "ends_on")
     if period == Target.Period.MONTH:
         if starts_on.day != 1:
-            raise invalid("starts_on", "A month starts on its first day.", "invalid")
+            raise invalid("starts_on", gettext("A month starts on its first day."), "invalid")
         return starts_on, month_window(starts_on).end_day
     if period == Target.Period.QUARTER:
         if starts_on.day != 1 or starts_on.month not in (1, 4, 7, 10):
-            raise invalid("starts_on", "A quarter starts on January, April, July or October 1.", "invalid")
+            raise invalid("starts_on", gettext("A quarter starts on January, April, July or October 1."), "invalid")
         end = starts_on
         for _ in range(3):
             end = month_window(end).end_day
         return starts_on, end
     if period == Target.Period.YEAR:
         if (starts_on.month, starts_on.day) != (1, 1):
-            raise invalid("starts_on", "A year starts on January 1.", "invalid")
+            raise invalid("starts_on", gettext("A year starts on January 1."), "invalid")
         return starts_on, date(starts_on.year + 1, 1, 1)
     if period == Target.Period.CUSTOM:
         if ends_on is None:
-            raise invalid("ends_on", "A custom period needs its last day.", "required")
+            raise invalid("ends_on", gettext("A custom period needs its last day."), "required")
         if ends_on < starts_on:
-            raise invalid("ends_on", "The period ends before it starts.", "invalid_window")
+            raise invalid("ends_on", gettext("The period ends before it starts."), "invalid_window")
         from datetime import timedelta
 
         return starts_on, ends_on + timedelta(days=1)
-    raise invalid("period", f"Unknown period {period!r}; use month, quarter, year or custom.", "invalid_choice")
+    raise invalid("period", gettext("Unknown period %(period)r; use month, quarter, year or custom.") % {"period": period},
+                  "invalid_choice")
 
 
 @transaction.atomic
@@ -591,20 +598,22 @@ def target_create(*, tenant, name: str, scope: str, measure: str, period: str, s
 
 def _target_values(tenant, v: dict) -> dict:
     if not str(v.get("name") or "").strip():
-        raise invalid("name", "A target needs a name.", "required")
+        raise invalid("name", gettext("A target needs a name."), "required")
     if v.get("scope") not in Target.Scope.values:
-        raise invalid("scope", "Use tenant, distributor or team.", "invalid_choice")
+        raise invalid("scope", gettext("Use tenant, distributor or team."), "invalid_choice")
     if (v["scope"] == Target.Scope.TENANT) != (v.get("distributor") is None):
-        raise invalid("distributor", "A distributor or team target names its distributor; a tenant target none.",
+        raise invalid("distributor", gettext("A distributor or team target names its distributor; a tenant target none."),
                       "invalid")
     if v.get("measure") not in TARGET_MEASURES[v["scope"]]:
-        raise invalid("measure", f"{v.get('measure')!r} is not a measure of a {v['scope']} target; use one of "
-                      f"{', '.join(TARGET_MEASURES[v['scope']])}.", "invalid_choice")
+        raise invalid("measure", gettext("%(measure)r is not a measure of a %(scope)s target; use one of %(measures)s.") % {
+            "measure": v.get("measure"), "scope": v["scope"], "measures": ", ".join(TARGET_MEASURES[v["scope"]])},
+            "invalid_choice")
     first, end = target_period(v.get("period"), v["starts_on"], v.get("ends_on"))
     goal = _decimal(v.get("goal"), "goal")
     places = minor_units(tenant.currency) if v["measure"] in measures.MONEY else 0
     if goal <= 0 or goal != goal.quantize(Decimal(1).scaleb(-places)):
-        raise invalid("goal", f"A goal is above 0 with at most {places} decimal places.", "invalid")
+        raise invalid("goal", gettext("A goal is above 0 with at most %(places)s decimal places.") % {"places": places},
+                      "invalid")
     start_at, end_at = measures.Window(first, end).bounds(tenant.timezone)
     return {"name": v["name"].strip(), "scope": v["scope"], "distributor": v.get("distributor"), "measure": v["measure"],
             "period": v["period"], "starts_at": start_at, "ends_at": end_at, "goal": goal}
@@ -615,7 +624,7 @@ def target_update(*, target: Target, **changes) -> Target:
     """Change a target (fields of `target_create`), validated the same way."""
     unknown = set(changes) - {"name", "scope", "measure", "period", "starts_on", "ends_on", "goal", "distributor"}
     if unknown:
-        raise invalid(sorted(unknown)[0], "Unknown field.", "unknown_field")
+        raise invalid(sorted(unknown)[0], gettext("Unknown field."), "unknown_field")
     tenant = current_tenant()
     window = measures.Window.between(target.starts_at, target.ends_at, tenant.timezone)
     from datetime import timedelta

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.http import HttpResponse
+from django.utils.translation import gettext, gettext_lazy as _
 
 from tenants.admin_scoping import ReadOnlyTenantScopedAdmin, TenantScopedHistoryAdmin, apply_per_object
 
@@ -33,7 +34,7 @@ class OutboxEventAdmin(ReadOnlyTenantScopedAdmin):
 def _decide(modeladmin, request, queryset, service, label, **kwargs):
     apply_per_object(modeladmin, request, queryset,
                      lambda w: service(withdrawal=w, actor=request.user.get_username(), **kwargs),
-                     f"{label} withdrawal(s)", describe=lambda w: f"#{w.pk}")
+                     str(label), describe=lambda w: f"#{w.pk}")
 
 
 @admin.register(Withdrawal)
@@ -57,19 +58,20 @@ class WithdrawalAdmin(TenantScopedHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Approve selected requested withdrawals", permissions=["decide"])
+    @admin.action(description=_("Approve selected requested withdrawals"), permissions=["decide"])
     def approve(self, request, queryset):
-        _decide(self, request, queryset, services.withdrawal_approve, "Approved")
+        _decide(self, request, queryset, services.withdrawal_approve, gettext("Approved withdrawal(s)"))
 
-    @admin.action(description="Reject selected withdrawals (money returns to available)", permissions=["decide"])
+    @admin.action(description=_("Reject selected withdrawals (money returns to available)"), permissions=["decide"])
     def reject(self, request, queryset):
-        _decide(self, request, queryset, services.withdrawal_reject, "Rejected", reason="rejected in admin")
+        _decide(self, request, queryset, services.withdrawal_reject, gettext("Rejected withdrawal(s)"),
+                reason="rejected in admin")
 
-    @admin.action(description="Mark selected approved withdrawals as paid", permissions=["decide"])
+    @admin.action(description=_("Mark selected approved withdrawals as paid"), permissions=["decide"])
     def mark_paid(self, request, queryset):
-        _decide(self, request, queryset, services.withdrawal_pay, "Paid")
+        _decide(self, request, queryset, services.withdrawal_pay, gettext("Paid withdrawal(s)"))
 
-    @admin.action(description="Export payout CSV of the selected approved withdrawals")
+    @admin.action(description=_("Export payout CSV of the selected approved withdrawals"))
     def export_payouts(self, request, queryset):
         rows = queryset.filter(status=Withdrawal.Status.APPROVED).select_related("distributor").order_by("pk")
         response = HttpResponse(payout_csv(rows), content_type="text/csv")

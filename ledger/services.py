@@ -15,11 +15,13 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy as _
 
 from commissions import arithmetic as ar
 from fenxiao.bulk import bulk_insert, instance
 from fenxiao.currencies import fits, minor_units, money_str
 from fenxiao.exceptions import Conflict, InvalidState, invalid, with_article
+from fenxiao.money import places_message
 
 from .models import Balance, LedgerEntry, OutboxEvent, Withdrawal
 from .postings import entries_post, entry, event_record
@@ -117,26 +119,27 @@ def withdrawal_request(
     def replay() -> Withdrawal | None:
         seen = Withdrawal.objects.filter(distributor=distributor, idempotency_key=idempotency_key).first()
         if seen is not None and seen.request_hash != request_hash:
-            raise Conflict("This Idempotency-Key was used with another request body.")
+            raise Conflict(gettext("This Idempotency-Key was used with another request body."))
         return seen
 
     if idempotency_key and (seen := replay()) is not None:
         return seen, False
     if distributor.status != distributor.Status.ACTIVE:
-        raise InvalidState(f"{with_article(distributor.status).capitalize()} distributor cannot withdraw.")
+        raise InvalidState(gettext("%(state)s distributor cannot withdraw.") % {
+            "state": with_article(distributor.status).capitalize()})
     if method not in Withdrawal.Method.values:
-        raise invalid("method", f"Unknown method {method!r}; use bank, alipay or wechat.", "invalid_choice")
+        raise invalid("method", gettext("Unknown method %(method)r; use bank, alipay or wechat.") % {"method": method},
+                      "invalid_choice")
     if not account.strip():
-        raise invalid("account", "The account to pay to is required.", "required")
+        raise invalid("account", gettext("The account to pay to is required."), "required")
     if amount <= 0:
-        raise invalid("amount", "The amount must be positive.", "min_value")
+        raise invalid("amount", gettext("The amount must be positive."), "min_value")
     places = minor_units(tenant.currency)
     if not fits(amount, places):
-        what = "no decimal places" if places == 0 else f"at most {places} decimal places"
-        raise invalid("amount", f"{tenant.currency} amounts have {what}.", "max_decimal_places")
+        raise invalid("amount", places_message(tenant.currency, places), "max_decimal_places")
     if amount < tenant.withdraw_min_amount:
-        raise invalid("amount", f"The minimum withdrawal is {money_str(tenant.withdraw_min_amount, tenant.currency)} "
-                      f"{tenant.currency}.", "below_minimum")
+        raise invalid("amount", gettext("The minimum withdrawal is %(amount)s %(currency)s.") % {
+            "amount": money_str(tenant.withdraw_min_amount, tenant.currency), "currency": tenant.currency}, "below_minimum")
     Balance.objects.bulk_create([Balance(tenant=tenant, distributor=distributor, currency=tenant.currency)], ignore_conflicts=True)
     balance = Balance.objects.select_for_update().get(distributor=distributor)
     # Under the lock: a double click with the same key that got here second sees the first one.
@@ -144,10 +147,10 @@ def withdrawal_request(
         return seen, False
     if amount > balance.available:
         if balance.available <= 0:
-            raise invalid("amount", f"Nothing is available to withdraw (available: "
-                          f"{money_str(balance.available, tenant.currency)} {tenant.currency}).", "insufficient_funds")
-        raise invalid("amount", f"Only {money_str(balance.available, tenant.currency)} {tenant.currency} "
-                      "is available.", "insufficient_funds")
+            raise invalid("amount", gettext("Nothing is available to withdraw (available: %(amount)s %(currency)s).") % {
+                "amount": money_str(balance.available, tenant.currency), "currency": tenant.currency}, "insufficient_funds")
+        raise invalid("amount", gettext("Only %(amount)s %(currency)s is available.") % {
+            "amount": money_str(balance.available, tenant.currency), "currency": tenant.currency}, "insufficient_funds")
     fee = ar.quantize_money(amount * tenant.withdraw_fee_rate, tenant.rounding, places)
     w = Withdrawal.objects.create(
         tenant=tenant, distributor=distributor, amount=amount, fee=fee, transfer_amount=amount - fee,
@@ -160,6 +163,14 @@ def withdrawal_request(
     return w, True
 
 
+#: A decision refused by the withdrawal's state, by the status it would have reached.
+WITHDRAWAL_REFUSALS = {
+    Withdrawal.Status.APPROVED: _("%(state)s withdrawal cannot be approved."),
+    Withdrawal.Status.REJECTED: _("%(state)s withdrawal cannot be rejected."),
+    Withdrawal.Status.PAID: _("%(state)s withdrawal cannot be paid."),
+}
+
+
 def _transition(withdrawal: Withdrawal, *, from_: tuple[str, ...], to: str, actor: str, decision: bool = True,
                 **fields) -> Withdrawal:
     """Compare-and-set the status: exactly one of concurrent deciders wins; others get 409.
@@ -170,7 +181,7 @@ def _transition(withdrawal: Withdrawal, *, from_: tuple[str, ...], to: str, acto
     changed = Withdrawal.objects.filter(pk=withdrawal.pk, status__in=from_).update(status=to, **fields)
     w = Withdrawal.objects.select_related("tenant", "distributor").get(pk=withdrawal.pk)
     if not changed:
-        raise InvalidState(f"{with_article(w.status).capitalize()} withdrawal cannot be {to}.")
+        raise InvalidState(WITHDRAWAL_REFUSALS[to] % {"state": with_article(w.status).capitalize()})
     w._change_reason = f"{to} by {actor}"[:100]
     w.save(update_fields=["status"])  # the audit trail (history) records the decision
     return w

@@ -13,6 +13,7 @@ import tablib
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 from import_export import resources
 from import_export.results import Result, RowResult
 from rest_framework.exceptions import APIException
@@ -34,9 +35,9 @@ def _money(value, name) -> Decimal:
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"{name}: {text!r} is not an amount") from None
+        raise ValueError(gettext("%(column)s: %(text)r is not an amount") % {"column": name, "text": text}) from None
     if not amount.is_finite() or amount < 0:
-        raise ValueError(f"{name}: {text!r} must be an amount >= 0")
+        raise ValueError(gettext("%(column)s: %(text)r must be an amount >= 0") % {"column": name, "text": text})
     return amount  # its places are checked against the order's currency by order_record
 
 
@@ -49,7 +50,7 @@ def _time(value, name):
     except ValueError:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
-        raise ValueError(f"{name}: {text!r} is not an RFC 3339 time with an offset")
+        raise ValueError(gettext("%(column)s: %(text)r is not an RFC 3339 time with an offset") % {"column": name, "text": text})
     return parsed
 
 
@@ -76,7 +77,7 @@ def order_input_from_rows(rows: list[dict]):
         try:
             quantity = int(str(row.get("quantity") or "").strip())
         except ValueError:
-            raise ValueError(f"line {row.get('line_id')}: quantity must be a whole number") from None
+            raise ValueError(gettext("line %(line)s: quantity must be a whole number") % {"line": row.get("line_id")}) from None
         lines.append(LineInput(
             line_id=str(row.get("line_id") or "").strip(), sku=str(row.get("sku") or "").strip(),
             category=str(row.get("category") or "").strip(), quantity=quantity,
@@ -144,7 +145,7 @@ class OrderResource(resources.ModelResource):
                 rows = [row for _, row in numbered]
                 try:
                     if not external_id:
-                        raise ValueError("external_id is required")
+                        raise ValueError(gettext("external_id is required"))
                     with transaction.atomic():
                         order, created = order_record(tenant=tenant, data=order_input_from_rows(rows))
                 except (ValueError, APIException) as exc:
@@ -152,7 +153,8 @@ class OrderResource(resources.ModelResource):
                     if isinstance(detail, dict):
                         detail = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in detail.items())
                     for number, row in numbered:
-                        result.append_invalid_row(number, row, ValidationError(f"order {external_id!r}: {detail}"))
+                        result.append_invalid_row(number, row, ValidationError(
+                            gettext("order %(id)r: %(detail)s") % {"id": external_id, "detail": detail}))
                     continue
                 for number, _row in numbered:
                     rr = RowResult()

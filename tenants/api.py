@@ -1,5 +1,6 @@
 """Logins (POST /api/v1/auth/token/ for distributors, /api/v1/auth/staff-token/ for staff) and the
 tenant settings endpoint."""
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
@@ -59,7 +60,7 @@ class DistributorTokenView(APIView):
         distributor = distributor_authenticate(tenant_slug=d["tenant"], username=d["username"], password=d["password"])
         if distributor is None:
             login_failed(request, account)
-            raise AuthenticationFailed("Wrong tenant, username or password.")
+            raise AuthenticationFailed(gettext("Wrong tenant, username or password."))
         return Response(distributor_tokens(distributor))
 
 
@@ -141,7 +142,7 @@ class TenantSettingsView(StaffAPIView):
         contests or targets exist (`timezone_locked`)."""
         unknown = sorted(set(request.data) - set(TenantSettingsSerializer.Meta.fields)) if isinstance(request.data, dict) else []
         if unknown:
-            raise invalid(unknown[0], "Unknown field.", "unknown_field")
+            raise invalid(unknown[0], gettext("Unknown field."), "unknown_field")
         s = TenantSettingsSerializer(request.tenant, data=request.data, partial=True)
         s.is_valid(raise_exception=True)
         tenant = tenant_update(tenant=request.tenant, **{k: v for k, v in s.validated_data.items() if k != "slug"})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from .models import Tenant, TenantApiKey
 
@@ -57,7 +58,7 @@ def tenant_update(*, tenant: Tenant, **changes) -> Tenant:
 
     unknown = set(changes) - set(SETTINGS_FIELDS)
     if unknown:
-        raise invalid(sorted(unknown)[0], "Not a tenant setting.", "unknown_field")
+        raise invalid(sorted(unknown)[0], gettext("Not a tenant setting."), "unknown_field")
     locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
     for key, value in changes.items():
         setattr(locked, key, value)
@@ -86,13 +87,14 @@ def tenant_settings_check(*, tenant: Tenant, candidate: Tenant, changed: set[str
 
     with tenant_context(tenant):
         if "currency" in changed and candidate.currency != Tenant.objects.get(pk=tenant.pk).currency and Order.objects.exists():
-            raise invalid("currency", "The currency cannot change once orders are recorded.", "currency_locked")
+            raise invalid("currency", gettext("The currency cannot change once orders are recorded."), "currency_locked")
         if "timezone" in changed and candidate.timezone != Tenant.objects.get(pk=tenant.pk).timezone:
             from incentives.models import Contest, Target
 
             if Order.objects.exists() or Contest.objects.exists() or Target.objects.exists():
-                raise invalid("timezone", "The time zone cannot change once orders, contests or targets exist: "
-                              "their figures and windows are kept in the tenant's local days.", "timezone_locked")
+                raise invalid("timezone", gettext("The time zone cannot change once orders, contests or targets exist: "
+                                              "their figures and windows are kept in the tenant's local days."),
+                              "timezone_locked")
         plan = plan_in_force(at=timezone.now())
         if plan is not None and {"levels", "max_total_rate"} & changed:
             rows = [RuleRow.of(r) for r in plan.rules.all()]
@@ -123,20 +125,24 @@ def staff_create(*, tenant: Tenant, username: str, role: str, password: str | No
 
     spec = ROLES.get(role)
     if spec is None:
-        raise invalid("role", f"Unknown role {role!r}; the roles are: {', '.join(ROLES)}.", "unknown_role")
+        raise invalid("role", gettext("Unknown role %(role)r; the roles are: %(roles)s.") % {
+            "role": role, "roles": ", ".join(ROLES)}, "unknown_role")
     User = get_user_model()
     user = User.objects.select_for_update().filter(username=username).first()
     if user is not None:
         if not update:
-            raise Conflict(f"A user named {username!r} exists; pass update (--update) to change its role or password.")
+            raise Conflict(gettext("A user named %(username)r exists; pass update (--update) to change its role or "
+                                   "password.") % {"username": username})
         if user.is_superuser:
-            raise Conflict(f"{username!r} is a superuser; superusers are not made tenant staff.")
+            raise Conflict(gettext("%(username)r is a superuser; superusers are not made tenant staff.") % {
+                "username": username})
         membership = StaffMembership.objects.filter(user=user).select_related("tenant").first()
         if membership is not None and membership.tenant_id != tenant.pk:
-            raise Conflict(f"{username!r} is staff of another tenant ({membership.tenant.slug}).")
+            raise Conflict(gettext("%(username)r is staff of another tenant (%(tenant)s).") % {
+                "username": username, "tenant": membership.tenant.slug})
     else:
         if not password:
-            raise invalid("password", "A new staff user needs a password.", "required")
+            raise invalid("password", gettext("A new staff user needs a password."), "required")
         try:
             User._meta.get_field(User.USERNAME_FIELD).run_validators(username)
         except DjangoValidationError as exc:

@@ -16,3 +16,8 @@ from fenxiao.settings import *  # noqa: E402,F403
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fenxiao-tests",
                       "OPTIONS": {"MAX_ENTRIES": 100_000}}}
+
+# The product falls back to zh-hans for a browser that names no language (fenxiao.settings,
+# "Languages"); the Django test client names none, and the suite's console tests read English
+# pages. tests/test_i18n.py checks the product's own fallback with override_settings.
+LANGUAGE_CODE = "en"

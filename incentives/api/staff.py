@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -41,7 +42,7 @@ def grades_of(codes: list[str]) -> list[Grade]:
     found = {g.code: g for g in Grade.objects.filter(code__in=codes)}
     for i, code in enumerate(codes):
         if code not in found:
-            raise invalid(f"grades.{i}", f"No grade with the code {code!r}.", "unknown_grade")
+            raise invalid(f"grades.{i}", gettext("No grade with the code %(code)r.") % {"code": code}, "unknown_grade")
     return [found[c] for c in dict.fromkeys(codes)]
 
 
@@ -275,7 +276,7 @@ def distributor_of(external_id: str | None, attr: str = "distributor_external_id
         return None
     found = Distributor.objects.filter(external_id=external_id).first()
     if found is None:
-        raise invalid(attr, f"No distributor with the external_id {external_id!r}.", "unknown_distributor")
+        raise invalid(attr, gettext("No distributor with the external_id %(id)r.") % {"id": external_id}, "unknown_distributor")
     return found
 
 
@@ -389,9 +390,9 @@ class RankingView(StaffAPIView):
             if not rules.day_in_range(day):
                 raise invalid(attr, rules.DAY_RANGE_MESSAGE, "out_of_range")
         if last < first:
-            raise invalid("to", "The last day comes before the first.", "invalid_window")
+            raise invalid("to", gettext("The last day comes before the first."), "invalid_window")
         if (last - first).days >= 366:
-            raise invalid("to", "A ranking covers at most 366 days.", "invalid_window")
+            raise invalid("to", gettext("A ranking covers at most 366 days."), "invalid_window")
         window = measures.Window(first, last + timedelta(days=1))
         ranked = measures.leaderboard(q["measure"], window, limit=q["limit"])
         rows = ranked_rows(q["measure"], [(r, None) for r in ranked])
@@ -439,7 +440,7 @@ class GradeHistoryView(StaffGenericView):
         missing distributor."""
         d = Distributor.objects.filter(external_id=external_id).first()
         if d is None:
-            raise NotFound("No distributor with this external_id.")
+            raise NotFound(gettext("No distributor with this external_id."))
         page = self.paginate_queryset(grade_history(distributor_id=d.pk))
         return self.get_paginated_response(StaffGradeChangeSerializer(page, many=True).data)
 

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from fenxiao.api.fields import (
@@ -39,7 +40,7 @@ class CurrencyField(serializers.CharField):
         try:
             validate_currency(value)
         except DjangoValidationError:
-            raise serializers.ValidationError("Unknown ISO 4217 currency code.", code="invalid_currency") from None
+            raise serializers.ValidationError(gettext("Unknown ISO 4217 currency code."), code="invalid_currency") from None
 
 
 class OrderCreateSerializer(StrictSerializer):
@@ -63,7 +64,7 @@ class OrderCreateSerializer(StrictSerializer):
     def validate_lines(self, lines):
         ids = [line["line_id"] for line in lines]
         if len(ids) != len(set(ids)):
-            raise serializers.ValidationError("line_id values must be unique within an order.", code="duplicate_line")
+            raise serializers.ValidationError(gettext("line_id values must be unique within an order."), code="duplicate_line")
         return lines
 
 
