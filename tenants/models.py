@@ -92,12 +92,14 @@ class Tenant(models.Model):
     )
     risk_max_orders_per_hour = models.PositiveIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1)],
-        help_text="Hold a distributor's new commissions when more orders than this are attributed to it within an hour "
-                  "(empty: off; domain rules section 11).")
+        verbose_name=_("risk: most orders an hour"),
+        help_text=_("Hold a distributor's new commissions when more orders than this are attributed to it within an "
+                    "hour (empty: off; domain rules section 11)."))
     risk_max_refund_rate = models.DecimalField(
         **RATE_KW, null=True, blank=True, validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
-        help_text="Hold a distributor's new commissions when the refunded share of its last 30 days' sales is above "
-                  "this rate, with at least 10 orders (empty: off).")
+        verbose_name=_("risk: highest refund rate"),
+        help_text=_("Hold a distributor's new commissions when the refunded share of its last 30 days' sales is above "
+                    "this rate, with at least 10 orders (empty: off)."))
     show_rankings = models.BooleanField(
         _("show rankings to distributors"), default=False,
         help_text=_("Distributors see the rankings in the portal, other people's names masked (domain rules "
