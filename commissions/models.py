@@ -72,6 +72,12 @@ class CommissionRule(TenantOwned):
             models.UniqueConstraint(fields=["tenant", "plan", "scope", "scope_value", "level"], name="rule_tenant_plan_scope_level"),
         ]
 
+    def __str__(self) -> str:
+        """ "Technology, level 2: 3%" (commissions.console.rule_label)."""
+        from .console import rule_label
+
+        return rule_label(self)
+
 
 class GradeLevelOverride(TenantOwned):
     """A grade's override of one level's default value (domain rules section 5)."""
@@ -87,6 +93,16 @@ class GradeLevelOverride(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "grade", "level"], name="gradeoverride_tenant_grade_level"),
         ]
+
+    def __str__(self) -> str:
+        """ "level 1: 12%" (the grade's override of that level's default value)."""
+        from django.utils.translation import gettext
+
+        from .console import value_str
+
+        currency = self.tenant.currency if self.kind == RuleKind.FIXED and self.tenant_id else None
+        return gettext("level %(level)d: %(value)s") % {"level": self.level,
+                                                         "value": value_str(self.kind, self.value, currency)}
 
 
 class CommissionRecord(TenantOwned):
