@@ -578,7 +578,9 @@ class BacktestAdmin(TenantScopedAdmin):
 
 
 def _signed(amount: str) -> str:
-    return amount if amount.startswith("-") or Decimal(amount) == 0 else f"+{amount}"
+    """ "+2.00" for a gain, "-1.00" and "0.00" as they are (a percentage too: "+20%")."""
+    number = Decimal(amount.rstrip("%"))
+    return amount if amount.startswith("-") or number == 0 else f"+{amount}"
 
 
 def backtest_tables(bt: Backtest) -> dict | None:
@@ -592,7 +594,7 @@ def backtest_tables(bt: Backtest) -> dict | None:
 
     def change(actual: str, delta: str) -> str:
         a = Decimal(actual)
-        return percent_str((Decimal(delta) / a).quantize(Decimal("0.0001"))) if a else "-"
+        return _signed(percent_str((Decimal(delta) / a).quantize(Decimal("0.0001")))) if a else "-"
 
     levels = []
     for key in sorted(r["by_level"], key=int):

@@ -53,7 +53,7 @@ class RateRowForm(forms.ModelForm):
     level = forms.TypedChoiceField(label=_("level (who is paid)"), choices=LEVEL_CHOICES, coerce=int, empty_value=None)
     kind = forms.ChoiceField(label=_("kind"), choices=KIND_CHOICES, initial=PERCENT)
     value = forms.CharField(
-        label=_("rate or amount"), max_length=32, widget=forms.TextInput(attrs={"size": 10}),
+        label=_("rate or amount"), max_length=32, widget=forms.TextInput(attrs={"size": 8}),
         help_text=_("percent: a percentage of the line net, e.g. 10 or 10% (stored as 0.1000); "
                     "fixed: an amount per unit in the tenant's currency"))
 
@@ -98,4 +98,5 @@ class RuleRowForm(RateRowForm):
     class Meta:
         fields = ["scope", "scope_value", "level", "kind", "value"]
         labels = {"scope_value": _("category or SKU")}
+        widgets = {"scope_value": forms.TextInput(attrs={"size": 14})}
         help_texts = {"scope_value": _("the category's or the SKU's name; empty for all products")}

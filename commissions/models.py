@@ -188,6 +188,13 @@ class Backtest(TenantOwned):
         ordering = ["-id"]
         indexes = [models.Index(fields=["tenant", "created_at"], name="backtest_tenant_created")]
 
+    def __str__(self) -> str:
+        """ "#3: v2, 2026-01-01 – 2026-01-31" (the plan's version and the local days replayed)."""
+        from django.utils.translation import gettext
+
+        return gettext("#%(id)s: v%(version)s, %(start)s – %(end)s") % {
+            "id": self.pk, "version": self.plan.version if self.plan_id else "?", "start": self.date_from, "end": self.date_to}
+
     @property
     def progress(self) -> float:
         return round(self.processed_orders / self.total_orders, 4) if self.total_orders else (1.0 if self.status == "done" else 0.0)

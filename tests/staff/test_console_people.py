@@ -320,10 +320,10 @@ def test_a_backtest_reads_as_a_table_and_feeds_the_chart(pm, in_tenant, django_c
     table = re.search(r'<table class="backtest-table" id="backtest-by-level">.*?<tbody>(.*?)</tbody>', body, re.S).group(1)
     rows = [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
             for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)]
-    assert rows == [["level 1 (the referrer)", "10.00", "12.00", "+2.00", "20%"],
+    assert rows == [["level 1 (the referrer)", "10.00", "12.00", "+2.00", "+20%"],
                     ["level 2 (the referrer's upline)", "5.00", "5.00", "0.00", "0%"],
                     ["level 3 (the upline's upline)", "2.00", "1.00", "-1.00", "-50%"],
-                    ["all levels", "17.00", "18.00", "+1.00", "5.88%"]]
+                    ["all levels", "17.00", "18.00", "+1.00", "+5.88%"]]
     assert "v2 replayed on 1 orders" in text(page)
     chart = json.loads(re.search(r'<script id="backtest-chart-data" type="application/json">(.*?)</script>', body, re.S).group(1))
     assert chart == {"labels": ["level 1 (the referrer)", "level 2 (the referrer's upline)", "level 3 (the upline's upline)"],
