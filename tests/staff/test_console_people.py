@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from datetime import timezone as dt_timezone
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
@@ -24,7 +24,7 @@ from distributors.models import Distributor
 from ledger.models import Withdrawal
 from tenants.context import tenant_context
 from tenants.models import StaffMembership
-from tests.factories import chain, committed, distributor, line, paid_order
+from tests.factories import chain, distributor, line, paid_order
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -524,6 +524,7 @@ def test_console_times_are_the_tenants_local_times(pm, in_tenant):
     chain(in_tenant, 1)
     at = datetime(2026, 3, 1, 16, 30, tzinfo=dt_timezone.utc)
     order = paid_order(in_tenant, "SH-1", referrer_external_id="C0", placed_at=at, paid_at=at)
+    assert at.astimezone(SH).strftime("%Y-%m-%d %H:%M") == "2026-03-02 00:30"   # what the console must show
     listing = text(pm.get("/admin/orders/order/"))
     assert "SH-1 Paid CNY 100.00 100.00 C0 Distributor C0 March 2, 2026, 12:30 a.m." in listing
     assert "March 1, 2026, 4:30 p.m." not in listing
