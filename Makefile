@@ -8,6 +8,7 @@
 #   make beat      Celery beat with the django-celery-beat DatabaseScheduler
 #   make check     Django system checks, "no model change without a migration", the import contracts
 #   make messages  extract every gettext string into the zh_Hans catalogues, compile them (needs GNU gettext)
+#   make vendor-echarts  re-vendor Apache ECharts from npm (ECHARTS_VERSION=6.1.0) into fenxiao/static/vendor/echarts/
 #
 # SECRET_KEY: the server refuses to start without one (DEBUG off). The targets below that run
 # Django use $$SECRET_KEY when set, else the per-clone random key in .local-secret-key, generated
@@ -142,3 +143,10 @@ bench: venv $(KEY_FILE)
 
 bench-full: venv $(KEY_FILE)
 	$(BENCH_ENV) $(VENV)/bin/python bench/run.py --scale 2 $(BENCH_ARGS)
+
+# Apache ECharts as a static file (no CDN): dist/echarts.min.js, LICENSE and NOTICE of the npm
+# package, with a README giving the version, the source and the file's SHA-256.
+ECHARTS_VERSION ?= 6.1.0
+.PHONY: vendor-echarts
+vendor-echarts:
+	sh scripts/vendor-echarts.sh $(ECHARTS_VERSION)

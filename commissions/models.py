@@ -77,6 +77,12 @@ class CommissionRule(TenantOwned):
             models.UniqueConstraint(fields=["tenant", "plan", "scope", "scope_value", "level"], name="rule_tenant_plan_scope_level"),
         ]
 
+    def __str__(self) -> str:
+        """ "Technology, level 2: 3%" (commissions.console.rule_label)."""
+        from .console import rule_label
+
+        return rule_label(self)
+
 
 class GradeLevelOverride(TenantOwned):
     """A grade's override of one level's default value (domain rules section 5)."""
@@ -94,6 +100,16 @@ class GradeLevelOverride(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "grade", "level"], name="gradeoverride_tenant_grade_level"),
         ]
+
+    def __str__(self) -> str:
+        """ "level 1: 12%" (the grade's override of that level's default value)."""
+        from django.utils.translation import gettext
+
+        from .console import value_str
+
+        currency = self.tenant.currency if self.kind == RuleKind.FIXED and self.tenant_id else None
+        return gettext("level %(level)d: %(value)s") % {"level": self.level,
+                                                         "value": value_str(self.kind, self.value, currency)}
 
 
 class CommissionRecord(TenantOwned):
@@ -187,6 +203,13 @@ class Backtest(TenantOwned):
         verbose_name_plural = _("backtests")
         ordering = ["-id"]
         indexes = [models.Index(fields=["tenant", "created_at"], name="backtest_tenant_created")]
+
+    def __str__(self) -> str:
+        """ "#3: v2, 2026-01-01 – 2026-01-31" (the plan's version and the local days replayed)."""
+        from django.utils.translation import gettext
+
+        return gettext("#%(id)s: v%(version)s, %(start)s – %(end)s") % {
+            "id": self.pk, "version": self.plan.version if self.plan_id else "?", "start": self.date_from, "end": self.date_to}
 
     @property
     def progress(self) -> float:

@@ -175,6 +175,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# the project's own static files: vendored libraries (Apache ECharts: fenxiao/static/vendor/echarts/README.md)
+STATICFILES_DIRS = [BASE_DIR / "fenxiao" / "static"]
 
 # Money: exact decimals in whole minor units of their currency (ISO 4217: 0.01 CNY, 1 JPY, 0.001
 # KWD), stored with 4 places (the most any currency has: fenxiao.currencies.MAX_PLACES) and 16

@@ -135,9 +135,9 @@ def value_str(measure: str, value: Decimal | None, currency: str) -> str:
 
 def rate_str(rate: Decimal | None) -> str:
     """A rate as a percentage: 0.0300 -> "3%", 0.0125 -> "1.25%"."""
-    if rate is None:
-        return "-"
-    return f"{format((Decimal(rate) * 100).normalize(), 'f')}%"
+    from fenxiao.percent import percent_str
+
+    return percent_str(rate)
 
 
 def measure_label(measure: str, *, short: bool = False) -> str:

@@ -154,6 +154,15 @@ class Withdrawal(TenantOwned):
                                     condition=~models.Q(idempotency_key="")),
         ]
 
+    def __str__(self) -> str:
+        """ "#7: 20.00 CNY" (the amount with its currency's places)."""
+        from django.utils.translation import gettext
+
+        from fenxiao.currencies import money_str
+
+        amount = money_str(self.amount, self.currency) if self.amount is not None and self.currency else "-"
+        return gettext("#%(id)s: %(amount)s %(currency)s") % {"id": self.pk, "amount": amount, "currency": self.currency}
+
 
 class OutboxEvent(TenantOwned):
     """An event for partner webhooks, written in the same transaction as what it reports."""

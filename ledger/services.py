@@ -172,25 +172,28 @@ WITHDRAWAL_REFUSALS = {
 
 
 def _transition(withdrawal: Withdrawal, *, from_: tuple[str, ...], to: str, actor: str, decision: bool = True,
-                **fields) -> Withdrawal:
+                note: str = "", **fields) -> Withdrawal:
     """Compare-and-set the status: exactly one of concurrent deciders wins; others get 409.
     A decision (approve, reject) records who and when in decided_by / decided_at; paying does not
-    (it keeps the approval's; the payer is in the history: "paid by <actor>")."""
+    (it keeps the approval's; the payer is in the history: "paid by <actor>"). `note` (why, as
+    staff gave it) follows in the history's change reason: "approved by pm: account checked"."""
     if decision:
         fields = {"decided_by": actor, "decided_at": timezone.now(), **fields}
     changed = Withdrawal.objects.filter(pk=withdrawal.pk, status__in=from_).update(status=to, **fields)
     w = Withdrawal.objects.select_related("tenant", "distributor").get(pk=withdrawal.pk)
     if not changed:
         raise InvalidState(WITHDRAWAL_REFUSALS[to] % {"state": with_article(w.status).capitalize()})
-    w._change_reason = f"{to} by {actor}"[:100]
+    w._change_reason = (f"{to} by {actor}: {note.strip()}" if note.strip() else f"{to} by {actor}")[:100]
     w.save(update_fields=["status"])  # the audit trail (history) records the decision
     return w
 
 
 @transaction.atomic
-def withdrawal_approve(*, withdrawal: Withdrawal, actor: str = "") -> Withdrawal:
-    """requested -> approved (the money stays held). 409 from any other status."""
-    w = _transition(withdrawal, from_=(Withdrawal.Status.REQUESTED,), to=Withdrawal.Status.APPROVED, actor=actor)
+def withdrawal_approve(*, withdrawal: Withdrawal, actor: str = "", note: str = "") -> Withdrawal:
+    """requested -> approved (the money stays held). 409 from any other status. `note`: why, kept
+    in the history's change reason."""
+    w = _transition(withdrawal, from_=(Withdrawal.Status.REQUESTED,), to=Withdrawal.Status.APPROVED, actor=actor,
+                    note=note)
     _withdrawal_event(w)
     return w
 
@@ -199,7 +202,7 @@ def withdrawal_approve(*, withdrawal: Withdrawal, actor: str = "") -> Withdrawal
 def withdrawal_reject(*, withdrawal: Withdrawal, reason: str = "", actor: str = "") -> Withdrawal:
     """requested or approved -> rejected; the held money returns to available. 409 otherwise."""
     w = _transition(withdrawal, from_=(Withdrawal.Status.REQUESTED, Withdrawal.Status.APPROVED),
-                    to=Withdrawal.Status.REJECTED, actor=actor, reason=reason)
+                    to=Withdrawal.Status.REJECTED, actor=actor, note=reason, reason=reason)
     entries_post(tenant=w.tenant, entries=[entry(tenant_id=w.tenant_id, distributor_id=w.distributor_id,
                                                  kind=K.WITHDRAWAL_RETURN, amount=w.amount, d_held=-w.amount,
                                                  d_available=w.amount, withdrawal=w)])
@@ -208,12 +211,13 @@ def withdrawal_reject(*, withdrawal: Withdrawal, reason: str = "", actor: str = 
 
 
 @transaction.atomic
-def withdrawal_pay(*, withdrawal: Withdrawal, payout_reference: str = "", actor: str = "") -> Withdrawal:
+def withdrawal_pay(*, withdrawal: Withdrawal, payout_reference: str = "", actor: str = "", note: str = "") -> Withdrawal:
     """approved -> paid: held money leaves as the transfer (withdrawn) and the fee (fees).
     Exactly once, whoever clicks: 409 for a withdrawal not approved (or already paid). Sets
-    paid_at (now) and payout_reference; the approval's decided_at / decided_by stay as they were."""
+    paid_at (now) and payout_reference; the approval's decided_at / decided_by stay as they were.
+    `note`: why or how, kept in the history's change reason."""
     w = _transition(withdrawal, from_=(Withdrawal.Status.APPROVED,), to=Withdrawal.Status.PAID, actor=actor,
-                    decision=False, paid_at=timezone.now(), payout_reference=payout_reference)
+                    decision=False, note=note, paid_at=timezone.now(), payout_reference=payout_reference)
     moves = [entry(tenant_id=w.tenant_id, distributor_id=w.distributor_id, kind=K.WITHDRAWAL_PAID, amount=w.transfer_amount,
                    d_held=-w.transfer_amount, d_withdrawn=w.transfer_amount, withdrawal=w)]
     if w.fee > 0:

@@ -486,13 +486,15 @@ def test_preview_with_another_tenants_plan_and_distributor_finds_neither(client,
     a, b, staff, _ = world
     client.force_login(staff)
     b_plan = CommissionPlan.unscoped.get(tenant=b, version=1)
-    order = ('{"currency": "CNY", "placed_at": "2026-01-15T10:00:00+08:00", '
-             '"lines": [{"line_id": "1", "sku": "S", "quantity": 1, "unit_price": "100.00"}]}')
-    r = client.post("/admin/commissions/commissionplan/preview/", {"distributor": f"{MARKER.upper()}2", "order": order,
+    order = {"currency": "CNY", "exchange_rate": "", "discount": "", "non_cash_amount": "", "buyer": "",
+             "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "1", "lines-MIN_NUM_FORMS": "0", "lines-MAX_NUM_FORMS": "1000",
+             "lines-0-sku": "S", "lines-0-category": "", "lines-0-quantity": "1", "lines-0-unit_price": "100.00",
+             "lines-0-discount": "", "lines-0-commissionable": "on"}    # the preview is a form (issue 12)
+    r = client.post("/admin/commissions/commissionplan/preview/", {"distributor": f"{MARKER.upper()}2", **order,
                                                                    "plan": b_plan.pk, "tenant": b.pk})
     page = r.content.decode()
     assert r.status_code == 200 and "preview-result" not in page and "Select a valid choice" in page
-    r = client.post("/admin/commissions/commissionplan/preview/", {"distributor": f"{MARKER.upper()}2", "order": order,
+    r = client.post("/admin/commissions/commissionplan/preview/", {"distributor": f"{MARKER.upper()}2", **order,
                                                                    "tenant": b.pk})
     assert "preview-result" not in r.content.decode() and "preview-error" in r.content.decode()
 
