@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "commissions",
     "ledger",
     "incentives",
+    "reports",
 ]
 
 MIDDLEWARE = [
