@@ -144,7 +144,7 @@ def statement_pdf(data: dict) -> bytes:
     pdf.ln(2)
 
     buckets = _bucket_labels()
-    with pdf.table(col_widths=(40, 25, 25, 25, 25, 25, 25), text_align="RIGHT", headings_style=heading,
+    with pdf.table(col_widths=(40, 25, 25, 25, 25, 25, 25), text_align=("LEFT", *["RIGHT"] * 6), headings_style=heading,
                    line_height=6) as table:
         row = table.row()
         for text in [_("balance"), *(buckets[b] for b in BUCKETS)]:
@@ -174,7 +174,8 @@ def statement_pdf(data: dict) -> bytes:
                 row.cell(value)
     pdf.ln(4)
 
-    with pdf.table(col_widths=(30, 30, 30, 30), width=120, align="LEFT", text_align="RIGHT", headings_style=heading,
+    with pdf.table(col_widths=(30, 30, 30, 30), width=120, align="LEFT", text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT"),
+                   headings_style=heading,
                    line_height=6) as table:
         row = table.row()
         for text in (_("level"), _("accrued"), _("reversed"), _("net")):

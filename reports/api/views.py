@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
@@ -110,7 +111,7 @@ def staff_statement(external_id: str, month: str) -> dict:
     tenant's), then the month (400)."""
     distributor = distributor_by_external_id(external_id)
     if distributor is None:
-        raise NotFound("No distributor with this external_id.")
+        raise NotFound(_("No distributor with this external_id."))
     return selectors.statement(distributor=distributor, month=selectors.parse_month(month))
 
 
