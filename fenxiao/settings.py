@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "ledger",
     "incentives",
     "risk",
+    "reports",
 ]
 
 MIDDLEWARE = [

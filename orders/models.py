@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from fenxiao.money import FX_KW, TENANT, MoneyField
+from fenxiao.validators import validate_channel
 from tenants.managers import TenantOwned, tenant_fk
 
 ZERO = Decimal("0.00")
@@ -34,6 +35,9 @@ class Order(TenantOwned):
     external_id = models.CharField(_("external id"), max_length=64)
     referrer = tenant_fk("distributors.Distributor", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("referrer"))
     buyer_external_id = models.CharField(_("buyer external id"), max_length=64, blank=True, default="")
+    channel = models.CharField(
+        _("channel"), max_length=32, blank=True, default="", db_default="", validators=[validate_channel],
+        help_text=_("the sales channel the partner names (mini_program, h5, app, store, ...); empty: none"))
     currency = models.CharField(_("currency"), max_length=3)
     exchange_rate = models.DecimalField(_("exchange rate"), **FX_KW, default=Decimal(1))
     placed_at = models.DateTimeField(_("placed at"))
@@ -81,6 +85,9 @@ class Order(TenantOwned):
             models.Index(fields=["tenant", "id"], condition=models.Q(commission_state="due"), name="order_tenant_due"),
             models.Index(fields=["tenant", "buyer_external_id"], name="order_tenant_buyer"),
             models.Index(fields=["tenant", "attributed_to", "paid_at"], name="order_tenant_attributed"),
+            # the reports' channel filter and "is this channel known" (orders without one: not indexed)
+            models.Index(fields=["tenant", "channel", "paid_at"], condition=~models.Q(channel=""),
+                         name="order_tenant_channel"),
         ]
 
     def __str__(self) -> str:

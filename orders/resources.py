@@ -25,7 +25,7 @@ from tenants.context import get_current_tenant_id
 from .models import Order
 
 ORDER_COLUMNS = ["external_id", "currency", "exchange_rate", "placed_at", "status", "paid_at", "referrer_external_id",
-                 "buyer_external_id", "discount", "shipping", "tax", "non_cash_amount"]
+                 "buyer_external_id", "discount", "shipping", "tax", "non_cash_amount", "channel"]
 LINE_COLUMNS = ["line_id", "sku", "category", "quantity", "unit_price", "line_discount", "commissionable"]
 COLUMNS = ORDER_COLUMNS + LINE_COLUMNS
 
@@ -64,6 +64,16 @@ def _id(value, name: str) -> str:
     return text
 
 
+def _channel(value) -> str:
+    """The optional `channel` column (a file without it: none), checked as the API checks it."""
+    from fenxiao.validators import channel_message, channel_ok
+
+    text = str(value or "").strip()
+    if text and not channel_ok(text):
+        raise ValueError(f"channel: {channel_message()}")
+    return text
+
+
 def order_input_from_rows(rows: list[dict]):
     """One OrderInput from the CSV rows of one order (ValueError with the reason if malformed)."""
     from .services import LineInput, OrderInput
@@ -94,7 +104,7 @@ def order_input_from_rows(rows: list[dict]):
         exchange_rate=Decimal(rate) if rate else None,
         discount=_money(head.get("discount"), "discount"), shipping=_money(head.get("shipping"), "shipping"),
         tax=_money(head.get("tax"), "tax"), non_cash_amount=_money(head.get("non_cash_amount"), "non_cash_amount"),
-        lines=lines,
+        channel=_channel(head.get("channel")), lines=lines,
     )
 
 
@@ -122,7 +132,7 @@ class OrderResource(resources.ModelResource):
                 data.append([o.external_id, o.currency, o.exchange_rate if o.currency != "" else "", o.placed_at.isoformat(),
                              "paid" if o.paid_at else "pending", o.paid_at.isoformat() if o.paid_at else "",
                              o.referrer.external_id if o.referrer_id else "", o.buyer_external_id, m(o.discount),
-                             m(o.shipping), m(o.tax), m(o.non_cash_amount), line.line_id, line.sku, line.category,
+                             m(o.shipping), m(o.tax), m(o.non_cash_amount), o.channel, line.line_id, line.sku, line.category,
                              line.quantity, m(line.unit_price), m(line.discount), "true" if line.commissionable else "false"])
         return safe_dataset(data)  # no cell a spreadsheet would run as a formula (domain rules 9)
 

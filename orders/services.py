@@ -26,6 +26,7 @@ from rest_framework.exceptions import APIException
 
 from distributors.models import Distributor
 from fenxiao.exceptions import Conflict, InvalidState, invalid
+from fenxiao.validators import channel_message, channel_ok
 from tenants.models import Tenant
 
 from .models import Order, OrderLine, Refund, RefundLine
@@ -40,8 +41,13 @@ _LINE_FIELDS = tuple(f.name for f in fields(LineInput))
 
 
 def order_payload(data: OrderInput) -> dict:
-    """dataclasses.asdict(data) without its deep copies (the same dict: the same content hash)."""
+    """dataclasses.asdict(data) without its deep copies (the same dict: the same content hash).
+    An empty `channel` (none given) is left out, so the hash of an order without a channel is the
+    one it had before orders carried channels: its replays stay 200 (a channel given to a replay of
+    an order recorded without one is other content: 409)."""
     payload = {f: getattr(data, f) for f in _ORDER_FIELDS}
+    if not payload["channel"]:
+        del payload["channel"]
     payload["lines"] = [{f: getattr(line, f) for f in _LINE_FIELDS} for line in data.lines]
     return payload
 
@@ -130,7 +136,7 @@ def _order_rows(*, tenant, data: OrderInput, digest: str, referrer, rate, base, 
     plan_id, snapshot, attributed_to_id = attribution
     order = instance(
         Order, tenant=tenant, external_id=data.external_id, referrer=referrer, buyer_external_id=data.buyer_external_id,
-        currency=data.currency, exchange_rate=rate, placed_at=data.placed_at, paid_at=data.paid_at,
+        channel=data.channel, currency=data.currency, exchange_rate=rate, placed_at=data.placed_at, paid_at=data.paid_at,
         status=data.status, discount=data.discount, shipping=data.shipping, tax=data.tax,
         non_cash_amount=data.non_cash_amount, goods_total=base.goods_total,
         base_order_currency=base.base_order_currency, commission_base=base.commission_base,

@@ -19,6 +19,7 @@ from commissions import arithmetic as ar
 from distributors.services import distributor_by_external_id
 from fenxiao.currencies import fits, is_currency, minor_unit, minor_units
 from fenxiao.exceptions import invalid
+from fenxiao.validators import channel_message, channel_ok
 from tenants.models import Tenant
 
 from .models import Order
@@ -54,6 +55,7 @@ class OrderInput:
     shipping: Decimal = ZERO
     tax: Decimal = ZERO
     non_cash_amount: Decimal = ZERO
+    channel: str = ""
 
 
 ORDER_AMOUNTS = ("discount", "shipping", "tax", "non_cash_amount")
@@ -93,8 +95,11 @@ def order_validate(*, tenant: Tenant, data: OrderInput, referrers: dict | None =
     order currency (`places_check`), currency/exchange_rate mismatch, paid without
     paid_at (or paid_at without paid), paid_at before placed_at, unknown referrer, invalid lines or
     amounts (domain rules sections 3 and 4). `referrers` ({external_id: Distributor}, preloaded by
-    the batch path) replaces the referrer query."""
+    the batch path) replaces the referrer query. 400 `invalid_channel` for a malformed channel
+    (fenxiao.validators.channel_ok; empty: none)."""
     places_check(data)
+    if data.channel and not channel_ok(data.channel):
+        raise invalid("channel", channel_message(), "invalid_channel")
     if data.currency == tenant.currency:
         if data.exchange_rate not in (None, Decimal(1)):
             raise invalid("exchange_rate", gettext("exchange_rate must be 1 or absent for the tenant's own currency."),
