@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "commissions",
     "ledger",
     "incentives",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -268,6 +269,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5.0,
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# Outbound webhooks (domain rules section 10; webhooks/). Deliveries to loopback, private,
+# link-local and reserved addresses are refused unless WEBHOOKS_ALLOW_PRIVATE (the tests and
+# `make demo` turn it on; never in production: it lets a partner's URL reach inside the network).
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+WEBHOOKS_CONNECT_TIMEOUT = env.float("WEBHOOKS_CONNECT_TIMEOUT", default=3.0)   # seconds
+WEBHOOKS_READ_TIMEOUT = env.float("WEBHOOKS_READ_TIMEOUT", default=5.0)         # seconds, per read
+# a claimed delivery not recorded within this many seconds is claimed again (a lost message, a
+# killed worker): longer than any attempt can take (the deliver task's time limit is 60 s)
+WEBHOOKS_CLAIM_SECONDS = env.int("WEBHOOKS_CLAIM_SECONDS", default=90)
+WEBHOOKS_RELAY_BATCH = 200          # deliveries claimed per round of a relay run
+WEBHOOKS_MAX_ENDPOINTS = 20         # per tenant
+WEBHOOKS_ROTATION_OVERLAP = timedelta(hours=24)   # the old secret still signs this long after a rotation
 CELERY_TIMEZONE = "UTC"
 
 LOGGING = {

@@ -132,8 +132,20 @@ def _balances_add_other(tenant, per: dict[int, dict[str, Decimal]]) -> None:
 
 
 def event_record(*, tenant, type: str, payload: dict) -> None:
-    """Queue an outbound event in the outbox, in the caller's transaction (delivered by webhooks)."""
+    """Queue an outbound event in the outbox, in the caller's transaction (delivered by webhooks:
+    `type` is one of webhooks.events.EVENT_TYPES; domain rules section 10)."""
     OutboxEvent.objects.create(tenant=tenant, type=type, payload=payload)
+    outbox_written(tenant_id=tenant.pk)
+
+
+def outbox_written(*, tenant_id: int) -> None:
+    """Events of `tenant_id` were written to the outbox in the current transaction: once it
+    commits, the webhook relay is asked to deliver them (webhooks.tasks.relay_kick: no query,
+    coalesced per transaction, never blocks or fails the caller; the relay's minute run catches
+    up whatever a lost request missed). Every writer of OutboxEvent rows calls it."""
+    from webhooks.tasks import relay_kick
+
+    relay_kick(tenant_id=tenant_id)
 
 
 def bonus_entry(*, tenant_id: int, distributor_id: int, amount: Decimal, memo: str, at: datetime | None = None) -> LedgerEntry:
@@ -212,6 +224,7 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
                 "settled_at": now.isoformat()})
             for r in due
         ])
+        outbox_written(tenant_id=tenant.pk)
         settled += len(due)
 
 
@@ -347,6 +360,7 @@ SCHEDULES = (  # (name prefix, task, minutes): django-celery-beat runs each once
     ("sweep", "commissions.tasks.sweep_tenant", 1),
     ("incentives", "incentives.tasks.incentives_tenant", 15),
     ("ranks", "incentives.tasks.contest_ranks_tenant", 1),
+    ("webhooks", "webhooks.tasks.relay_tenant", 1),
 )
 
 
@@ -356,8 +370,9 @@ def settlement_schedule_ensure(*, tenant) -> None:
     (commissions.tasks.sweep_tenant: accrual and backtests whose message a broker outage lost)
     every minute and `incentives:<slug>` (incentives.tasks.incentives_tenant: contests to finalize,
     tier bonus months to evaluate) every 15 minutes and `ranks:<slug>`
-    (incentives.tasks.contest_ranks_tenant: the running contests' rank snapshots) every minute.
-    Idempotent."""
+    (incentives.tasks.contest_ranks_tenant: the running contests' rank snapshots) every minute
+    and `webhooks:<slug>` (webhooks.tasks.relay_tenant: outbox events to deliveries, due
+    deliveries and retries sent) every minute. Idempotent."""
     import json
 
     from django_celery_beat.models import IntervalSchedule, PeriodicTask

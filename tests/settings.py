@@ -16,3 +16,8 @@ from fenxiao.settings import *  # noqa: E402,F403
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fenxiao-tests",
                       "OPTIONS": {"MAX_ENTRIES": 100_000}}}
+
+# Webhook tests deliver to a receiver on 127.0.0.1 (pytest-httpserver); tests of the address check
+# turn this off. Short timeouts keep the "receiver hangs" test short.
+WEBHOOKS_ALLOW_PRIVATE = True
+WEBHOOKS_READ_TIMEOUT = 1.0
