@@ -16,6 +16,10 @@ CONTRACT_PATHS = [
     "/api/v1/admin/targets/{id}/", "/api/v1/admin/rankings/", "/api/v1/admin/grades/evaluate/",
     "/api/v1/admin/distributors/{external_id}/grade-history/", "/api/v1/me/contests/",
     "/api/v1/me/contests/{id}/leaderboard/", "/api/v1/me/targets/", "/api/v1/me/rankings/",
+    # webhooks (domain rules section 10)
+    "/api/v1/webhook-endpoints/", "/api/v1/webhook-endpoints/{endpoint_id}/",
+    "/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret/", "/api/v1/webhook-endpoints/{endpoint_id}/deliveries/",
+    "/api/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/replay/",
 ]
 
 
