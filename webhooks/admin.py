@@ -15,6 +15,7 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import format_lazy
 from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
 from incentives.admin import ServiceAdminMixin, ServiceForm, choice_filter
@@ -80,7 +81,7 @@ class EndpointForm(ServiceForm):
     its 400s become form errors and nothing is written)."""
 
     events = forms.MultipleChoiceField(label=_("Events"), widget=forms.CheckboxSelectMultiple,
-                                       choices=[(k, f"{k} — {v}") for k, v in EVENT_TYPES.items()])
+                                       choices=[(k, format_lazy("{} — {}", k, v)) for k, v in EVENT_TYPES.items()])
     status = forms.ChoiceField(label=_("Status"), required=False, choices=WebhookEndpoint.Status.choices,
                                help_text=_("disabled: nothing is delivered to it; active: in service again "
                                            "(also after failing)"))
