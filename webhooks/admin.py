@@ -10,6 +10,8 @@ console's home page.
 """
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
@@ -18,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import format_lazy
 from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
-from incentives.admin import ServiceAdminMixin, ServiceForm, choice_filter
+from incentives.admin import ServiceAdminMixin, ServiceForm, TenantTimeAdminMixin, choice_filter
 from tenants.admin_scoping import (
     ReadOnlyTenantScopedAdmin, TenantScopedHistoryAdmin, TenantScopedInline, apply_per_object, staff_tenant_id,
 )
@@ -113,11 +115,11 @@ class EndpointForm(ServiceForm):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(ServiceAdminMixin, TenantScopedHistoryAdmin):
+class WebhookEndpointAdmin(TenantTimeAdminMixin, ServiceAdminMixin, TenantScopedHistoryAdmin):
     """Webhook endpoints (回调地址): where and which events are delivered, signed."""
 
     form = EndpointForm
-    list_display = ["public_id", "url", "events_short", "status_badge", "failing_since", "created_at"]
+    list_display = ["public_id", "status_badge", "url", "events_short", "failing_since", "created_at"]
     list_filter = [choice_filter("status", _("status"), dict(WebhookEndpoint.Status.choices))]
     search_fields = ["public_id", "url", "description"]
     actions = ["rotate_secret"]
@@ -137,7 +139,7 @@ class WebhookEndpointAdmin(ServiceAdminMixin, TenantScopedHistoryAdmin):
 
     @admin.display(description=_("events"))
     def events_short(self, obj):
-        return ", ".join(obj.events)
+        return format_html_join(format_html("<br>"), "{}", ((e,) for e in obj.events))
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj):
@@ -197,10 +199,10 @@ class AttemptInline(TenantScopedInline, admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyTenantScopedAdmin):
+class DeliveryAdmin(TenantTimeAdminMixin, ReadOnlyTenantScopedAdmin):
     """The delivery log (投递记录): each event for each endpoint, its attempts, and a Replay action."""
 
-    list_display = ["public_id", "endpoint_url", "event_type", "status_badge", "attempts", "next_attempt_at",
+    list_display = ["public_id", "status_badge", "endpoint_url", "event_type", "attempts", "next_attempt_at",
                     "last_status_code", "last_error", "created_at"]
     list_filter = [choice_filter("status", _("status"), dict(Delivery.Status.choices)),
                    choice_filter("event_type", _("event type"), {k: k for k in EVENT_TYPES})]
@@ -227,8 +229,8 @@ class DeliveryAdmin(ReadOnlyTenantScopedAdmin):
     def body(self, obj):
         from .signing import body_of
 
-        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", body_of(
-            type=obj.event.type, created_at=obj.event.created_at, payload=obj.event.payload).decode())
+        body = json.loads(body_of(type=obj.event.type, created_at=obj.event.created_at, payload=obj.event.payload))
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", json.dumps(body, indent=2, ensure_ascii=False))
 
     def has_replay_permission(self, request):
         return request.user.has_perm("webhooks.change_delivery")
