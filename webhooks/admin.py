@@ -17,6 +17,7 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import format_lazy
 from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
@@ -139,7 +140,7 @@ class WebhookEndpointAdmin(TenantTimeAdminMixin, ServiceAdminMixin, TenantScoped
 
     @admin.display(description=_("events"))
     def events_short(self, obj):
-        return format_html_join(format_html("<br>"), "{}", ((e,) for e in obj.events))
+        return format_html_join(mark_safe("<br>"), "{}", ((e,) for e in obj.events))
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj):

@@ -46,7 +46,7 @@ def test_create_answers_the_secret_once_and_never_again(shop):
     detail = partner.get(f"{URL}{body['id']}/")
     assert listed.status_code == detail.status_code == 200
     assert secret not in listed.content.decode() and secret not in detail.content.decode()
-    assert "secret" not in detail.json() and "secret" not in listed.json()[0]
+    assert "secret" not in detail.json() and "secret" not in listed.json()["results"][0]
     assert detail.json() == {k: v for k, v in body.items() if k != "secret"}
 
 
@@ -124,20 +124,23 @@ def test_private_addresses_are_refused_when_the_setting_is_off(shop, settings, m
     assert "10.20.30.40" in create(partner, url="https://erp.partner.example/hook").json()["errors"][0]["detail"]
     assert endpoint_count(tenant) == 0
     assert create(partner, url="https://hooks.partner.example/hook").status_code == 201
-    eid = partner.get(URL).json()[0]["id"]
+    eid = partner.get(URL).json()["results"][0]["id"]
     r = partner.patch(f"{URL}{eid}/", {"url": "https://erp.partner.example/hook"}, format="json")
     assert r.status_code == 400 and r.json()["errors"][0]["code"] == "forbidden_address"
     with tenant_context(tenant):
         assert WebhookEndpoint.objects.get().url == "https://hooks.partner.example/hook"
 
 
-def test_a_tenant_has_at_most_20_endpoints(shop):
+def test_a_tenant_has_at_most_20_endpoints_listed_in_pages(shop):
     tenant, partner = shop
-    for i in range(20):
-        assert create(partner, url=f"http://127.0.0.1:9/h{i}").status_code == 201
+    made = [create(partner, url=f"http://127.0.0.1:9/h{i}").json()["id"] for i in range(20)]
     r = create(partner, url="http://127.0.0.1:9/h21")
     assert r.status_code == 400 and r.json()["errors"][0]["code"] == "too_many_endpoints"
     assert endpoint_count(tenant) == 20
+    first = partner.get(URL, {"page_size": 15}).json()
+    rest = partner.get(first["next"]).json()
+    assert [e["id"] for e in first["results"] + rest["results"]] == made[::-1] and rest["next"] is None
+    assert partner.get(URL, {"status": "active"}).status_code == 400   # unknown parameter
 
 
 def test_another_tenants_endpoints_and_deliveries_are_404_like_missing_ones(shop, make_tenant, partner_for, receiver):
@@ -158,7 +161,7 @@ def test_another_tenants_endpoints_and_deliveries_are_404_like_missing_ones(shop
                                                  .replace(d.public_id, "msg_000000000000000000000000"), {}, format="json")
         assert r.status_code == missing.status_code == 404, (method, path)
         assert r.json() == missing.json()
-    assert other_partner.get(URL).json() == []
+    assert other_partner.get(URL).json()["results"] == []
     # and a delivery of one endpoint is not found under another endpoint of the same tenant
     eid2 = create(partner, url="http://127.0.0.1:9/two").json()["id"]
     assert partner.get(f"{URL}{eid2}/deliveries/{d.public_id}/").status_code == 404
@@ -220,7 +223,7 @@ def test_staff_with_the_permissions_use_the_same_endpoints(shop):
     r = create(pm)
     assert r.status_code == 201 and r.json()["secret"].startswith("whsec_")
     eid = r.json()["id"]
-    assert [e["id"] for e in partner.get(URL).json()] == [eid]        # one list for the partner and staff
+    assert [e["id"] for e in partner.get(URL).json()["results"]] == [eid]   # one list for the partner and staff
     assert pm.patch(f"{URL}{eid}/", {"description": "ERP"}, format="json").json()["description"] == "ERP"
     assert pm.post(f"{URL}{eid}/rotate-secret/", {}, format="json").status_code == 200
     reader = staff_client(tenant, "viewer", ["webhooks.view_webhookendpoint"])
@@ -236,7 +239,7 @@ def test_staff_of_another_tenant_get_404(shop, make_tenant):
     eid = create(partner).json()["id"]
     other = staff_client(make_tenant(slug="other"), "pm-other", ALL_PERMS)
     assert other.get(f"{URL}{eid}/").status_code == 404
-    assert other.get(URL).json() == []
+    assert other.get(URL).json()["results"] == []
 
 
 def test_without_credentials_401(client, shop):

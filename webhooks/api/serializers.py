@@ -67,7 +67,10 @@ class DeliverySerializer(serializers.ModelSerializer):
                   "created_at", "delivered_at", "failed_at", "attempt_log"]
 
 
-class DeliveryQuery(StrictSerializer):
-    status = serializers.ChoiceField(choices=Delivery.Status.choices, required=False)
-    cursor = serializers.CharField(required=False)
+class PageQuery(StrictSerializer):
+    cursor = serializers.CharField(required=False, help_text="from `next` or `previous`")
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
+
+
+class DeliveryQuery(PageQuery):
+    status = serializers.ChoiceField(choices=Delivery.Status.choices, required=False)

@@ -19,7 +19,7 @@ from tenants.authentication import ApiKeyAuthentication, StaffJWTAuthentication
 
 from .. import selectors, services
 from .serializers import (
-    DeliveryQuery, DeliverySerializer, EndpointCreateSerializer, EndpointPatchSerializer, EndpointSerializer,
+    DeliveryQuery, DeliverySerializer, PageQuery, EndpointCreateSerializer, EndpointPatchSerializer, EndpointSerializer,
     EndpointWithSecretSerializer, NoBodySerializer,
 )
 
@@ -60,13 +60,17 @@ DELIVERY_ID = OpenApiParameter("delivery_id", str, OpenApiParameter.PATH,
 
 class EndpointListView(PartnerOrStaffView):
     staff_perms = {"GET": ["webhooks.view_webhookendpoint"], "POST": ["webhooks.add_webhookendpoint"]}
+    pagination_class = LedgerCursor
 
-    @extend_schema(responses=EndpointSerializer(many=True))
+    @extend_schema(parameters=[PageQuery], responses=EndpointSerializer(many=True))
     def get(self, request):
-        """The tenant's webhook endpoints, newest first (at most settings.WEBHOOKS_MAX_ENDPOINTS, so
-        not paginated): id, url, description, events, status (active, failing, disabled). The
-        secret is never in it."""
-        return Response(EndpointSerializer(selectors.endpoints(), many=True).data)
+        """The tenant's webhook endpoints, newest first, cursor-paginated (`next`, `previous`,
+        `results`; `page_size` up to 200): id, url, description, events, status (active, failing,
+        disabled). The secret is never in it. Unknown query parameters are 400 `unknown_field`."""
+        PageQuery(data=request.query_params).is_valid(raise_exception=True)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(selectors.endpoints(), request, view=self)
+        return paginator.get_paginated_response(EndpointSerializer(page, many=True).data)
 
     @extend_schema(request=EndpointCreateSerializer, responses={201: EndpointWithSecretSerializer})
     def post(self, request):
