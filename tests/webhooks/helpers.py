@@ -14,10 +14,12 @@ def subscribe(tenant, url, events=("order.commissions_created",)):
 
 
 def relay(tenant) -> dict:
-    """One run of the relay task of `tenant` (what beat's webhooks:<slug> does every minute)."""
+    """One run of the relay task of `tenant` (what beat's webhooks:<slug> does every minute), called
+    in this thread (not `.apply().get()`: Celery's guard against joining a result inside a task is
+    process-wide, so one thread's eager delivery made another thread's `.get()` raise)."""
     from webhooks.tasks import relay_tenant
 
-    return relay_tenant.apply(kwargs={"tenant_id": tenant.pk}).get()
+    return relay_tenant(tenant_id=tenant.pk)
 
 
 def post_paid_order(partner, external_id="O1", referrer="C2", price="100.00"):
