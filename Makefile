@@ -2,6 +2,7 @@
 #
 #   make venv      create .venv (if missing) and install the project with its test extras
 #   make demo      migrate, load the demo data, collect static files, serve on 127.0.0.1:8000
+#   make demo-relay  deliver the demo tenant's webhooks every 2 s (in a second terminal)
 #   make test      the fast test suite on SQLite, 2 xdist workers (PYTEST_ARGS="..." adds options)
 #   make test-pg   the same against PostgreSQL and Redis, service tests required
 #   make worker    a Celery worker   (CELERY_BROKER_URL, default redis://127.0.0.1:6379/0)
@@ -32,7 +33,7 @@ KEY_FILE := .local-secret-key
 WITH_KEY = SECRET_KEY="$${SECRET_KEY:-$$(cat $(KEY_FILE))}"
 
 .DEFAULT_GOAL := help
-.PHONY: help venv migrate demo test test-pg worker beat check messages
+.PHONY: help venv migrate demo demo-relay test test-pg worker beat check messages
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -72,10 +73,18 @@ $(KEY_FILE): | $(VENV_OK)
 migrate: venv $(KEY_FILE)
 	$(WITH_KEY) $(PY) manage.py migrate --noinput
 
+# The demo delivers webhooks to receivers on this machine (127.0.0.1): WEBHOOKS_ALLOW_PRIVATE=1
+# here only; production refuses loopback and private addresses (README "Webhooks").
+DEMO_ENV = WEBHOOKS_ALLOW_PRIVATE=$${WEBHOOKS_ALLOW_PRIVATE:-1}
+
 demo: migrate
 	$(WITH_KEY) $(PY) manage.py load_demo --base-url http://$(HOST):$(PORT)
 	$(WITH_KEY) $(PY) manage.py collectstatic --noinput --verbosity 0
-	$(WITH_KEY) $(PY) manage.py runserver $(HOST):$(PORT)
+	$(WITH_KEY) $(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+# The demo's stand-in for beat and the workers: delivers the demo tenant's webhooks every 2 seconds.
+demo-relay: venv $(KEY_FILE)
+	$(WITH_KEY) $(DEMO_ENV) $(PY) manage.py relay_webhooks --tenant demo --every 2
 
 # Tests run tasks eagerly: CELERY_BROKER_URL is emptied so a broker in the shell cannot leak in
 # (tests/integration/test_celery_worker.py starts its own worker and broker setup). The tests use

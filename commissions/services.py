@@ -240,7 +240,7 @@ def commission_accrue_many(*, order_ids: list[int]) -> list[CommissionRecord]:
     _holds_apply(tenant, counted, records)
     bulk_insert(CommissionRecord, records)
     from ledger.models import OutboxEvent
-    from ledger.postings import accrual_entries, entries_post
+    from ledger.postings import accrual_entries, entries_post, outbox_written
 
     entries_post(tenant=tenant, entries=accrual_entries(records=records))
     bulk_insert(OutboxEvent, [
@@ -253,6 +253,7 @@ def commission_accrue_many(*, order_ids: list[int]) -> list[CommissionRecord]:
         })
         for order, mine in per_order
     ])
+    outbox_written(tenant_id=tenant.pk)
     return records
 
 
@@ -423,7 +424,7 @@ def commission_reverse_for_refunds(*, tenant: Tenant, items: list[tuple]) -> lis
     number of queries. Returns the reversals created. Domain rules sections 6 and 7."""
     from fenxiao.bulk import update_rows
     from ledger.models import OutboxEvent
-    from ledger.postings import entries_post, reversal_entry
+    from ledger.postings import entries_post, outbox_written, reversal_entry
 
     if not items:
         return []
@@ -461,6 +462,7 @@ def commission_reverse_for_refunds(*, tenant: Tenant, items: list[tuple]) -> lis
                     rows=[(r.reversed_amount, r.status, pk, tenant.pk) for pk, r in sorted(changed.items())])
         entries_post(tenant=tenant, entries=entries)
         bulk_insert(OutboxEvent, events)
+        outbox_written(tenant_id=tenant.pk)
     return reversals
 
 

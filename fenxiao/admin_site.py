@@ -105,4 +105,7 @@ class FenxiaoAdminSite(admin.AdminSite):
                 ids = [staff_tenant_id(request)] if staff_tenant_id(request) else []
             for t in Tenant.objects.filter(id__in=ids).order_by("slug"):
                 tenants.append({"tenant": t, **tenant_dashboard(t)})
+            from webhooks.admin import failing_notice
+
+            failing_notice(request)   # webhook endpoints whose deliveries failed (domain rules section 10)
         return super().index(request, {**(extra_context or {}), "dashboards": tenants})

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "incentives",
     "risk",
     "reports",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -237,6 +238,9 @@ SPECTACULAR_SETTINGS = {
         "ContestMeasureEnum": "incentives.services.CONTEST_MEASURES",
         "SchemeMeasureEnum": "incentives.services.SCHEME_MEASURES",
         "TargetScopeEnum": "incentives.models.Target.Scope",
+        "WebhookEndpointStatusEnum": "webhooks.models.WebhookEndpoint.Status",
+        "DeliveryStatusEnum": "webhooks.models.Delivery.Status",
+        "WebhookAttemptTriggerEnum": "webhooks.models.WebhookAttempt.Trigger",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
@@ -294,6 +298,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5.0,
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# Outbound webhooks (domain rules section 10; webhooks/). Deliveries to loopback, private,
+# link-local and reserved addresses are refused unless WEBHOOKS_ALLOW_PRIVATE (the tests and
+# `make demo` turn it on; never in production: it lets a partner's URL reach inside the network).
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+WEBHOOKS_CONNECT_TIMEOUT = env.float("WEBHOOKS_CONNECT_TIMEOUT", default=3.0)   # seconds
+WEBHOOKS_READ_TIMEOUT = env.float("WEBHOOKS_READ_TIMEOUT", default=5.0)         # seconds, per read
+# a claimed delivery not recorded within this many seconds is claimed again (a lost message, a
+# killed worker): longer than any attempt can take (the deliver task's time limit is 60 s)
+WEBHOOKS_CLAIM_SECONDS = env.int("WEBHOOKS_CLAIM_SECONDS", default=90)
+WEBHOOKS_RELAY_BATCH = 200          # deliveries claimed per round of a relay run
+WEBHOOKS_MAX_ENDPOINTS = 20         # per tenant
+WEBHOOKS_ROTATION_OVERLAP = timedelta(hours=24)   # the old secret still signs this long after a rotation
 CELERY_TIMEZONE = "UTC"
 
 LOGGING = {

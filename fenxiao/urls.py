@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("incentives.api.urls")),
     path("", include("risk.api.urls")),
     path("", include("reports.api.urls")),
+    path("", include("webhooks.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -24,7 +24,7 @@ from fenxiao.exceptions import Conflict, InvalidState, invalid, with_article
 from fenxiao.money import places_message
 
 from .models import Balance, LedgerEntry, OutboxEvent, Withdrawal
-from .postings import entries_post, entry, event_record
+from .postings import entries_post, entry, event_record, outbox_written
 
 K = LedgerEntry.Kind
 
@@ -85,6 +85,7 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
                 "settled_at": now.isoformat()})
             for r in due
         ])
+        outbox_written(tenant_id=tenant.pk)
         settled += len(due)
 
 
@@ -233,6 +234,7 @@ SCHEDULES = (  # (name prefix, task, minutes): django-celery-beat runs each once
     ("sweep", "commissions.tasks.sweep_tenant", 1),
     ("incentives", "incentives.tasks.incentives_tenant", 15),
     ("ranks", "incentives.tasks.contest_ranks_tenant", 1),
+    ("webhooks", "webhooks.tasks.relay_tenant", 1),
 )
 
 
@@ -242,8 +244,9 @@ def settlement_schedule_ensure(*, tenant) -> None:
     (commissions.tasks.sweep_tenant: accrual and backtests whose message a broker outage lost)
     every minute and `incentives:<slug>` (incentives.tasks.incentives_tenant: contests to finalize,
     tier bonus months to evaluate) every 15 minutes and `ranks:<slug>`
-    (incentives.tasks.contest_ranks_tenant: the running contests' rank snapshots) every minute.
-    Idempotent."""
+    (incentives.tasks.contest_ranks_tenant: the running contests' rank snapshots) every minute
+    and `webhooks:<slug>` (webhooks.tasks.relay_tenant: outbox events to deliveries, due
+    deliveries and retries sent) every minute. Idempotent."""
     import json
 
     from django_celery_beat.models import IntervalSchedule, PeriodicTask

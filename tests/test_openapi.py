@@ -22,6 +22,10 @@ CONTRACT_PATHS = [
     "/api/v1/admin/distributors/{external_id}/statements/{month}.csv",
     "/api/v1/admin/distributors/{external_id}/statements/{month}.pdf", "/api/v1/me/reports/monthly/",
     "/api/v1/me/statements/{month}/", "/api/v1/me/statements/{month}.csv", "/api/v1/me/statements/{month}.pdf",
+    # webhooks (domain rules section 10)
+    "/api/v1/webhook-endpoints/", "/api/v1/webhook-endpoints/{endpoint_id}/",
+    "/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret/", "/api/v1/webhook-endpoints/{endpoint_id}/deliveries/",
+    "/api/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/replay/",
 ]
 
 

@@ -62,7 +62,13 @@ def _populate(t: Tenant, prefix: str, tag: str) -> None:
     from orders.services import order_record
     from tenants.services import api_key_create
 
+    from webhooks import services as webhooks
+    from webhooks.events import EVENT_TYPES
+
     with tenant_context(t):
+        # a webhook endpoint subscribed to everything, before the events (domain rules section 10)
+        webhooks.endpoint_create(tenant=t, url=f"http://127.0.0.1:9/{tag}-hook", events=list(EVENT_TYPES),
+                                 description=f"{tag} ERP")
         grade = Grade.objects.create(tenant=t, code=f"{tag}-gold", name=f"{tag} Gold", rank=1,
                                      min_direct_sales=D("100.00"), min_direct_downlines=1)
         grade_override_set(grade=grade, level=1, kind="percent", value=D("0.1000"))
@@ -99,6 +105,10 @@ def _populate(t: Tenant, prefix: str, tag: str) -> None:
         risk_hold_place(tenant=t, distributor_id=d1.pk, reason="velocity",
                         figures={"orders_in_hour": 31, "limit": 30, "from": "2026-01-01T09:00:00+00:00",
                                  "to": "2026-01-01T10:00:00+00:00"})
+        # the events fanned out into deliveries; one attempted (nothing listens on port 9: an error)
+        webhooks.outbox_fan_out(tenant=t)
+        claim, ids = webhooks.deliveries_claim_due(limit=1)
+        webhooks.delivery_send(delivery_id=ids[0], claim=claim)
         staff = User.objects.create_user(f"{tag}-staff", password="pw", is_staff=True)
         StaffMembership.objects.create(user=staff, tenant=t)
 
