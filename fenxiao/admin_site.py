@@ -99,7 +99,10 @@ class FenxiaoAdminSite(admin.AdminSite):
         chosen range (fenxiao.dashboard) with links to the lists behind each figure."""
         from rest_framework.exceptions import ValidationError
 
+        from decimal import Decimal
+
         from fenxiao import dashboard
+        from fenxiao.admin_money import money_display
         from tenants.admin_scoping import staff_tenant_id
         from tenants.context import tenant_context
         from tenants.models import Tenant
@@ -124,6 +127,9 @@ class FenxiaoAdminSite(admin.AdminSite):
                 try:
                     with tenant_context(tenant):
                         charts["figures"] = dashboard.tenant_figures(tenant, choice)
+                    total = charts["figures"]["summary"]["total"]
+                    charts["kpis"] = {"net_sales": money_display(Decimal(total["net_sales"]), tenant.currency),
+                                      "commission": money_display(Decimal(total["commission"]["net"]), tenant.currency)}
                 except ValidationError as exc:
                     detail = exc.detail
                     charts["error"] = " ".join(str(m) for v in (detail.values() if isinstance(detail, dict) else [detail])

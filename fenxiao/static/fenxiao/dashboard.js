@@ -63,7 +63,7 @@
     yAxis: { type: "value", name: summary.currency },
     series: [{ type: "bar", data: statuses.map(function (s, i) {
       return { value: num(data.status[s]), itemStyle: { color: ["#5470c6", "#91cc75", "#ee6666"][i] } };
-    }), label: { show: true, position: "top" } }]
+    }), label: { show: true, position: "top", formatter: function (p) { return data.status[statuses[p.dataIndex]]; } } }]
   }, function (p) { return data.status_links[statuses[p.dataIndex]]; });
 
   var top = data.top.results.slice().reverse();
@@ -85,7 +85,7 @@
 
   var targets = data.targets.slice().reverse();
   draw("chart-targets", {
-    tooltip: { trigger: "axis" }, legend: {}, grid: { left: 12, right: 56, top: 36, bottom: 24, containLabel: true },
+    tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: { left: 12, right: 56, top: 36, bottom: 24, containLabel: true },
     xAxis: { type: "value", name: "%", max: function (v) { return Math.max(100, Math.ceil(v.max / 10) * 10); } },
     yAxis: { type: "category", data: targets.map(function (t) { return t.name; }) },
     series: [
