@@ -350,7 +350,11 @@ class DistributorAdmin(ScopedImportExportMixin, ImportExportMixin, TenantScopedH
             return money_str(value, tenant.currency)
 
         can_step = self.has_change_permission(request, obj)
+        statements = []
+        if request.user.has_perm("distributors.view_distributor") and request.user.has_perm("ledger.view_balance"):
+            statements = self._statement_links(obj, tenant)
         return {
+            "statements": statements,
             "currency": tenant.currency,
             "balances": [{"name": label, "key": key, "amount": money(balances[key])} for key, label in BALANCE_LABELS.items()],
             "earned": [{"meaning": level_label(int(k)), "amount": money(v)} for k, v in sorted(by_level.items())],
@@ -358,6 +362,26 @@ class DistributorAdmin(ScopedImportExportMixin, ImportExportMixin, TenantScopedH
             "team": team, "team_preview_rows": TEAM_PREVIEW_ROWS,
             "steps": [{"action": a, "label": STEP_LABELS[a]} for a in steps_from(obj.status)] if can_step else [],
         }
+
+    def _statement_links(self, obj, tenant, months: int = 12) -> list[dict]:
+        """The distributor's monthly statements (对账单, domain rules section 9) of the last `months`
+        tenant-local months since it joined, newest first: the staff API's JSON, CSV and PDF
+        (session-authenticated for the console's staff)."""
+        from urllib.parse import quote
+        from zoneinfo import ZoneInfo
+
+        from django.utils import timezone as dj_timezone
+
+        tz = ZoneInfo(tenant.timezone)
+        now, joined = dj_timezone.now().astimezone(tz), obj.joined_at.astimezone(tz)
+        y, m = now.year, now.month
+        base = f"/api/v1/admin/distributors/{quote(obj.external_id, safe='')}/statements/"
+        out = []
+        while len(out) < months and (y, m) >= (joined.year, joined.month):
+            month = f"{y:04d}-{m:02d}"
+            out.append({"month": month, "json": f"{base}{month}/", "csv": f"{base}{month}.csv", "pdf": f"{base}{month}.pdf"})
+            y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+        return out
 
     def _team_rows(self, obj, level: int, start: int, stop: int) -> list[dict]:
         """Rows [start, stop) of one level of the team (selectors.DownlinePage), each linked to its page."""

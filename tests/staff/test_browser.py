@@ -302,6 +302,17 @@ def test_the_console_for_people_in_a_browser(live_server, make_tenant, page):
     assert "C2 Distributor C2" in page.locator("#team-level-1").inner_text()
     assert "C3 Distributor C3" in page.locator("#team-level-2").inner_text()
     screenshot(page, "console-5-distributor")
+    # finance's monthly statement (对账单) of this distributor, downloaded from its page: a PDF
+    # with its name, as the reports API serves it
+    href = page.locator("#distributor-statements a[id^=statement-pdf-]").first.get_attribute("href")
+    got = page.context.request.get(base + href)
+    assert got.status == 200 and got.headers["content-type"].startswith("application/pdf")
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    text = "".join(p.extract_text() for p in PdfReader(BytesIO(got.body())).pages)
+    assert "Distributor C1" in text and "C1" in text
     page.click("#team-level-1 >> text=C2 Distributor C2")
     page.wait_for_selector("#distributor-balance")
     assert page.url.endswith(f"/admin/distributors/distributor/{c2.pk}/change/")
@@ -340,3 +351,12 @@ def test_the_console_for_people_in_a_browser(live_server, make_tenant, page):
     local = formats.localize(approved_at.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None))
     assert local in finance.locator(".field-decided_at").inner_text()
     screenshot(finance, "console-8-withdrawal-paid")
+
+    # the plan's page in Chinese (the language chooser's cookie): the rules read as percentages
+    page.context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": base}])
+    page.goto(f"{base}/admin/commissions/commissionplan/{draft.pk}/change/")
+    page.wait_for_selector("#plan-summary")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    summary = page.locator("#plan-summary").inner_text()
+    assert "12%\t5%\t1%" in summary and "佣金" in page.content()
+    screenshot(page, "console-9-plan-zh")
