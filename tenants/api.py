@@ -1,7 +1,7 @@
 """Logins (POST /api/v1/auth/token/ for distributors, /api/v1/auth/staff-token/ for staff) and the
 tenant settings endpoint; a sandbox's test clock (/api/v1/sandbox/clock/)."""
 from django.utils.translation import gettext, gettext_lazy as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
@@ -149,6 +149,8 @@ class TenantSettingsView(StaffAPIView):
         return Response(TenantSettingsSerializer(tenant).data)
 
 
+@extend_schema_field({"oneOf": [{"type": "string", "format": "duration", "example": "P30D"},
+                               {"type": "number", "description": "seconds"}]})
 class DurationOrSecondsField(serializers.Field):
     """A step of the test clock: an ISO 8601 duration ("P30D", "PT12H", "P1DT2H30M"; days and
     smaller, no months or years) or a number of seconds (30, "86400"). Negative steps are left to
