@@ -232,12 +232,14 @@ def sandbox_create(*, tenant: Tenant) -> tuple[Tenant, bool]:
 
 
 def sandbox_clock_now(*, tenant: Tenant):
-    """A sandbox's clock: its `clock_at`, or the real time while it was never moved. Live tenants
-    have no clock (403 `not_sandbox`)."""
+    """A sandbox's clock: its `clock_at`, or the real time when that is later (never moved, or
+    overtaken: the beat keeps running the sandbox's jobs in real time too, so the clock never
+    shows a time before it). Live tenants have no clock (403 `not_sandbox`)."""
     from django.utils import timezone
 
     _sandbox_only(tenant)
-    return tenant.clock_at or timezone.now()
+    now = timezone.now()
+    return max(tenant.clock_at, now) if tenant.clock_at is not None else now
 
 
 def _sandbox_only(tenant: Tenant) -> None:
