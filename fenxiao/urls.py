@@ -4,13 +4,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from tenants.api import DistributorTokenView, StaffTokenView, TenantSettingsView, TokenRefreshView
+from tenants.api import DistributorTokenView, SandboxClockView, StaffTokenView, TenantSettingsView, TokenRefreshView
 
 api_v1 = [
     path("auth/token/", DistributorTokenView.as_view(), name="auth-token"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="auth-token-refresh"),
     path("auth/staff-token/", StaffTokenView.as_view(), name="auth-staff-token"),
     path("admin/tenant/", TenantSettingsView.as_view(), name="staff-tenant"),
+    path("sandbox/clock/", SandboxClockView.as_view(), name="sandbox-clock"),
     path("", include("distributors.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("commissions.api.urls")),

@@ -1,5 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Q
+from django.utils.translation import gettext, gettext_lazy as _
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -12,8 +13,35 @@ class TenantAdmin(TenantAwareAdmin, ScopedHistoryAdminMixin, SimpleHistoryAdmin)
     """Superusers: every tenant. Tenant staff: their own tenant's settings (slug, currency and
     is_active read-only) and its history; another tenant is a 404 like a missing one."""
 
-    list_display = ["slug", "name", "currency", "timezone", "levels", "rounding", "bind_mode", "enrollment", "is_active"]
+    list_display = ["slug", "name", "currency", "timezone", "levels", "rounding", "bind_mode", "enrollment", "is_active",
+                    "is_sandbox"]
     search_fields = ["slug", "name"]
+    actions = ["create_sandbox"]
+    SANDBOX_FIELDS = ["is_sandbox", "live_tenant", "clock_at"]
+
+    @admin.action(description=_("Create the sandbox twin and a test API key"), permissions=["change"])
+    def create_sandbox(self, request, queryset):
+        """For each selected live tenant: its sandbox twin (tenants.services.sandbox_create: created
+        once, the same settings and plan) and a new test API key, shown once in a message."""
+        from fenxiao.exceptions import Conflict
+
+        from .services import api_key_create, sandbox_create
+
+        for tenant in queryset.order_by("pk"):
+            if tenant.is_sandbox:
+                self.message_user(request, gettext("%(tenant)s is a sandbox: choose its live tenant.") % {
+                    "tenant": tenant}, messages.ERROR)
+                continue
+            try:
+                sandbox, created = sandbox_create(tenant=tenant)
+            except Conflict as exc:
+                self.message_user(request, str(exc.detail), messages.ERROR)
+                continue
+            _, key = api_key_create(tenant=sandbox, name=gettext("console"))
+            text = gettext("Sandbox %(slug)s created.") if created else gettext("Sandbox %(slug)s exists.")
+            self.message_user(request, text % {"slug": sandbox.slug} + " " + gettext(
+                "Its new test API key is: %(key)s. Store it somewhere safe: you will not see it again.") % {"key": key},
+                messages.WARNING)
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
@@ -29,7 +57,8 @@ class TenantAdmin(TenantAwareAdmin, ScopedHistoryAdminMixin, SimpleHistoryAdmin)
         return request.user.is_superuser
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if request.user.is_superuser else ["slug", "is_active", "currency"]
+        base = [] if request.user.is_superuser else ["slug", "is_active", "currency"]
+        return [*base, *self.SANDBOX_FIELDS] if obj is not None else base
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)

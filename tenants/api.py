@@ -1,7 +1,7 @@
 """Logins (POST /api/v1/auth/token/ for distributors, /api/v1/auth/staff-token/ for staff) and the
-tenant settings endpoint."""
-from django.utils.translation import gettext
-from drf_spectacular.utils import extend_schema, inline_serializer
+tenant settings endpoint; a sandbox's test clock (/api/v1/sandbox/clock/)."""
+from django.utils.translation import gettext, gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
@@ -12,13 +12,13 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView
 from rest_framework_simplejwt.views import TokenRefreshView as SimpleJWTTokenRefreshView
 
-from fenxiao.api.base import StaffAPIView
+from fenxiao.api.base import PartnerAPIView, StaffAPIView, body_or_empty
 from fenxiao.api.fields import ModelSerializer, StrictSerializer
 from fenxiao.exceptions import invalid
 
 from .login_guard import distributor_account, login_failed, login_gate, staff_account, staff_username
 from .models import Tenant
-from .services import tenant_update
+from .services import sandbox_clock_move, sandbox_clock_now, tenant_update
 
 
 class TokenRequestSerializer(StrictSerializer):
@@ -147,3 +147,85 @@ class TenantSettingsView(StaffAPIView):
         s.is_valid(raise_exception=True)
         tenant = tenant_update(tenant=request.tenant, **{k: v for k, v in s.validated_data.items() if k != "slug"})
         return Response(TenantSettingsSerializer(tenant).data)
+
+
+@extend_schema_field({"oneOf": [{"type": "string", "format": "duration", "example": "P30D"},
+                               {"type": "number", "description": "seconds"}]})
+class DurationOrSecondsField(serializers.Field):
+    """A step of the test clock: an ISO 8601 duration ("P30D", "PT12H", "P1DT2H30M"; days and
+    smaller, no months or years) or a number of seconds (30, "86400"). Negative steps are left to
+    the service (`clock_backwards`)."""
+
+    default_error_messages = {"invalid": _("Give an ISO 8601 duration such as \"P30D\" or a number of seconds.")}
+
+    def to_internal_value(self, data):
+        from datetime import timedelta
+
+        from django.utils.dateparse import parse_duration
+
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, (int, float)):
+            seconds = data
+        elif isinstance(data, str) and data.strip().lstrip("-").isdigit():
+            seconds = int(data.strip())
+        elif isinstance(data, str) and data.strip().lstrip("-").startswith("P"):
+            step = parse_duration(data.strip())
+            if step is None:
+                self.fail("invalid")
+            return step
+        else:
+            self.fail("invalid")
+        try:
+            return timedelta(seconds=seconds)
+        except (OverflowError, ValueError):
+            self.fail("invalid")
+
+    def to_representation(self, value):
+        return value.total_seconds()
+
+
+class SandboxClockRequestSerializer(StrictSerializer):
+    advance = DurationOrSecondsField(required=False)
+    to = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs):
+        if ("advance" in attrs) == ("to" in attrs):
+            raise invalid(None, gettext("Give exactly one of advance (a duration) or to (a time)."), "advance_or_to")
+        return attrs
+
+
+class SandboxRanSerializer(serializers.Serializer):
+    settled = serializers.IntegerField(help_text=_("commission records settled"))
+    contests = serializers.IntegerField(help_text=_("contests finalized"))
+    months = serializers.IntegerField(help_text=_("tier bonus scheme months evaluated"))
+
+
+class SandboxClockSerializer(serializers.Serializer):
+    clock_at = serializers.DateTimeField()
+    ran = SandboxRanSerializer(required=False)
+
+
+class SandboxClockView(PartnerAPIView):
+    """/api/v1/sandbox/clock/: a sandbox tenant's test clock (test API keys only)."""
+
+    @extend_schema(responses=SandboxClockSerializer)
+    def get(self, request):
+        """The sandbox's clock: {"clock_at"} (the real time until it was first moved). A live key:
+        403 `not_sandbox` (live tenants have no clock)."""
+        return Response({"clock_at": serializers.DateTimeField().to_representation(
+            sandbox_clock_now(tenant=request.tenant))})
+
+    @extend_schema(request=SandboxClockRequestSerializer, responses=SandboxClockSerializer)
+    def post(self, request):
+        """Move the clock forward: {"advance": "P30D"} (ISO 8601 duration, or seconds) or {"to":
+        "<RFC 3339 time>"}, and run as of the new time what the beat runs: settlement (grade
+        upgrades with it), contest finalizations, tier bonus evaluation. Answers {"clock_at",
+        "ran": {"settled", "contests", "months"}}. Errors: 403 `not_sandbox` with a live key; 400
+        `clock_backwards` (nothing changes), `clock_too_far` (over 3660 days in one move),
+        `advance_or_to` (neither or both), `invalid` (not a duration or time), `unknown_field`."""
+        s = SandboxClockRequestSerializer(data=body_or_empty(request))
+        sandbox_clock_now(tenant=request.tenant)  # 403 for a live key before any body error
+        s.is_valid(raise_exception=True)
+        result = sandbox_clock_move(tenant=request.tenant, **s.validated_data)
+        return Response(SandboxClockSerializer(result).data)

@@ -13,7 +13,7 @@ from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
-from .models import Tenant, TenantApiKey
+from .models import TEST_KEY_PREFIX, Tenant, TenantApiKey
 
 
 @dataclass
@@ -53,9 +53,16 @@ def usable_api_key(key: str) -> TenantApiKey | None:
     prefix, revoked, or the secret does not match its hash). What TenantApiKey.objects.get_from_key
     does, in one raw statement (the key and its tenant, read fresh on every request: a revoked key
     or a deactivated tenant is refused at once; compiling the equivalent queryset cost more than
-    running it). Expiry and the tenant's state are the caller's to check."""
+    running it). Expiry and the tenant's state are the caller's to check.
+
+    A sandbox tenant's key is written "test_<prefix>.<secret>" and a live tenant's without the
+    mark: a key whose mark does not match its tenant is None too, so a live key can never be
+    taken for a test one nor the reverse."""
     from fenxiao.bulk import from_row, query, select_sql
 
+    test = key.startswith(TEST_KEY_PREFIX)
+    if test:
+        key = key[len(TEST_KEY_PREFIX):]
     prefix = key.partition(".")[0]
     rows = query(_API_KEY_SQL or _api_key_sql(select_sql), [prefix])
     row = rows[0] if rows else None
@@ -66,6 +73,8 @@ def usable_api_key(key: str) -> TenantApiKey | None:
     if not TenantApiKey.objects.key_generator.verify(key, api_key.hashed_key):
         return None
     api_key.tenant = from_row(Tenant, row[n:])
+    if api_key.tenant.is_sandbox != test:
+        return None
     return api_key
 
 

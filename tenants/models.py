@@ -106,6 +106,15 @@ class Tenant(models.Model):
                     "section 8). Off: only staff see them."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    is_sandbox = models.BooleanField(
+        _("sandbox"), default=False, editable=False,
+        help_text=_("A sandbox twin of a live tenant: its own data, test API keys (test_...), a test clock."))
+    live_tenant = models.OneToOneField(
+        "self", on_delete=models.CASCADE, null=True, blank=True, editable=False, related_name="sandbox",
+        verbose_name=_("live tenant"), help_text=_("The live tenant this sandbox is the twin of."))
+    clock_at = models.DateTimeField(
+        _("test clock"), null=True, blank=True, editable=False,
+        help_text=_("A sandbox's test clock (empty: real time); moved forward with POST /api/v1/sandbox/clock/."))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords(get_user=history_user, excluded_fields=["created_at"])
 
@@ -132,7 +141,19 @@ class Tenant(models.Model):
         super().save(*args, **kwargs)
 
 
+#: What a sandbox tenant's API keys start with when shown ("test_<prefix>.<secret>"); the stored
+#: prefix and hash are of the key without it. A live key never carries it, a test key always does
+#: (tenants.authentication.usable_api_key refuses a key whose mark does not match its tenant).
+TEST_KEY_PREFIX = "test_"
+
+
 class TenantApiKeyManager(APIKeyManager):
+    def assign_key(self, obj) -> str:
+        """Give `obj` a new key and return it as shown once: a sandbox tenant's key marked
+        TEST_KEY_PREFIX (every way a key is made, the service and the console, comes here)."""
+        key = super().assign_key(obj)
+        return TEST_KEY_PREFIX + key if obj.tenant.is_sandbox else key
+
     def get_usable_keys(self):
         """Usable keys with their tenant in the same query (every partner request reads both)."""
         return super().get_usable_keys().select_related("tenant")

@@ -185,3 +185,113 @@ def staff_role_group(*, role: str):
     group, _ = Group.objects.get_or_create(name=spec.group_name)
     group.permissions.set(perms)
     return group
+
+
+# --- sandbox and test clock ------------------------------------------------------------------
+
+SANDBOX_SUFFIX = "-sandbox"
+
+
+@transaction.atomic
+def sandbox_create(*, tenant: Tenant) -> tuple[Tenant, bool]:
+    """The sandbox twin of the live tenant `tenant`, created once: returns (sandbox, created).
+
+    A new Tenant row (slug "<slug>-sandbox", is_sandbox, live_tenant = `tenant`) with the same
+    settings, its own data (none yet), its settlement schedule, and a copy of the plan in force
+    of `tenant` published now (rules and values unchanged). Its API keys are test keys
+    (TEST_KEY_PREFIX). A second call returns the existing twin. Errors: 400 `is_sandbox` when
+    `tenant` is itself a sandbox; 409 when the slug "<slug>-sandbox" belongs to another tenant."""
+    from django.utils import timezone
+
+    from commissions.plans import RuleRow, plan_draft_create, plan_draft_publish
+    from commissions.selectors import plan_in_force
+    from fenxiao.exceptions import Conflict, invalid
+
+    from .context import tenant_context
+
+    live = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    if live.is_sandbox:
+        raise invalid(None, gettext("A sandbox has no sandbox of its own."), "is_sandbox")
+    existing = Tenant.objects.filter(live_tenant=live).first()
+    if existing is not None:
+        return existing, False
+    slug = live.slug[:64 - len(SANDBOX_SUFFIX)] + SANDBOX_SUFFIX
+    if Tenant.objects.filter(slug=slug).exists():
+        raise Conflict(gettext("The slug %(slug)r is taken by another tenant.") % {"slug": slug})
+    settings = {f: getattr(live, f) for f in SETTINGS_FIELDS if f != "name"}
+    sandbox = tenant_create(slug=slug, name=(gettext("%(name)s (sandbox)") % {"name": live.name})[:200],
+                            is_sandbox=True, live_tenant=live, **settings)
+    with tenant_context(live):
+        plan = plan_in_force(at=timezone.now())
+        rows = [RuleRow.of(r) for r in plan.rules.all()] if plan is not None else []
+        name = plan.name if plan is not None else ""
+    if rows:
+        with tenant_context(sandbox):
+            plan_draft_publish(plan=plan_draft_create(tenant=sandbox, name=name, rows=rows))
+    return sandbox, True
+
+
+def sandbox_clock_now(*, tenant: Tenant):
+    """A sandbox's clock: its `clock_at`, or the real time when that is later (never moved, or
+    overtaken: the beat keeps running the sandbox's jobs in real time too, so the clock never
+    shows a time before it). Live tenants have no clock (403 `not_sandbox`)."""
+    from django.utils import timezone
+
+    _sandbox_only(tenant)
+    now = timezone.now()
+    return max(tenant.clock_at, now) if tenant.clock_at is not None else now
+
+
+def _sandbox_only(tenant: Tenant) -> None:
+    from rest_framework.exceptions import PermissionDenied
+
+    if not tenant.is_sandbox:
+        raise PermissionDenied(gettext("Only a sandbox tenant has a test clock: use a test key (test_...)."),
+                               code="not_sandbox")
+
+
+#: The furthest one move takes the clock (a typo of a year count must not overflow the dates).
+CLOCK_MAX_STEP_DAYS = 3660
+
+
+@transaction.atomic
+def sandbox_clock_move(*, tenant: Tenant, advance=None, to=None) -> dict:
+    """Move a sandbox's test clock forward and run, as of the new time, what the beat runs:
+    the accrual sweep, settlement (ledger.services.settle_due, which evaluates grade upgrades),
+    contest finalizations and tier bonus evaluation (incentives.services.contests_finalize_due,
+    tier_bonuses_evaluate_due). Orders never completed need no job of their own: their
+    commissions are due paid_at + auto_complete_days + settle_after_days (domain rules section 7).
+
+    Exactly one of `advance` (a timedelta >= 0) or `to` (an aware datetime) is given. The clock
+    starts at the real time. Errors (nothing written): 403 `not_sandbox` on a live tenant; 400
+    `clock_backwards` when the new time is before the clock; 400 `clock_too_far` for a step over
+    CLOCK_MAX_STEP_DAYS days. Returns {"clock_at": datetime, "ran": {"settled": n records,
+    "contests": n finalized, "months": n tier bonus months evaluated}}."""
+    from datetime import timedelta
+
+    from commissions.services import accrual_sweep
+    from fenxiao.exceptions import invalid
+    from incentives.services import contests_finalize_due, tier_bonuses_evaluate_due
+    from ledger.services import settle_due
+
+    from .context import tenant_context
+
+    _sandbox_only(tenant)
+    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    current = sandbox_clock_now(tenant=locked)
+    attr = "advance" if advance is not None else "to"
+    new = current + advance if advance is not None else to
+    if new < current:
+        raise invalid(attr, gettext("The test clock never goes backwards: it is at %(now)s.") % {
+            "now": current.isoformat()}, "clock_backwards")
+    if new - current > timedelta(days=CLOCK_MAX_STEP_DAYS):
+        raise invalid(attr, gettext("One move takes the clock at most %(days)s days forward.") % {
+            "days": CLOCK_MAX_STEP_DAYS}, "clock_too_far")
+    locked.clock_at = new
+    locked.save(update_fields=["clock_at"])
+    with tenant_context(locked):
+        accrual_sweep()
+        settled = settle_due(tenant=locked, now=new)
+        contests = contests_finalize_due(now=new)
+        months = tier_bonuses_evaluate_due(now=new)
+    return {"clock_at": new, "ran": {"settled": settled, "contests": contests, "months": months}}

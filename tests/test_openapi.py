@@ -26,6 +26,8 @@ CONTRACT_PATHS = [
     "/api/v1/webhook-endpoints/", "/api/v1/webhook-endpoints/{endpoint_id}/",
     "/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret/", "/api/v1/webhook-endpoints/{endpoint_id}/deliveries/",
     "/api/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/replay/",
+    # sandbox test clock (issue 13 item 2)
+    "/api/v1/sandbox/clock/",
 ]
 
 
