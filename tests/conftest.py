@@ -113,7 +113,20 @@ def django_db_setup(django_db_setup, django_db_keepdb):
 
 @pytest.fixture
 def redis_url():
-    return _redis_url()
+    """The test Redis: REDIS_URL with its database number moved down by the pytest-xdist worker's
+    index (gw0: as given, gw1: one lower, ... modulo 16). The broker tests flush their database and
+    kill workers mid-task; two xdist workers sharing one database mixed their queues and unacked
+    messages (a flush by one lost the other's redelivery)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    url = _redis_url()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    n = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    if not n:
+        return url
+    parts = urlsplit(url)
+    base = int(parts.path.lstrip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(base - n) % 16}"))
 
 
 @pytest.fixture
