@@ -120,7 +120,10 @@ class ServiceForm(forms.ModelForm):
         return data
 
     def write(self, tenant, data):
-        raise NotImplementedError
+        """The service call of a concrete form (each subclass overrides it: contest, scheme,
+        target, ...): `data` is the cleaned data, run in the tenant's context and a transaction;
+        returns what was saved. This base class has no service of its own."""
+        raise NotImplementedError(f"{type(self).__name__} must define write()")
 
     def add_service_error(self, attr: str | None, message: str) -> None:
         head, _dot, rest = (attr or "").partition(".")
