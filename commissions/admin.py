@@ -178,7 +178,7 @@ class CommissionRecordAdmin(ReadOnlyTenantScopedAdmin):
 
 @admin.register(Backtest)
 class BacktestAdmin(TenantScopedAdmin):
-    list_display = ["id", "plan", "date_from", "date_to", "status", "processed_orders", "total_orders", "created_at"]
+    list_display = ["public_id", "plan", "date_from", "date_to", "status", "processed_orders", "total_orders", "created_at"]
     readonly_fields = ["status", "total_orders", "processed_orders", "results_table", "error", "created_by", "finished_at"]
     fields = ["tenant", "plan", "date_from", "date_to", *readonly_fields]
 

@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 from fenxiao.history import history_user
 
 from fenxiao.money import RATE_KW, MoneyField
+from fenxiao.publicid import PublicIdField
 from tenants.managers import TenantOwned, tenant_fk
 
 ZERO = Decimal("0.00")
@@ -30,6 +31,7 @@ class CommissionPlan(TenantOwned):
         DRAFT = "draft"
         PUBLISHED = "published"
 
+    public_id = PublicIdField(prefix="plan")
     version = models.PositiveIntegerField()
     name = models.CharField(max_length=200, blank=True, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -42,7 +44,8 @@ class CommissionPlan(TenantOwned):
 
     class Meta(TenantOwned.Meta):
         ordering = ["-version"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "version"], name="plan_tenant_version")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "version"], name="plan_tenant_version"),
+                       models.UniqueConstraint(fields=["tenant", "public_id"], name="plan_tenant_public_id")]
         indexes = [models.Index(fields=["tenant", "status", "effective_from"], name="plan_tenant_in_force")]
 
     def __str__(self) -> str:
@@ -156,6 +159,7 @@ class Backtest(TenantOwned):
         DONE = "done"
         FAILED = "failed"
 
+    public_id = PublicIdField(prefix="bt")
     plan = tenant_fk(CommissionPlan, on_delete=models.PROTECT, related_name="+")
     date_from = models.DateField(help_text="first local day (tenant time zone) of paid_at, inclusive")
     date_to = models.DateField(help_text="last local day, inclusive")
@@ -171,6 +175,7 @@ class Backtest(TenantOwned):
     class Meta(TenantOwned.Meta):
         ordering = ["-id"]
         indexes = [models.Index(fields=["tenant", "created_at"], name="backtest_tenant_created")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "public_id"], name="backtest_tenant_public_id")]
 
     @property
     def progress(self) -> float:

@@ -17,6 +17,7 @@ from simple_history.models import HistoricalRecords
 
 from fenxiao.history import history_user
 from fenxiao.money import RATE_KW, TENANT, MoneyField
+from fenxiao.publicid import PublicIdField
 from tenants.managers import TenantOwned, tenant_fk
 
 ZERO = Decimal("0")
@@ -124,6 +125,7 @@ class Contest(TenantOwned):
             return self.Status.SCHEDULED
         return self.Status.RUNNING if now < self.ends_at else self.Status.ENDED
 
+    public_id = PublicIdField(prefix="contest")
     name = models.CharField(max_length=200)
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
@@ -141,6 +143,7 @@ class Contest(TenantOwned):
     class Meta(TenantOwned.Meta):
         ordering = ["-starts_at", "-id"]
         indexes = [models.Index(fields=["tenant", "finalized_at", "finalize_at"], name="contest_tenant_due")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "public_id"], name="contest_tenant_public_id")]
 
     def __str__(self) -> str:
         return self.name
@@ -198,6 +201,7 @@ class ContestResult(TenantOwned):
 class TierBonusScheme(TenantOwned):
     """A tier bonus scheme (阶梯奖励): a measure per local month and tiers."""
 
+    public_id = PublicIdField(prefix="tier")
     name = models.CharField(max_length=200)
     measure = models.CharField(max_length=24, choices=[(m.value, m.label) for m in (Measure.DIRECT_SALES, Measure.TEAM_SALES)])
     tiers = models.JSONField(help_text='[{"threshold": "1000.00", "amount": "50.00"} or {"threshold", "rate": "0.0200"}]')
@@ -207,6 +211,7 @@ class TierBonusScheme(TenantOwned):
 
     class Meta(TenantOwned.Meta):
         ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "public_id"], name="tierscheme_tenant_public_id")]
 
     def __str__(self) -> str:
         return self.name
@@ -259,6 +264,7 @@ class Target(TenantOwned):
         YEAR = "year"
         CUSTOM = "custom"
 
+    public_id = PublicIdField(prefix="target")
     name = models.CharField(max_length=200)
     scope = models.CharField(max_length=12, choices=Scope.choices)
     distributor = tenant_fk("distributors.Distributor", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -273,6 +279,7 @@ class Target(TenantOwned):
     class Meta(TenantOwned.Meta):
         ordering = ["-starts_at", "-id"]
         indexes = [models.Index(fields=["tenant", "distributor"], name="target_tenant_distributor")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "public_id"], name="target_tenant_public_id")]
 
     def __str__(self) -> str:
         return self.name

@@ -33,15 +33,15 @@ class OutboxEventAdmin(ReadOnlyTenantScopedAdmin):
 def _decide(modeladmin, request, queryset, service, label, **kwargs):
     apply_per_object(modeladmin, request, queryset,
                      lambda w: service(withdrawal=w, actor=request.user.get_username(), **kwargs),
-                     f"{label} withdrawal(s)", describe=lambda w: f"#{w.pk}")
+                     f"{label} withdrawal(s)", describe=lambda w: w.public_id)
 
 
 @admin.register(Withdrawal)
 class WithdrawalAdmin(TenantScopedHistoryAdmin):
-    list_display = ["id", "distributor", "amount", "fee", "transfer_amount", "method", "account", "status",
+    list_display = ["public_id", "distributor", "amount", "fee", "transfer_amount", "method", "account", "status",
                     "requested_at", "decided_by", "paid_at"]
     list_filter = ["status", "method"]
-    search_fields = ["distributor__external_id", "account"]
+    search_fields = ["public_id", "distributor__external_id", "account"]
     list_select_related = ["distributor"]
     actions = ["approve", "reject", "mark_paid", "export_payouts"]
 

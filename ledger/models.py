@@ -21,6 +21,7 @@ from simple_history.models import HistoricalRecords
 from fenxiao.history import history_user
 
 from fenxiao.money import TENANT, MoneyField
+from fenxiao.publicid import PublicIdField
 from tenants.managers import TenantOwned, tenant_fk
 
 ZERO = Decimal("0.00")
@@ -117,6 +118,7 @@ class Withdrawal(TenantOwned):
         ALIPAY = "alipay"
         WECHAT = "wechat"
 
+    public_id = PublicIdField(prefix="wd")
     distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+")
     amount = MoneyField()
     fee = MoneyField()
@@ -145,6 +147,7 @@ class Withdrawal(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "distributor", "idempotency_key"], name="withdrawal_idempotency",
                                     condition=~models.Q(idempotency_key="")),
+            models.UniqueConstraint(fields=["tenant", "public_id"], name="withdrawal_tenant_public_id"),
         ]
 
 

@@ -219,7 +219,7 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
 
 def _withdrawal_event(w: Withdrawal) -> None:
     event_record(tenant=w.tenant, type="withdrawal.updated", payload={
-        "withdrawal_id": w.pk, "distributor_external_id": w.distributor.external_id, "status": w.status,
+        "withdrawal_id": w.public_id, "distributor_external_id": w.distributor.external_id, "status": w.status,
         "amount": money_str(w.amount, w.currency), "fee": money_str(w.fee, w.currency),
         "transfer_amount": money_str(w.transfer_amount, w.currency), "currency": w.currency,
     })

@@ -53,8 +53,8 @@ def contest_changes(data: dict) -> dict:
     return out
 
 
-def contest_body(pk) -> dict:
-    return ContestSerializer(get_contest(pk)).data
+def contest_body(public_id: str) -> dict:
+    return ContestSerializer(get_contest(public_id)).data
 
 
 # --- contests ----------------------------------------------------------------------------------
@@ -87,27 +87,27 @@ class ContestListView(StaffGenericView):
         s = ContestWriteSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         contest = services.contest_create(tenant=request.tenant, **contest_changes(s.validated_data))
-        return Response(contest_body(contest.pk), status=201)
+        return Response(contest_body(contest.public_id), status=201)
 
 
 class ContestDetailView(StaffAPIView):
     staff_perms = {"GET": ["incentives.view_contest"], "PATCH": ["incentives.change_contest"]}
 
     @extend_schema(responses=ContestSerializer)
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """One contest with its status; 404 when the tenant has no contest with this id."""
-        return Response(contest_body(pk))
+        return Response(contest_body(public_id))
 
     @extend_schema(request=ContestPatchSerializer, responses=ContestSerializer)
-    def patch(self, request, pk):
+    def patch(self, request, public_id):
         """Change a contest's fields (those of POST, each optional and checked the same way, merged
         with the stored ones). A finalized contest cannot change: 409 `invalid_state`, nothing
         written."""
-        contest = get_contest(pk)
+        contest = get_contest(public_id)
         s = ContestPatchSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         services.contest_update(contest=contest, **contest_changes(s.validated_data))
-        return Response(contest_body(pk))
+        return Response(contest_body(public_id))
 
 
 class LeaderboardQuery(serializers.Serializer):
@@ -120,20 +120,20 @@ class ContestLeaderboardView(StaffAPIView):
     staff_perms = {"GET": ["incentives.view_contest"]}
 
     @extend_schema(parameters=[LeaderboardQuery], responses=StaffLeaderboardSerializer)
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """A contest's leaderboard, ranks offset+1 to offset+limit: live while it is not finalized
         (eligible distributors with a score above 0 and at least min_score, ranked by the tie rule:
         higher score, then whoever reached it first, then the lower id), frozen once finalized.
         Rows `rank, distributor_external_id, name, score, reached_at, prize`. A fixed number of
         queries whatever the tenant's size."""
-        contest = get_contest(pk)
+        contest = get_contest(public_id)
         q = query_params(LeaderboardQuery, request)
         ranked = services.contest_leaderboard(contest=contest, limit=q["offset"] + q["limit"])[q["offset"]:]
         rows = ranked_rows(contest.measure, ranked)
         for row in rows:
             row.pop("distributor_id")
         return Response(StaffLeaderboardSerializer({
-            "contest_id": contest.pk, "measure": contest.measure, "status": contest.status_at(timezone.now()),
+            "contest_id": contest.public_id, "measure": contest.measure, "status": contest.status_at(timezone.now()),
             "final": contest.finalized_at is not None, "currency": request.tenant.currency,
             "offset": q["offset"], "limit": q["limit"], "results": rows}).data)
 
@@ -142,15 +142,15 @@ class ContestFinalizeView(StaffAPIView):
     staff_perms = {"POST": ["incentives.change_contest"]}
 
     @extend_schema(request=NoBodySerializer, responses=ContestSerializer)
-    def post(self, request, pk):
+    def post(self, request, public_id):
         """Finalize an ended contest (domain rules section 8): freeze its ranking and credit each
         prize to its winner's ledger as one `bonus` entry (available at once); event
         `contest.finalized`. Idempotent: calling it again, or at once from two places, credits
         nothing more and answers the same contest (200). 409 `invalid_state` before the window ends."""
-        contest = get_contest(pk)
+        contest = get_contest(public_id)
         NoBodySerializer(data=body_or_empty(request)).is_valid(raise_exception=True)
         services.contest_finalize(contest=contest, actor=request.user.get_username())
-        return Response(contest_body(pk))
+        return Response(contest_body(public_id))
 
 
 # --- tier bonuses ------------------------------------------------------------------------------
@@ -194,15 +194,15 @@ class TierSchemeDetailView(StaffAPIView):
     staff_perms = {"GET": ["incentives.view_tierbonusscheme"], "PATCH": ["incentives.change_tierbonusscheme"]}
 
     @extend_schema(responses=TierSchemeSerializer)
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """One tier bonus scheme; 404 when the tenant has none with this id."""
-        return Response(TierSchemeSerializer(get_scheme(pk)).data)
+        return Response(TierSchemeSerializer(get_scheme(public_id)).data)
 
     @extend_schema(request=TierSchemePatchSerializer, responses=TierSchemeSerializer)
-    def patch(self, request, pk):
+    def patch(self, request, public_id):
         """Change a scheme's name, measure, tiers or is_active (checked as on creation). Months
         already evaluated keep their awards; later evaluations use the new tiers."""
-        scheme = get_scheme(pk)
+        scheme = get_scheme(public_id)
         s = TierSchemePatchSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         d = dict(s.validated_data)
@@ -211,9 +211,9 @@ class TierSchemeDetailView(StaffAPIView):
         return Response(TierSchemeSerializer(services.tier_scheme_update(scheme=scheme, **d)).data)
 
 
-def evaluation_body(evaluation: TierEvaluation, awards: list[TierAward]) -> dict:
+def evaluation_body(scheme: TierBonusScheme, evaluation: TierEvaluation, awards: list[TierAward]) -> dict:
     total = sum((a.amount for a in awards), Decimal(0))
-    return {"scheme_id": evaluation.scheme_id, "period": f"{evaluation.period:%Y-%m}",
+    return {"scheme_id": scheme.public_id, "period": f"{evaluation.period:%Y-%m}",
             "evaluated_at": evaluation.evaluated_at, "evaluated_by": evaluation.evaluated_by,
             "awards": len(awards), "total": money(total), "currency": current_tenant().currency}
 
@@ -222,19 +222,19 @@ class TierSchemeEvaluateView(StaffAPIView):
     staff_perms = {"POST": ["incentives.change_tierbonusscheme"]}
 
     @extend_schema(request=EvaluateSerializer, responses=EvaluationSerializer)
-    def post(self, request, pk):
+    def post(self, request, public_id):
         """Evaluate a scheme for a closed local month `period` ("YYYY-MM"): each distributor whose
         measure reaches a threshold (inclusive) is credited the highest tier reached as one `bonus`
         ledger entry (event `bonus.credited`). Idempotent: once per (scheme, distributor, month);
         another call, or a concurrent one, answers the same evaluation and credits nothing. 400
         `period_not_closed` for a month that has not ended, `invalid` for a malformed period."""
-        scheme = get_scheme(pk)
+        scheme = get_scheme(public_id)
         s = EvaluateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         period = services.month_of(s.validated_data["period"])
         evaluation, awards, _ = services.tier_bonus_evaluate(scheme=scheme, period=period,
                                                              actor=request.user.get_username())
-        return Response(EvaluationSerializer(evaluation_body(evaluation, awards)).data)
+        return Response(EvaluationSerializer(evaluation_body(scheme, evaluation, awards)).data)
 
 
 class AwardsQuery(serializers.Serializer):
@@ -251,10 +251,10 @@ class TierAwardListView(StaffGenericView):
         return TierAward.objects.select_related("distributor").order_by("-period", "-amount", "id")
 
     @extend_schema(parameters=[AwardsQuery], responses=TierAwardSerializer(many=True))
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """A scheme's awards, paginated, latest month first then largest first: `distributor_external_id,
         name, period, measure_value, threshold, rate, amount`; `?period=YYYY-MM` for one month."""
-        scheme = get_scheme(pk)
+        scheme = get_scheme(public_id)
         q = query_params(AwardsQuery, request)
         qs = self.get_queryset().filter(scheme=scheme)
         if q.get("period"):
@@ -330,27 +330,27 @@ class TargetListView(StaffGenericView):
         s = TargetWriteSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         target = target_write(services.target_create, tenant=request.tenant, **target_changes(s.validated_data))
-        return Response(targets_body(get_target(target.pk), many=False), status=201)
+        return Response(targets_body(get_target(target.public_id), many=False), status=201)
 
 
 class TargetDetailView(StaffAPIView):
     staff_perms = {"GET": ["incentives.view_target"], "PATCH": ["incentives.change_target"]}
 
     @extend_schema(responses=TargetSerializer)
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """One target with its progress now (value, progress, expected pace, status): a fixed number
         of queries whatever the tenant's size; 404 when the tenant has no target with this id."""
-        return Response(targets_body(get_target(pk), many=False))
+        return Response(targets_body(get_target(public_id), many=False))
 
     @extend_schema(request=TargetPatchSerializer, responses=TargetSerializer)
-    def patch(self, request, pk):
+    def patch(self, request, public_id):
         """Change a target's fields (those of POST, each optional, checked the same way against the
         stored ones)."""
-        target = get_target(pk)
+        target = get_target(public_id)
         s = TargetPatchSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         target_write(services.target_update, target=target, **target_changes(s.validated_data))
-        return Response(targets_body(get_target(pk), many=False))
+        return Response(targets_body(get_target(public_id), many=False))
 
 
 # --- rankings ----------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ class MyContestsView(PortalGenericView):
         number of distributors and orders."""
         now = timezone.now()
         page = self.paginate_queryset(self.get_queryset())
-        rows = [{"id": c.pk, "name": c.name, "measure": c.measure, "starts_at": c.starts_at, "ends_at": c.ends_at,
+        rows = [{"id": c.public_id, "name": c.name, "measure": c.measure, "starts_at": c.starts_at, "ends_at": c.ends_at,
                  "status": c.status_at(now), "prizes": c.prizes, "currency": request.tenant.currency,
                  **standing(c, request.user)} for c in page]
         return self.get_paginated_response(MyContestSerializer(rows, many=True).data)
@@ -88,12 +88,12 @@ def masked(rows: list[dict], me_id: int) -> list[dict]:
 
 class MyContestLeaderboardView(PortalAPIView):
     @extend_schema(parameters=[PortalLeaderboardQuery], responses=PortalLeaderboardSerializer)
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """The top `limit` of a contest I can see (live, or frozen once finalized): rank, name
         (other people's masked: 张*三, A***e), score, prize, and `me: true` on my row; `mine` gives
         my own rank, score and prize even outside the top. 404 for a contest I cannot see. A fixed
         number of queries whatever the tenant's size."""
-        contest = visible_contests(request.user, timezone.now()).filter(pk=pk).first()
+        contest = visible_contests(request.user, timezone.now()).filter(public_id=public_id).first()
         if contest is None:
             raise NotFound("No contest with this id.")
         q = query_params(PortalLeaderboardQuery, request)
@@ -101,7 +101,7 @@ class MyContestLeaderboardView(PortalAPIView):
         mine = next(({"rank": r["rank"], "score": r["score"], "prize": r["prize"]} for r in rows
                      if r["distributor_id"] == request.user.pk), None) or standing(contest, request.user)
         return Response(PortalLeaderboardSerializer({
-            "contest_id": contest.pk, "measure": contest.measure, "status": contest.status_at(timezone.now()),
+            "contest_id": contest.public_id, "measure": contest.measure, "status": contest.status_at(timezone.now()),
             "final": contest.finalized_at is not None, "currency": request.tenant.currency,
             "results": masked(rows, request.user.pk), "mine": mine}).data)
 

@@ -65,7 +65,7 @@ class MyLedgerView(PortalGenericView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return LedgerEntry.unscoped.none()
-        return LedgerEntry.objects.filter(distributor=self.request.user).select_related("record__order", "refund")
+        return LedgerEntry.objects.filter(distributor=self.request.user).select_related("record__order", "refund", "withdrawal")
 
     @extend_schema(responses=LedgerEntrySerializer(many=True))
     def get(self, request):
@@ -110,9 +110,9 @@ class MyWithdrawalsView(PortalGenericView):
 
 class MyWithdrawalDetailView(PortalAPIView):
     @extend_schema(responses=WithdrawalSerializer)
-    def get(self, request, pk):
-        """One of my withdrawals; another distributor's (or tenant's) answers 404."""
-        w = Withdrawal.objects.select_related("distributor").filter(pk=pk, distributor=request.user).first()
+    def get(self, request, public_id):
+        """One of my withdrawals (`wd_...`); another distributor's (or tenant's) answers 404."""
+        w = Withdrawal.objects.select_related("distributor").filter(public_id=public_id, distributor=request.user).first()
         if w is None:
             raise NotFound("No withdrawal with this id.")
         return Response(WithdrawalSerializer(w).data)
@@ -134,8 +134,9 @@ def staff_withdrawals():
     return Withdrawal.objects.select_related("distributor").order_by("-id")
 
 
-def get_withdrawal(pk) -> Withdrawal:
-    found = staff_withdrawals().filter(pk=pk).first()
+def get_withdrawal(public_id: str) -> Withdrawal:
+    """The tenant's withdrawal with this public id (wd_...), or 404 (also for another tenant's)."""
+    found = staff_withdrawals().filter(public_id=public_id).first()
     if found is None:
         raise NotFound("No withdrawal with this id.")
     return found
@@ -164,8 +165,8 @@ class _StaffWithdrawalAction(StaffAPIView):
     body_serializer = NoBodySerializer
     service = None
 
-    def post(self, request, pk):
-        w = get_withdrawal(pk)
+    def post(self, request, public_id):
+        w = get_withdrawal(public_id)
         s = self.body_serializer(data=body_or_empty(request))
         s.is_valid(raise_exception=True)
         w = type(self).service(withdrawal=w, actor=request.user.get_username(), **s.validated_data)
@@ -203,7 +204,7 @@ def payout_csv(withdrawals) -> str:
     writer = csv.writer(out)
     writer.writerow(PAYOUT_COLUMNS)
     for w in withdrawals:
-        writer.writerow(safe_row([w.pk, w.distributor.external_id, w.distributor.name, w.method, w.account, w.account_name,
+        writer.writerow(safe_row([w.public_id, w.distributor.external_id, w.distributor.name, w.method, w.account, w.account_name,
                          w.currency, money_str(w.amount, w.currency), money_str(w.fee, w.currency),
                          money_str(w.transfer_amount, w.currency), w.requested_at.isoformat(),
                          w.decided_at.isoformat() if w.decided_at else ""]))

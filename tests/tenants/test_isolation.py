@@ -174,7 +174,7 @@ def incentive_tenants(two_tenants, portal_for):
         a0 = Distributor.objects.get(external_id="A0")
     clients = {"staff": staff_client(a, "a-staff"), "portal": portal_for(a0), "key": key_a,
                "staff_b": staff_client(b, "b-staff")}
-    return clients, {"contest": march.pk, "scheme": scheme.pk, "target": target.pk, "grade": grade.pk}
+    return clients, {"contest": march.public_id, "scheme": scheme.public_id, "target": target.public_id, "grade": grade.pk}
 
 
 STAFF_DETAIL_URLS = [
@@ -235,6 +235,6 @@ def test_staff_cannot_reach_other_tenants_objects_through_references(incentive_t
     with tenant_context(Tenant.objects.get(slug="b")):
         from incentives.models import Contest, Target, TierBonusScheme
 
-        assert Contest.objects.get(pk=ids["contest"]).name == "B March"
-        assert TierBonusScheme.objects.get(pk=ids["scheme"]).name == "B tiers"
-        assert Target.objects.get(pk=ids["target"]).name == "B0 Jan"
+        assert Contest.objects.get(public_id=ids["contest"]).name == "B March"
+        assert TierBonusScheme.objects.get(public_id=ids["scheme"]).name == "B tiers"
+        assert Target.objects.get(public_id=ids["target"]).name == "B0 Jan"
