@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Now
 from simple_history.models import HistoricalRecords
 
 from fenxiao.history import history_user
@@ -115,6 +116,9 @@ class CommissionRecord(TenantOwned):
     settles_at = models.DateTimeField(null=True, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # when a service last changed the record (settles_at, settlement, reversal): `?updated_after=`
+    # of GET /api/v1/commissions/ (incremental sync)
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())  # the default for raw inserts (bench)
 
     class Meta(TenantOwned.Meta):
         ordering = ["-id"]
@@ -126,6 +130,7 @@ class CommissionRecord(TenantOwned):
             models.Index(fields=["tenant", "beneficiary", "level"], name="record_tenant_benef_level"),
             models.Index(fields=["tenant", "created_at"], name="record_tenant_created"),
             models.Index(fields=["tenant", "status", "settles_at"], name="record_tenant_status_due"),
+            models.Index(fields=["tenant", "updated_at"], name="record_tenant_updated"),  # updated_after
         ]
 
     @property

@@ -118,6 +118,7 @@ class LeaderboardQuery(serializers.Serializer):
 
 class ContestLeaderboardView(StaffAPIView):
     staff_perms = {"GET": ["incentives.view_contest"]}
+    query_serializer = LeaderboardQuery
 
     @extend_schema(parameters=[LeaderboardQuery], responses=StaffLeaderboardSerializer)
     def get(self, request, public_id):
@@ -244,6 +245,7 @@ class AwardsQuery(serializers.Serializer):
 class TierAwardListView(StaffGenericView):
     staff_perms = {"GET": ["incentives.view_tieraward"]}
     serializer_class = TierAwardSerializer
+    query_serializer = AwardsQuery
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -369,6 +371,7 @@ RankingQuery = type("RankingQuery", (serializers.Serializer,), {
 
 class RankingView(StaffAPIView):
     staff_perms = {"GET": ["distributors.view_distributor", "orders.view_order"]}
+    query_serializer = RankingQuery
 
     @extend_schema(parameters=[RankingQuery], responses=StaffRankingSerializer)
     def get(self, request):

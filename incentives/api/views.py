@@ -87,6 +87,8 @@ def masked(rows: list[dict], me_id: int) -> list[dict]:
 
 
 class MyContestLeaderboardView(PortalAPIView):
+    query_serializer = PortalLeaderboardQuery
+
     @extend_schema(parameters=[PortalLeaderboardQuery], responses=PortalLeaderboardSerializer)
     def get(self, request, public_id):
         """The top `limit` of a contest I can see (live, or frozen once finalized): rank, name
@@ -137,6 +139,8 @@ class PortalRankingQuery(serializers.Serializer):
 
 
 class MyRankingsView(PortalAPIView):
+    query_serializer = PortalRankingQuery
+
     @extend_schema(parameters=[PortalRankingQuery], responses=PortalRankingSerializer)
     def get(self, request):
         """The ranking of a local month when the brand shows rankings (tenant setting

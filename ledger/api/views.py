@@ -6,10 +6,11 @@ import json
 from django.http import HttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import pagination, serializers
+from rest_framework import serializers
 from rest_framework.response import Response
 
 from fenxiao.api.base import PortalAPIView, PortalGenericView, StaffAPIView, StaffGenericView, body_or_empty
+from fenxiao.api.pagination import CursorPagination
 from fenxiao.csvsafe import safe_row
 from fenxiao.currencies import money_str
 from fenxiao.exceptions import NotFound
@@ -43,24 +44,10 @@ class MyEarningsView(PortalAPIView):
         return Response(body)
 
 
-class LedgerCursor(pagination.CursorPagination):
-    ordering = "-id"
-
-    def decode_cursor(self, request):
-        cursor = super().decode_cursor(request)
-        if cursor is not None and cursor.position is not None and not str(cursor.position).lstrip("-").isdigit():
-            from rest_framework.exceptions import NotFound
-
-            raise NotFound(self.invalid_cursor_message)
-        return cursor
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
 class MyLedgerView(PortalGenericView):
     serializer_class = LedgerEntrySerializer
-    pagination_class = LedgerCursor
+    pagination_class = CursorPagination  # newest first; a tampered cursor is a 400 (fenxiao.api.pagination)
+    cursor_ordering = "-id"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
