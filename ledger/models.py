@@ -128,7 +128,7 @@ class Withdrawal(TenantOwned):
     account = models.CharField(max_length=200)
     account_name = models.CharField(max_length=200, blank=True, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
-    idempotency_key = models.CharField(max_length=200, blank=True, default="")
+    idempotency_key = models.CharField(max_length=255, blank=True, default="")
     request_hash = models.CharField(max_length=64, blank=True, default="")
     reason = models.CharField(max_length=300, blank=True, default="", help_text="why rejected")
     payout_reference = models.CharField(max_length=200, blank=True, default="")

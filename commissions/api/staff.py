@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from distributors.models import Grade
+from fenxiao.api.idempotency import idempotent
 from fenxiao.api.base import StaffAPIView, StaffGenericView, body_or_empty
 from fenxiao.api.fields import (
     AwareDateTimeField, ExternalIdField, ModelSerializer, MoneyField, PlainIntegerField, StrictSerializer,
@@ -85,6 +86,7 @@ class PlanListView(StaffGenericView):
         return self.get_paginated_response(PlanSerializer(page, many=True).data)
 
     @extend_schema(request=PlanWriteSerializer, responses={201: PlanSerializer})
+    @idempotent
     def post(self, request):
         """Create a draft version, from `rules` or copied from `based_on`. Guardrails as 400."""
         s = PlanWriteSerializer(data=request.data)
@@ -122,6 +124,7 @@ class PublishSerializer(StrictSerializer):
 class PlanPublishView(StaffAPIView):
     staff_perms = {"POST": ["commissions.change_commissionplan"]}
     @extend_schema(request=PublishSerializer, responses=PlanSerializer)
+    @idempotent
     def post(self, request, public_id):
         """Publish a draft from effective_from (default now; never in the past)."""
         plan = get_plan(public_id)
@@ -214,6 +217,7 @@ class GradeListView(StaffGenericView):
         return self.get_paginated_response(GradeSerializer(page, many=True).data)
 
     @extend_schema(request=GradeWriteSerializer, responses={201: GradeSerializer})
+    @idempotent
     def post(self, request):
         """Create a grade with per-level overrides (checked against max_total_rate) and optional
         upgrade conditions (min_direct_sales, min_direct_downlines, min_team_sales: >= 0, money in
@@ -286,6 +290,7 @@ class PreviewView(StaffAPIView):
         "commission_base": serializers.DecimalField(max_digits=20, decimal_places=4, help_text="with the currency's places"),
         "levels": serializers.ListField(child=serializers.DictField()),
     }))
+    @idempotent
     def post(self, request):
         """What an order would pay at each level (beneficiary, rule, rate, amount), nothing written."""
         from orders.api.serializers import OrderCreateSerializer
@@ -362,6 +367,7 @@ class BacktestListView(StaffGenericView):
         return self.get_paginated_response(BacktestSerializer(page, many=True).data)
 
     @extend_schema(request=BacktestCreateSerializer, responses={201: BacktestSerializer})
+    @idempotent
     def post(self, request):
         """Replay a plan version (a draft too) on the orders paid in [date_from, date_to] (local
         days): a Celery task re-prices them, nothing is written to the ledger. Poll GET .../{id}/."""

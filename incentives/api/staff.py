@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from distributors.api.serializers import GradeChangeSerializer
 from distributors.models import Distributor, Grade, GradeChange
 from distributors.selectors import grade_history
+from fenxiao.api.idempotency import idempotent
 from fenxiao.api.base import StaffAPIView, StaffGenericView, body_or_empty
 from fenxiao.api.fields import StrictSerializer
 from fenxiao.exceptions import NotFound, invalid
@@ -76,6 +77,7 @@ class ContestListView(StaffGenericView):
         return self.get_paginated_response(ContestSerializer(page, many=True).data)
 
     @extend_schema(request=ContestWriteSerializer, responses={201: ContestSerializer})
+    @idempotent
     def post(self, request):
         """Create a sales contest (domain rules section 8). `starts_at` / `ends_at`: local midnights of
         the tenant (a date "2026-03-01" or RFC 3339 with an offset), end after start (400
@@ -143,6 +145,7 @@ class ContestFinalizeView(StaffAPIView):
     staff_perms = {"POST": ["incentives.change_contest"]}
 
     @extend_schema(request=NoBodySerializer, responses=ContestSerializer)
+    @idempotent
     def post(self, request, public_id):
         """Finalize an ended contest (domain rules section 8): freeze its ranking and credit each
         prize to its winner's ledger as one `bonus` entry (available at once); event
@@ -177,6 +180,7 @@ class TierSchemeListView(StaffGenericView):
         return self.get_paginated_response(TierSchemeSerializer(page, many=True).data)
 
     @extend_schema(request=TierSchemeWriteSerializer, responses={201: TierSchemeSerializer})
+    @idempotent
     def post(self, request):
         """Create a tier bonus scheme (domain rules section 8): `measure` direct_sales or team_sales
         per local month; `tiers` [{"threshold", "amount"} or {"threshold", "rate"}], thresholds
@@ -223,6 +227,7 @@ class TierSchemeEvaluateView(StaffAPIView):
     staff_perms = {"POST": ["incentives.change_tierbonusscheme"]}
 
     @extend_schema(request=EvaluateSerializer, responses=EvaluationSerializer)
+    @idempotent
     def post(self, request, public_id):
         """Evaluate a scheme for a closed local month `period` ("YYYY-MM"): each distributor whose
         measure reaches a threshold (inclusive) is credited the highest tier reached as one `bonus`
@@ -323,6 +328,7 @@ class TargetListView(StaffGenericView):
         return self.get_paginated_response(targets_body(page, many=True))
 
     @extend_schema(request=TargetWriteSerializer, responses={201: TargetSerializer})
+    @idempotent
     def post(self, request):
         """Create a target (domain rules section 8): `scope` tenant (no distributor), distributor or
         team (`distributor_external_id`: the team's head, its levels 1-3), a `measure` that applies
@@ -404,6 +410,7 @@ class GradeEvaluateView(StaffAPIView):
 
     @extend_schema(request=NoBodySerializer, responses=inline_serializer("GradeEvaluation", {
         "upgraded": serializers.IntegerField(help_text="distributors moved to a higher grade by this run")}))
+    @idempotent
     def post(self, request):
         """Evaluate every distributor's grade now (domain rules section 8; also done after each
         settlement run for the distributors whose money settled): each moves to the highest grade

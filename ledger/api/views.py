@@ -5,10 +5,11 @@ import json
 
 from django.http import HttpResponse
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from fenxiao.api.idempotency import idempotent, key_of
 from fenxiao.api.base import PortalAPIView, PortalGenericView, StaffAPIView, StaffGenericView, body_or_empty
 from fenxiao.api.pagination import CursorPagination
 from fenxiao.csvsafe import safe_row
@@ -75,20 +76,17 @@ class MyWithdrawalsView(PortalGenericView):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(WithdrawalSerializer(page, many=True).data)
 
-    @extend_schema(request=WithdrawalRequestSerializer, responses={201: WithdrawalSerializer},
-                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)])
+    @extend_schema(request=WithdrawalRequestSerializer, responses={201: WithdrawalSerializer})
+    @idempotent
     def post(self, request):
         """Ask to withdraw `amount` of my available money to bank / alipay / wechat `account`.
         201 `requested` (money held). The same Idempotency-Key with the same body answers the same
-        withdrawal; with another body 409. 400: amount not positive, finer than the currency's minor unit, below the
-        tenant's minimum or above available; unknown method; missing account."""
+        withdrawal (fenxiao.api.idempotency; the key is also kept on the withdrawal, as before);
+        with another body 409. 400: amount not positive, finer than the currency's minor unit, below the
+        tenant's minimum or above available; unknown method; missing account; a key over 255 characters."""
         s = WithdrawalRequestSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        key = request.headers.get("Idempotency-Key", "")
-        if len(key) > 200:
-            from fenxiao.exceptions import invalid
-
-            raise invalid("Idempotency-Key", "The Idempotency-Key header is at most 200 characters.", "max_length")
+        key = key_of(request) or ""
         digest = content_hash(json.loads(json.dumps(s.validated_data, default=str))) if key else ""
         w, _ = services.withdrawal_request(distributor=request.user, idempotency_key=key, request_hash=digest,
                                            **s.validated_data)
@@ -152,6 +150,7 @@ class _StaffWithdrawalAction(StaffAPIView):
     body_serializer = NoBodySerializer
     service = None
 
+    @idempotent
     def post(self, request, public_id):
         w = get_withdrawal(public_id)
         s = self.body_serializer(data=body_or_empty(request))
