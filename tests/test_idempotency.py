@@ -205,3 +205,25 @@ def test_every_post_honours_idempotency_key_or_has_a_natural_key():
             "commission-preview", "staff-backtests", "staff-plans", "staff-plan-publish", "staff-contests",
             "staff-contest-finalize", "staff-tier-bonus-evaluate", "staff-distributor-approve",
             "staff-distributor-freeze", "staff-distributor-move"} <= covered
+
+
+def test_a_key_costs_its_claim_and_its_answer(world):
+    """Pinned: without the header a POST costs what it did; with it, two more queries (claim the
+    key, store the answer) plus the savepoints the view's own transactions become inside the
+    key's; a replay costs the authentication, the claim and the read of the answer."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    staff = world["staff"]
+    w1, w2 = a_withdrawal(world), a_withdrawal(world)
+    with CaptureQueriesContext(connection) as plain:
+        assert staff.post(f"/api/v1/admin/withdrawals/{w1}/approve/").status_code == 200
+    with CaptureQueriesContext(connection) as keyed:
+        assert staff.post(f"/api/v1/admin/withdrawals/{w2}/approve/", HTTP_IDEMPOTENCY_KEY="q").status_code == 200
+    with CaptureQueriesContext(connection) as replay:
+        assert staff.post(f"/api/v1/admin/withdrawals/{w2}/approve/", HTTP_IDEMPOTENCY_KEY="q").status_code == 200
+    real = lambda ctx: [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]  # noqa: E731
+    assert len(real(plain)) == 11                      # as before (5 of them authenticate the staff user)
+    assert len(real(keyed)) == 11 + 2                  # + the claim and the answer
+    assert len(real(replay)) == 5 + 2                  # authentication, the claim (taken), the stored answer
+    assert len(keyed) - len(real(keyed)) == len(plain) - len(real(plain)) + 2   # the key's transaction
