@@ -16,6 +16,7 @@ import re
 import secrets
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 PUBLIC_ID_RE = re.compile(r"^[a-z]{2,8}_[a-z2-7]{16}$")
 
@@ -48,12 +49,13 @@ class PublicIdField(models.CharField):
         kwargs.setdefault("max_length", 32)
         kwargs["default"] = _NewId(prefix)
         kwargs.setdefault("editable", False)
-        kwargs.setdefault("help_text", f"opaque public id ({prefix}_ + 16 base32 characters)")
+        kwargs.setdefault("verbose_name", _("public id"))
+        kwargs.setdefault("help_text", _("The id the API and the payout file use (a prefix and 16 random characters)."))
         super().__init__(*args, **kwargs)
 
     def deconstruct(self):
         name, path, args, kwargs = super().deconstruct()
-        for key in ("default", "editable", "help_text"):
+        for key in ("default", "editable", "help_text", "verbose_name"):
             kwargs.pop(key, None)
         if kwargs.get("max_length") == 32:
             kwargs.pop("max_length")
