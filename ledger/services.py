@@ -1,162 +1,32 @@
-"""Writes on the ledger (domain rules section 7). Every function runs inside the caller's
-transaction (or its own), appends entries and moves the balances with them, never updating or
-deleting an entry. Balance rows are locked in primary-key order before they change, so two
-transactions touching the same distributors can never deadlock or lose an update.
+"""Writes on the ledger (domain rules section 7): settlement, withdrawals, the periodic schedules.
+Every function runs inside the caller's transaction (or its own), appends entries and moves the
+balances with them (ledger.postings), never updating or deleting an entry.
+
+Settlement is above the commission engine and the incentives (it settles commission records,
+counts settled sales and evaluates grade upgrades); the postings every app makes (accrual,
+reversal, bonus entries, outbox events) are in ledger.postings, below them, so that
+commissions, incentives and distributors post entries without importing this module.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy as _
 
 from commissions import arithmetic as ar
-from fenxiao.bulk import bulk_insert, instance, pg_array
+from fenxiao.bulk import bulk_insert, instance
 from fenxiao.currencies import fits, minor_units, money_str
 from fenxiao.exceptions import Conflict, InvalidState, invalid, with_article
+from fenxiao.money import places_message
 
-from .models import BUCKETS, Balance, LedgerEntry, OutboxEvent, Withdrawal
+from .models import Balance, LedgerEntry, OutboxEvent, Withdrawal
+from .postings import entries_post, entry, event_record, outbox_written
 
-ZERO = Decimal("0.00")
 K = LedgerEntry.Kind
-
-
-def entry(*, tenant_id: int, distributor_id: int, kind: str, amount: Decimal, at: datetime | None = None,
-          **deltas_and_links) -> LedgerEntry:
-    """An unsaved entry; `deltas_and_links` holds d_<bucket> deltas and record/refund/withdrawal links."""
-    return instance(LedgerEntry, tenant_id=tenant_id, distributor_id=distributor_id, kind=kind, amount=amount,
-                    created_at=at or timezone.now(), **deltas_and_links)
-
-
-LEVEL_SIGN = {K.ACCRUAL: 1, K.REVERSAL: -1, K.CLAWBACK: -1}  # entries that move earned_level_<n>
-LEVEL_FIELDS = ("earned_level_1", "earned_level_2", "earned_level_3")
-
-
-def entries_post(*, tenant, entries: list[LedgerEntry]) -> None:
-    """Append `entries` and add their deltas to the balances they touch, in the caller's
-    transaction; a fixed number of queries whatever the number of entries (5 on PostgreSQL:
-    create missing balance rows, lock the rows in primary-key order, add the deltas in one
-    UPDATE, the entries' ids and their COPY). Accrual, reversal and clawback entries (which carry
-    their `record`) also move the balance's net commission of the record's level. Domain rules
-    section 7 (balances always equal the sums of their entries' deltas; `check_ledger` verifies).
-    """
-    from django.db import connection
-
-    if not entries:
-        return
-    per: dict[int, dict[str, Decimal]] = defaultdict(lambda: {b: ZERO for b in BALANCE_FIELDS})
-    for e in entries:
-        mine = per[e.distributor_id]
-        for bucket in BUCKETS:
-            delta = getattr(e, f"d_{bucket}")
-            if delta:
-                mine[bucket] += delta
-        sign = LEVEL_SIGN.get(e.kind)
-        if sign is not None:
-            mine[f"earned_level_{e.record.level}"] += sign * e.amount
-    if connection.vendor == "postgresql":
-        _balances_add_pg(tenant, per)
-    else:
-        _balances_add_other(tenant, per)
-    bulk_insert(LedgerEntry, entries)
-
-
-BALANCE_FIELDS = (*BUCKETS, *LEVEL_FIELDS)
-
-
-def _balances_add_pg(tenant, per: dict[int, dict[str, Decimal]]) -> None:
-    """PostgreSQL: add `per` (distributor id -> field -> delta) to the tenant's balances. Missing
-    rows are inserted (ON CONFLICT DO NOTHING: a concurrent transaction may insert the same), the
-    rows are locked in primary-key order (so concurrent postings never deadlock), then one UPDATE
-    adds every delta (the same query text whatever the number of rows). The UPDATE names its rows
-    with `distributor_id = ANY(...)` besides the join, so the plan is an index scan of those rows
-    at any table size (a join alone let the planner hash the tenant's whole balance table)."""
-    from django.db import connection
-
-    q = connection.ops.quote_name
-    table = q(Balance._meta.db_table)
-    ids = sorted(per)
-    now = timezone.now()
-    id_array = pg_array(ids)
-    zeros = ", ".join(f"0 AS {q(f)}" for f in BALANCE_FIELDS)
-    cols = ", ".join(q(f) for f in BALANCE_FIELDS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (tenant_id, distributor_id, currency, {cols}, updated_at) "
-            f"SELECT %s, d, %s, {zeros}, %s FROM unnest(%s::bigint[]) AS d "
-            "ON CONFLICT (tenant_id, distributor_id) DO NOTHING",
-            [tenant.pk, tenant.currency, now, id_array],
-        )
-        cursor.execute(
-            f"SELECT id FROM {table} WHERE tenant_id = %s AND distributor_id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",
-            [tenant.pk, id_array],
-        )
-        cursor.fetchall()
-        arrays = [pg_array(per[d][f] for d in ids) for f in BALANCE_FIELDS]
-        cursor.execute(
-            f"UPDATE {table} AS b SET " + ", ".join(f"{q(f)} = b.{q(f)} + v.{q(f)}" for f in BALANCE_FIELDS)
-            + ", updated_at = %s FROM unnest(%s::bigint[], " + ", ".join(["%s::numeric[]"] * len(BALANCE_FIELDS))
-            + f") AS v(distributor_id, {cols}) WHERE b.tenant_id = %s AND b.distributor_id = ANY(%s::bigint[])"
-            " AND b.distributor_id = v.distributor_id",
-            [now, id_array, *arrays, tenant.pk, id_array],
-        )
-
-
-def _balances_add_other(tenant, per: dict[int, dict[str, Decimal]]) -> None:
-    """Elsewhere (SQLite): the same in 3 queries. Missing rows are inserted, the rows read in
-    primary-key order (locked where the database can), the new values added in Python (exact
-    Decimals: SQLite would add its stored numbers as floats) and written back with one
-    executemany. Django's bulk_update of the same rows built a CASE expression per row and field,
-    which made the accrual of a chunk cost seconds (docs/performance.md)."""
-    from django.db import connection
-
-    Balance.objects.bulk_create(
-        [Balance(tenant=tenant, distributor_id=d, currency=tenant.currency) for d in per], ignore_conflicts=True
-    )
-    rows = list(Balance.objects.select_for_update().filter(distributor_id__in=list(per)).order_by("pk")
-                .values_list("pk", "distributor_id", *BALANCE_FIELDS))
-    q = connection.ops.quote_name
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    params = []
-    for pk, distributor_id, *current in rows:
-        deltas = per[distributor_id]
-        params.append([*(value + deltas[f] for f, value in zip(BALANCE_FIELDS, current)), now, pk, tenant.pk])
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {q(Balance._meta.db_table)} SET " + ", ".join(f"{q(f)} = %s" for f in BALANCE_FIELDS)
-            + f", {q('updated_at')} = %s WHERE id = %s AND tenant_id = %s",
-            params,
-        )
-
-
-def event_record(*, tenant, type: str, payload: dict) -> None:
-    """Queue an outbound event in the outbox, in the caller's transaction (delivered by webhooks)."""
-    OutboxEvent.objects.create(tenant=tenant, type=type, payload=payload)
-
-
-def bonus_entry(*, tenant_id: int, distributor_id: int, amount: Decimal, memo: str, at: datetime | None = None) -> LedgerEntry:
-    """An unsaved entry crediting a bonus or prize (tenant currency): available at once, earned
-    (domain rules sections 7 and 8: contest prizes and tier bonuses are `bonus` entries)."""
-    return entry(tenant_id=tenant_id, distributor_id=distributor_id, kind=K.BONUS, amount=amount, at=at,
-                 d_available=amount, d_total_earned=amount, memo=memo[:200])
-
-
-def accrual_entries(*, records) -> list[LedgerEntry]:
-    """Entries for newly created commission records: +frozen, +total_earned each."""
-    return [entry(tenant_id=r.tenant_id, distributor_id=r.beneficiary_id, kind=K.ACCRUAL, amount=r.amount,
-                  d_frozen=r.amount, d_total_earned=r.amount, record=r) for r in records]
-
-
-def reversal_entry(*, record, amount: Decimal, refund) -> LedgerEntry:
-    """Entry for a reversal of `amount` of `record`: from frozen money before settlement
-    (`reversal`), from available money after it (`clawback`, which may make available negative)."""
-    if record.settled_at is not None:
-        return entry(tenant_id=record.tenant_id, distributor_id=record.beneficiary_id, kind=K.CLAWBACK, amount=amount,
-                     d_available=-amount, d_total_earned=-amount, record=record, refund=refund)
-    return entry(tenant_id=record.tenant_id, distributor_id=record.beneficiary_id, kind=K.REVERSAL, amount=amount,
-                 d_frozen=-amount, d_total_earned=-amount, record=record, refund=refund)
 
 
 # What settlement reads of a record: not its lines or its order's attribution (JSON, the bulk of the rows).
@@ -169,7 +39,8 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
     """Move every commission record due by `now` from frozen to available (domain rules section 7).
 
     Due: status frozen and settles_at <= now (settles_at = completed_at + settle_after_days, or
-    paid_at + auto_complete_days + settle_after_days for orders never completed). The records are
+    paid_at + auto_complete_days + settle_after_days for orders never completed), and not held by
+    an open risk hold (domain rules section 11: released holds' records settle). The records are
     locked and re-checked, so two runs at once settle each record once; a second run finds nothing.
     Returns how many records settled. Emits `commission.settled` events. The settled orders count
     towards their beneficiaries' lifetime settled sales, and the distributors whose settled sales
@@ -184,7 +55,9 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
     while True:
         due = list(
             CommissionRecord.objects.select_for_update(of=("self",)).select_related("order", "beneficiary")
-            .filter(status=CommissionRecord.Status.FROZEN, settles_at__lte=now).order_by("pk")
+            .filter(status=CommissionRecord.Status.FROZEN, settles_at__lte=now)
+            .filter(Q(hold__isnull=True) | Q(hold__released_at__isnull=False))  # risk holds (domain 11)
+            .order_by("pk")
             .only(*SETTLE_FIELDS)[:chunk]
         )
         if not due:
@@ -212,6 +85,7 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
                 "settled_at": now.isoformat()})
             for r in due
         ])
+        outbox_written(tenant_id=tenant.pk)
         settled += len(due)
 
 
@@ -246,26 +120,27 @@ def withdrawal_request(
     def replay() -> Withdrawal | None:
         seen = Withdrawal.objects.filter(distributor=distributor, idempotency_key=idempotency_key).first()
         if seen is not None and seen.request_hash != request_hash:
-            raise Conflict("This Idempotency-Key was used with another request body.")
+            raise Conflict(gettext("This Idempotency-Key was used with another request body."))
         return seen
 
     if idempotency_key and (seen := replay()) is not None:
         return seen, False
     if distributor.status != distributor.Status.ACTIVE:
-        raise InvalidState(f"{with_article(distributor.status).capitalize()} distributor cannot withdraw.")
+        raise InvalidState(gettext("%(state)s distributor cannot withdraw.") % {
+            "state": with_article(distributor.status).capitalize()})
     if method not in Withdrawal.Method.values:
-        raise invalid("method", f"Unknown method {method!r}; use bank, alipay or wechat.", "invalid_choice")
+        raise invalid("method", gettext("Unknown method %(method)r; use bank, alipay or wechat.") % {"method": method},
+                      "invalid_choice")
     if not account.strip():
-        raise invalid("account", "The account to pay to is required.", "required")
+        raise invalid("account", gettext("The account to pay to is required."), "required")
     if amount <= 0:
-        raise invalid("amount", "The amount must be positive.", "min_value")
+        raise invalid("amount", gettext("The amount must be positive."), "min_value")
     places = minor_units(tenant.currency)
     if not fits(amount, places):
-        what = "no decimal places" if places == 0 else f"at most {places} decimal places"
-        raise invalid("amount", f"{tenant.currency} amounts have {what}.", "max_decimal_places")
+        raise invalid("amount", places_message(tenant.currency, places), "max_decimal_places")
     if amount < tenant.withdraw_min_amount:
-        raise invalid("amount", f"The minimum withdrawal is {money_str(tenant.withdraw_min_amount, tenant.currency)} "
-                      f"{tenant.currency}.", "below_minimum")
+        raise invalid("amount", gettext("The minimum withdrawal is %(amount)s %(currency)s.") % {
+            "amount": money_str(tenant.withdraw_min_amount, tenant.currency), "currency": tenant.currency}, "below_minimum")
     Balance.objects.bulk_create([Balance(tenant=tenant, distributor=distributor, currency=tenant.currency)], ignore_conflicts=True)
     balance = Balance.objects.select_for_update().get(distributor=distributor)
     # Under the lock: a double click with the same key that got here second sees the first one.
@@ -273,10 +148,10 @@ def withdrawal_request(
         return seen, False
     if amount > balance.available:
         if balance.available <= 0:
-            raise invalid("amount", f"Nothing is available to withdraw (available: "
-                          f"{money_str(balance.available, tenant.currency)} {tenant.currency}).", "insufficient_funds")
-        raise invalid("amount", f"Only {money_str(balance.available, tenant.currency)} {tenant.currency} "
-                      "is available.", "insufficient_funds")
+            raise invalid("amount", gettext("Nothing is available to withdraw (available: %(amount)s %(currency)s).") % {
+                "amount": money_str(balance.available, tenant.currency), "currency": tenant.currency}, "insufficient_funds")
+        raise invalid("amount", gettext("Only %(amount)s %(currency)s is available.") % {
+            "amount": money_str(balance.available, tenant.currency), "currency": tenant.currency}, "insufficient_funds")
     fee = ar.quantize_money(amount * tenant.withdraw_fee_rate, tenant.rounding, places)
     w = Withdrawal.objects.create(
         tenant=tenant, distributor=distributor, amount=amount, fee=fee, transfer_amount=amount - fee,
@@ -289,26 +164,37 @@ def withdrawal_request(
     return w, True
 
 
+#: A decision refused by the withdrawal's state, by the status it would have reached.
+WITHDRAWAL_REFUSALS = {
+    Withdrawal.Status.APPROVED: _("%(state)s withdrawal cannot be approved."),
+    Withdrawal.Status.REJECTED: _("%(state)s withdrawal cannot be rejected."),
+    Withdrawal.Status.PAID: _("%(state)s withdrawal cannot be paid."),
+}
+
+
 def _transition(withdrawal: Withdrawal, *, from_: tuple[str, ...], to: str, actor: str, decision: bool = True,
-                **fields) -> Withdrawal:
+                note: str = "", **fields) -> Withdrawal:
     """Compare-and-set the status: exactly one of concurrent deciders wins; others get 409.
     A decision (approve, reject) records who and when in decided_by / decided_at; paying does not
-    (it keeps the approval's; the payer is in the history: "paid by <actor>")."""
+    (it keeps the approval's; the payer is in the history: "paid by <actor>"). `note` (why, as
+    staff gave it) follows in the history's change reason: "approved by pm: account checked"."""
     if decision:
         fields = {"decided_by": actor, "decided_at": timezone.now(), **fields}
     changed = Withdrawal.objects.filter(pk=withdrawal.pk, status__in=from_).update(status=to, **fields)
     w = Withdrawal.objects.select_related("tenant", "distributor").get(pk=withdrawal.pk)
     if not changed:
-        raise InvalidState(f"{with_article(w.status).capitalize()} withdrawal cannot be {to}.")
-    w._change_reason = f"{to} by {actor}"[:100]
+        raise InvalidState(WITHDRAWAL_REFUSALS[to] % {"state": with_article(w.status).capitalize()})
+    w._change_reason = (f"{to} by {actor}: {note.strip()}" if note.strip() else f"{to} by {actor}")[:100]
     w.save(update_fields=["status"])  # the audit trail (history) records the decision
     return w
 
 
 @transaction.atomic
-def withdrawal_approve(*, withdrawal: Withdrawal, actor: str = "") -> Withdrawal:
-    """requested -> approved (the money stays held). 409 from any other status."""
-    w = _transition(withdrawal, from_=(Withdrawal.Status.REQUESTED,), to=Withdrawal.Status.APPROVED, actor=actor)
+def withdrawal_approve(*, withdrawal: Withdrawal, actor: str = "", note: str = "") -> Withdrawal:
+    """requested -> approved (the money stays held). 409 from any other status. `note`: why, kept
+    in the history's change reason."""
+    w = _transition(withdrawal, from_=(Withdrawal.Status.REQUESTED,), to=Withdrawal.Status.APPROVED, actor=actor,
+                    note=note)
     _withdrawal_event(w)
     return w
 
@@ -317,7 +203,7 @@ def withdrawal_approve(*, withdrawal: Withdrawal, actor: str = "") -> Withdrawal
 def withdrawal_reject(*, withdrawal: Withdrawal, reason: str = "", actor: str = "") -> Withdrawal:
     """requested or approved -> rejected; the held money returns to available. 409 otherwise."""
     w = _transition(withdrawal, from_=(Withdrawal.Status.REQUESTED, Withdrawal.Status.APPROVED),
-                    to=Withdrawal.Status.REJECTED, actor=actor, reason=reason)
+                    to=Withdrawal.Status.REJECTED, actor=actor, note=reason, reason=reason)
     entries_post(tenant=w.tenant, entries=[entry(tenant_id=w.tenant_id, distributor_id=w.distributor_id,
                                                  kind=K.WITHDRAWAL_RETURN, amount=w.amount, d_held=-w.amount,
                                                  d_available=w.amount, withdrawal=w)])
@@ -326,12 +212,13 @@ def withdrawal_reject(*, withdrawal: Withdrawal, reason: str = "", actor: str = 
 
 
 @transaction.atomic
-def withdrawal_pay(*, withdrawal: Withdrawal, payout_reference: str = "", actor: str = "") -> Withdrawal:
+def withdrawal_pay(*, withdrawal: Withdrawal, payout_reference: str = "", actor: str = "", note: str = "") -> Withdrawal:
     """approved -> paid: held money leaves as the transfer (withdrawn) and the fee (fees).
     Exactly once, whoever clicks: 409 for a withdrawal not approved (or already paid). Sets
-    paid_at (now) and payout_reference; the approval's decided_at / decided_by stay as they were."""
+    paid_at (now) and payout_reference; the approval's decided_at / decided_by stay as they were.
+    `note`: why or how, kept in the history's change reason."""
     w = _transition(withdrawal, from_=(Withdrawal.Status.APPROVED,), to=Withdrawal.Status.PAID, actor=actor,
-                    decision=False, paid_at=timezone.now(), payout_reference=payout_reference)
+                    decision=False, note=note, paid_at=timezone.now(), payout_reference=payout_reference)
     moves = [entry(tenant_id=w.tenant_id, distributor_id=w.distributor_id, kind=K.WITHDRAWAL_PAID, amount=w.transfer_amount,
                    d_held=-w.transfer_amount, d_withdrawn=w.transfer_amount, withdrawal=w)]
     if w.fee > 0:
@@ -347,6 +234,7 @@ SCHEDULES = (  # (name prefix, task, minutes): django-celery-beat runs each once
     ("sweep", "commissions.tasks.sweep_tenant", 1),
     ("incentives", "incentives.tasks.incentives_tenant", 15),
     ("ranks", "incentives.tasks.contest_ranks_tenant", 1),
+    ("webhooks", "webhooks.tasks.relay_tenant", 1),
 )
 
 
@@ -356,8 +244,9 @@ def settlement_schedule_ensure(*, tenant) -> None:
     (commissions.tasks.sweep_tenant: accrual and backtests whose message a broker outage lost)
     every minute and `incentives:<slug>` (incentives.tasks.incentives_tenant: contests to finalize,
     tier bonus months to evaluate) every 15 minutes and `ranks:<slug>`
-    (incentives.tasks.contest_ranks_tenant: the running contests' rank snapshots) every minute.
-    Idempotent."""
+    (incentives.tasks.contest_ranks_tenant: the running contests' rank snapshots) every minute
+    and `webhooks:<slug>` (webhooks.tasks.relay_tenant: outbox events to deliveries, due
+    deliveries and retries sent) every minute. Idempotent."""
     import json
 
     from django_celery_beat.models import IntervalSchedule, PeriodicTask

@@ -8,8 +8,9 @@ these permissions view by view (`staff_perms`) and the admin checks the same one
 - pm (product manager, 产品经理): commission plans and their rules (draft, edit, publish, preview:
   commissions.*_commissionplan), grades and their per-level overrides, distributors (approve,
   freeze, move, import), the tenant's settings, backtests; incentives (contests and their
-  finalization, tier bonus schemes and their evaluation, targets; grade histories); reads orders,
-  commissions and withdrawals (no decisions on money).
+  finalization, tier bonus schemes and their evaluation, targets; grade histories); the webhook
+  endpoints (create, change, rotate the secret, delete) and their delivery log (replay:
+  webhooks.change_delivery); reads orders, commissions and withdrawals (no decisions on money).
 - finance (财务): withdrawals (approve, reject, pay, export the payout file:
   ledger.change_withdrawal), the ledger and balances; reads distributors, orders, commissions,
   incentives (contests, tier bonuses and their awards, targets) and the tenant's settings. No plan,
@@ -65,6 +66,9 @@ ROLES: dict[str, Role] = {
         "incentives.add_tierbonusscheme", "incentives.change_tierbonusscheme",
         "incentives.add_target", "incentives.change_target",
         *_READ_ORDERS_AND_COMMISSIONS,
+        "webhooks.view_webhookendpoint", "webhooks.add_webhookendpoint", "webhooks.change_webhookendpoint",
+        "webhooks.delete_webhookendpoint", "webhooks.view_delivery", "webhooks.change_delivery",
+        "webhooks.view_webhookattempt",
     )),
     "finance": Role("finance", _("finance"), (
         "tenants.view_tenant",

@@ -16,3 +16,13 @@ from fenxiao.settings import *  # noqa: E402,F403
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fenxiao-tests",
                       "OPTIONS": {"MAX_ENTRIES": 100_000}}}
+
+# The product falls back to zh-hans for a browser that names no language (fenxiao.settings,
+# "Languages"); the Django test client names none, and the suite's console tests read English
+# pages. tests/test_i18n.py checks the product's own fallback with override_settings.
+LANGUAGE_CODE = "en"
+
+# Webhook tests deliver to a receiver on 127.0.0.1 (pytest-httpserver); tests of the address check
+# turn this off. Short timeouts keep the "receiver hangs" test short.
+WEBHOOKS_ALLOW_PRIVATE = True
+WEBHOOKS_READ_TIMEOUT = 1.0

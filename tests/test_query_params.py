@@ -14,8 +14,14 @@ GET_ROUTES = [r for r in api_routes() if hasattr(r.view, "get") and r.kind != "p
 def callers(in_tenant, partner, portal_for):
     from tests.incentives.apidata import staff_client
 
+    from django.contrib.auth.models import Permission, User
+
     (d,) = chain(in_tenant, 1)
-    return {"partner": partner, "portal": portal_for(d), "staff": staff_client(in_tenant, "walker")}
+    staff = staff_client(in_tenant, "walker")
+    # staff_client grants the core apps' permissions; the walk reaches risk's and webhooks' views too
+    User.objects.get(username="walker").user_permissions.add(
+        *Permission.objects.filter(content_type__app_label__in=["risk", "webhooks"]))
+    return {"partner": partner, "portal": portal_for(d), "staff": staff}
 
 
 def test_the_walk_covers_the_lists():

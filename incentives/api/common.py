@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from distributors.models import Distributor
@@ -20,7 +21,7 @@ def get_contest(public_id: str) -> Contest:
     another tenant's id)."""
     found = Contest.objects.prefetch_related("grades").filter(public_id=public_id).first()
     if found is None:
-        raise NotFound("No contest with this id.")
+        raise NotFound(gettext("No contest with this id."))
     return found
 
 
@@ -28,7 +29,7 @@ def get_scheme(public_id: str) -> TierBonusScheme:
     """The tenant's tier bonus scheme (tier_...), or 404."""
     found = TierBonusScheme.objects.filter(public_id=public_id).first()
     if found is None:
-        raise NotFound("No tier bonus scheme with this id.")
+        raise NotFound(gettext("No tier bonus scheme with this id."))
     return found
 
 
@@ -36,7 +37,7 @@ def get_target(public_id: str) -> Target:
     """The tenant's target (target_...), or 404."""
     found = Target.objects.select_related("distributor").filter(public_id=public_id).first()
     if found is None:
-        raise NotFound("No target with this id.")
+        raise NotFound(gettext("No target with this id."))
     return found
 
 
@@ -62,10 +63,12 @@ def prize_str(prize: Decimal | None) -> str | None:
     return None if prize is None else money(prize)
 
 
-def ranked_rows(measure: str, ranked: list[tuple[Ranked, Decimal | None]]) -> list[dict]:
+def ranked_rows(measure: str, ranked: list[tuple[Ranked, Decimal | None]], who: dict | None = None) -> list[dict]:
     """Rows {rank, distributor_id, external_id, name, score, reached_at, prize} of ranked
-    distributors (prize None when the list has no prizes): one query for the names."""
-    who = people(r.distributor_id for r, _ in ranked)
+    distributors (prize None when the list has no prizes): one query for the names unless `who`
+    ({id: (external_id, name)}) already holds them all."""
+    if who is None or any(r.distributor_id not in who for r, _ in ranked):
+        who = people(r.distributor_id for r, _ in ranked)
     return [{"rank": r.rank, "distributor_id": r.distributor_id, "distributor_external_id": who[r.distributor_id][0],
              "name": who[r.distributor_id][1], "score": measure_str(measure, r.score), "reached_at": r.reached_at,
              "prize": prize_str(prize)} for r, prize in ranked]

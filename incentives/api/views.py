@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -45,6 +46,19 @@ def visible_contests(me, now):
     ranked = Exists(ContestResult.objects.filter(contest_id=OuterRef("pk"), distributor_id=me.pk))
     return (Contest.objects.filter(starts_at__lte=now).filter(open_to_all | my_grade | ranked)
             .prefetch_related("grades").order_by("-starts_at", "-id"))
+
+
+def visible_contest(me, public_id: str, now) -> Contest | None:
+    """The contest `public_id` (contest_...) if `me` can see it at `now` (as visible_contests
+    decides), else None: the contest with its grades (two queries), a third only for a
+    grade-limited contest of another grade (was I ranked in it?)."""
+    contest = Contest.objects.filter(public_id=public_id, starts_at__lte=now).prefetch_related("grades").first()
+    if contest is None:
+        return None
+    grades = {g.pk for g in contest.grades.all()}
+    if not grades or me.grade_id in grades or ContestResult.objects.filter(contest=contest, distributor_id=me.pk).exists():
+        return contest
+    return None
 
 
 def standing(contest: Contest, me) -> dict:
@@ -95,11 +109,12 @@ class MyContestLeaderboardView(PortalAPIView):
         (other people's masked: 张*三, A***e), score, prize, and `me: true` on my row; `mine` gives
         my own rank, score and prize even outside the top. 404 for a contest I cannot see. A fixed
         number of queries whatever the tenant's size."""
-        contest = visible_contests(request.user, timezone.now()).filter(public_id=public_id).first()
+        contest = visible_contest(request.user, public_id, timezone.now())
         if contest is None:
-            raise NotFound("No contest with this id.")
+            raise NotFound(gettext("No contest with this id."))
         q = query_params(PortalLeaderboardQuery, request)
-        rows = ranked_rows(contest.measure, services.contest_leaderboard(contest=contest, limit=q["limit"]))
+        who: dict = {}
+        rows = ranked_rows(contest.measure, services.contest_leaderboard(contest=contest, limit=q["limit"], people=who), who)
         mine = next(({"rank": r["rank"], "score": r["score"], "prize": r["prize"]} for r in rows
                      if r["distributor_id"] == request.user.pk), None) or standing(contest, request.user)
         return Response(PortalLeaderboardSerializer({
@@ -149,7 +164,7 @@ class MyRankingsView(PortalAPIView):
         the top). 400 for an unknown measure or a malformed period. A fixed number of queries
         whatever the tenant's size."""
         if not request.tenant.show_rankings:
-            raise PermissionDenied("This programme does not show rankings to distributors.", code="rankings_hidden")
+            raise PermissionDenied(gettext("This programme does not show rankings to distributors."), code="rankings_hidden")
         q = query_params(PortalRankingQuery, request)
         if q.get("period"):
             first = services.month_of(q["period"])

@@ -2,7 +2,8 @@ from rest_framework import serializers
 
 from fenxiao.api.fields import ModelSerializer, PlainDecimalField, StrictSerializer
 from fenxiao.currencies import MAX_PLACES, money_str
-from fenxiao.money import TENANT, currency_of
+from fenxiao.amounts import currency_of
+from fenxiao.money import TENANT
 
 from ..models import LedgerEntry, Withdrawal
 

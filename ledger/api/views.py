@@ -1,9 +1,8 @@
 """Portal: earnings, ledger, withdrawals. Staff: withdrawal decisions and the payout export."""
-import csv
-import io
 import json
 
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -12,12 +11,12 @@ from rest_framework.response import Response
 from fenxiao.api.idempotency import idempotent, key_of
 from fenxiao.api.base import PortalAPIView, PortalGenericView, StaffAPIView, StaffGenericView, body_or_empty
 from fenxiao.api.pagination import CursorPagination
-from fenxiao.csvsafe import safe_row
 from fenxiao.currencies import money_str
 from fenxiao.exceptions import NotFound
 from orders.services import content_hash
 
 from .. import selectors, services
+from ..exports import payout_csv
 from ..models import LedgerEntry, Withdrawal
 from .serializers import (
     LedgerEntrySerializer, NoBodySerializer, WithdrawalPaySerializer, WithdrawalRejectSerializer, WithdrawalRequestSerializer,
@@ -99,7 +98,7 @@ class MyWithdrawalDetailView(PortalAPIView):
         """One of my withdrawals (`wd_...`); another distributor's (or tenant's) answers 404."""
         w = Withdrawal.objects.select_related("distributor").filter(public_id=public_id, distributor=request.user).first()
         if w is None:
-            raise NotFound("No withdrawal with this id.")
+            raise NotFound(gettext("No withdrawal with this id."))
         return Response(WithdrawalSerializer(w).data)
 
 
@@ -123,7 +122,7 @@ def get_withdrawal(public_id: str) -> Withdrawal:
     """The tenant's withdrawal with this public id (wd_...), or 404 (also for another tenant's)."""
     found = staff_withdrawals().filter(public_id=public_id).first()
     if found is None:
-        raise NotFound("No withdrawal with this id.")
+        raise NotFound(gettext("No withdrawal with this id."))
     return found
 
 
@@ -177,24 +176,6 @@ class StaffWithdrawalRejectView(_StaffWithdrawalAction):
 class StaffWithdrawalPayView(_StaffWithdrawalAction):
     body_serializer = WithdrawalPaySerializer
     service = services.withdrawal_pay
-
-
-PAYOUT_COLUMNS = ["withdrawal_id", "distributor_external_id", "distributor_name", "method", "account", "account_name",
-                  "currency", "amount", "fee", "transfer_amount", "requested_at", "approved_at"]
-
-
-def payout_csv(withdrawals) -> str:
-    """CSV of approved withdrawals for finance: who, where to, amount, fee and what to transfer;
-    cells a spreadsheet would run as formulas are neutralised (fenxiao.csvsafe, domain rules 9)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(PAYOUT_COLUMNS)
-    for w in withdrawals:
-        writer.writerow(safe_row([w.public_id, w.distributor.external_id, w.distributor.name, w.method, w.account, w.account_name,
-                         w.currency, money_str(w.amount, w.currency), money_str(w.fee, w.currency),
-                         money_str(w.transfer_amount, w.currency), w.requested_at.isoformat(),
-                         w.decided_at.isoformat() if w.decided_at else ""]))
-    return out.getvalue()
 
 
 class StaffPayoutExportView(StaffAPIView):

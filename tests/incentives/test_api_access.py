@@ -134,14 +134,14 @@ def test_authentication_costs(staff, grown, portal_for, django_assert_num_querie
 def test_contest_leaderboard_queries_are_constant(staff, grown, portal_for, django_assert_num_queries):
     cid = staff.post("/api/v1/admin/contests/", CONTEST, format="json").json()["id"]
     me = portal_for(grown["A"])
-    # live: the contest, its grades, the leaderboard, the names
-    with django_assert_num_queries(STAFF_AUTH + 4):
+    # live: the contest, its grades, the leaderboard with the names
+    with django_assert_num_queries(STAFF_AUTH + 3):
         live = staff.get(f"/api/v1/admin/contests/{cid}/leaderboard/").json()
-    # the portal's finds the contest among those I can see; my standing comes from the page when I
-    # am on it, else from my score and my rank (two more)
-    with django_assert_num_queries(PORTAL_AUTH + 4):
+    # the portal's checks I can see the contest; my standing comes from the page when I am on it,
+    # else from my score and my rank (two more)
+    with django_assert_num_queries(PORTAL_AUTH + 3):
         mine = me.get(f"/api/v1/me/contests/{cid}/leaderboard/").json()
-    with django_assert_num_queries(PORTAL_AUTH + 6):
+    with django_assert_num_queries(PORTAL_AUTH + 5):
         assert me.get(f"/api/v1/me/contests/{cid}/leaderboard/?limit=1").json()["mine"] == mine["mine"]
     staff.post(f"/api/v1/admin/contests/{cid}/finalize/", {}, format="json")
     # frozen: the contest, its grades, the results, the names
