@@ -928,9 +928,9 @@ class Bench:
             return
         staff = json.loads(data)["access"]
         calls = [("GET /admin/contests/{id}/leaderboard/ (staff, top 20)",
-                  f"/api/v1/admin/contests/{contest.pk}/leaderboard/?limit=20", [("staff", staff)]),
+                  f"/api/v1/admin/contests/{contest.public_id}/leaderboard/?limit=20", [("staff", staff)]),
                  ("GET /me/contests/", "/api/v1/me/contests/", tokens),
-                 ("GET /me/contests/{id}/leaderboard/", f"/api/v1/me/contests/{contest.pk}/leaderboard/", tokens)]
+                 ("GET /me/contests/{id}/leaderboard/", f"/api/v1/me/contests/{contest.public_id}/leaderboard/", tokens)]
         log(f"  contest leaderboards: {self.a.portal_reps} rounds ...")
         for name, path, who in calls:
             times = []

@@ -508,7 +508,7 @@ class BacktestAdmin(TenantScopedAdmin):
     """A plan (a draft, usually) replayed on the orders of a date range: per level what was paid,
     what the plan would have paid and the delta, as a table and a bar chart of the delta."""
 
-    list_display = ["id", "plan", "date_from", "date_to", "status", "delta_total", "processed_orders", "total_orders",
+    list_display = ["public_id", "plan", "date_from", "date_to", "status", "delta_total", "processed_orders", "total_orders",
                     "created_at"]
     list_select_related = ["plan"]
     readonly_fields = ["status", "progress_shown", "total_orders", "processed_orders", "error", "created_by", "finished_at"]

@@ -7,12 +7,14 @@ from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from fenxiao.history import history_user
 
 from fenxiao.money import RATE_KW, MoneyField
+from fenxiao.publicid import PublicIdField
 from tenants.managers import TenantOwned, tenant_fk
 
 ZERO = Decimal("0.00")
@@ -31,6 +33,7 @@ class CommissionPlan(TenantOwned):
         DRAFT = "draft", _("Draft")
         PUBLISHED = "published", _("Published")
 
+    public_id = PublicIdField(prefix="plan")
     version = models.PositiveIntegerField(_("version"))
     name = models.CharField(_("name"), max_length=200, blank=True, default="")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -45,7 +48,8 @@ class CommissionPlan(TenantOwned):
         verbose_name = _("commission plan")
         verbose_name_plural = _("commission plans")
         ordering = ["-version"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "version"], name="plan_tenant_version")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "version"], name="plan_tenant_version"),
+                       models.UniqueConstraint(fields=["tenant", "public_id"], name="plan_tenant_public_id")]
         indexes = [models.Index(fields=["tenant", "status", "effective_from"], name="plan_tenant_in_force")]
 
     def __str__(self) -> str:
@@ -138,6 +142,9 @@ class CommissionRecord(TenantOwned):
                      verbose_name=_("risk hold"),
                      help_text=_("the risk hold open on the beneficiary when it accrued: settles only once released"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # when a service last changed the record (settles_at, settlement, reversal): `?updated_after=`
+    # of GET /api/v1/commissions/ (incremental sync)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())  # the default for raw inserts (bench)
 
     class Meta(TenantOwned.Meta):
         verbose_name = _("commission record")
@@ -151,6 +158,7 @@ class CommissionRecord(TenantOwned):
             models.Index(fields=["tenant", "beneficiary", "level"], name="record_tenant_benef_level"),
             models.Index(fields=["tenant", "created_at"], name="record_tenant_created"),
             models.Index(fields=["tenant", "status", "settles_at"], name="record_tenant_status_due"),
+            models.Index(fields=["tenant", "updated_at"], name="record_tenant_updated"),  # updated_after
         ]
 
     @property
@@ -186,6 +194,7 @@ class Backtest(TenantOwned):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
+    public_id = PublicIdField(prefix="bt")
     plan = tenant_fk(CommissionPlan, on_delete=models.PROTECT, related_name="+", verbose_name=_("plan"))
     date_from = models.DateField(_("date from"), help_text=_("first local day (tenant time zone) of paid_at, inclusive"))
     date_to = models.DateField(_("date to"), help_text=_("last local day, inclusive"))
@@ -203,6 +212,7 @@ class Backtest(TenantOwned):
         verbose_name_plural = _("backtests")
         ordering = ["-id"]
         indexes = [models.Index(fields=["tenant", "created_at"], name="backtest_tenant_created")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "public_id"], name="backtest_tenant_public_id")]
 
     def __str__(self) -> str:
         """ "#3: v2, 2026-01-01 – 2026-01-31" (the plan's version and the local days replayed)."""

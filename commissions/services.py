@@ -337,13 +337,14 @@ def _claim_due(order_ids) -> list[DueOrder]:
             )
             rows = [r[:-1] for r in cursor.fetchall() if r[1] == tenant_id and r[-1] == due]
             if rows:
-                cursor.execute(f"UPDATE {table} SET commission_state = %s WHERE id = ANY(%s::bigint[])",
-                               [Order.CommissionState.DONE, pg_array(r[0] for r in rows)])
+                cursor.execute(f"UPDATE {table} SET commission_state = %s, updated_at = %s WHERE id = ANY(%s::bigint[])",
+                               [Order.CommissionState.DONE, timezone.now(), pg_array(r[0] for r in rows)])
     else:
         rows = [r[:-1] for r in Order.objects.select_for_update().filter(pk__in=ids).order_by("pk")
                 .values_list(*DueOrder.FIELDS, "commission_state") if r[-1] == due]
         if rows:
-            Order.objects.filter(pk__in=[r[0] for r in rows]).update(commission_state=Order.CommissionState.DONE)
+            Order.objects.filter(pk__in=[r[0] for r in rows]).update(commission_state=Order.CommissionState.DONE,
+                                                                     updated_at=timezone.now())
     at = DueOrder.FIELDS.index("attribution")
     return [DueOrder(*r[:at], json.loads(r[at]) if isinstance(r[at], str) else r[at], *r[at + 1:]) for r in rows]
 
@@ -458,8 +459,9 @@ def commission_reverse_for_refunds(*, tenant: Tenant, items: list[tuple]) -> lis
             }))
     if reversals:
         bulk_insert(CommissionReversal, reversals)
-        update_rows(CommissionRecord, fields=("reversed_amount", "status"), keys=("id", "tenant_id"),
-                    rows=[(r.reversed_amount, r.status, pk, tenant.pk) for pk, r in sorted(changed.items())])
+        now = timezone.now()
+        update_rows(CommissionRecord, fields=("reversed_amount", "status", "updated_at"), keys=("id", "tenant_id"),
+                    rows=[(r.reversed_amount, r.status, now, pk, tenant.pk) for pk, r in sorted(changed.items())])
         entries_post(tenant=tenant, entries=entries)
         bulk_insert(OutboxEvent, events)
         outbox_written(tenant_id=tenant.pk)

@@ -9,6 +9,7 @@ import secrets
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -83,13 +84,16 @@ class Distributor(TenantOwned):
     password = models.CharField(_("password"), max_length=128, blank=True, default="")
     joined_at = models.DateTimeField(_("joined at"), default=timezone.now)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # when the services last changed what the partner's list shows (name, status, grade, upline,
+    # depth): `?updated_after=` of GET /api/v1/distributors/ (incremental sync)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())  # the default for raw inserts (bench)
     # How many distributors are exactly 1, 2 and 3 levels below, kept by the tree services (under
     # the tenant's tree lock) so the portal's downline pages and team summary never count rows.
     downline_count_1 = models.PositiveIntegerField(_("downline count 1"), default=0)
     downline_count_2 = models.PositiveIntegerField(_("downline count 2"), default=0)
     downline_count_3 = models.PositiveIntegerField(_("downline count 3"), default=0)
     history = HistoricalRecords(get_user=history_user, excluded_fields=[
-        "password", "ancestor_2", "ancestor_3", "ancestor_path", "created_at",
+        "password", "ancestor_2", "ancestor_3", "ancestor_path", "created_at", "updated_at",
         "downline_count_1", "downline_count_2", "downline_count_3"])
 
     class Meta(TenantOwned.Meta):
@@ -114,6 +118,7 @@ class Distributor(TenantOwned):
             # new recruits of a window (incentives.measures: new_direct_recruits)
             models.Index(fields=["tenant", "joined_at"], name="distributor_joined"),
             models.Index(fields=["tenant", "parent", "joined_at"], name="distributor_parent_joined"),
+            models.Index(fields=["tenant", "updated_at"], name="distributor_tenant_updated"),  # updated_after
             models.Index(
                 fields=["tenant", "ancestor_path"], name="distributor_tenant_path",
                 opclasses=["", "text_pattern_ops"],

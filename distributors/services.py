@@ -235,12 +235,12 @@ def distributor_move(
     _place(me, parent)
     _shift_downline_counts(uplines=_uplines(me), n1=me.downline_count_1, n2=me.downline_count_2, sign=1)
     me._change_reason = f"move: {reason}"[:100]
-    me.save(update_fields=["parent", "ancestor_2", "ancestor_3", "depth", "ancestor_path"])
+    me.save(update_fields=["parent", "ancestor_2", "ancestor_3", "depth", "ancestor_path", "updated_at"])
     new_prefix = me.subtree_path
     descendants = Distributor.objects.filter(ancestor_path__startswith=old_prefix)
-    descendants.update(
+    descendants.update(  # their depth changes: updated_at tells incremental sync (partner /distributors/)
         ancestor_path=Concat(Value(new_prefix), Substr("ancestor_path", len(old_prefix) + 1)),
-        depth=F("depth") + (me.depth - old_depth),
+        depth=F("depth") + (me.depth - old_depth), updated_at=me.updated_at,
     )
     # Children: ancestor_2 = my parent, ancestor_3 = my grandparent; grandchildren: ancestor_3 = my parent.
     Distributor.objects.filter(parent=me).update(ancestor_2_id=me.parent_id, ancestor_3_id=me.ancestor_2_id)
@@ -276,7 +276,7 @@ def distributor_update(
         distributor._change_reason = f"status: {reason}".strip(": ")[:100]
         fields.append("status")
     if fields:
-        distributor.save(update_fields=fields)
+        distributor.save(update_fields=[*fields, "updated_at"])
     if grade != "unchanged" and (grade.pk if grade else None) != distributor.grade_id:
         distributor = distributor_grade_set(distributor=distributor, grade=grade, kind=GradeChange.Kind.MANUAL,
                                             reason=reason, actor=actor)
@@ -297,7 +297,7 @@ def distributor_grade_set(*, distributor: Distributor, grade: Grade | None, kind
     old = distributor.grade
     distributor.grade = grade
     distributor._change_reason = f"grade: {reason}".strip(": ")[:100]
-    distributor.save(update_fields=["grade"])
+    distributor.save(update_fields=["grade", "updated_at"])
     GradeChange.objects.create(tenant_id=distributor.tenant_id, distributor=distributor, from_grade=old, to_grade=grade,
                                kind=kind, reason=reason[:500], actor=actor[:150], created_at=at or timezone.now())
     if grade is not None and (old is None or grade.rank > old.rank):
@@ -416,12 +416,12 @@ def distributor_status_step(*, distributor: Distributor, action: str, reason: st
     from fenxiao.exceptions import InvalidState, with_article
 
     allowed, to = STATUS_STEPS[action]
-    changed = Distributor.objects.filter(pk=distributor.pk, status__in=allowed).update(status=to)
+    changed = Distributor.objects.filter(pk=distributor.pk, status__in=allowed).update(status=to, updated_at=timezone.now())
     fresh = Distributor.objects.select_related("grade", "parent").get(pk=distributor.pk)
     if not changed:
         raise InvalidState(STATUS_STEP_REFUSALS[action] % {"state": with_article(fresh.status)})
     fresh._change_reason = f"{action}: {reason}".strip(": ")[:100]
-    fresh.save(update_fields=["status"])  # the audit trail (history) records who and why
+    fresh.save(update_fields=["status", "updated_at"])  # the audit trail (history) records who and why
     return fresh
 
 

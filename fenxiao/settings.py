@@ -217,7 +217,21 @@ SPECTACULAR_SETTINGS = {
         "Another tenant's object answers 404 like a missing one.\n\n"
         "External ids and references to them (parent, referrer, buyer, line ids): up to 64 characters, no "
         "\"/\", no space, no Unicode control, format or separator character (categories C* and Z*); spaces at "
-        "the ends are dropped; otherwise 400 `invalid_external_id`."
+        "the ends are dropped; otherwise 400 `invalid_external_id`.\n\n"
+        "Ids: what a tenant creates (withdrawals, plans, backtests, contests, tier bonus schemes, targets) is "
+        "identified by an opaque string, a type prefix and 16 random base32 characters (`wd_3kq7x2m5p4rtz6ab`, "
+        "`plan_...`, `bt_...`, `contest_...`, `tier_...`, `target_...`), unique within the tenant; it reveals "
+        "nothing of anyone's volume.\n\n"
+        "Lists: `/distributors/`, `/orders/`, `/commissions/`, `/me/commissions/` and `/me/ledger/` are "
+        "cursor-paginated (`next`, `previous`, `results`; `page_size` up to 200): a walk answers every row that "
+        "existed when it began exactly once while rows are inserted or changed. A cursor that was changed or "
+        "belongs to another list answers 400 `invalid_cursor`. `updated_after` (RFC 3339 with an offset) answers "
+        "the rows created or changed since, for incremental sync. Other lists are page-numbered (`count`, "
+        "`page`). Every GET answers 400 `unknown_parameter` for a query parameter it does not read.\n\n"
+        "Idempotency: resources with an `external_id` are idempotent on it; every other POST takes an "
+        "`Idempotency-Key` header (1 to 255 printable ASCII characters): the same key with the same request "
+        "answers the first answer again (header `Idempotent-Replayed: true`) without a second effect, with "
+        "another request 409 `idempotency_key_reused`; a 4xx answer is not kept. Keys are per caller, kept 30 days."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -18,6 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from fenxiao.history import history_user
 from fenxiao.money import RATE_KW, TENANT, MoneyField
+from fenxiao.publicid import PublicIdField
 from tenants.managers import TenantOwned, tenant_fk
 
 ZERO = Decimal("0")
@@ -133,6 +134,7 @@ class Contest(TenantOwned):
             return self.Status.SCHEDULED
         return self.Status.RUNNING if now < self.ends_at else self.Status.ENDED
 
+    public_id = PublicIdField(prefix="contest")
     name = models.CharField(_("name"), max_length=200)
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
@@ -152,6 +154,7 @@ class Contest(TenantOwned):
         verbose_name_plural = _("contests")
         ordering = ["-starts_at", "-id"]
         indexes = [models.Index(fields=["tenant", "finalized_at", "finalize_at"], name="contest_tenant_due")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "public_id"], name="contest_tenant_public_id")]
 
     def __str__(self) -> str:
         return self.name
@@ -213,6 +216,7 @@ class ContestResult(TenantOwned):
 class TierBonusScheme(TenantOwned):
     """A tier bonus scheme (阶梯奖励): a measure per local month and tiers."""
 
+    public_id = PublicIdField(prefix="tier")
     name = models.CharField(_("name"), max_length=200)
     measure = models.CharField(_("measure"), max_length=24, choices=[(m.value, m.label) for m in (Measure.DIRECT_SALES, Measure.TEAM_SALES)])
     tiers = models.JSONField(_("tiers"), help_text=_('[{"threshold": "1000.00", "amount": "50.00"} or {"threshold", "rate": "0.0200"}]'))
@@ -224,6 +228,7 @@ class TierBonusScheme(TenantOwned):
         verbose_name = _("tier bonus scheme")
         verbose_name_plural = _("tier bonus schemes")
         ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "public_id"], name="tierscheme_tenant_public_id")]
 
     def __str__(self) -> str:
         return self.name
@@ -280,6 +285,7 @@ class Target(TenantOwned):
         YEAR = "year", _("Year")
         CUSTOM = "custom", _("Custom")
 
+    public_id = PublicIdField(prefix="target")
     name = models.CharField(_("name"), max_length=200)
     scope = models.CharField(_("scope"), max_length=12, choices=Scope.choices)
     distributor = tenant_fk("distributors.Distributor", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("distributor"))
@@ -296,6 +302,7 @@ class Target(TenantOwned):
         verbose_name_plural = _("targets")
         ordering = ["-starts_at", "-id"]
         indexes = [models.Index(fields=["tenant", "distributor"], name="target_tenant_distributor")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "public_id"], name="target_tenant_public_id")]
 
     def __str__(self) -> str:
         return self.name

@@ -313,7 +313,7 @@ def contest_finalize(*, contest: Contest, actor: str = "", now: datetime | None 
                for r in ranked]
     winners = [r for r in results if r.prize > 0]
     entries = [bonus_entry(tenant_id=tenant.pk, distributor_id=r.distributor_id, amount=r.prize, at=now,
-                           memo=f"contest {locked.pk} {locked.name}: rank {r.rank}") for r in winners]
+                           memo=f"contest {locked.public_id} {locked.name}: rank {r.rank}") for r in winners]
     entries_post(tenant=tenant, entries=entries)
     for r, e in zip(winners, entries):
         r.entry = e
@@ -323,13 +323,13 @@ def contest_finalize(*, contest: Contest, actor: str = "", now: datetime | None 
     measures.contest_scores_rebuild(locked)  # frozen now: its kept scores go (ContestResult holds the ranking)
     externals = dict(Distributor.objects.filter(pk__in=[r.distributor_id for r in winners]).values_list("pk", "external_id"))
     event_record(tenant=tenant, type="contest.finalized", payload={
-        "contest_id": locked.pk, "name": locked.name, "measure": locked.measure, "currency": tenant.currency,
+        "contest_id": locked.public_id, "name": locked.name, "measure": locked.measure, "currency": tenant.currency,
         "winners": [{"rank": r.rank, "distributor_external_id": externals[r.distributor_id],
                      "score": str(r.score), "prize": money_str(r.prize, tenant.currency)} for r in winners],
     })
     for r in winners:
         event_record(tenant=tenant, type="bonus.credited", payload={
-            "source": "contest", "contest_id": locked.pk, "distributor_external_id": externals[r.distributor_id],
+            "source": "contest", "contest_id": locked.public_id, "distributor_external_id": externals[r.distributor_id],
             "amount": money_str(r.prize, tenant.currency), "currency": tenant.currency})
     return locked, True
 
@@ -495,7 +495,7 @@ def tier_bonus_evaluate(*, scheme: TierBonusScheme, period: date, actor: str = "
         awards.append(TierAward(tenant=tenant, scheme=locked, distributor_id=r.distributor_id, period=period,
                                 measure_value=r.score, threshold=tier.threshold, rate=tier.rate, amount=amount))
     entries = [bonus_entry(tenant_id=tenant.pk, distributor_id=a.distributor_id, amount=a.amount, at=now,
-                           memo=f"tier bonus {locked.pk} {locked.name}: {period:%Y-%m}") for a in awards]
+                           memo=f"tier bonus {locked.public_id} {locked.name}: {period:%Y-%m}") for a in awards]
     entries_post(tenant=tenant, entries=entries)
     for a, e in zip(awards, entries):
         a.entry = e
@@ -505,7 +505,7 @@ def tier_bonus_evaluate(*, scheme: TierBonusScheme, period: date, actor: str = "
     externals = dict(Distributor.objects.filter(pk__in=[a.distributor_id for a in awards]).values_list("pk", "external_id"))
     for a in awards:
         event_record(tenant=tenant, type="bonus.credited", payload={
-            "source": "tier_bonus", "scheme_id": locked.pk, "period": f"{period:%Y-%m}",
+            "source": "tier_bonus", "scheme_id": locked.public_id, "period": f"{period:%Y-%m}",
             "distributor_external_id": externals[a.distributor_id], "measure_value": str(a.measure_value),
             "threshold": str(a.threshold), "amount": money_str(a.amount, tenant.currency), "currency": tenant.currency})
     return evaluation, awards, True

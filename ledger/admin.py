@@ -41,7 +41,7 @@ class OutboxEventAdmin(ReadOnlyTenantScopedAdmin):
 def _decide(modeladmin, request, queryset, service, label, **kwargs):
     apply_per_object(modeladmin, request, queryset,
                      lambda w: service(withdrawal=w, actor=request.user.get_username(), **kwargs),
-                     str(label), describe=lambda w: f"#{w.pk}")
+                     str(label), describe=lambda w: w.public_id)
 
 
 #: The decisions on a withdrawal's page, from the statuses they apply to (ledger.services).
@@ -80,10 +80,10 @@ class WithdrawalAdmin(TenantScopedHistoryAdmin):
     mark paid with the payout reference) or on several from the list; every decision goes
     through ledger.services, which keep the ledger in step. Paying keeps the approval's time."""
 
-    list_display = ["id", "distributor", "amount", "fee", "transfer_amount", "method", "account", "status",
+    list_display = ["public_id", "distributor", "amount", "fee", "transfer_amount", "method", "account", "status",
                     "requested_at", "decided_by", "decided_at", "paid_at"]
     list_filter = ["status", "method"]
-    search_fields = ["distributor__external_id", "account"]
+    search_fields = ["public_id", "distributor__external_id", "account"]
     list_select_related = ["distributor"]
     actions = ["approve", "reject", "mark_paid", "export_payouts"]
     fields = ["distributor", "status", "amount", "fee", "transfer_amount", "currency", "method", "account", "account_name",

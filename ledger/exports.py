@@ -20,7 +20,7 @@ def payout_csv(withdrawals) -> str:
     writer = csv.writer(out)
     writer.writerow(PAYOUT_COLUMNS)
     for w in withdrawals:
-        writer.writerow(safe_row([w.pk, w.distributor.external_id, w.distributor.name, w.method, w.account, w.account_name,
+        writer.writerow(safe_row([w.public_id, w.distributor.external_id, w.distributor.name, w.method, w.account, w.account_name,
                          w.currency, money_str(w.amount, w.currency), money_str(w.fee, w.currency),
                          money_str(w.transfer_amount, w.currency), w.requested_at.isoformat(),
                          w.decided_at.isoformat() if w.decided_at else ""]))

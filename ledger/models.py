@@ -22,6 +22,7 @@ from simple_history.models import HistoricalRecords
 from fenxiao.history import history_user
 
 from fenxiao.money import TENANT, MoneyField
+from fenxiao.publicid import PublicIdField
 from tenants.managers import TenantOwned, tenant_fk
 
 ZERO = Decimal("0.00")
@@ -122,6 +123,7 @@ class Withdrawal(TenantOwned):
         ALIPAY = "alipay", _("Alipay")
         WECHAT = "wechat", _("Wechat")
 
+    public_id = PublicIdField(prefix="wd")
     distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+", verbose_name=_("distributor"))
     amount = MoneyField(_("amount"))
     fee = MoneyField(_("fee"))
@@ -131,7 +133,7 @@ class Withdrawal(TenantOwned):
     account = models.CharField(_("account"), max_length=200)
     account_name = models.CharField(_("account name"), max_length=200, blank=True, default="")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED)
-    idempotency_key = models.CharField(_("idempotency key"), max_length=200, blank=True, default="")
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255, blank=True, default="")
     request_hash = models.CharField(_("request hash"), max_length=64, blank=True, default="")
     reason = models.CharField(_("reason"), max_length=300, blank=True, default="", help_text=_("why rejected"))
     payout_reference = models.CharField(_("payout reference"), max_length=200, blank=True, default="")
@@ -152,6 +154,7 @@ class Withdrawal(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "distributor", "idempotency_key"], name="withdrawal_idempotency",
                                     condition=~models.Q(idempotency_key="")),
+            models.UniqueConstraint(fields=["tenant", "public_id"], name="withdrawal_tenant_public_id"),
         ]
 
     def __str__(self) -> str:

@@ -137,15 +137,15 @@ def balances_before(*, distributor_id: int, at) -> dict[str, Decimal]:
 
 def entries_between(*, distributor_id: int, start, end) -> list[dict]:
     """A distributor's entries created in [start, end), oldest first: [{"at", "kind", "amount",
-    "level", "order_external_id", "refund_external_id", "withdrawal_id", "memo", "deltas":
-    {bucket: Decimal}}] (tenant currency). One query."""
+    "level", "order_external_id", "refund_external_id", "withdrawal_id" (its public id, wd_...), "memo",
+    "deltas": {bucket: Decimal}}] (tenant currency). One query."""
     rows = (LedgerEntry.objects.filter(distributor_id=distributor_id, created_at__gte=start, created_at__lt=end)
             .order_by("created_at", "id")
             .values("created_at", "kind", "amount", "record__level", "record__order__external_id",
-                    "refund__external_id", "withdrawal_id", "memo", *(f"d_{b}" for b in BUCKETS)))
+                    "refund__external_id", "withdrawal__public_id", "memo", *(f"d_{b}" for b in BUCKETS)))
     return [{"at": r["created_at"], "kind": r["kind"], "amount": r["amount"], "level": r["record__level"],
              "order_external_id": r["record__order__external_id"], "refund_external_id": r["refund__external_id"],
-             "withdrawal_id": r["withdrawal_id"], "memo": r["memo"], "deltas": {b: r[f"d_{b}"] for b in BUCKETS}}
+             "withdrawal_id": r["withdrawal__public_id"], "memo": r["memo"], "deltas": {b: r[f"d_{b}"] for b in BUCKETS}}
             for r in rows]
 
 

@@ -74,7 +74,7 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
             entries.append(entry(tenant_id=r.tenant_id, distributor_id=r.beneficiary_id, kind=K.SETTLEMENT, amount=net,
                                  d_frozen=-net, d_available=net, record=r, at=now))
         CommissionRecord.objects.filter(pk__in=[r.pk for r in due]).update(
-            status=CommissionRecord.Status.AVAILABLE, settled_at=now)  # the same values for every row
+            status=CommissionRecord.Status.AVAILABLE, settled_at=now, updated_at=timezone.now())  # the same for every row
         entries_post(tenant=tenant, entries=entries)
         upgraded_candidates |= figures_on_settlement(tenant=tenant, order_ids=sorted({r.order_id for r in due}))
         bulk_insert(OutboxEvent, [
@@ -93,7 +93,7 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
 
 def _withdrawal_event(w: Withdrawal) -> None:
     event_record(tenant=w.tenant, type="withdrawal.updated", payload={
-        "withdrawal_id": w.pk, "distributor_external_id": w.distributor.external_id, "status": w.status,
+        "withdrawal_id": w.public_id, "distributor_external_id": w.distributor.external_id, "status": w.status,
         "amount": money_str(w.amount, w.currency), "fee": money_str(w.fee, w.currency),
         "transfer_amount": money_str(w.transfer_amount, w.currency), "currency": w.currency,
     })

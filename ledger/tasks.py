@@ -10,13 +10,17 @@ from tenants.context import tenant_context
 def settle_tenant(self, *, tenant_id: int) -> int:
     """Settle every commission of the tenant due by now (domain rules section 7). Idempotent and
     safe to run twice at once (records are locked and re-checked). Returns how many settled.
-    First accrues paid orders whose accrual task went missing (commissions.services.accrual_sweep)."""
+    First accrues paid orders whose accrual task went missing (commissions.services.accrual_sweep);
+    then forgets Idempotency-Key answers older than 30 days (tenants.services.idempotency_purge)."""
     from commissions.services import accrual_sweep
     from tenants.models import Tenant
+    from tenants.services import idempotency_purge
 
     from .services import settle_due
 
     tenant = Tenant.objects.get(pk=tenant_id)
     with tenant_context(tenant):
         accrual_sweep()
-        return settle_due(tenant=tenant)
+        settled = settle_due(tenant=tenant)
+    idempotency_purge(tenant=tenant)
+    return settled

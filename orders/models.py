@@ -85,6 +85,7 @@ class Order(TenantOwned):
             models.Index(fields=["tenant", "id"], condition=models.Q(commission_state="due"), name="order_tenant_due"),
             models.Index(fields=["tenant", "buyer_external_id"], name="order_tenant_buyer"),
             models.Index(fields=["tenant", "attributed_to", "paid_at"], name="order_tenant_attributed"),
+            models.Index(fields=["tenant", "updated_at"], name="order_tenant_updated"),  # updated_after
             # the reports' channel filter and "is this channel known" (orders without one: not indexed)
             models.Index(fields=["tenant", "channel", "paid_at"], condition=~models.Q(channel=""),
                          name="order_tenant_channel"),

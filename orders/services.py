@@ -329,7 +329,7 @@ def order_complete(*, order: Order, completed_at: datetime) -> Order:
 
     # records already settled (by the auto-complete rule) keep their settlement
     CommissionRecord.objects.filter(order=order, settled_at__isnull=True).update(
-        settles_at=settles_at_for(tenant=order.tenant, order=order))
+        settles_at=settles_at_for(tenant=order.tenant, order=order), updated_at=order.updated_at)
     return order
 
 
@@ -378,8 +378,9 @@ def _complete_batch(tenant: Tenant, items: list[tuple[Order, datetime]]) -> list
         update_rows(Order, fields=("status", "completed_at", "updated_at"), keys=("id", "tenant_id"),
                     rows=[(o.status, o.completed_at, now, o.pk, tenant.pk) for o in rows])
         # records already settled (by the auto-complete rule) keep their settlement
-        update_rows(CommissionRecord, fields=("settles_at",), keys=("order_id", "tenant_id"), condition="settled_at IS NULL",
-                    rows=[(settles_at_for(tenant=tenant, order=o), o.pk, tenant.pk) for o in rows])
+        update_rows(CommissionRecord, fields=("settles_at", "updated_at"), keys=("order_id", "tenant_id"),
+                    condition="settled_at IS NULL",
+                    rows=[(settles_at_for(tenant=tenant, order=o), now, o.pk, tenant.pk) for o in rows])
     return results
 
 

@@ -201,6 +201,6 @@ def statement_pdf(data: dict) -> bytes:
                 row.cell(kinds.get(e["kind"], e["kind"]))
                 row.cell(e["amount"])
                 row.cell("" if e["level"] is None else str(e["level"]))
-                row.cell(e["order_external_id"] or (f"#{e['withdrawal_id']}" if e["withdrawal_id"] else ""))
+                row.cell(e["order_external_id"] or (e["withdrawal_id"] or ""))
                 row.cell(e["memo"] or e["refund_external_id"] or "")
     return bytes(pdf.output())

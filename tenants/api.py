@@ -13,6 +13,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView
 from rest_framework_simplejwt.views import TokenRefreshView as SimpleJWTTokenRefreshView
 
 from fenxiao.api.base import PartnerAPIView, StaffAPIView, body_or_empty
+from fenxiao.api.idempotency import idempotent
 from fenxiao.api.fields import ModelSerializer, StrictSerializer
 from fenxiao.exceptions import invalid
 
@@ -217,6 +218,7 @@ class SandboxClockView(PartnerAPIView):
             sandbox_clock_now(tenant=request.tenant))})
 
     @extend_schema(request=SandboxClockRequestSerializer, responses=SandboxClockSerializer)
+    @idempotent  # a retried "advance" must not move the clock twice
     def post(self, request):
         """Move the clock forward: {"advance": "P30D"} (ISO 8601 duration, or seconds) or {"to":
         "<RFC 3339 time>"}, and run as of the new time what the beat runs: settlement (grade

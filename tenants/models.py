@@ -195,3 +195,34 @@ class StaffMembership(models.Model):
 
 
 slug_validator = RegexValidator(r"^[-a-zA-Z0-9_]+$")
+
+
+class IdempotencyRecord(models.Model):
+    """The answer given to a POST made with an `Idempotency-Key` header (api.md "Idempotency";
+    fenxiao.api.idempotency): per tenant, per caller (`scope`: "partner" for the tenant's API keys,
+    "staff:<user id>", "distributor:<id>") and key, the hash of the request (method, path, body)
+    and the status and JSON body answered. Written in the same transaction as the request's effect,
+    so a key is either unused or answered; a second request with the key replays the answer.
+
+    Tenant-owned, but not a tenants.managers.TenantOwned: tenants.models sits below the managers
+    (pyproject's import-linter layers), so it has no scoped manager and is read and written only
+    by tenants.services.idempotency_*, each of which names the tenant in its query."""
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False,
+                               verbose_name=_("tenant"))
+
+    scope = models.CharField(max_length=64)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64, help_text="sha256 of method, path and canonical JSON body")
+    status_code = models.PositiveSmallIntegerField(default=0, help_text="0 only inside the first request's transaction")
+    response_body = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    unscoped = models.Manager()  # no tenant scoping: every query names the tenant (see above)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "scope", "key"], name="idempotency_tenant_scope_key")]
+        indexes = [models.Index(fields=["tenant", "created_at"], name="idempotency_tenant_created")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

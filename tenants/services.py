@@ -295,3 +295,49 @@ def sandbox_clock_move(*, tenant: Tenant, advance=None, to=None) -> dict:
         contests = contests_finalize_due(now=new)
         months = tier_bonuses_evaluate_due(now=new)
     return {"clock_at": new, "ran": {"settled": settled, "contests": contests, "months": months}}
+
+
+# --- idempotency (api.md "Idempotency"; fenxiao.api.idempotency) ------------------------------
+
+def idempotency_claim(*, tenant: Tenant, scope: str, key: str, request_hash: str):
+    """Claim `key` for the caller `scope` inside the caller's transaction: returns None when the
+    key was free (a row is written, status 0, to be completed by `idempotency_complete` in the same
+    transaction) or the IdempotencyRecord that answered it before. On PostgreSQL a concurrent
+    request with the same key waits here until the first one's transaction ends: it then finds
+    that one's answer (committed) or claims the key itself (rolled back). One query when the key
+    is free, two when it was used."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from .models import IdempotencyRecord
+
+    q = connection.ops.quote_name
+    table = q(IdempotencyRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (tenant_id, scope, {q('key')}, request_hash, status_code, response_body, created_at)"
+            f" VALUES (%s, %s, %s, %s, 0, '', %s) ON CONFLICT (tenant_id, scope, {q('key')}) DO NOTHING RETURNING id",
+            [tenant.pk, scope, key, request_hash, timezone.now()])
+        if cursor.fetchone() is not None:
+            return None
+    return IdempotencyRecord.unscoped.get(tenant=tenant, scope=scope, key=key)
+
+
+def idempotency_complete(*, tenant: Tenant, scope: str, key: str, status_code: int, response_body: str) -> None:
+    """Store the answer of the request that claimed `key` (same transaction as its effect)."""
+    from .models import IdempotencyRecord
+
+    IdempotencyRecord.unscoped.filter(tenant=tenant, scope=scope, key=key).update(status_code=status_code, response_body=response_body)
+
+
+def idempotency_purge(*, tenant: Tenant, older_than_days: int = 30) -> int:
+    """Forget the answers to keys used more than `older_than_days` ago (a retry that late runs the
+    request again). Returns how many were deleted. Called by the tenant's settlement job."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import IdempotencyRecord
+
+    before = timezone.now() - timedelta(days=older_than_days)
+    return IdempotencyRecord.unscoped.filter(tenant=tenant, created_at__lt=before).delete()[0]

@@ -10,12 +10,12 @@ CONTRACT_PATHS = [
     "/api/v1/auth/token/", "/api/v1/me/", "/api/v1/me/downlines/", "/api/v1/me/team/summary/",
     "/api/v1/me/earnings/", "/api/v1/me/commissions/",
     # incentives (spec/api.md "Incentives, reports, relationship and webhooks")
-    "/api/v1/admin/contests/", "/api/v1/admin/contests/{id}/", "/api/v1/admin/contests/{id}/leaderboard/",
-    "/api/v1/admin/contests/{id}/finalize/", "/api/v1/admin/tier-bonuses/", "/api/v1/admin/tier-bonuses/{id}/",
-    "/api/v1/admin/tier-bonuses/{id}/evaluate/", "/api/v1/admin/tier-bonuses/{id}/awards/", "/api/v1/admin/targets/",
-    "/api/v1/admin/targets/{id}/", "/api/v1/admin/rankings/", "/api/v1/admin/grades/evaluate/",
+    "/api/v1/admin/contests/", "/api/v1/admin/contests/{public_id}/", "/api/v1/admin/contests/{public_id}/leaderboard/",
+    "/api/v1/admin/contests/{public_id}/finalize/", "/api/v1/admin/tier-bonuses/", "/api/v1/admin/tier-bonuses/{public_id}/",
+    "/api/v1/admin/tier-bonuses/{public_id}/evaluate/", "/api/v1/admin/tier-bonuses/{public_id}/awards/", "/api/v1/admin/targets/",
+    "/api/v1/admin/targets/{public_id}/", "/api/v1/admin/rankings/", "/api/v1/admin/grades/evaluate/",
     "/api/v1/admin/distributors/{external_id}/grade-history/", "/api/v1/me/contests/",
-    "/api/v1/me/contests/{id}/leaderboard/", "/api/v1/me/targets/", "/api/v1/me/rankings/",
+    "/api/v1/me/contests/{public_id}/leaderboard/", "/api/v1/me/targets/", "/api/v1/me/rankings/",
     # reports (the same table)
     "/api/v1/admin/reports/summary/", "/api/v1/admin/reports/summary.csv", "/api/v1/admin/reports/channels/",
     "/api/v1/admin/distributors/{external_id}/statements/{month}/",

@@ -16,6 +16,9 @@ def documented() -> dict[str, dict]:
 
 
 def test_every_documented_error_is_what_the_api_answers(partner, in_tenant):
+    from tests.incentives.apidata import staff_client
+
+    staff = staff_client(in_tenant, "pm")
     chain(in_tenant, 1)
     paid_order(in_tenant, "O1")                                          # goods 100.00
     partner.post("/api/v1/orders/", order_json("P1"), format="json")      # pending
@@ -30,6 +33,13 @@ def test_every_documented_error_is_what_the_api_answers(partner, in_tenant):
                                                                      {"completed_at": "2026-01-16T10:00:00+08:00"}, format="json"),
         "415, a charset other than UTF-8": lambda: partner.post("/api/v1/orders/", json.dumps(order_json("X")).encode(),
                                                                 content_type="application/json; charset=latin-1"),
+        "400, a query parameter the endpoint does not read": lambda: partner.get("/api/v1/distributors/?parent=alice"),
+        "400, a cursor that was changed or is another list's": lambda: partner.get("/api/v1/orders/?cursor=cD0xMA"),
+        "400, an Idempotency-Key over 255 characters": lambda: staff.post("/api/v1/admin/plans/", {}, format="json",
+                                                                          HTTP_IDEMPOTENCY_KEY="k" * 256),
+        "409, an Idempotency-Key used with another request": lambda: (
+            staff.post("/api/v1/admin/plans/", {"name": "a"}, format="json", HTTP_IDEMPOTENCY_KEY="k"),
+            staff.post("/api/v1/admin/plans/", {"name": "b"}, format="json", HTTP_IDEMPOTENCY_KEY="k"))[1],
     }
     rows = documented()
     assert set(rows) == set(requests), sorted(rows)
@@ -45,4 +55,6 @@ def test_every_documented_error_is_what_the_api_answers(partner, in_tenant):
         assert all(e["detail"] for e in body["errors"])
     # the prose matches the table: every 4xx other than a validation failure is a client_error
     assert all(ex["type"] == "client_error" for label, ex in rows.items() if ex["type"] != "validation_error")
-    assert [label for label, ex in rows.items() if ex["type"] == "validation_error"] == ["400"]
+    assert [label for label, ex in rows.items() if ex["type"] == "validation_error"] == [
+        "400", "400, a query parameter the endpoint does not read", "400, a cursor that was changed or is another list's",
+        "400, an Idempotency-Key over 255 characters"]

@@ -1,5 +1,7 @@
 import django_filters
 
+from fenxiao.api.filters import UpdatedAfterFilter
+
 from ..models import CommissionRecord
 
 
@@ -9,7 +11,8 @@ class CommissionRecordFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=CommissionRecord.Status.choices)
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_after = UpdatedAfterFilter()
 
     class Meta:
         model = CommissionRecord
-        fields = ["beneficiary", "level", "status", "created_after", "created_before"]
+        fields = ["beneficiary", "level", "status", "created_after", "created_before", "updated_after"]

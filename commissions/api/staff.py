@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from distributors.models import Grade
+from fenxiao.api.idempotency import idempotent
 from fenxiao.api.base import StaffAPIView, StaffGenericView, body_or_empty
 from fenxiao.api.fields import (
     AwareDateTimeField, ExternalIdField, ModelSerializer, MoneyField, PlainIntegerField, StrictSerializer,
@@ -40,10 +41,11 @@ def rule_value(rule) -> str:
 class PlanWriteSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     rules = RuleRowSerializer(many=True, required=False, max_length=2000)
-    based_on = serializers.IntegerField(required=False, help_text="copy the rules of this version (id)")
+    based_on = serializers.CharField(max_length=32, required=False, help_text="copy the rules of this version (its id, plan_...)")
 
 
 class PlanSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True, help_text="opaque id: plan_ and 16 base32 characters")
     rules = serializers.SerializerMethodField()
     based_on_version = serializers.IntegerField(source="based_on.version", read_only=True, default=None)
 
@@ -61,8 +63,9 @@ def rows(data) -> list[plan_services.RuleRow]:
     return [plan_services.RuleRow(r["scope"], r["scope_value"], r["level"], r["kind"], r["value"]) for r in data]
 
 
-def get_plan(pk) -> CommissionPlan:
-    found = CommissionPlan.objects.prefetch_related("rules").select_related("based_on").filter(pk=pk).first()
+def get_plan(public_id: str) -> CommissionPlan:
+    """The tenant's plan version with this public id (plan_...), or 404 (also another tenant's)."""
+    found = CommissionPlan.objects.prefetch_related("rules").select_related("based_on").filter(public_id=public_id).first()
     if found is None:
         raise NotFound(gettext("No plan with this id."))
     return found
@@ -84,6 +87,7 @@ class PlanListView(StaffGenericView):
         return self.get_paginated_response(PlanSerializer(page, many=True).data)
 
     @extend_schema(request=PlanWriteSerializer, responses={201: PlanSerializer})
+    @idempotent
     def post(self, request):
         """Create a draft version, from `rules` or copied from `based_on`. Guardrails as 400."""
         s = PlanWriteSerializer(data=request.data)
@@ -92,26 +96,26 @@ class PlanListView(StaffGenericView):
         based_on = get_plan(d["based_on"]) if "based_on" in d else None
         plan = plan_services.plan_draft_create(tenant=request.tenant, name=d.get("name", ""),
                                                rows=rows(d["rules"]) if "rules" in d else None, based_on=based_on)
-        return Response(PlanSerializer(get_plan(plan.pk)).data, status=201)
+        return Response(PlanSerializer(get_plan(plan.public_id)).data, status=201)
 
 
 class PlanDetailView(StaffAPIView):
     staff_perms = {"GET": ["commissions.view_commissionplan"], "PATCH": ["commissions.change_commissionplan"]}
     @extend_schema(responses=PlanSerializer)
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """One plan version with its rules (a draft, published or superseded one); 404 when the
         tenant has no plan with this id."""
-        return Response(PlanSerializer(get_plan(pk)).data)
+        return Response(PlanSerializer(get_plan(public_id)).data)
 
     @extend_schema(request=PlanWriteSerializer, responses=PlanSerializer)
-    def patch(self, request, pk):
+    def patch(self, request, public_id):
         """Rename a draft and/or replace its rules; a published version answers 409."""
-        plan = get_plan(pk)
+        plan = get_plan(public_id)
         s = PlanWriteSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         d = s.validated_data
         plan_services.plan_draft_update(plan=plan, name=d.get("name"), rows=rows(d["rules"]) if "rules" in d else None)
-        return Response(PlanSerializer(get_plan(pk)).data)
+        return Response(PlanSerializer(get_plan(public_id)).data)
 
 
 class PublishSerializer(StrictSerializer):
@@ -121,13 +125,14 @@ class PublishSerializer(StrictSerializer):
 class PlanPublishView(StaffAPIView):
     staff_perms = {"POST": ["commissions.change_commissionplan"]}
     @extend_schema(request=PublishSerializer, responses=PlanSerializer)
-    def post(self, request, pk):
+    @idempotent
+    def post(self, request, public_id):
         """Publish a draft from effective_from (default now; never in the past)."""
-        plan = get_plan(pk)
+        plan = get_plan(public_id)
         s = PublishSerializer(data=body_or_empty(request))
         s.is_valid(raise_exception=True)
         plan_services.plan_draft_publish(plan=plan, effective_from=s.validated_data["effective_from"])
-        return Response(PlanSerializer(get_plan(pk)).data)
+        return Response(PlanSerializer(get_plan(public_id)).data)
 
 
 class OverrideSerializer(StrictSerializer):
@@ -214,6 +219,7 @@ class GradeListView(StaffGenericView):
         return self.get_paginated_response(GradeSerializer(page, many=True).data)
 
     @extend_schema(request=GradeWriteSerializer, responses={201: GradeSerializer})
+    @idempotent
     def post(self, request):
         """Create a grade with per-level overrides (checked against max_total_rate) and optional
         upgrade conditions (min_direct_sales, min_direct_downlines, min_team_sales: >= 0, money in
@@ -275,7 +281,8 @@ class GradeDetailView(StaffAPIView):
 class PreviewSerializer(StrictSerializer):
     order = serializers.JSONField(help_text="an order body as for POST /api/v1/orders/ (external_id optional)")
     distributor_external_id = ExternalIdField(required=False, help_text="the referrer, when the order names none")
-    plan_id = serializers.IntegerField(required=False, help_text="a plan version (a draft too); default: the one in force")
+    plan_id = serializers.CharField(max_length=32, required=False,
+                                    help_text="a plan version's id (plan_..., a draft too); default: the one in force")
 
 
 class PreviewView(StaffAPIView):
@@ -285,6 +292,7 @@ class PreviewView(StaffAPIView):
         "commission_base": serializers.DecimalField(max_digits=20, decimal_places=4, help_text="with the currency's places"),
         "levels": serializers.ListField(child=serializers.DictField()),
     }))
+    @idempotent
     def post(self, request):
         """What an order would pay at each level (beneficiary, rule, rate, amount), nothing written."""
         from orders.api.serializers import OrderCreateSerializer
@@ -308,13 +316,13 @@ class PreviewView(StaffAPIView):
 
 
 class BacktestCreateSerializer(StrictSerializer):
-    plan_id = serializers.IntegerField()
+    plan_id = serializers.CharField(max_length=32, help_text="the plan version's id (plan_...)")
     date_from = serializers.DateField()
     date_to = serializers.DateField()
 
 
 class BacktestSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.CharField(source="public_id", help_text="opaque id: bt_ and 16 base32 characters")
     plan_version = serializers.IntegerField(source="plan.version")
     date_from = serializers.DateField()
     date_to = serializers.DateField()
@@ -332,10 +340,11 @@ class BacktestSerializer(serializers.Serializer):
         return {k: v for k, v in obj.results.items() if k != "by_distributor"}
 
 
-def get_backtest(pk):
+def get_backtest(public_id: str):
+    """The tenant's backtest with this public id (bt_...), or 404 (also another tenant's)."""
     from ..models import Backtest
 
-    found = Backtest.objects.select_related("plan").filter(pk=pk).first()
+    found = Backtest.objects.select_related("plan").filter(public_id=public_id).first()
     if found is None:
         raise NotFound(gettext("No backtest with this id."))
     return found
@@ -360,6 +369,7 @@ class BacktestListView(StaffGenericView):
         return self.get_paginated_response(BacktestSerializer(page, many=True).data)
 
     @extend_schema(request=BacktestCreateSerializer, responses={201: BacktestSerializer})
+    @idempotent
     def post(self, request):
         """Replay a plan version (a draft too) on the orders paid in [date_from, date_to] (local
         days): a Celery task re-prices them, nothing is written to the ledger. Poll GET .../{id}/."""
@@ -370,26 +380,26 @@ class BacktestListView(StaffGenericView):
         d = s.validated_data
         bt = backtest_create(tenant=request.tenant, plan=get_plan(d["plan_id"]), date_from=d["date_from"],
                              date_to=d["date_to"], actor=request.user.get_username())
-        return Response(BacktestSerializer(get_backtest(bt.pk)).data, status=201)
+        return Response(BacktestSerializer(get_backtest(bt.public_id)).data, status=201)
 
 
 class BacktestDetailView(StaffAPIView):
     staff_perms = {"GET": ["commissions.view_backtest"]}
     @extend_schema(responses=BacktestSerializer)
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """Progress while it runs; results when done: totals, per level, per category, top 20."""
-        return Response(BacktestSerializer(get_backtest(pk)).data)
+        return Response(BacktestSerializer(get_backtest(public_id)).data)
 
 
 class BacktestCsvView(StaffAPIView):
     staff_perms = {"GET": ["commissions.view_backtest"]}
     @extend_schema(responses={(200, "text/csv"): str})
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """Per-distributor actual / backtest / delta as CSV."""
         from django.http import HttpResponse
 
         from ..backtest import backtest_csv
 
-        response = HttpResponse(backtest_csv(get_backtest(pk)), content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="backtest-{pk}.csv"'
+        response = HttpResponse(backtest_csv(get_backtest(public_id)), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="backtest-{public_id}.csv"'
         return response

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from fenxiao.api.base import PartnerGenericView, PortalGenericView
+from fenxiao.api.pagination import CursorPagination
 from orders.api.views import get_order
 
 from ..models import CommissionRecord
@@ -20,6 +21,8 @@ class _RecordList(PartnerGenericView):
     serializer_class = CommissionRecordSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = CommissionRecordFilter
+    pagination_class = CursorPagination  # newest first; a walk answers each record once (fenxiao.api.pagination)
+    cursor_ordering = "-id"
 
     def list_response(self, qs):
         page = self.paginate_queryset(self.filter_queryset(qs))
@@ -34,7 +37,12 @@ class CommissionListView(_RecordList):
 
     @extend_schema(responses=CommissionRecordSerializer(many=True))
     def get(self, request):
-        """Tenant-wide commission records; filters beneficiary, level, status, created_after/before."""
+        """Tenant-wide commission records, newest first, cursor-paginated (`next`, `previous`,
+        `results`; `page_size` up to 200): walking every page answers each record that existed
+        when the walk began exactly once, while orders keep arriving. Filters beneficiary
+        (external_id), level, status, created_after/before, and updated_after (RFC 3339: records
+        created or changed since, e.g. settled or reversed, for incremental sync). 400 for an
+        unknown query parameter, a malformed time or a cursor that is not this list's."""
         return self.list_response(self.get_queryset())
 
 
@@ -54,6 +62,8 @@ class MyCommissionsView(PortalGenericView):
     serializer_class = CommissionRecordSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = CommissionRecordFilter
+    pagination_class = CursorPagination
+    cursor_ordering = "-id"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -62,6 +72,7 @@ class MyCommissionsView(PortalGenericView):
 
     @extend_schema(responses=CommissionRecordSerializer(many=True))
     def get(self, request):
-        """My commission records; filters level, status, created_after/before."""
+        """My commission records, newest first, cursor-paginated (`next`, `previous`, `results`);
+        filters level, status, created_after/before, updated_after (RFC 3339)."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(CommissionRecordSerializer(page, many=True).data)

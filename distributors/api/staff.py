@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from fenxiao.api.idempotency import idempotent
 from fenxiao.api.base import StaffAPIView, StaffGenericView, body_or_empty
 from fenxiao.api.fields import ExternalIdField, StrictSerializer
 
@@ -77,6 +78,7 @@ class _StatusStep(StaffAPIView):
     action_name = ""
 
     @extend_schema(request=ReasonSerializer, responses=StaffDistributorSerializer)
+    @idempotent
     def post(self, request, external_id):
         d = get_distributor(external_id)
         s = ReasonSerializer(data=body_or_empty(request))
@@ -93,6 +95,7 @@ def step_view(name: str):
 class StaffMoveView(StaffAPIView):
     staff_perms = {"POST": ["distributors.change_distributor"]}
     @extend_schema(request=MoveSerializer, responses=StaffDistributorSerializer)
+    @idempotent
     def post(self, request, external_id):
         """Move a distributor (and its subtree) under another upline (null: make it a root), with
         a reason; logged with the old and new upline. 400 `cycle` if it would make a cycle."""

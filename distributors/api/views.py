@@ -1,10 +1,14 @@
 """Partner endpoints for distributors and customers; portal endpoints for a distributor's tree."""
+import django_filters
+from django_filters.rest_framework import DjangoFilterBackend
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from fenxiao.api.base import PartnerAPIView, PartnerGenericView, PortalAPIView, PortalGenericView
+from fenxiao.api.filters import UpdatedAfterFilter
+from fenxiao.api.pagination import CursorPagination
 from fenxiao.exceptions import NotFound, invalid
 
 from .. import selectors, services
@@ -23,8 +27,20 @@ def get_distributor(external_id: str) -> Distributor:
     return found
 
 
+class PartnerDistributorFilter(django_filters.FilterSet):
+    updated_after = UpdatedAfterFilter()
+
+    class Meta:
+        model = Distributor
+        fields = ["updated_after"]
+
+
 class DistributorListCreateView(PartnerGenericView):
     serializer_class = DistributorSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = PartnerDistributorFilter
+    pagination_class = CursorPagination  # oldest first; a walk answers each distributor once (fenxiao.api.pagination)
+    cursor_ordering = "id"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -33,8 +49,13 @@ class DistributorListCreateView(PartnerGenericView):
 
     @extend_schema(responses=DistributorSerializer(many=True))
     def get(self, request):
-        """List the tenant's distributors (paginated)."""
-        page = self.paginate_queryset(self.get_queryset())
+        """The tenant's distributors, oldest first, cursor-paginated (`next`, `previous`,
+        `results`; `page_size` up to 200): walking every page answers each distributor that
+        existed when the walk began exactly once, while others register or change. `updated_after`
+        (RFC 3339): only those registered or changed since (name, status, grade, upline or depth),
+        for incremental sync. 400 for an unknown query parameter (staff filters such as `parent`
+        are on /admin/distributors/), a malformed time or a cursor that is not this list's."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(DistributorSerializer(page, many=True).data)
 
     @extend_schema(request=DistributorCreateSerializer, responses={201: DistributorSerializer, 200: DistributorSerializer})
@@ -111,6 +132,7 @@ class MeView(PortalAPIView):
 
 class MyDownlinesView(PortalGenericView):
     serializer_class = DownlineSerializer
+    query_params_extra = ("level",)
     queryset = Distributor.unscoped.none()  # schema only; rows come from selectors.downlines
 
     @extend_schema(parameters=[OpenApiParameter("level", int, enum=[1, 2, 3], required=False, default=1)],

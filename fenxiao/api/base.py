@@ -44,10 +44,54 @@ class IsTenantStaff(permissions.BasePermission):
         return user.has_perms(needed)
 
 
+#: Query parameters every GET accepts: DRF's format override (JSON is the only format).
+COMMON_QUERY_PARAMS = frozenset({"format"})
+
+
 class TenantViewMixin:
     """Sets the tenant from the credential after authentication; resets it after the response."""
 
     _tenant_token = None
+    #: the serializer that checks this view's query string (incentives.api.common.query_params)
+    query_serializer = None
+    #: query parameters the view reads itself, besides those above
+    query_params_extra: tuple[str, ...] = ()
+
+    def allowed_query_params(self) -> frozenset[str]:
+        """Every query parameter this view reads (see the class docstring)."""
+        allowed = set(COMMON_QUERY_PARAMS) | set(self.query_params_extra)
+        filterset = getattr(self, "filterset_class", None)
+        if filterset is not None:
+            allowed |= set(filterset.base_filters)
+        if getattr(self, "pagination_class", None) is not None:
+            # GenericAPIView builds its paginator; a plain APIView that paginates (webhooks) names the class
+            paginator = self.paginator if hasattr(type(self), "paginator") else self.pagination_class()
+            for attr in ("page_query_param", "page_size_query_param", "cursor_query_param"):
+                name = getattr(paginator, attr, None)
+                if name:
+                    allowed.add(name)
+        if self.query_serializer is not None:
+            allowed |= set(self.query_serializer().fields)
+        return frozenset(allowed)
+
+    def check_query_params(self, request) -> None:
+        """A GET (or HEAD) naming a query parameter the view does not read answers 400 in the
+        contract's error shape (`validation_error`, code `unknown_parameter`, attr = the
+        parameter), before anything is read: a typo such as `?parnet=alice`, or a filter a list
+        does not have (`?parent=alice` on the partner's /distributors/), used to answer the whole
+        unfiltered list. What a view reads is `allowed_query_params`: its filterset's filters, its
+        paginator's parameters (page/page_size or cursor/page_size), the fields of its
+        `query_serializer`, its `query_params_extra`, and `format`. Runs after authentication
+        (401/403 first), in `initial`."""
+        if request.method not in ("GET", "HEAD"):
+            return
+        unknown = sorted(set(request.query_params) - self.allowed_query_params())
+        if unknown:
+            from rest_framework.exceptions import ErrorDetail, ValidationError
+
+            known = ", ".join(sorted(self.allowed_query_params() - COMMON_QUERY_PARAMS)) or "none"
+            raise ValidationError({name: [ErrorDetail(f"Unknown query parameter (this endpoint reads: {known}).",
+                                                      code="unknown_parameter")] for name in unknown})
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -55,6 +99,7 @@ class TenantViewMixin:
             from fenxiao.exceptions import NotFound
 
             raise NotFound()  # no external id contains NUL (PostgreSQL text cannot even hold one)
+        self.check_query_params(request)
         tenant = tenant_of(request.user)
         request.tenant = tenant
         self._tenant_token = set_tenant(tenant.pk, tenant)

@@ -16,23 +16,26 @@ from ..rules import Ranked
 from .serializers import measure_str, money
 
 
-def get_contest(pk) -> Contest:
-    """The tenant's contest with its eligible grades, or 404 (also for another tenant's id)."""
-    found = Contest.objects.prefetch_related("grades").filter(pk=pk).first()
+def get_contest(public_id: str) -> Contest:
+    """The tenant's contest (public id contest_...) with its eligible grades, or 404 (also for
+    another tenant's id)."""
+    found = Contest.objects.prefetch_related("grades").filter(public_id=public_id).first()
     if found is None:
         raise NotFound(gettext("No contest with this id."))
     return found
 
 
-def get_scheme(pk) -> TierBonusScheme:
-    found = TierBonusScheme.objects.filter(pk=pk).first()
+def get_scheme(public_id: str) -> TierBonusScheme:
+    """The tenant's tier bonus scheme (tier_...), or 404."""
+    found = TierBonusScheme.objects.filter(public_id=public_id).first()
     if found is None:
         raise NotFound(gettext("No tier bonus scheme with this id."))
     return found
 
 
-def get_target(pk) -> Target:
-    found = Target.objects.select_related("distributor").filter(pk=pk).first()
+def get_target(public_id: str) -> Target:
+    """The tenant's target (target_...), or 404."""
+    found = Target.objects.select_related("distributor").filter(public_id=public_id).first()
     if found is None:
         raise NotFound(gettext("No target with this id."))
     return found

@@ -125,6 +125,8 @@ class ContestSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
     currency = serializers.SerializerMethodField()
 
+    id = serializers.CharField(source="public_id", read_only=True, help_text="opaque id: contest_ and 16 base32 characters")
+
     class Meta:
         model = Contest
         fields = ["id", "name", "measure", "starts_at", "ends_at", "min_score", "grades", "prizes", "currency",
@@ -154,7 +156,7 @@ class StaffLeaderboardRowSerializer(serializers.Serializer):
 
 
 class StaffLeaderboardSerializer(serializers.Serializer):
-    contest_id = serializers.IntegerField()
+    contest_id = serializers.CharField(help_text="the contest's id (contest_...)")
     measure = serializers.CharField()
     status = serializers.CharField()
     final = serializers.BooleanField(help_text="true: the frozen ranking of a finalized contest; false: live")
@@ -180,7 +182,7 @@ class MyStandingSerializer(serializers.Serializer):
 
 
 class PortalLeaderboardSerializer(serializers.Serializer):
-    contest_id = serializers.IntegerField()
+    contest_id = serializers.CharField(help_text="the contest's id (contest_...)")
     measure = serializers.CharField()
     status = serializers.CharField()
     final = serializers.BooleanField()
@@ -190,7 +192,7 @@ class PortalLeaderboardSerializer(serializers.Serializer):
 
 
 class MyContestSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.CharField(help_text="opaque id: contest_ and 16 base32 characters")
     name = serializers.CharField()
     measure = serializers.CharField()
     starts_at = LocalDateTimeField()
@@ -233,6 +235,8 @@ class TierSchemeSerializer(serializers.ModelSerializer):
     created_at = LocalDateTimeField(read_only=True)
     currency = serializers.SerializerMethodField()
 
+    id = serializers.CharField(source="public_id", read_only=True, help_text="opaque id: tier_ and 16 base32 characters")
+
     class Meta:
         model = TierBonusScheme
         fields = ["id", "name", "measure", "tiers", "is_active", "currency", "created_at"]
@@ -247,7 +251,7 @@ class EvaluateSerializer(StrictSerializer):
 
 
 class EvaluationSerializer(serializers.Serializer):
-    scheme_id = serializers.IntegerField()
+    scheme_id = serializers.CharField(help_text="the scheme's id (tier_...)")
     period = serializers.CharField(help_text="YYYY-MM")
     evaluated_at = LocalDateTimeField()
     evaluated_by = serializers.CharField(help_text="the staff user, or schedule")
@@ -319,6 +323,8 @@ class TargetSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField(help_text="met, ahead, on_track or behind")
     currency = serializers.SerializerMethodField()
     created_at = LocalDateTimeField(read_only=True)
+
+    id = serializers.CharField(source="public_id", read_only=True, help_text="opaque id: target_ and 16 base32 characters")
 
     class Meta:
         model = Target

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from distributors.api.serializers import GradeChangeSerializer
 from distributors.models import Distributor, Grade, GradeChange
 from distributors.selectors import grade_history
+from fenxiao.api.idempotency import idempotent
 from fenxiao.api.base import StaffAPIView, StaffGenericView, body_or_empty
 from fenxiao.api.fields import StrictSerializer
 from fenxiao.exceptions import NotFound, invalid
@@ -54,8 +55,8 @@ def contest_changes(data: dict) -> dict:
     return out
 
 
-def contest_body(pk) -> dict:
-    return ContestSerializer(get_contest(pk)).data
+def contest_body(public_id: str) -> dict:
+    return ContestSerializer(get_contest(public_id)).data
 
 
 # --- contests ----------------------------------------------------------------------------------
@@ -77,6 +78,7 @@ class ContestListView(StaffGenericView):
         return self.get_paginated_response(ContestSerializer(page, many=True).data)
 
     @extend_schema(request=ContestWriteSerializer, responses={201: ContestSerializer})
+    @idempotent
     def post(self, request):
         """Create a sales contest (domain rules section 8). `starts_at` / `ends_at`: local midnights of
         the tenant (a date "2026-03-01" or RFC 3339 with an offset), end after start (400
@@ -89,27 +91,27 @@ class ContestListView(StaffGenericView):
         s = ContestWriteSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         contest = services.contest_create(tenant=request.tenant, **contest_changes(s.validated_data))
-        return Response(contest_body(contest.pk), status=201)
+        return Response(contest_body(contest.public_id), status=201)
 
 
 class ContestDetailView(StaffAPIView):
     staff_perms = {"GET": ["incentives.view_contest"], "PATCH": ["incentives.change_contest"]}
 
     @extend_schema(responses=ContestSerializer)
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """One contest with its status; 404 when the tenant has no contest with this id."""
-        return Response(contest_body(pk))
+        return Response(contest_body(public_id))
 
     @extend_schema(request=ContestPatchSerializer, responses=ContestSerializer)
-    def patch(self, request, pk):
+    def patch(self, request, public_id):
         """Change a contest's fields (those of POST, each optional and checked the same way, merged
         with the stored ones). A finalized contest cannot change: 409 `invalid_state`, nothing
         written."""
-        contest = get_contest(pk)
+        contest = get_contest(public_id)
         s = ContestPatchSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         services.contest_update(contest=contest, **contest_changes(s.validated_data))
-        return Response(contest_body(pk))
+        return Response(contest_body(public_id))
 
 
 class LeaderboardQuery(serializers.Serializer):
@@ -120,16 +122,17 @@ class LeaderboardQuery(serializers.Serializer):
 
 class ContestLeaderboardView(StaffAPIView):
     staff_perms = {"GET": ["incentives.view_contest"]}
+    query_serializer = LeaderboardQuery
 
     @extend_schema(parameters=[LeaderboardQuery], responses=StaffLeaderboardSerializer)
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """A contest's leaderboard, ranks offset+1 to offset+limit: live while it is not finalized
         (active distributors of its eligible grades with a score above 0 and at least min_score: a
         frozen or disabled one is not listed and wins nothing; ranked by the tie rule:
         higher score, then whoever reached it first, then the lower id), frozen once finalized.
         Rows `rank, distributor_external_id, name, score, reached_at, prize`. A fixed number of
         queries whatever the tenant's size."""
-        contest = get_contest(pk)
+        contest = get_contest(public_id)
         q = query_params(LeaderboardQuery, request)
         who: dict = {}
         ranked = services.contest_leaderboard(contest=contest, limit=q["offset"] + q["limit"], people=who)[q["offset"]:]
@@ -137,7 +140,7 @@ class ContestLeaderboardView(StaffAPIView):
         for row in rows:
             row.pop("distributor_id")
         return Response(StaffLeaderboardSerializer({
-            "contest_id": contest.pk, "measure": contest.measure, "status": contest.status_at(timezone.now()),
+            "contest_id": contest.public_id, "measure": contest.measure, "status": contest.status_at(timezone.now()),
             "final": contest.finalized_at is not None, "currency": request.tenant.currency,
             "offset": q["offset"], "limit": q["limit"], "results": rows}).data)
 
@@ -146,15 +149,16 @@ class ContestFinalizeView(StaffAPIView):
     staff_perms = {"POST": ["incentives.change_contest"]}
 
     @extend_schema(request=NoBodySerializer, responses=ContestSerializer)
-    def post(self, request, pk):
+    @idempotent
+    def post(self, request, public_id):
         """Finalize an ended contest (domain rules section 8): freeze its ranking and credit each
         prize to its winner's ledger as one `bonus` entry (available at once); event
         `contest.finalized`. Idempotent: calling it again, or at once from two places, credits
         nothing more and answers the same contest (200). 409 `invalid_state` before the window ends."""
-        contest = get_contest(pk)
+        contest = get_contest(public_id)
         NoBodySerializer(data=body_or_empty(request)).is_valid(raise_exception=True)
         services.contest_finalize(contest=contest, actor=request.user.get_username())
-        return Response(contest_body(pk))
+        return Response(contest_body(public_id))
 
 
 # --- tier bonuses ------------------------------------------------------------------------------
@@ -180,6 +184,7 @@ class TierSchemeListView(StaffGenericView):
         return self.get_paginated_response(TierSchemeSerializer(page, many=True).data)
 
     @extend_schema(request=TierSchemeWriteSerializer, responses={201: TierSchemeSerializer})
+    @idempotent
     def post(self, request):
         """Create a tier bonus scheme (domain rules section 8): `measure` direct_sales or team_sales
         per local month; `tiers` [{"threshold", "amount"} or {"threshold", "rate"}], thresholds
@@ -198,15 +203,15 @@ class TierSchemeDetailView(StaffAPIView):
     staff_perms = {"GET": ["incentives.view_tierbonusscheme"], "PATCH": ["incentives.change_tierbonusscheme"]}
 
     @extend_schema(responses=TierSchemeSerializer)
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """One tier bonus scheme; 404 when the tenant has none with this id."""
-        return Response(TierSchemeSerializer(get_scheme(pk)).data)
+        return Response(TierSchemeSerializer(get_scheme(public_id)).data)
 
     @extend_schema(request=TierSchemePatchSerializer, responses=TierSchemeSerializer)
-    def patch(self, request, pk):
+    def patch(self, request, public_id):
         """Change a scheme's name, measure, tiers or is_active (checked as on creation). Months
         already evaluated keep their awards; later evaluations use the new tiers."""
-        scheme = get_scheme(pk)
+        scheme = get_scheme(public_id)
         s = TierSchemePatchSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         d = dict(s.validated_data)
@@ -215,9 +220,9 @@ class TierSchemeDetailView(StaffAPIView):
         return Response(TierSchemeSerializer(services.tier_scheme_update(scheme=scheme, **d)).data)
 
 
-def evaluation_body(evaluation: TierEvaluation, awards: list[TierAward]) -> dict:
+def evaluation_body(scheme: TierBonusScheme, evaluation: TierEvaluation, awards: list[TierAward]) -> dict:
     total = sum((a.amount for a in awards), Decimal(0))
-    return {"scheme_id": evaluation.scheme_id, "period": f"{evaluation.period:%Y-%m}",
+    return {"scheme_id": scheme.public_id, "period": f"{evaluation.period:%Y-%m}",
             "evaluated_at": evaluation.evaluated_at, "evaluated_by": evaluation.evaluated_by,
             "awards": len(awards), "total": money(total), "currency": current_tenant().currency}
 
@@ -226,20 +231,21 @@ class TierSchemeEvaluateView(StaffAPIView):
     staff_perms = {"POST": ["incentives.change_tierbonusscheme"]}
 
     @extend_schema(request=EvaluateSerializer, responses=EvaluationSerializer)
-    def post(self, request, pk):
+    @idempotent
+    def post(self, request, public_id):
         """Evaluate a scheme for a closed local month `period` ("YYYY-MM"): each distributor whose
         measure reaches a threshold (inclusive) is credited the highest tier reached as one `bonus`
         ledger entry (event `bonus.credited`). Idempotent: once per (scheme, distributor, month);
         another call, or a concurrent one, answers the same evaluation and credits nothing. 400
         `period_not_closed` for a month that has not ended, `invalid` for a malformed period,
         `out_of_range` for a year outside 1970..9899."""
-        scheme = get_scheme(pk)
+        scheme = get_scheme(public_id)
         s = EvaluateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         period = services.month_of(s.validated_data["period"])
         evaluation, awards, _ = services.tier_bonus_evaluate(scheme=scheme, period=period,
                                                              actor=request.user.get_username())
-        return Response(EvaluationSerializer(evaluation_body(evaluation, awards)).data)
+        return Response(EvaluationSerializer(evaluation_body(scheme, evaluation, awards)).data)
 
 
 class AwardsQuery(serializers.Serializer):
@@ -249,6 +255,7 @@ class AwardsQuery(serializers.Serializer):
 class TierAwardListView(StaffGenericView):
     staff_perms = {"GET": ["incentives.view_tieraward"]}
     serializer_class = TierAwardSerializer
+    query_serializer = AwardsQuery
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -256,10 +263,10 @@ class TierAwardListView(StaffGenericView):
         return TierAward.objects.select_related("distributor").order_by("-period", "-amount", "id")
 
     @extend_schema(parameters=[AwardsQuery], responses=TierAwardSerializer(many=True))
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """A scheme's awards, paginated, latest month first then largest first: `distributor_external_id,
         name, period, measure_value, threshold, rate, amount`; `?period=YYYY-MM` for one month."""
-        scheme = get_scheme(pk)
+        scheme = get_scheme(public_id)
         q = query_params(AwardsQuery, request)
         qs = self.get_queryset().filter(scheme=scheme)
         if q.get("period"):
@@ -326,6 +333,7 @@ class TargetListView(StaffGenericView):
         return self.get_paginated_response(targets_body(page, many=True))
 
     @extend_schema(request=TargetWriteSerializer, responses={201: TargetSerializer})
+    @idempotent
     def post(self, request):
         """Create a target (domain rules section 8): `scope` tenant (no distributor), distributor or
         team (`distributor_external_id`: the team's head, its levels 1-3), a `measure` that applies
@@ -335,27 +343,27 @@ class TargetListView(StaffGenericView):
         s = TargetWriteSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         target = target_write(services.target_create, tenant=request.tenant, **target_changes(s.validated_data))
-        return Response(targets_body(get_target(target.pk), many=False), status=201)
+        return Response(targets_body(get_target(target.public_id), many=False), status=201)
 
 
 class TargetDetailView(StaffAPIView):
     staff_perms = {"GET": ["incentives.view_target"], "PATCH": ["incentives.change_target"]}
 
     @extend_schema(responses=TargetSerializer)
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """One target with its progress now (value, progress, expected pace, status): a fixed number
         of queries whatever the tenant's size; 404 when the tenant has no target with this id."""
-        return Response(targets_body(get_target(pk), many=False))
+        return Response(targets_body(get_target(public_id), many=False))
 
     @extend_schema(request=TargetPatchSerializer, responses=TargetSerializer)
-    def patch(self, request, pk):
+    def patch(self, request, public_id):
         """Change a target's fields (those of POST, each optional, checked the same way against the
         stored ones)."""
-        target = get_target(pk)
+        target = get_target(public_id)
         s = TargetPatchSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         target_write(services.target_update, target=target, **target_changes(s.validated_data))
-        return Response(targets_body(get_target(pk), many=False))
+        return Response(targets_body(get_target(public_id), many=False))
 
 
 # --- rankings ----------------------------------------------------------------------------------
@@ -374,6 +382,7 @@ RankingQuery = type("RankingQuery", (serializers.Serializer,), {
 
 class RankingView(StaffAPIView):
     staff_perms = {"GET": ["distributors.view_distributor", "orders.view_order"]}
+    query_serializer = RankingQuery
 
     @extend_schema(parameters=[RankingQuery], responses=StaffRankingSerializer)
     def get(self, request):
@@ -410,6 +419,7 @@ class GradeEvaluateView(StaffAPIView):
 
     @extend_schema(request=NoBodySerializer, responses=inline_serializer("GradeEvaluation", {
         "upgraded": serializers.IntegerField(help_text="distributors moved to a higher grade by this run")}))
+    @idempotent
     def post(self, request):
         """Evaluate every distributor's grade now (domain rules section 8; also done after each
         settlement run for the distributors whose money settled): each moves to the highest grade

@@ -48,15 +48,11 @@ def visible_contests(me, now):
             .prefetch_related("grades").order_by("-starts_at", "-id"))
 
 
-def visible_contest(me, pk, now) -> Contest | None:
-    """The contest `pk` if `me` can see it at `now` (as visible_contests decides), else None: the
-    contest with its grades (two queries), a third only for a grade-limited contest of another
-    grade (was I ranked in it?)."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        return None
-    contest = Contest.objects.filter(pk=pk, starts_at__lte=now).prefetch_related("grades").first()
+def visible_contest(me, public_id: str, now) -> Contest | None:
+    """The contest `public_id` (contest_...) if `me` can see it at `now` (as visible_contests
+    decides), else None: the contest with its grades (two queries), a third only for a
+    grade-limited contest of another grade (was I ranked in it?)."""
+    contest = Contest.objects.filter(public_id=public_id, starts_at__lte=now).prefetch_related("grades").first()
     if contest is None:
         return None
     grades = {g.pk for g in contest.grades.all()}
@@ -87,7 +83,7 @@ class MyContestsView(PortalGenericView):
         number of distributors and orders."""
         now = timezone.now()
         page = self.paginate_queryset(self.get_queryset())
-        rows = [{"id": c.pk, "name": c.name, "measure": c.measure, "starts_at": c.starts_at, "ends_at": c.ends_at,
+        rows = [{"id": c.public_id, "name": c.name, "measure": c.measure, "starts_at": c.starts_at, "ends_at": c.ends_at,
                  "status": c.status_at(now), "prizes": c.prizes, "currency": request.tenant.currency,
                  **standing(c, request.user)} for c in page]
         return self.get_paginated_response(MyContestSerializer(rows, many=True).data)
@@ -105,13 +101,15 @@ def masked(rows: list[dict], me_id: int) -> list[dict]:
 
 
 class MyContestLeaderboardView(PortalAPIView):
+    query_serializer = PortalLeaderboardQuery
+
     @extend_schema(parameters=[PortalLeaderboardQuery], responses=PortalLeaderboardSerializer)
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """The top `limit` of a contest I can see (live, or frozen once finalized): rank, name
         (other people's masked: 张*三, A***e), score, prize, and `me: true` on my row; `mine` gives
         my own rank, score and prize even outside the top. 404 for a contest I cannot see. A fixed
         number of queries whatever the tenant's size."""
-        contest = visible_contest(request.user, pk, timezone.now())
+        contest = visible_contest(request.user, public_id, timezone.now())
         if contest is None:
             raise NotFound(gettext("No contest with this id."))
         q = query_params(PortalLeaderboardQuery, request)
@@ -120,7 +118,7 @@ class MyContestLeaderboardView(PortalAPIView):
         mine = next(({"rank": r["rank"], "score": r["score"], "prize": r["prize"]} for r in rows
                      if r["distributor_id"] == request.user.pk), None) or standing(contest, request.user)
         return Response(PortalLeaderboardSerializer({
-            "contest_id": contest.pk, "measure": contest.measure, "status": contest.status_at(timezone.now()),
+            "contest_id": contest.public_id, "measure": contest.measure, "status": contest.status_at(timezone.now()),
             "final": contest.finalized_at is not None, "currency": request.tenant.currency,
             "results": masked(rows, request.user.pk), "mine": mine}).data)
 
@@ -156,6 +154,8 @@ class PortalRankingQuery(serializers.Serializer):
 
 
 class MyRankingsView(PortalAPIView):
+    query_serializer = PortalRankingQuery
+
     @extend_schema(parameters=[PortalRankingQuery], responses=PortalRankingSerializer)
     def get(self, request):
         """The ranking of a local month when the brand shows rankings (tenant setting

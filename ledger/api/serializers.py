@@ -12,7 +12,8 @@ class LedgerEntrySerializer(ModelSerializer):
     order_external_id = serializers.SerializerMethodField()
     level = serializers.IntegerField(source="record.level", read_only=True, default=None)
     refund_external_id = serializers.CharField(source="refund.external_id", read_only=True, default=None)
-    withdrawal_id = serializers.IntegerField(read_only=True, allow_null=True)
+    withdrawal_id = serializers.CharField(source="withdrawal.public_id", read_only=True, allow_null=True, default=None,
+                                          help_text="the withdrawal's id (wd_...), for withdrawal entries")
     deltas = serializers.SerializerMethodField()
 
     class Meta:
@@ -38,6 +39,8 @@ class WithdrawalRequestSerializer(StrictSerializer):
 
 
 class WithdrawalSerializer(ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True,
+                               help_text="opaque id: wd_ and 16 base32 characters (fenxiao.publicid)")
     distributor_external_id = serializers.CharField(source="distributor.external_id", read_only=True)
 
     class Meta:

@@ -4,11 +4,13 @@ import json
 from django.http import HttpResponse
 from django.utils.translation import gettext
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import pagination, serializers
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.response import Response
 
+from fenxiao.api.idempotency import idempotent, key_of
 from fenxiao.api.base import PortalAPIView, PortalGenericView, StaffAPIView, StaffGenericView, body_or_empty
+from fenxiao.api.pagination import CursorPagination
 from fenxiao.currencies import money_str
 from fenxiao.exceptions import NotFound
 from orders.services import content_hash
@@ -42,29 +44,15 @@ class MyEarningsView(PortalAPIView):
         return Response(body)
 
 
-class LedgerCursor(pagination.CursorPagination):
-    ordering = "-id"
-
-    def decode_cursor(self, request):
-        cursor = super().decode_cursor(request)
-        if cursor is not None and cursor.position is not None and not str(cursor.position).lstrip("-").isdigit():
-            from rest_framework.exceptions import NotFound
-
-            raise NotFound(self.invalid_cursor_message)
-        return cursor
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
 class MyLedgerView(PortalGenericView):
     serializer_class = LedgerEntrySerializer
-    pagination_class = LedgerCursor
+    pagination_class = CursorPagination  # newest first; a tampered cursor is a 400 (fenxiao.api.pagination)
+    cursor_ordering = "-id"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return LedgerEntry.unscoped.none()
-        return LedgerEntry.objects.filter(distributor=self.request.user).select_related("record__order", "refund")
+        return LedgerEntry.objects.filter(distributor=self.request.user).select_related("record__order", "refund", "withdrawal")
 
     @extend_schema(responses=LedgerEntrySerializer(many=True))
     def get(self, request):
@@ -87,20 +75,17 @@ class MyWithdrawalsView(PortalGenericView):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(WithdrawalSerializer(page, many=True).data)
 
-    @extend_schema(request=WithdrawalRequestSerializer, responses={201: WithdrawalSerializer},
-                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)])
+    @extend_schema(request=WithdrawalRequestSerializer, responses={201: WithdrawalSerializer})
+    @idempotent
     def post(self, request):
         """Ask to withdraw `amount` of my available money to bank / alipay / wechat `account`.
         201 `requested` (money held). The same Idempotency-Key with the same body answers the same
-        withdrawal; with another body 409. 400: amount not positive, finer than the currency's minor unit, below the
-        tenant's minimum or above available; unknown method; missing account."""
+        withdrawal (fenxiao.api.idempotency; the key is also kept on the withdrawal, as before);
+        with another body 409. 400: amount not positive, finer than the currency's minor unit, below the
+        tenant's minimum or above available; unknown method; missing account; a key over 255 characters."""
         s = WithdrawalRequestSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        key = request.headers.get("Idempotency-Key", "")
-        if len(key) > 200:
-            from fenxiao.exceptions import invalid
-
-            raise invalid("Idempotency-Key", gettext("The Idempotency-Key header is at most 200 characters."), "max_length")
+        key = key_of(request) or ""
         digest = content_hash(json.loads(json.dumps(s.validated_data, default=str))) if key else ""
         w, _ = services.withdrawal_request(distributor=request.user, idempotency_key=key, request_hash=digest,
                                            **s.validated_data)
@@ -109,9 +94,9 @@ class MyWithdrawalsView(PortalGenericView):
 
 class MyWithdrawalDetailView(PortalAPIView):
     @extend_schema(responses=WithdrawalSerializer)
-    def get(self, request, pk):
-        """One of my withdrawals; another distributor's (or tenant's) answers 404."""
-        w = Withdrawal.objects.select_related("distributor").filter(pk=pk, distributor=request.user).first()
+    def get(self, request, public_id):
+        """One of my withdrawals (`wd_...`); another distributor's (or tenant's) answers 404."""
+        w = Withdrawal.objects.select_related("distributor").filter(public_id=public_id, distributor=request.user).first()
         if w is None:
             raise NotFound(gettext("No withdrawal with this id."))
         return Response(WithdrawalSerializer(w).data)
@@ -133,8 +118,9 @@ def staff_withdrawals():
     return Withdrawal.objects.select_related("distributor").order_by("-id")
 
 
-def get_withdrawal(pk) -> Withdrawal:
-    found = staff_withdrawals().filter(pk=pk).first()
+def get_withdrawal(public_id: str) -> Withdrawal:
+    """The tenant's withdrawal with this public id (wd_...), or 404 (also for another tenant's)."""
+    found = staff_withdrawals().filter(public_id=public_id).first()
     if found is None:
         raise NotFound(gettext("No withdrawal with this id."))
     return found
@@ -163,8 +149,9 @@ class _StaffWithdrawalAction(StaffAPIView):
     body_serializer = NoBodySerializer
     service = None
 
-    def post(self, request, pk):
-        w = get_withdrawal(pk)
+    @idempotent
+    def post(self, request, public_id):
+        w = get_withdrawal(public_id)
         s = self.body_serializer(data=body_or_empty(request))
         s.is_valid(raise_exception=True)
         w = type(self).service(withdrawal=w, actor=request.user.get_username(), **s.validated_data)

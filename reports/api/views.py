@@ -54,6 +54,7 @@ def summary_of(request) -> dict:
 
 class SummaryView(StaffAPIView):
     staff_perms = SUMMARY_PERMS
+    query_serializer = SummaryQuery
 
     @extend_schema(parameters=[SummaryQuery], responses=SummarySerializer)
     def get(self, request):
@@ -75,6 +76,7 @@ class SummaryView(StaffAPIView):
 
 class SummaryCsvView(StaffAPIView):
     staff_perms = SUMMARY_PERMS
+    query_serializer = SummaryQuery
 
     @extend_schema(parameters=[SummaryQuery], responses=CSV)
     def get(self, request):
@@ -89,6 +91,7 @@ class SummaryCsvView(StaffAPIView):
 
 class ChannelsView(StaffAPIView):
     staff_perms = {"GET": ["orders.view_order", "commissions.view_commissionrecord"]}
+    query_serializer = ChannelsQuery
 
     @extend_schema(parameters=[ChannelsQuery], responses=ChannelsSerializer)
     def get(self, request):
@@ -187,6 +190,8 @@ class MyStatementPdfView(PortalAPIView):
 
 
 class MyMonthlyView(PortalAPIView):
+    query_serializer = MonthlyQuery
+
     @extend_schema(parameters=[MonthlyQuery], responses=MyMonthsSerializer)
     def get(self, request):
         """My sales and earnings per local month of `year` (default: this year), up to the current

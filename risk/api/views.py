@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from commissions.selectors import held_totals
 from distributors.api.views import get_distributor
 from fenxiao.api.base import StaffAPIView, StaffGenericView
+from fenxiao.api.idempotency import idempotent
 from fenxiao.api.fields import StrictSerializer
 from fenxiao.currencies import money_str
 from fenxiao.exceptions import NotFound
@@ -50,6 +51,7 @@ def _body(holds, request):
 class RiskHoldListView(StaffGenericView):
     staff_perms = {"GET": ["risk.view_riskhold"]}
     serializer_class = HoldSerializer
+    query_serializer = HoldQuery
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -71,6 +73,7 @@ class RiskHoldReleaseView(StaffAPIView):
     staff_perms = {"POST": ["risk.change_riskhold"]}
 
     @extend_schema(request=ReleaseSerializer, responses=HoldSerializer)
+    @idempotent  # a retry with the key answers the release again (not a 404: no open hold)
     def post(self, request, distributor_external_id):
         """Release the distributor's open hold with a reason (required, kept with the hold and in
         its audit history); its commissions settle at the next settlement run once due. 404 when

@@ -296,12 +296,12 @@ def test_the_time_zone_is_fixed_once_orders_contests_or_targets_exist(staff, sel
     refused(staff.patch("/api/v1/admin/tenant/", {"timezone": "Europe/London"}, format="json"), 400, "timezone",
             "timezone_locked")
     with tenant_context(tenant):
-        Contest.objects.filter(pk=cid).delete()
+        Contest.objects.filter(public_id=cid).delete()
     tid = staff.post("/api/v1/admin/targets/", TARGET, format="json").json()["id"]
     refused(staff.patch("/api/v1/admin/tenant/", {"timezone": "Europe/London"}, format="json"), 400, "timezone",
             "timezone_locked")
     with tenant_context(tenant):
-        Target.objects.filter(pk=tid).delete()
+        Target.objects.filter(public_id=tid).delete()
     assert staff.patch("/api/v1/admin/tenant/", {"timezone": "Asia/Tokyo"}, format="json").json()["timezone"] == \
         "Asia/Tokyo"                                                                  # nothing kept in local days yet
     assert staff.patch("/api/v1/admin/tenant/", {"timezone": "Asia/Shanghai"}, format="json").status_code == 200

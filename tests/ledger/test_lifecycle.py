@@ -323,9 +323,9 @@ def test_paying_keeps_the_approval_time_and_approver(rich, in_tenant, portal_for
     assert (body["status"], body["requested_at"], body["decided_at"], body["decided_by"], body["paid_at"],
             body["payout_reference"]) == ("paid", "2027-02-01T09:30:00Z", "2027-02-02T14:15:30Z", "approver",
                                           "2027-02-04T08:00:05Z", "BANK-7")
-    w = Withdrawal.objects.get(pk=wid)
+    w = Withdrawal.objects.get(public_id=wid)
     assert (w.decided_at, w.decided_by, w.paid_at) == (t1, "approver", t2)
-    last = Withdrawal.history.filter(id=wid).latest("history_id")
+    last = Withdrawal.history.filter(id=w.pk).latest("history_id")
     assert (last.status, last.history_change_reason, last.history_user.username) == ("paid", "paid by payer", "payer")
     assert csv_before[0].split(",")[-1] == "approved_at" and csv_before[1].split(",")[-1] == "2027-02-02T14:15:30+00:00"
 
@@ -357,10 +357,11 @@ def test_refusals_read_well(rich, in_tenant, client):
     pm.user_permissions.set(Permission.objects.filter(content_type__app_label__in=["ledger", "distributors"]))
     StaffMembership.objects.create(user=pm, tenant=in_tenant)
     client.force_login(pm)
-    page = client.post("/admin/ledger/withdrawal/", {"action": "approve", "_selected_action": [wid]}, follow=True).content.decode()
-    assert f"Refused — #{wid}: A paid withdrawal cannot be approved." in page
+    pk = Withdrawal.objects.get(public_id=wid).pk   # the console's own key
+    page = client.post("/admin/ledger/withdrawal/", {"action": "approve", "_selected_action": [pk]}, follow=True).content.decode()
+    assert f"Refused — {wid}: A paid withdrawal cannot be approved." in page
     c0 = Distributor.objects.get(external_id="C0")
     page = client.post("/admin/distributors/distributor/", {"action": "unfreeze", "_selected_action": [c0.pk],
                                                             "reason": "checked"}, follow=True)
     assert "Unfrozen distributor(s): 1." in page.content.decode()
-    assert Withdrawal.objects.get(pk=wid).status == "paid"
+    assert Withdrawal.objects.get(public_id=wid).status == "paid"

@@ -209,11 +209,11 @@ def test_commission_filters(partner, in_tenant):
     chain(in_tenant, 3)
     for i in range(2):
         partner.post("/api/v1/orders/", order_json(f"O{i}", referrer_external_id="C2", **PAID), format="json")
-    assert partner.get("/api/v1/commissions/").json()["count"] == 6
+    assert len(partner.get("/api/v1/commissions/").json()["results"]) == 6
     r = partner.get("/api/v1/commissions/?beneficiary=C1&level=2&status=frozen").json()
     assert [(x["order_external_id"], x["amount"]) for x in r["results"]] == [("O1", "5.00"), ("O0", "5.00")]
-    assert partner.get("/api/v1/commissions/?beneficiary=C1&level=1").json()["count"] == 0
-    assert partner.get("/api/v1/commissions/?created_before=2000-01-01T00:00:00Z").json()["count"] == 0
+    assert partner.get("/api/v1/commissions/?beneficiary=C1&level=1").json()["results"] == []
+    assert partner.get("/api/v1/commissions/?created_before=2000-01-01T00:00:00Z").json()["results"] == []
 
 
 def test_single_order_post_query_count_is_pinned(partner, in_tenant, django_assert_num_queries):

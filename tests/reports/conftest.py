@@ -126,13 +126,13 @@ def programme(shop, people, partner_for, portal_for):
         assert r.status_code == 201 and r.json()["fee"] == "0.25", r.json()
         withdrawal_id = r.json()["id"]
     with at("2026-03-27T10:00:00+08:00"), tenant_context(shop), committed():
-        withdrawal_approve(withdrawal=Withdrawal.objects.get(pk=withdrawal_id), actor="finance")
+        withdrawal_approve(withdrawal=Withdrawal.objects.get(public_id=withdrawal_id), actor="finance")
     with at("2026-03-31T23:59:59+08:00"):
         post_order(partner, "O4", "B", "300.00", "2026-03-31T23:59:59+08:00", channel="app")
     with at("2026-04-01T00:00:00+08:00"):
         post_order(partner, "O5", "A", "80.00", "2026-04-01T00:00:00+08:00", channel="app")
     with at("2026-04-02T09:00:00+08:00"), tenant_context(shop), committed():
-        withdrawal_pay(withdrawal=Withdrawal.objects.get(pk=withdrawal_id), payout_reference="ALIPAY-1", actor="finance")
+        withdrawal_pay(withdrawal=Withdrawal.objects.get(public_id=withdrawal_id), payout_reference="ALIPAY-1", actor="finance")
     with at("2026-04-02T10:00:00+08:00"):
         r = partner.post("/api/v1/orders/O4/refunds/", {"external_id": "RF-O4", "amount": "300.00"}, format="json")
         assert r.status_code == 201, r.json()

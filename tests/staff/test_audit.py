@@ -17,7 +17,7 @@ def test_changes_keep_who_when_before_after(tenant, in_tenant, client):
     assert hist[-1].history_user.username == "pm"
     pid = staff.post("/api/v1/admin/plans/", {"rules": RULES}, format="json").json()["id"]
     staff.post(f"/api/v1/admin/plans/{pid}/publish/", {}, format="json")
-    plan_hist = list(CommissionPlan.history.filter(id=pid).order_by("history_date"))
+    plan_hist = list(CommissionPlan.history.filter(public_id=pid).order_by("history_date"))
     assert [(h.status, h.history_user.username if h.history_user else None) for h in plan_hist] == [
         ("draft", "pm"), ("published", "pm")]
     staff.post("/api/v1/admin/distributors/C1/freeze/", {"reason": "chargebacks"}, format="json")

@@ -101,7 +101,7 @@ def test_publish_never_retroactive(staff, in_tenant):
     pid = staff.post("/api/v1/admin/plans/", {"rules": RULES}, format="json").json()["id"]
     r = staff.post(f"/api/v1/admin/plans/{pid}/publish/", {"effective_from": "2020-01-01T00:00:00+08:00"}, format="json")
     assert r.status_code == 400 and r.json()["errors"][0]["code"] == "retroactive"
-    assert CommissionPlan.objects.get(pk=pid).status == "draft"
+    assert CommissionPlan.objects.get(public_id=pid).status == "draft"
 
 
 def test_grades_with_overrides_and_cap(staff, in_tenant):

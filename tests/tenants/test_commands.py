@@ -14,7 +14,7 @@ def test_create_api_key_prints_a_working_key_once(tenant, client):
     assert row.tenant == tenant and key.startswith(row.prefix + ".")
     assert row.hashed_key != key and key not in row.hashed_key          # stored hashed only
     r = client.get("/api/v1/orders/", HTTP_AUTHORIZATION=f"Api-Key {key}")
-    assert r.status_code == 200 and r.json()["count"] == 0
+    assert r.status_code == 200 and r.json()["results"] == []
 
 
 def test_create_api_key_unknown_tenant(db):

@@ -187,7 +187,7 @@ def test_the_delivery_log_and_replay(shop, receiver):
         1, "auto", 500, "HTTP 500", "boom")
     assert partner.get(f"{URL}{eid}/deliveries/", {"status": "succeeded"}).json()["results"] == []
     bad = partner.get(f"{URL}{eid}/deliveries/", {"parent": "x"})
-    assert bad.status_code == 400 and bad.json()["errors"][0]["code"] == "unknown_field"
+    assert bad.status_code == 400 and bad.json()["errors"][0]["code"] == "unknown_parameter"
     assert partner.get(f"{URL}{eid}/deliveries/", {"status": "lost"}).status_code == 400
     r = partner.post(f"{URL}{eid}/deliveries/{d.public_id}/replay/", {}, format="json")
     assert r.status_code == 202 and r.json()["status"] == "pending"

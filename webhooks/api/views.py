@@ -12,9 +12,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fenxiao.api.base import IsPartner, IsTenantStaff, TenantViewMixin, body_or_empty
+from fenxiao.api.idempotency import idempotent
+from fenxiao.api.pagination import CursorPagination
 from fenxiao.api.throttles import ApiKeyRateThrottle
 from fenxiao.exceptions import NotFound
-from ledger.api.views import LedgerCursor
 from tenants.authentication import ApiKeyAuthentication, StaffJWTAuthentication
 
 from .. import selectors, services
@@ -60,19 +61,21 @@ DELIVERY_ID = OpenApiParameter("delivery_id", str, OpenApiParameter.PATH,
 
 class EndpointListView(PartnerOrStaffView):
     staff_perms = {"GET": ["webhooks.view_webhookendpoint"], "POST": ["webhooks.add_webhookendpoint"]}
-    pagination_class = LedgerCursor
+    pagination_class = CursorPagination  # newest first (fenxiao.api.pagination: opaque, list-bound cursors)
+    query_serializer = PageQuery
 
     @extend_schema(parameters=[PageQuery], responses=EndpointSerializer(many=True))
     def get(self, request):
         """The tenant's webhook endpoints, newest first, cursor-paginated (`next`, `previous`,
         `results`; `page_size` up to 200): id, url, description, events, status (active, failing,
-        disabled). The secret is never in it. Unknown query parameters are 400 `unknown_field`."""
+        disabled). The secret is never in it. Unknown query parameters are 400 `unknown_parameter`."""
         PageQuery(data=request.query_params).is_valid(raise_exception=True)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.endpoints(), request, view=self)
         return paginator.get_paginated_response(EndpointSerializer(page, many=True).data)
 
     @extend_schema(request=EndpointCreateSerializer, responses={201: EndpointWithSecretSerializer})
+    @idempotent  # a retried create with the key answers the same endpoint (and secret) once more
     def post(self, request):
         """Subscribe a URL to events (domain rules section 10). 201 with the endpoint and its signing
         `secret` (`whsec_...`, Standard Webhooks): shown in this answer only. 400 (nothing written):
@@ -121,6 +124,7 @@ class EndpointRotateSecretView(PartnerOrStaffView):
     staff_perms = {"POST": ["webhooks.change_webhookendpoint"]}
 
     @extend_schema(parameters=[ENDPOINT_ID], request=NoBodySerializer, responses=EndpointWithSecretSerializer)
+    @idempotent  # a retry with the key does not rotate twice
     def post(self, request, endpoint_id):
         """Give the endpoint a new signing secret, answered in `secret` this once. For the next
         settings.WEBHOOKS_ROTATION_OVERLAP (24 hours) every delivery carries two signatures (the
@@ -133,7 +137,8 @@ class EndpointRotateSecretView(PartnerOrStaffView):
 
 class DeliveryListView(PartnerOrStaffView):
     staff_perms = {"GET": ["webhooks.view_delivery"]}
-    pagination_class = LedgerCursor
+    pagination_class = CursorPagination  # newest first
+    query_serializer = DeliveryQuery
 
     @extend_schema(parameters=[ENDPOINT_ID, DeliveryQuery], responses=DeliverySerializer(many=True))
     def get(self, request, endpoint_id):
@@ -141,7 +146,7 @@ class DeliveryListView(PartnerOrStaffView):
         `page_size` up to 200), `status` to filter (pending, sending, succeeded, failed): each
         delivery with its webhook-id (`id`), event type, status, attempts and next attempt, and
         every attempt (when, trigger auto or replay, status code or error, duration in ms, the
-        first KB of the answer). Unknown query parameters are 400 `unknown_field`."""
+        first KB of the answer). Unknown query parameters are 400 `unknown_parameter`."""
         endpoint = get_endpoint(endpoint_id)
         q = DeliveryQuery(data=request.query_params)
         q.is_valid(raise_exception=True)
@@ -164,6 +169,7 @@ class DeliveryReplayView(PartnerOrStaffView):
     staff_perms = {"POST": ["webhooks.change_delivery"]}
 
     @extend_schema(parameters=[ENDPOINT_ID, DELIVERY_ID], request=NoBodySerializer, responses={202: DeliverySerializer})
+    @idempotent  # a retry with the key makes no second attempt
     def post(self, request, endpoint_id, delivery_id):
         """Deliver this event again: 202, the delivery pending; the relay makes a new attempt with
         the same webhook-id (logged as a replay, with who asked). A succeeded or failed delivery
