@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("commissions.api.urls")),
     path("", include("ledger.api.urls")),
     path("", include("incentives.api.urls")),
+    path("", include("relations.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -61,7 +61,7 @@ class LedgerEntry(TenantOwned):
         SETTLEMENT = "settlement", "frozen -> available"
         CLAWBACK = "clawback", "commission reversed after settlement (available)"
         WITHDRAWAL_HOLD = "withdrawal_hold", "available -> held"
-        WITHDRAWAL_RETURN = "withdrawal_return", "held -> available (rejected)"
+        WITHDRAWAL_RETURN = "withdrawal_return", "held -> available (rejected or cancelled)"
         WITHDRAWAL_PAID = "withdrawal_paid", "held -> withdrawn (net of fee)"
         FEE = "fee", "held -> fees"
         BONUS = "bonus", "bonus or prize (available)"
@@ -104,13 +104,15 @@ class LedgerEntry(TenantOwned):
 
 
 class Withdrawal(TenantOwned):
-    """A distributor's request to be paid out: requested -> approved -> paid, or rejected."""
+    """A distributor's request to be paid out: requested -> approved -> paid, or rejected (by
+    staff), or cancelled (by the distributor while requested)."""
 
     class Status(models.TextChoices):
         REQUESTED = "requested"
         APPROVED = "approved"
         PAID = "paid"
         REJECTED = "rejected"
+        CANCELLED = "cancelled"
 
     class Method(models.TextChoices):
         BANK = "bank"

@@ -193,6 +193,26 @@ def withdrawal_reject(*, withdrawal: Withdrawal, reason: str = "", actor: str = 
 
 
 @transaction.atomic
+def withdrawal_cancel(*, withdrawal: Withdrawal, distributor, actor: str = "") -> Withdrawal:
+    """The distributor takes back its own withdrawal while it is `requested` (issue 14): requested
+    -> cancelled, the held money returns to available with a `withdrawal_return` ledger entry (as a
+    rejection's). 404 for another distributor's withdrawal; 409 `invalid_state` once staff approved
+    (or paid, rejected) it, or when it is cancelled already (compare-and-set: a cancel racing an
+    approval, one wins). Domain rules section 7."""
+    from fenxiao.exceptions import NotFound
+
+    if withdrawal.distributor_id != distributor.pk:
+        raise NotFound("No withdrawal with this id.")
+    w = _transition(withdrawal, from_=(Withdrawal.Status.REQUESTED,), to=Withdrawal.Status.CANCELLED,
+                    actor=actor or f"distributor:{distributor.external_id}", decision=False)
+    entries_post(tenant=w.tenant, entries=[entry(tenant_id=w.tenant_id, distributor_id=w.distributor_id,
+                                                 kind=K.WITHDRAWAL_RETURN, amount=w.amount, d_held=-w.amount,
+                                                 d_available=w.amount, withdrawal=w)])
+    _withdrawal_event(w)
+    return w
+
+
+@transaction.atomic
 def withdrawal_pay(*, withdrawal: Withdrawal, payout_reference: str = "", actor: str = "") -> Withdrawal:
     """approved -> paid: held money leaves as the transfer (withdrawn) and the fee (fees).
     Exactly once, whoever clicks: 409 for a withdrawal not approved (or already paid). Sets

@@ -16,3 +16,11 @@ from fenxiao.settings import *  # noqa: E402,F403
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fenxiao-tests",
                       "OPTIONS": {"MAX_ENTRIES": 100_000}}}
+
+# Uploaded materials go to a directory of this test run, removed at exit (never the repo's media/).
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+MEDIA_ROOT = tempfile.mkdtemp(prefix="fenxiao-media-")
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
