@@ -143,10 +143,11 @@ def material_counts(material_ids) -> dict[int, MaterialCounts]:
     ids = list(material_ids)
     out = {pk: MaterialCounts() for pk in ids}
     rows = (MaterialProgress.objects.filter(material_id__in=ids).values("material_id")
-            .annotate(views=Sum("views"), viewers=Count("id", filter=Q(views__gt=0)), downloads=Sum("downloads"),
-                      completions=Count("id", filter=Q(completed_at__isnull=False))))
+            .annotate(n_views=Sum("views"), n_viewers=Count("id", filter=Q(views__gt=0)), n_downloads=Sum("downloads"),
+                      n_completions=Count("id", filter=Q(completed_at__isnull=False))).order_by())
     for r in rows:
-        out[r["material_id"]] = MaterialCounts(r["views"] or 0, r["viewers"], r["downloads"] or 0, r["completions"])
+        out[r["material_id"]] = MaterialCounts(r["n_views"] or 0, r["n_viewers"], r["n_downloads"] or 0,
+                                               r["n_completions"])
     return out
 
 

@@ -115,7 +115,8 @@ def material_check(*, material: Material, image_bytes: bytes | None = None, less
         problem = posters.poster_problems(width=width, height=height, qr_x=m.qr_x, qr_y=m.qr_y, qr_size=m.qr_size,
                                           name_x=m.name_x, name_y=m.name_y, max_side=POSTER_MAX_SIDE, qr_min=QR_MIN_SIZE)
         if problem:
-            raise invalid(*problem)
+            attr, code, message = problem
+            raise invalid(attr, message, code)
     elif m.kind == K.COPY and not m.body.strip():
         raise invalid("body", "Sharing copy needs its text.", "required")
     elif m.kind == K.VIDEO and not m.link:
@@ -170,12 +171,12 @@ def material_create(*, tenant, kind: str, title: str, body: str = "", link: str 
     material = Material(tenant=tenant, kind=kind, title=title.strip(), body=body, link=link, qr_x=qr_x, qr_y=qr_y,
                         qr_size=qr_size, name_x=name_x, name_y=name_y, name_size=name_size, name_color=name_color,
                         is_active=is_active, position=position)
-    material_check(material=material, image_bytes=image_bytes,
-                   lessons=len(lessons or []) if kind == K.COURSE else None)
     if kind == K.POSTER and image is not None:
         material.image = image
     if kind == K.DOCUMENT and file is not None:
         material.file = file
+    material_check(material=material, image_bytes=image_bytes,
+                   lessons=len(lessons or []) if kind == K.COURSE else None)
     material.save()
     _grades_set(material, grades)
     if kind == K.COURSE:
@@ -202,11 +203,11 @@ def material_update(*, material: Material, grades: list[Grade] | None = None, le
     n_lessons = None
     if locked.kind == K.COURSE:
         n_lessons = len(lessons) if lessons is not None else Lesson.objects.filter(material=locked).count()
-    material_check(material=locked, image_bytes=image_bytes, lessons=n_lessons)
     if image is not None:
         locked.image = image
     if file is not None:
         locked.file = file
+    material_check(material=locked, image_bytes=image_bytes, lessons=n_lessons)
     locked.save()
     _grades_set(locked, grades)
     if lessons is not None and locked.kind == K.COURSE:
