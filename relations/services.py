@@ -521,19 +521,31 @@ def earn_preview(*, distributor: Distributor, lines: list[PreviewLine]) -> dict:
 
 def _password_check(distributor: Distributor, password, attr: str = "new_password") -> None:
     """Django's password validators (settings.AUTH_PASSWORD_VALIDATORS), against the distributor's
-    username and name too; 400 with each validator's code (password_too_short, ...)."""
+    username and name too; 400 with one error per failed validator, each with its code
+    (password_too_short, password_too_common, password_entirely_numeric, password_too_similar)."""
     if not isinstance(password, str) or not password:
         raise invalid(attr, "Give the new password.", "required")
     try:
         password_validation.validate_password(password, user=_Who(distributor))
     except DjangoValidationError as exc:
-        first = exc.error_list[0]
-        raise invalid(attr, " ".join(exc.messages), first.code or "invalid_password") from None
+        from rest_framework.exceptions import ErrorDetail, ValidationError
+
+        raise ValidationError({attr: [ErrorDetail(message, code=error.code or "invalid_password")
+                                      for error, message in zip(exc.error_list, exc.messages)]}) from None
 
 
 class _Who:
     """What UserAttributeSimilarityValidator compares a password with: the distributor's username
     (its external id when it has none) and its name."""
+
+    class _meta:  # noqa: N801 (what the validator asks for its message: the field's verbose name)
+        @staticmethod
+        def get_field(name):
+            from types import SimpleNamespace
+
+            from django.utils.translation import gettext_lazy as _
+
+            return SimpleNamespace(verbose_name=_("name") if name == "first_name" else _("username"))
 
     def __init__(self, d: Distributor):
         self.username = d.username or d.external_id
