@@ -310,7 +310,9 @@ def lesson_complete(*, material: Material, lesson: Lesson, distributor: Distribu
 
 # --- announcements -----------------------------------------------------------------------------
 
-def _audience_check(audience: str, grades, distributors) -> None:
+def announcement_check(*, audience: str, grades, distributors) -> None:
+    """An announcement's audience names what it needs: 400 for an unknown audience, `grades` without
+    a grade, `distributors` without a distributor."""
     if audience not in Announcement.Audience.values:
         raise invalid("audience", f"Unknown audience {audience!r}: everyone, grades or distributors.", "invalid_choice")
     if audience == Announcement.Audience.GRADES and not grades:
@@ -330,7 +332,7 @@ def announcement_create(*, tenant, title: str, body: str, audience: str = "every
         raise invalid("title", "An announcement needs a title.", "blank")
     if not body.strip():
         raise invalid("body", "An announcement needs its text.", "blank")
-    _audience_check(audience, grades, distributors)
+    announcement_check(audience=audience, grades=grades, distributors=distributors)
     a = Announcement.objects.create(tenant=tenant, title=title.strip(), body=body, audience=audience,
                                     published_at=published_at or timezone.now(), is_active=is_active, created_by=actor)
     a.grades.set(grades if audience == Announcement.Audience.GRADES else [])
@@ -356,7 +358,7 @@ def announcement_update(*, announcement: Announcement, grades: list[Grade] | Non
         raise invalid("body", "An announcement needs its text.", "blank")
     grades = grades if grades is not None else list(a.grades.all())
     distributors = distributors if distributors is not None else list(a.distributors.all())
-    _audience_check(a.audience, grades, distributors)
+    announcement_check(audience=a.audience, grades=grades, distributors=distributors)
     a.save()
     a.grades.set(grades if a.audience == Announcement.Audience.GRADES else [])
     a.distributors.set(distributors if a.audience == Announcement.Audience.DISTRIBUTORS else [])
