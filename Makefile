@@ -70,10 +70,13 @@ $(KEY_FILE): | $(VENV_OK)
 migrate: venv $(KEY_FILE)
 	$(WITH_KEY) $(PY) manage.py migrate --noinput
 
+# Invite and reset links point at the address the demo serves (FENXIAO_PUBLIC_URL, unless set).
+DEMO_URL = FENXIAO_PUBLIC_URL="$${FENXIAO_PUBLIC_URL:-http://$(HOST):$(PORT)}"
+
 demo: migrate
-	$(WITH_KEY) $(PY) manage.py load_demo --base-url http://$(HOST):$(PORT)
+	$(WITH_KEY) $(DEMO_URL) $(PY) manage.py load_demo --base-url http://$(HOST):$(PORT)
 	$(WITH_KEY) $(PY) manage.py collectstatic --noinput --verbosity 0
-	$(WITH_KEY) $(PY) manage.py runserver $(HOST):$(PORT)
+	$(WITH_KEY) $(DEMO_URL) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Tests run tasks eagerly: CELERY_BROKER_URL is emptied so a broker in the shell cannot leak in
 # (tests/integration/test_celery_worker.py starts its own worker and broker setup). The tests use
