@@ -116,9 +116,11 @@ def draw_text(image: Image.Image, xy: tuple[int, int], text: str, *, size: int, 
     draw = ImageDraw.Draw(image)
     fonts = _fonts(size)
     x, y = xy
+    # one baseline for every font (each has its own ascent): letters of both scripts sit on it
+    baseline = y + max((f.getmetrics()[0] for f in fonts if hasattr(f, "getmetrics")), default=size)
     for char in text:
         font = fonts[_font_index(size, char)]
-        draw.text((x, y), char, font=font, fill=color)
+        draw.text((x, baseline), char, font=font, fill=color, anchor="ls")
         x += draw.textlength(char, font=font)
 
 

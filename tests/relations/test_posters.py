@@ -133,3 +133,28 @@ def test_a_poster_for_another_grade_or_tenant_is_404(tenant, make_tenant, portal
         stranger = distributor(other, external_id="X")
     r = portal_for(stranger).get(f"/api/v1/me/materials/{poster['id']}/poster.png")
     assert r.status_code == 404 and r.json()["errors"][0]["code"] == "not_found"
+
+
+def test_the_demos_support_loads_once_and_its_poster_scans(tenant, portal_for, public_url):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from distributors.models import Grade
+    from relations.models import Announcement, Material
+
+    with tenant_context(tenant):
+        Grade.objects.create(tenant=tenant, code="gold", name="金牌", rank=1)
+        d = distributor(tenant, external_id="A", name="王小明")
+    out = StringIO()
+    call_command("load_demo_support", tenant="acme", stdout=out)
+    call_command("load_demo_support", tenant="acme", stdout=out)          # idempotent
+    assert "4 added" in out.getvalue() and "already there (4)" in out.getvalue()
+    with tenant_context(tenant):
+        assert sorted(Material.objects.values_list("kind", flat=True)) == ["copy", "course", "poster", "video"]
+        assert Announcement.objects.count() == 2
+        poster = Material.objects.get(kind="poster")
+    me = portal_for(d)
+    assert [m["kind"] for m in me.get("/api/v1/me/materials/").json()["results"]] == ["course", "poster", "copy", "video"]
+    (code,) = decode(me.get(f"/api/v1/me/materials/{poster.pk}/poster.png").content)
+    assert code.text == f"https://fx.example.com/portal/acme/join/?code={d.invite_code}"
