@@ -2,11 +2,14 @@
 #
 #   make venv      create .venv (if missing) and install the project with its test extras
 #   make demo      migrate, load the demo data, collect static files, serve on 127.0.0.1:8000
+#   make demo-relay  deliver the demo tenant's webhooks every 2 s (in a second terminal)
 #   make test      the fast test suite on SQLite, 2 xdist workers (PYTEST_ARGS="..." adds options)
 #   make test-pg   the same against PostgreSQL and Redis, service tests required
 #   make worker    a Celery worker   (CELERY_BROKER_URL, default redis://127.0.0.1:6379/0)
 #   make beat      Celery beat with the django-celery-beat DatabaseScheduler
 #   make check     Django system checks, "no model change without a migration", the import contracts
+#   make messages  extract every gettext string into the zh_Hans catalogues, compile them (needs GNU gettext)
+#   make vendor-echarts  re-vendor Apache ECharts from npm (ECHARTS_VERSION=6.1.0) into fenxiao/static/vendor/echarts/
 #
 # SECRET_KEY: the server refuses to start without one (DEBUG off). The targets below that run
 # Django use $$SECRET_KEY when set, else the per-clone random key in .local-secret-key, generated
@@ -30,7 +33,7 @@ KEY_FILE := .local-secret-key
 WITH_KEY = SECRET_KEY="$${SECRET_KEY:-$$(cat $(KEY_FILE))}"
 
 .DEFAULT_GOAL := help
-.PHONY: help venv migrate demo test test-pg worker beat check
+.PHONY: help venv migrate demo demo-relay test test-pg worker beat check messages
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -70,13 +73,19 @@ $(KEY_FILE): | $(VENV_OK)
 migrate: venv $(KEY_FILE)
 	$(WITH_KEY) $(PY) manage.py migrate --noinput
 
-# Invite and reset links point at the address the demo serves (FENXIAO_PUBLIC_URL, unless set).
-DEMO_URL = FENXIAO_PUBLIC_URL="$${FENXIAO_PUBLIC_URL:-http://$(HOST):$(PORT)}"
+# The demo delivers webhooks to receivers on this machine (127.0.0.1): WEBHOOKS_ALLOW_PRIVATE=1
+# here only; production refuses loopback and private addresses (README "Webhooks"). Invite and
+# password reset links point at the address the demo serves (FENXIAO_PUBLIC_URL, unless set).
+DEMO_ENV = WEBHOOKS_ALLOW_PRIVATE=$${WEBHOOKS_ALLOW_PRIVATE:-1} FENXIAO_PUBLIC_URL="$${FENXIAO_PUBLIC_URL:-http://$(HOST):$(PORT)}"
 
 demo: migrate
-	$(WITH_KEY) $(DEMO_URL) $(PY) manage.py load_demo --base-url http://$(HOST):$(PORT)
+	$(WITH_KEY) $(DEMO_ENV) $(PY) manage.py load_demo --base-url http://$(HOST):$(PORT)
 	$(WITH_KEY) $(PY) manage.py collectstatic --noinput --verbosity 0
-	$(WITH_KEY) $(DEMO_URL) $(PY) manage.py runserver $(HOST):$(PORT)
+	$(WITH_KEY) $(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+# The demo's stand-in for beat and the workers: delivers the demo tenant's webhooks every 2 seconds.
+demo-relay: venv $(KEY_FILE)
+	$(WITH_KEY) $(DEMO_ENV) $(PY) manage.py relay_webhooks --tenant demo --every 2
 
 # Tests run tasks eagerly: CELERY_BROKER_URL is emptied so a broker in the shell cannot leak in
 # (tests/integration/test_celery_worker.py starts its own worker and broker setup). The tests use
@@ -106,6 +115,28 @@ check: venv $(KEY_FILE)
 	$(WITH_KEY) $(PY) manage.py makemigrations --check --dry-run --noinput
 	$(VENV)/bin/lint-imports
 
+# Catalogues (README "Languages"): every app's strings in <app>/locale/zh_Hans/LC_MESSAGES/django.po,
+# the project's (fenxiao/, templates included) in fenxiao/locale. makemessages merges the code's
+# strings into each catalogue (msgmerge): translations stay, a new string comes in untranslated
+# (or "fuzzy" with a guess from a similar one), a string gone from the code stays at the end as
+# obsolete ("#~", unused); an app without a locale/ folder gets one, so its strings land in its own
+# catalogue. The .mo files are compiled from scratch and committed (running fenxiao needs no
+# gettext); then the list of what is left to translate is printed: tests/test_i18n.py fails until
+# it is empty and every .mo says what its .po says.
+LOCALE_APPS = $(filter-out fenxiao tests bench docs,$(sort $(patsubst %/,%,$(dir $(wildcard */apps.py */models.py)))))
+MESSAGES_IGNORE = --ignore '.venv/*' --ignore 'tests/*' --ignore 'bench/*' --ignore 'docs/*' \
+	--ignore 'staticfiles/*' --ignore 'build/*' --ignore 'node_modules/*'
+
+messages: venv $(KEY_FILE)
+	@command -v xgettext >/dev/null && command -v msgmerge >/dev/null && command -v msgfmt >/dev/null \
+		|| { echo "make messages needs GNU gettext (apt-get install gettext)" >&2; exit 1; }
+	@for app in $(LOCALE_APPS); do mkdir -p $$app/locale; done
+	$(WITH_KEY) $(PY) manage.py makemessages --locale zh_Hans --add-location file $(MESSAGES_IGNORE)
+	@# compilemessages skips a .po older than its .mo; git does not keep times, so compile them all
+	@find . -path ./.venv -prune -o -path '*/locale/zh_Hans/LC_MESSAGES/django.po' -print | xargs touch
+	$(WITH_KEY) $(PY) manage.py compilemessages --locale zh_Hans $(MESSAGES_IGNORE)
+	$(PY) -m tests.catalogues
+
 # Benchmark (bench/README.md): PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 needed.
 #   make bench     throughput/latency benchmark, small default (BENCH_ARGS="--scale 0|1|2|3 ...")
 #   make bench-full  the same at 1,000,000 distributors (--scale 2)
@@ -122,3 +153,10 @@ bench: venv $(KEY_FILE)
 
 bench-full: venv $(KEY_FILE)
 	$(BENCH_ENV) $(VENV)/bin/python bench/run.py --scale 2 $(BENCH_ARGS)
+
+# Apache ECharts as a static file (no CDN): dist/echarts.min.js, LICENSE and NOTICE of the npm
+# package, with a README giving the version, the source and the file's SHA-256.
+ECHARTS_VERSION ?= 6.1.0
+.PHONY: vendor-echarts
+vendor-echarts:
+	sh scripts/vendor-echarts.sh $(ECHARTS_VERSION)

@@ -50,8 +50,31 @@ _DECIMAL_MODES = {"down": ROUND_DOWN, "half_up": ROUND_HALF_UP}
 _UNITS = {p: Decimal(1).scaleb(-p) for p in range(0, 5)}
 
 
+def gettext_noop(message: str) -> str:
+    """Marks `message` for the translation catalogues (makemessages finds calls by this name) and
+    returns it unchanged: this module stays free of Django; orders.services translates the
+    messages of an ArithmeticError_ that reaches a person."""
+    return message
+
+
+class Text(str):
+    """English text for a person, filled from `template` (marked with gettext_noop) and `params`;
+    it remembers both, so a caller with Django translates it (fenxiao.exceptions.translated)."""
+
+    def __new__(cls, template: str, **params):
+        text = super().__new__(cls, template % params if params else template)
+        text.template, text.params = template, params
+        return text
+
+
 class ArithmeticError_(ValueError):
-    """Input that no rule can price (negative amounts, discounts above the goods, bad rounding mode)."""
+    """Input that no rule can price (negative amounts, discounts above the goods, bad rounding mode).
+    `message` is the English text, with %(name)s placeholders filled from `params`; str() is the
+    filled text, `.message` and `.params` let a caller translate it."""
+
+    def __init__(self, message: str, **params):
+        super().__init__(message % params if params else message)
+        self.message, self.params = message, params
 
 
 def to_fraction(value: Decimal | Fraction | int) -> Fraction:
@@ -179,20 +202,20 @@ class Base:
 def validate_lines(lines: Sequence[Line], discount: Decimal, non_cash_amount: Decimal) -> None:
     """Raise ArithmeticError_ for what no order may contain (domain rules section 3)."""
     if not lines:
-        raise ArithmeticError_("an order needs at least one line")
+        raise ArithmeticError_(gettext_noop("an order needs at least one line"))
     for line in lines:
         if line.quantity <= 0:
-            raise ArithmeticError_(f"line {line.line_id}: quantity must be > 0")
+            raise ArithmeticError_(gettext_noop("line %(line)s: quantity must be > 0"), line=line.line_id)
         if line.unit_price < 0 or line.discount < 0:
-            raise ArithmeticError_(f"line {line.line_id}: amounts must be >= 0")
+            raise ArithmeticError_(gettext_noop("line %(line)s: amounts must be >= 0"), line=line.line_id)
         if line.amount < 0:
-            raise ArithmeticError_(f"line {line.line_id}: discount exceeds quantity x unit_price")
+            raise ArithmeticError_(gettext_noop("line %(line)s: discount exceeds quantity x unit_price"), line=line.line_id)
     if discount < 0 or non_cash_amount < 0:
-        raise ArithmeticError_("order amounts must be >= 0")
+        raise ArithmeticError_(gettext_noop("order amounts must be >= 0"))
     if discount + non_cash_amount > sum(line.amount for line in lines):
-        raise ArithmeticError_("discount + non_cash_amount exceed the order's goods")
+        raise ArithmeticError_(gettext_noop("discount + non_cash_amount exceed the order's goods"))
     if sum(line.quantity * line.unit_price for line in lines) > MAX_AMOUNT:
-        raise ArithmeticError_(f"the order's goods exceed {MAX_AMOUNT} (the largest amount accepted)")
+        raise ArithmeticError_(gettext_noop("the order's goods exceed %(max)s (the largest amount accepted)"), max=MAX_AMOUNT)
 
 
 def order_base(
@@ -218,7 +241,7 @@ def order_base(
     base_places = places if base_places is None else base_places
     validate_lines(lines, discount, non_cash_amount)
     if sum(line.amount for line in lines if line.commissionable) * exchange_rate > MAX_AMOUNT:
-        raise ArithmeticError_(f"the converted base exceeds {MAX_AMOUNT} (the largest amount accepted)")
+        raise ArithmeticError_(gettext_noop("the converted base exceeds %(max)s (the largest amount accepted)"), max=MAX_AMOUNT)
     com = [line for line in lines if line.commissionable]
     amounts = [line.amount for line in com]
     com_total = sum(amounts, ZERO)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fenxiao import oncommit
 from fenxiao.csvsafe import safe_row
@@ -37,9 +38,9 @@ def backtest_create(*, tenant: Tenant, plan: CommissionPlan, date_from: date, da
     days of the tenant). 400 for a reversed range or one longer than 10 years. Runs in a Celery task
     enqueued on commit (or by the minute's sweep when the broker was down)."""
     if date_to < date_from:
-        raise invalid("date_to", "date_to is before date_from.", "reversed_range")
+        raise invalid("date_to", gettext("date_to is before date_from."), "reversed_range")
     if (date_to - date_from).days > 10 * 366:
-        raise invalid("date_to", "A backtest covers at most 10 years.", "range_too_long")
+        raise invalid("date_to", gettext("A backtest covers at most 10 years."), "range_too_long")
     bt = Backtest.objects.create(tenant=tenant, plan=plan, date_from=date_from, date_to=date_to, created_by=actor)
     # sent on commit by tasks.backtest_enqueue (registered in commissions.apps: the task module
     # imports this one); a broker outage leaves it `queued`: the per-tenant sweep sends it again

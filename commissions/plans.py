@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fenxiao.currencies import minor_units
 from fenxiao.exceptions import InvalidState, invalid
@@ -40,6 +41,15 @@ class RuleRow:
         return cls(rule.scope, rule.scope_value, rule.level, rule.kind, rule.value)
 
 
+def _where(scope: str, scope_value: str) -> str:
+    """A rule set named in a message: "default", "category 'Tea'", "sku 'TEA-1'" (translated)."""
+    if scope == "category":
+        return gettext("category %(value)r") % {"value": scope_value}
+    if scope == "sku":
+        return gettext("sku %(value)r") % {"value": scope_value}
+    return gettext("default") if scope == "default" else f"{scope} {scope_value!r}"
+
+
 def rules_check(*, tenant: Tenant, rows: list[RuleRow], attr: str = "rules") -> None:
     """Guardrails (400 on `attr`, nothing saved): scope known and named (default unnamed); level in
     1..tenant.levels; kind percent or fixed; value >= 0 with <= 4 places (percent) or whole minor
@@ -49,39 +59,47 @@ def rules_check(*, tenant: Tenant, rows: list[RuleRow], attr: str = "rules") -> 
     seen = set()
     sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for row in rows:
-        where = "default" if row.scope == "default" else f"{row.scope} {row.scope_value!r}"
         if row.scope not in SCOPES:
-            raise invalid(attr, f"Unknown scope {row.scope!r}; use default, category or sku.", "invalid_scope")
+            raise invalid(attr, gettext("Unknown scope %(scope)r; use default, category or sku.") % {"scope": row.scope},
+                          "invalid_scope")
+        where = _where(row.scope, row.scope_value)
+        at = {"where": where, "level": row.level}
         if (row.scope == "default") != (row.scope_value == ""):
-            raise invalid(attr, f"{where}: a category or SKU rule names its scope_value; the default rule has none.", "invalid_scope")
+            raise invalid(attr, gettext("%(where)s: a category or SKU rule names its scope_value; the default rule has "
+                                        "none.") % at, "invalid_scope")
         if not isinstance(row.level, int) or not 1 <= row.level <= tenant.levels:
-            raise invalid(attr, f"{where}: level {row.level} is outside 1..{tenant.levels} (the tenant's levels).", "level_out_of_range")
+            raise invalid(attr, gettext("%(where)s: level %(level)s is outside 1..%(levels)s (the tenant's levels).") % {
+                **at, "levels": tenant.levels}, "level_out_of_range")
         if row.kind not in (ar.PERCENT, ar.FIXED):
-            raise invalid(attr, f"{where}: unknown kind {row.kind!r}.", "invalid_kind")
+            raise invalid(attr, gettext("%(where)s: unknown kind %(kind)r.") % {**at, "kind": row.kind}, "invalid_kind")
         try:
             value = Decimal(row.value)
         except (InvalidOperation, TypeError, ValueError):
-            raise invalid(attr, f"{where}: level {row.level} value is not a number.", "invalid") from None
+            raise invalid(attr, gettext("%(where)s: level %(level)s value is not a number.") % at, "invalid") from None
         if not value.is_finite() or value < 0:
-            raise invalid(attr, f"{where}: level {row.level} value must be a number >= 0.", "negative_value")
+            raise invalid(attr, gettext("%(where)s: level %(level)s value must be a number >= 0.") % at, "negative_value")
         places = 4 if row.kind == ar.PERCENT else minor_units(tenant.currency)
         if value != value.quantize(Decimal(1).scaleb(-places)):
-            unit = "a fraction" if row.kind == ar.PERCENT else f"a {tenant.currency} amount"
-            raise invalid(attr, f"{where}: level {row.level} has more than {places} decimal places ({unit}).",
-                          "too_many_places")
+            if row.kind == ar.PERCENT:
+                message = gettext("%(where)s: level %(level)s has more than %(places)s decimal places (a fraction).")
+            else:
+                message = gettext("%(where)s: level %(level)s has more than %(places)s decimal places (a %(currency)s "
+                                  "amount).")
+            raise invalid(attr, message % {**at, "places": places, "currency": tenant.currency}, "too_many_places")
         if row.kind == ar.PERCENT and value > 1:
-            raise invalid(attr, f"{where}: level {row.level} percent rate is above 1.0000 (100%).", "over_max_total_rate")
+            raise invalid(attr, gettext("%(where)s: level %(level)s percent rate is above 1.0000 (100%%).") % at,
+                          "over_max_total_rate")
         key = (row.scope, row.scope_value, row.level)
         if key in seen:
-            raise invalid(attr, f"{where}: level {row.level} is given twice.", "duplicate_rule")
+            raise invalid(attr, gettext("%(where)s: level %(level)s is given twice.") % at, "duplicate_rule")
         seen.add(key)
         if row.kind == ar.PERCENT:
             sums[(row.scope, row.scope_value)] += value
     for (scope, scope_value), total in sums.items():
         if total > tenant.max_total_rate:
-            where = "default" if scope == "default" else f"{scope} {scope_value!r}"
-            raise invalid(attr, f"{where}: percent rates sum to {total:.4f}, above max_total_rate {tenant.max_total_rate}.",
-                          "over_max_total_rate")
+            raise invalid(attr, gettext("%(where)s: percent rates sum to %(total)s, above max_total_rate %(cap)s.") % {
+                "where": _where(scope, scope_value), "total": f"{total:.4f}", "cap": tenant.max_total_rate},
+                "over_max_total_rate")
 
 
 def _next_version(tenant: Tenant) -> int:
@@ -118,7 +136,7 @@ def plan_draft_update(*, plan: CommissionPlan, name: str | None = None, rows: li
     """Change a draft's name and/or replace its rules. A published version never changes: 409."""
     plan = CommissionPlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status != CommissionPlan.Status.DRAFT:
-        raise InvalidState("A published plan version never changes; create a draft from it.")
+        raise InvalidState(gettext("A published plan version never changes; create a draft from it."))
     if rows is not None:
         rules_check(tenant=plan.tenant, rows=rows)
         _write_rows(plan, rows)
@@ -140,15 +158,16 @@ def plan_draft_publish(*, plan: CommissionPlan, effective_from: datetime | None 
     """
     plan = CommissionPlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status != CommissionPlan.Status.DRAFT:
-        raise InvalidState("This plan version is already published.")
+        raise InvalidState(gettext("This plan version is already published."))
     rows = [RuleRow.of(r) for r in plan.rules.all()]
     if not rows:
-        raise invalid("rules", "A plan needs at least one rule.", "empty_plan")
+        raise invalid("rules", gettext("A plan needs at least one rule."), "empty_plan")
     rules_check(tenant=plan.tenant, rows=rows)
     now = timezone.now()
     effective_from = effective_from or now
     if effective_from < now - timedelta(minutes=1) and not allow_past:
-        raise invalid("effective_from", "A plan cannot take effect in the past: orders already recorded keep theirs.", "retroactive")
+        raise invalid("effective_from", gettext("A plan cannot take effect in the past: orders already recorded keep theirs."),
+                      "retroactive")
     plan.status = CommissionPlan.Status.PUBLISHED
     plan.effective_from = effective_from
     plan.published_at = now
@@ -171,8 +190,8 @@ def grades_check(*, tenant: Tenant, plan: CommissionPlan | None, extra: GradeLev
             worst[o.level] = max(worst.get(o.level, Decimal(0)), o.value)
     total = sum(worst.values(), Decimal(0))
     if total > tenant.max_total_rate:
-        raise invalid("value", f"With grade overrides the percent rates can reach {total:.4f}, above max_total_rate "
-                               f"{tenant.max_total_rate}.", "over_max_total_rate")
+        raise invalid("value", gettext("With grade overrides the percent rates can reach %(total)s, above max_total_rate "
+                                       "%(cap)s.") % {"total": f"{total:.4f}", "cap": tenant.max_total_rate}, "over_max_total_rate")
 
 
 def rows_from_spec(*, default: dict, categories: dict | None = None, skus: dict | None = None) -> list[RuleRow]:

@@ -87,3 +87,17 @@ def records_for(*, beneficiary_id: int | None = None) -> QuerySet:
 
 
 __all__ = ["plan_in_force", "plan_rules", "earnings_by_level", "earnings_by_status", "records_for"]
+
+
+def held_totals(*, hold_ids) -> dict[int, tuple[int, Decimal]]:
+    """{risk hold id: (records, frozen amount net of reversals)} of the frozen commission records
+    each hold holds (domain rules 11), tenant currency: one query."""
+    from django.db.models import Count, F
+
+    ids = sorted(set(hold_ids))
+    if not ids:
+        return {}
+    rows = (CommissionRecord.objects.filter(hold_id__in=ids, status=CommissionRecord.Status.FROZEN)
+            .values("hold_id").annotate(n=Count("id"), amount=Sum(F("amount") - F("reversed_amount"))))
+    code = current_tenant().currency
+    return {r["hold_id"]: (r["n"], exact_sum(r["amount"], code)) for r in rows}

@@ -237,9 +237,10 @@ def commission_accrue_many(*, order_ids: list[int]) -> list[CommissionRecord]:
     ])
     if not records:
         return []
+    _holds_apply(tenant, counted, records)
     bulk_insert(CommissionRecord, records)
     from ledger.models import OutboxEvent
-    from ledger.postings import accrual_entries, entries_post
+    from ledger.postings import accrual_entries, entries_post, outbox_written
 
     entries_post(tenant=tenant, entries=accrual_entries(records=records))
     bulk_insert(OutboxEvent, [
@@ -252,14 +253,45 @@ def commission_accrue_many(*, order_ids: list[int]) -> list[CommissionRecord]:
         })
         for order, mine in per_order
     ])
+    outbox_written(tenant_id=tenant.pk)
     return records
+
+
+def _holds_apply(tenant, orders, records: list[CommissionRecord]) -> None:
+    """Risk holds (domain rules 11): point each record whose beneficiary has an open hold at it
+    (one query); with the tenant's velocity rule on, place the holds these orders trip (one more
+    query) and hold the records of orders paid from the moment each tripped (the same records
+    whether the orders came one by one or in a batch). Held records accrue but settle only once
+    the hold is released."""
+    from risk.selectors import open_holds
+
+    held = open_holds(r.beneficiary_id for r in records)
+    tripped: dict[int, tuple[int, object]] = {}
+    if tenant.risk_max_orders_per_hour:
+        from orders.selectors import attributed_paid_times
+        from risk.rules import HOUR
+        from risk.services import risk_assess_velocity
+
+        new: dict[int, list] = {}
+        for o in orders:
+            if o.attributed_to_id is not None and o.paid_at is not None:
+                new.setdefault(o.attributed_to_id, []).append(o.paid_at)
+        if new:
+            times = attributed_paid_times(distributor_ids=new, since=min(min(v) for v in new.values()) - HOUR,
+                                          until=max(max(v) for v in new.values()) + HOUR)
+            tripped = {d: v for d, v in risk_assess_velocity(tenant=tenant, times=times, new=new).items() if d not in held}
+    paid_at = {o.pk: o.paid_at for o in orders}
+    for r in records:
+        r.hold_id = held.get(r.beneficiary_id)
+        if r.hold_id is None and r.beneficiary_id in tripped and paid_at[r.order_id] >= tripped[r.beneficiary_id][1]:
+            r.hold_id = tripped[r.beneficiary_id][0]
 
 
 class DueOrder:
     """What the accrual reads of an order it has claimed (no model instance: the hot path)."""
 
     FIELDS = ("id", "tenant_id", "external_id", "plan_id", "commission_base", "attribution", "discount",
-              "non_cash_amount", "exchange_rate", "currency", "paid_at", "completed_at")
+              "non_cash_amount", "exchange_rate", "currency", "paid_at", "completed_at", "attributed_to_id")
     __slots__ = ("pk", *FIELDS[1:])
 
     def __init__(self, pk, *values):
@@ -392,7 +424,7 @@ def commission_reverse_for_refunds(*, tenant: Tenant, items: list[tuple]) -> lis
     number of queries. Returns the reversals created. Domain rules sections 6 and 7."""
     from fenxiao.bulk import update_rows
     from ledger.models import OutboxEvent
-    from ledger.postings import entries_post, reversal_entry
+    from ledger.postings import entries_post, outbox_written, reversal_entry
 
     if not items:
         return []
@@ -430,6 +462,7 @@ def commission_reverse_for_refunds(*, tenant: Tenant, items: list[tuple]) -> lis
                     rows=[(r.reversed_amount, r.status, pk, tenant.pk) for pk, r in sorted(changed.items())])
         entries_post(tenant=tenant, entries=entries)
         bulk_insert(OutboxEvent, events)
+        outbox_written(tenant_id=tenant.pk)
     return reversals
 
 

@@ -1,13 +1,17 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext, gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
+from commissions.console import level_label
+from commissions.forms import RateRowForm
 from commissions.models import GradeLevelOverride
 from fenxiao.currencies import fits, minor_units, money_str
 from tenants.admin_scoping import (
@@ -23,8 +27,14 @@ from .resources import DistributorResource
 
 
 class GradeOverrideInline(TenantScopedInline, admin.TabularInline):
+    """A grade's per-level overrides: the level by its meaning, a percent rate as a percentage."""
+
     model = GradeLevelOverride
+    form = RateRowForm
+    fields = ["level", "kind", "value"]
     extra = 0
+    verbose_name = _("override of a level's default rate")
+    verbose_name_plural = _("overrides of the default rates (for this grade's distributors)")
 
 
 CONDITIONS = ("min_direct_sales", "min_direct_downlines", "min_team_sales")
@@ -185,14 +195,62 @@ class GradeChangeInline(TenantScopedInline, admin.TabularInline):
 
 
 #: The admin's report of a status step ("Frozen distributor(s): 2.").
-STEP_DONE = {"approve": "Approved", "reject": "Rejected", "freeze": "Frozen", "unfreeze": "Unfrozen", "disable": "Disabled"}
+STEP_DONE = {"approve": _("Approved"), "reject": _("Rejected"), "freeze": _("Frozen"), "unfreeze": _("Unfrozen"),
+             "disable": _("Disabled")}
+#: The buttons of the distributor's page, and what each step does (domain rules section 2).
+STEP_LABELS = {"approve": _("Approve"), "reject": _("Reject"), "freeze": _("Freeze"), "unfreeze": _("Unfreeze"),
+               "disable": _("Disable")}
+STEP_EFFECTS = {
+    "approve": _("The application is approved: the distributor becomes active, earns commission on orders recorded "
+                 "from now on and can withdraw."),
+    "reject": _("The application is rejected: the distributor is disabled and earns nothing."),
+    "freeze": _("The distributor is frozen: orders recorded while it is frozen pay it nothing (the tenant's "
+                "inactive-upline policy decides whether the next upline is paid instead) and it cannot withdraw. "
+                "Its money stays."),
+    "unfreeze": _("The distributor becomes active again: it earns on orders recorded from now on and can withdraw."),
+    "disable": _("The distributor is disabled for good: it earns nothing on orders recorded from now on and cannot "
+                 "withdraw or log in. Its money and history stay."),
+}
+#: A distributor's balances as the page names them (ledger.models.BUCKETS; total_earned is shown apart).
+BALANCE_LABELS = {"frozen": _("frozen (waiting to settle)"), "available": _("available"),
+                  "held": _("held (withdrawals in progress)"), "withdrawn": _("withdrawn"), "fees": _("withdrawal fees")}
+#: Rows of each level of the team shown on the distributor's page (the rest: the team page).
+TEAM_PREVIEW_ROWS = 10
+TEAM_PAGE_ROWS = 50
+#: The longest reason kept (the history's change reason holds 100 characters with the action).
+REASON_MAX = 90
+
+
+class StatusActionForm(ActionForm):
+    """The changelist's action bar with the reason the status actions need."""
+
+    reason = forms.CharField(label=_("Reason (kept in the history)"), required=False, max_length=REASON_MAX)
+
+
+class StatusStepForm(forms.Form):
+    action = forms.ChoiceField(choices=list(STEP_LABELS.items()), widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX, widget=forms.TextInput(attrs={"size": 60}),
+                             help_text=_("Why: kept in the distributor's history with your name."))
+
+
+def steps_from(status: str) -> list[str]:
+    """The status actions the state machine allows from `status` (distributors.services.STATUS_STEPS)."""
+    from .services import STATUS_STEPS
+
+    return [action for action, (allowed, _to) in STATUS_STEPS.items() if status in allowed]
 
 
 @admin.register(Distributor)
 class DistributorAdmin(ScopedImportExportMixin, ImportExportMixin, TenantScopedHistoryAdmin):
+    """A distributor's page: money (balances and earnings by level), the team's three levels as
+    linked lists, the grade history, and the status buttons (approve, freeze, ... each with a
+    reason, through the state machine); the status itself is read-only in the form."""
+
     list_display = ["external_id", "name", "status", "grade", "parent", "depth", "invite_code", "joined_at"]
     resource_classes = [DistributorResource]
     inlines = [GradeChangeInline]
+    change_form_template = "admin/distributors/distributor/change_form.html"
+    action_form = StatusActionForm
 
     def has_import_permission(self, request):
         # an import needs one tenant: tenant staff import into theirs
@@ -214,19 +272,19 @@ class DistributorAdmin(ScopedImportExportMixin, ImportExportMixin, TenantScopedH
     fields = ["tenant", "external_id", "name", "phone", "status", "grade", "invite_code", "username", "joined_at",
               "upline_chain", "downline_counts", "parent", "ancestor_2", "ancestor_3", "depth", "ancestor_path", "created_at"]
 
-    @admin.display(description="upline chain (level 1 first)")
+    @admin.display(description=_("upline chain (level 1 first)"))
     def upline_chain(self, obj):
         if obj.pk is None:
             return "-"
         ups = Distributor.unscoped.filter(pk__in=obj.ancestor_ids).order_by("-depth")
-        return format_html_join(" ← ", "{} ({})", ((d.external_id, d.status) for d in ups)) or "(root)"
+        return format_html_join(" ← ", '<a href="{}">{}</a> ({})', (
+            (reverse("admin:distributors_distributor_change", args=[d.pk]), d.external_id, d.get_status_display())
+            for d in ups)) or gettext("(none: at the top of the tree)")
 
-    @admin.display(description="downlines per level")
+    @admin.display(description=_("downlines per level"))
     def downline_counts(self, obj):
         if obj.pk is None:
             return "-"
-        from tenants.context import tenant_context
-
         with tenant_context(obj.tenant_id):
             counts = selectors.team_counts(distributor=obj)
         return ", ".join(f"L{k}: {v}" for k, v in counts.items())
@@ -236,29 +294,157 @@ class DistributorAdmin(ScopedImportExportMixin, ImportExportMixin, TenantScopedH
     def _step(self, request, queryset, action):
         from .services import distributor_status_step
 
+        reason = (request.POST.get("reason") or "").strip()
+        if not reason:
+            self.message_user(request, gettext("Nothing changed: give the reason in the box next to the action (it is "
+                                               "kept in each distributor's history)."), messages.ERROR)
+            return
         apply_per_object(self, request, queryset, lambda d: distributor_status_step(
-            distributor=d, action=action, reason="admin", actor=request.user.get_username()),
-            f"{STEP_DONE[action]} distributor(s)", describe=lambda d: d.external_id)
+            distributor=d, action=action, reason=reason, actor=request.user.get_username()),
+            gettext("%(done)s distributor(s)") % {"done": STEP_DONE[action]}, describe=lambda d: d.external_id)
 
-    @admin.action(description="Approve selected applications", permissions=["change"])
+    @admin.action(description=_("Approve selected applications"), permissions=["change"])
     def approve(self, request, queryset):
         self._step(request, queryset, "approve")
 
-    @admin.action(description="Reject selected applications", permissions=["change"])
+    @admin.action(description=_("Reject selected applications"), permissions=["change"])
     def reject(self, request, queryset):
         self._step(request, queryset, "reject")
 
-    @admin.action(description="Freeze selected", permissions=["change"])
+    @admin.action(description=_("Freeze selected"), permissions=["change"])
     def freeze(self, request, queryset):
         self._step(request, queryset, "freeze")
 
-    @admin.action(description="Unfreeze selected", permissions=["change"])
+    @admin.action(description=_("Unfreeze selected"), permissions=["change"])
     def unfreeze(self, request, queryset):
         self._step(request, queryset, "unfreeze")
 
-    @admin.action(description="Disable selected", permissions=["change"])
+    @admin.action(description=_("Disable selected"), permissions=["change"])
     def disable(self, request, queryset):
         self._step(request, queryset, "disable")
+
+    # the distributor's page: money, team, status buttons
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/status/", self.admin_site.admin_view(self.status_view),
+                 name="distributors_distributor_status"),
+            path("<path:object_id>/team/", self.admin_site.admin_view(self.team_view), name="distributors_distributor_team"),
+            *super().get_urls(),
+        ]
+
+    def overview(self, request, obj) -> dict:
+        """What the page shows above the form: balances, net commission by level, the first rows
+        of each level of the team, and the status steps open to this user."""
+        from ledger.selectors import earnings_of
+
+        tenant = obj.tenant
+        with tenant_context(obj.tenant_id):
+            balances, by_level = earnings_of(distributor_id=obj.pk)
+            counts = selectors.team_counts(distributor=obj)
+            team = [{"level": level, "meaning": level_label(level), "count": counts[str(level)],
+                     "rows": self._team_rows(obj, level, 0, TEAM_PREVIEW_ROWS) if counts[str(level)] else []}
+                    for level in (1, 2, 3)]
+
+        def money(value):
+            return money_str(value, tenant.currency)
+
+        can_step = self.has_change_permission(request, obj)
+        return {
+            "currency": tenant.currency,
+            "balances": [{"name": label, "key": key, "amount": money(balances[key])} for key, label in BALANCE_LABELS.items()],
+            "earned": [{"meaning": level_label(int(k)), "amount": money(v)} for k, v in sorted(by_level.items())],
+            "earned_total": money(balances["total_earned"]),
+            "team": team, "team_preview_rows": TEAM_PREVIEW_ROWS,
+            "steps": [{"action": a, "label": STEP_LABELS[a]} for a in steps_from(obj.status)] if can_step else [],
+        }
+
+    def _team_rows(self, obj, level: int, start: int, stop: int) -> list[dict]:
+        """Rows [start, stop) of one level of the team (selectors.DownlinePage), each linked to its page."""
+        page = selectors.DownlinePage(distributor=obj, level=level, count=getattr(obj, f"downline_count_{level}"))
+        return [self._team_row(r) for r in page[start:stop]]
+
+    @staticmethod
+    def _team_row(row) -> dict:
+        pk, external_id, name, status, grade, depth, joined_at = row
+        return {"url": reverse("admin:distributors_distributor_change", args=[pk]), "external_id": external_id,
+                "name": name, "status": Distributor.Status(status).label if status in Distributor.Status.values else status,
+                "grade": grade or "-", "joined_at": joined_at}
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        extra = {"overview": self.overview(request, obj)} if obj is not None else {}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def status_view(self, request, object_id):
+        """A status step from the distributor's page (approve, reject, freeze, unfreeze, disable):
+        what it does, the reason (required), then distributors.services.distributor_status_step
+        (the state machine; a refusal is a message). GET without an action: the steps open now."""
+        from rest_framework.exceptions import APIException
+
+        from .services import STATUS_STEPS, distributor_status_step
+
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404(gettext("No such distributor."))
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        page = reverse("admin:distributors_distributor_change", args=[obj.pk])
+        action = request.POST.get("action") if request.method == "POST" else request.GET.get("action")
+        who = f"{obj.external_id} {obj.name}"
+        if action not in STATUS_STEPS:
+            links = format_html_join(" · ", '<a href="?action={}" class="button">{}</a>',
+                                     ((a, STEP_LABELS[a]) for a in steps_from(obj.status)))
+            context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": None, "submit": "",
+                       "title": gettext("Change the status of %(who)s") % {"who": who},
+                       "intro": gettext("%(who)s is %(status)s. The steps open from here:") % {
+                           "who": who, "status": obj.get_status_display()},
+                       "body": links or gettext("none."), "back": page, "back_label": gettext("Back to the distributor")}
+            return TemplateResponse(request, "admin/fenxiao_action_form.html", context)
+        form = StatusStepForm(request.POST if request.method == "POST" else None, initial={"action": action})
+        if request.method == "POST" and form.is_valid():
+            try:
+                with tenant_context(obj.tenant_id):
+                    fresh = distributor_status_step(distributor=obj, action=action, reason=form.cleaned_data["reason"].strip(),
+                                                    actor=request.user.get_username())
+            except APIException as exc:
+                self.message_user(request, gettext("Nothing changed: %(reason)s") % {"reason": exc.detail}, messages.ERROR)
+                return HttpResponseRedirect(page)
+            self.message_user(request, gettext("%(who)s is now %(status)s.") % {"who": who, "status": fresh.get_status_display()},
+                              messages.SUCCESS)
+            return HttpResponseRedirect(page)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "title": gettext("%(step)s %(who)s") % {"step": STEP_LABELS[action], "who": who},
+                   "intro": STEP_EFFECTS[action], "body": "", "submit": STEP_LABELS[action], "back": page,
+                   "back_label": gettext("Back to the distributor")}
+        return TemplateResponse(request, "admin/fenxiao_action_form.html", context)
+
+    def team_view(self, request, object_id):
+        """One level of the distributor's team (?level=1..3), 50 a page (?p=), each linked to its page."""
+        from django.core.paginator import Paginator
+
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404(gettext("No such distributor."))
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        try:
+            level = int(request.GET.get("level", 1))
+        except ValueError:
+            level = 1
+        level = level if level in (1, 2, 3) else 1
+        with tenant_context(obj.tenant_id):
+            counts = selectors.team_counts(distributor=obj)
+            paginator = Paginator(selectors.DownlinePage(distributor=obj, level=level, count=counts[str(level)]),
+                                  TEAM_PAGE_ROWS)
+            page = paginator.get_page(request.GET.get("p"))
+            rows = [self._team_row(r) for r in page.object_list]
+        who = f"{obj.external_id} {obj.name}"
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": obj,
+                   "title": gettext("Team of %(who)s") % {"who": who}, "level": level, "rows": rows, "page": page,
+                   "levels": [{"level": n, "meaning": level_label(n), "count": counts[str(n)]} for n in (1, 2, 3)],
+                   "meaning": level_label(level), "back": reverse("admin:distributors_distributor_change", args=[obj.pk])}
+        return TemplateResponse(request, "admin/distributors/distributor/team.html", context)
 
     def get_inlines(self, request, obj):
         """The grade history is shown on an existing distributor's page (a new one has none)."""
@@ -295,7 +481,7 @@ class DistributorAdmin(ScopedImportExportMixin, ImportExportMixin, TenantScopedH
         except InvalidState as exc:
             from django.http import HttpResponseRedirect
 
-            self.message_user(request, f"Not deleted: {exc.detail}", messages.ERROR)
+            self.message_user(request, gettext("Not deleted: %(reason)s") % {"reason": exc.detail}, messages.ERROR)
             return HttpResponseRedirect(request.path.rsplit("/delete/", 1)[0] + "/change/")
 
     def get_actions(self, request):

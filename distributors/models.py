@@ -10,6 +10,7 @@ import secrets
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from fenxiao.history import history_user
@@ -32,16 +33,16 @@ def invite_code_generate() -> str:
 class Grade(TenantOwned):
     """A distributor grade (等级), ordered by `rank`; its per-level overrides are GradeLevelOverride rows."""
 
-    code = models.CharField(max_length=64)
-    name = models.CharField(max_length=200)
-    rank = models.PositiveIntegerField(default=0)
+    code = models.CharField(_("code"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    rank = models.PositiveIntegerField(_("rank"), default=0)
     # Upgrade conditions (domain rules section 8, grades): all that are set must hold; a grade with
     # none is given by hand only.
-    min_direct_sales = MoneyField(null=True, blank=True, currency=TENANT,
-                                  help_text="lifetime direct sales of settled orders (tenant currency)")
-    min_direct_downlines = models.PositiveIntegerField(null=True, blank=True, help_text="active level-1 downlines")
-    min_team_sales = MoneyField(null=True, blank=True, currency=TENANT,
-                                help_text="lifetime team sales of settled orders (tenant currency)")
+    min_direct_sales = MoneyField(_("min direct sales"), null=True, blank=True, currency=TENANT,
+                                  help_text=_("lifetime direct sales of settled orders (tenant currency)"))
+    min_direct_downlines = models.PositiveIntegerField(_("min direct downlines"), null=True, blank=True, help_text=_("active level-1 downlines"))
+    min_team_sales = MoneyField(_("min team sales"), null=True, blank=True, currency=TENANT,
+                                help_text=_("lifetime team sales of settled orders (tenant currency)"))
     history = HistoricalRecords(get_user=history_user)
 
     @property
@@ -49,6 +50,8 @@ class Grade(TenantOwned):
         return any(v is not None for v in (self.min_direct_sales, self.min_direct_downlines, self.min_team_sales))
 
     class Meta(TenantOwned.Meta):
+        verbose_name = _("grade")
+        verbose_name_plural = _("grades")
         ordering = ["rank", "id"]
         constraints = [models.UniqueConstraint(fields=["tenant", "code"], name="grade_tenant_code")]
 
@@ -60,36 +63,38 @@ class Distributor(TenantOwned):
     """A distributor of one tenant, with at most one upline (`parent`)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending"
-        ACTIVE = "active"
-        FROZEN = "frozen"
-        DISABLED = "disabled"
+        PENDING = "pending", _("Pending")
+        ACTIVE = "active", _("Active")
+        FROZEN = "frozen", _("Frozen")
+        DISABLED = "disabled", _("Disabled")
 
-    external_id = models.CharField(max_length=64, validators=[validate_external_id])
-    name = models.CharField(max_length=200)
-    phone = models.CharField(max_length=32, blank=True, default="")
-    invite_code = models.CharField(max_length=16)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    grade = tenant_fk(Grade, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    parent = tenant_fk("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    ancestor_2 = tenant_fk("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    ancestor_3 = tenant_fk("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    depth = models.PositiveIntegerField(default=0)
-    ancestor_path = models.TextField(default="/", help_text="/root id/.../parent id/")
-    username = models.CharField(max_length=150, blank=True, default="")
-    password = models.CharField(max_length=128, blank=True, default="")
-    joined_at = models.DateTimeField(default=timezone.now)
-    created_at = models.DateTimeField(auto_now_add=True)
+    external_id = models.CharField(_("external id"), max_length=64, validators=[validate_external_id])
+    name = models.CharField(_("name"), max_length=200)
+    phone = models.CharField(_("phone"), max_length=32, blank=True, default="")
+    invite_code = models.CharField(_("invite code"), max_length=16)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    grade = tenant_fk(Grade, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("grade"))
+    parent = tenant_fk("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("parent"))
+    ancestor_2 = tenant_fk("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("ancestor 2"))
+    ancestor_3 = tenant_fk("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("ancestor 3"))
+    depth = models.PositiveIntegerField(_("depth"), default=0)
+    ancestor_path = models.TextField(_("ancestor path"), default="/", help_text=_("/root id/.../parent id/"))
+    username = models.CharField(_("username"), max_length=150, blank=True, default="")
+    password = models.CharField(_("password"), max_length=128, blank=True, default="")
+    joined_at = models.DateTimeField(_("joined at"), default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # How many distributors are exactly 1, 2 and 3 levels below, kept by the tree services (under
     # the tenant's tree lock) so the portal's downline pages and team summary never count rows.
-    downline_count_1 = models.PositiveIntegerField(default=0)
-    downline_count_2 = models.PositiveIntegerField(default=0)
-    downline_count_3 = models.PositiveIntegerField(default=0)
+    downline_count_1 = models.PositiveIntegerField(_("downline count 1"), default=0)
+    downline_count_2 = models.PositiveIntegerField(_("downline count 2"), default=0)
+    downline_count_3 = models.PositiveIntegerField(_("downline count 3"), default=0)
     history = HistoricalRecords(get_user=history_user, excluded_fields=[
         "password", "ancestor_2", "ancestor_3", "ancestor_path", "created_at",
         "downline_count_1", "downline_count_2", "downline_count_3"])
 
     class Meta(TenantOwned.Meta):
+        verbose_name = _("distributor")
+        verbose_name_plural = _("distributors")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "external_id"], name="distributor_tenant_external_id"),
@@ -151,12 +156,14 @@ class Distributor(TenantOwned):
 class Customer(TenantOwned):
     """A buyer who is not (necessarily) a distributor, bound to a referring distributor."""
 
-    external_id = models.CharField(max_length=64, validators=[validate_external_id])
-    referrer = tenant_fk(Distributor, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    bound_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    external_id = models.CharField(_("external id"), max_length=64, validators=[validate_external_id])
+    referrer = tenant_fk(Distributor, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("referrer"))
+    bound_at = models.DateTimeField(_("bound at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta(TenantOwned.Meta):
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "external_id"], name="customer_tenant_external_id"),
@@ -170,14 +177,16 @@ class Customer(TenantOwned):
 class DistributorMove(TenantOwned):
     """Log of a re-parenting (who moved whom, from which upline to which, and why)."""
 
-    distributor = tenant_fk(Distributor, on_delete=models.PROTECT, related_name="+")
-    old_parent = tenant_fk(Distributor, null=True, on_delete=models.PROTECT, related_name="+")
-    new_parent = tenant_fk(Distributor, null=True, on_delete=models.PROTECT, related_name="+")
-    reason = models.CharField(max_length=300, blank=True, default="")
-    actor = models.CharField(max_length=150, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
+    distributor = tenant_fk(Distributor, on_delete=models.PROTECT, related_name="+", verbose_name=_("distributor"))
+    old_parent = tenant_fk(Distributor, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("old parent"))
+    new_parent = tenant_fk(Distributor, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("new parent"))
+    reason = models.CharField(_("reason"), max_length=300, blank=True, default="")
+    actor = models.CharField(_("actor"), max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta(TenantOwned.Meta):
+        verbose_name = _("distributor move")
+        verbose_name_plural = _("distributor moves")
         ordering = ["-id"]
         indexes = [models.Index(fields=["tenant", "distributor"], name="move_tenant_distributor")]
 
@@ -186,19 +195,21 @@ class GradeChange(TenantOwned):
     """A distributor's grade history (domain rules section 8): when, from which grade to which, why."""
 
     class Kind(models.TextChoices):
-        UPGRADE = "upgrade", "automatic upgrade"
-        MANUAL = "manual", "set by staff"
-        REGISTRATION = "registration", "at registration"
+        UPGRADE = "upgrade", _("automatic upgrade")
+        MANUAL = "manual", _("set by staff")
+        REGISTRATION = "registration", _("at registration")
 
-    distributor = tenant_fk(Distributor, on_delete=models.PROTECT, related_name="+")
-    from_grade = tenant_fk(Grade, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    to_grade = tenant_fk(Grade, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    reason = models.CharField(max_length=500, blank=True, default="")
-    actor = models.CharField(max_length=150, blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
+    distributor = tenant_fk(Distributor, on_delete=models.PROTECT, related_name="+", verbose_name=_("distributor"))
+    from_grade = tenant_fk(Grade, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("from grade"))
+    to_grade = tenant_fk(Grade, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("to grade"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    reason = models.CharField(_("reason"), max_length=500, blank=True, default="")
+    actor = models.CharField(_("actor"), max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta(TenantOwned.Meta):
+        verbose_name = _("grade change")
+        verbose_name_plural = _("grade changes")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["tenant", "distributor", "created_at"], name="gradechange_tenant_distributor")]
 

@@ -6,6 +6,7 @@ row reported; with any error nothing is imported (one transaction). Export write
 position too.
 """
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from import_export import fields, resources
 from rest_framework.exceptions import APIException
 
@@ -56,7 +57,7 @@ class DistributorResource(SafeExportResource, resources.ModelResource):
         tenant = Tenant.objects.get(pk=get_current_tenant_id())
         clean = {k: (str(row.get(k) or "").strip(" " if k in ID_COLUMNS else None)) for k in IMPORT_COLUMNS}
         if not clean["external_id"] or not clean["name"]:
-            raise ValidationError("external_id and name are required.")
+            raise ValidationError(gettext("external_id and name are required."))
         for k in ID_COLUMNS:
             if not external_id_ok(clean[k]):
                 raise ValidationError(f"{k}: {EXTERNAL_ID_MESSAGE}")

@@ -154,3 +154,28 @@ def grade_history(*, distributor_id: int) -> QuerySet:
 
     return (GradeChange.objects.filter(distributor_id=distributor_id).select_related("from_grade", "to_grade")
             .order_by("-created_at", "-id"))
+
+
+def joined_by_day(*, start: datetime, end: datetime) -> dict:
+    """{tenant-local day: number of distributors who joined that day} of the tenant in context,
+    for joins in [start, end) (aware instants); pending applicants (not approved yet) are not
+    counted. One query on the (tenant, joined_at) index. Domain rules section 9 (new distributors)."""
+    from django.db.models.functions import TruncDate
+
+    tz = ZoneInfo(current_tenant().timezone)
+    rows = (Distributor.objects.filter(joined_at__gte=start, joined_at__lt=end)
+            .exclude(status=Distributor.Status.PENDING)
+            .annotate(day=TruncDate("joined_at", tzinfo=tz)).values("day").order_by("day").annotate(n=Count("id")))
+    return {r["day"]: r["n"] for r in rows}
+
+
+def distributor_by_external_id(external_id: str) -> Distributor | None:
+    """The tenant's distributor with this external id, or None (also for another tenant's). One query."""
+    return Distributor.objects.filter(external_id=external_id).first()
+
+
+def names_of(ids) -> dict[int, tuple[str, str]]:
+    """{distributor id: (external_id, name)} of the tenant's distributors with these ids. One query."""
+    return {pk: (ext, name) for pk, ext, name in
+            Distributor.objects.filter(pk__in=list(ids)).values_list("pk", "external_id", "name")}
+

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy as _
 
 from fenxiao.exceptions import Conflict, invalid
 from tenants.models import Tenant
@@ -65,7 +66,7 @@ def distributor_by_invite_code(*, invite_code: str, attr: str = "invite_code") -
     """The distributor owning `invite_code` (case-insensitive) in the current tenant; 400 if none."""
     found = Distributor.objects.filter(invite_code=invite_code.strip().upper()).first()
     if found is None:
-        raise invalid(attr, "No distributor has this invite code.", "unknown_invite_code")
+        raise invalid(attr, gettext("No distributor has this invite code."), "unknown_invite_code")
     return found
 
 
@@ -83,21 +84,21 @@ def distributor_by_external_id(*, external_id: str, attr: str) -> Distributor:
                  " WHERE tenant_id = %s AND external_id = %s", [get_current_tenant_id(), external_id])
     found = from_row(Distributor, rows[0]) if rows else None
     if found is None:
-        raise invalid(attr, f"Unknown distributor {external_id!r}.", "unknown_distributor")
+        raise invalid(attr, gettext("Unknown distributor %(id)r.") % {"id": external_id}, "unknown_distributor")
     return found
 
 
 def _by_external_id_orm(*, external_id: str, attr: str) -> Distributor:
     found = Distributor.objects.filter(external_id=external_id).order_by().first()
     if found is None:
-        raise invalid(attr, f"Unknown distributor {external_id!r}.", "unknown_distributor")
+        raise invalid(attr, gettext("Unknown distributor %(id)r.") % {"id": external_id}, "unknown_distributor")
     return found
 
 
 def grade_by_code(*, code: str, attr: str = "grade") -> Grade:
     found = Grade.objects.filter(code=code).first()
     if found is None:
-        raise invalid(attr, f"Unknown grade {code!r}.", "unknown_grade")
+        raise invalid(attr, gettext("Unknown grade %(code)r.") % {"code": code}, "unknown_grade")
     return found
 
 
@@ -173,7 +174,7 @@ def distributor_register(*, tenant: Tenant, data: DistributorInput) -> tuple[Dis
             if existing is not None:
                 return _register_again(tenant=tenant, existing=existing, data=data), False
             distributor.pk = None  # invite-code collision: draw again
-    raise Conflict("Could not allocate a unique invite code; retry.")
+    raise Conflict(gettext("Could not allocate a unique invite code; retry."))
 
 
 def _register_again(*, tenant: Tenant, existing: Distributor, data: DistributorInput) -> Distributor:
@@ -185,7 +186,8 @@ def _register_again(*, tenant: Tenant, existing: Distributor, data: DistributorI
     if data.grade is not None and data.grade != (existing.grade.code if existing.grade_id else None):
         differences.append("grade")
     if differences:
-        raise Conflict(f"Distributor {existing.external_id!r} exists with different {', '.join(differences)}.")
+        raise Conflict(gettext("Distributor %(id)r exists with different %(fields)s.") % {
+            "id": existing.external_id, "fields": ", ".join(differences)})
     upline = _resolve_upline(data)
     if upline is None or upline.pk == existing.parent_id:
         return existing
@@ -193,11 +195,15 @@ def _register_again(*, tenant: Tenant, existing: Distributor, data: DistributorI
     if mode == Tenant.BindMode.ALWAYS or (mode == Tenant.BindMode.WHEN_UNBOUND and existing.parent_id is None):
         return distributor_move(distributor=existing, new_parent=upline, reason=f"bind ({mode})", actor="registration")
     if mode == Tenant.BindMode.ON_REGISTER:
-        where = "as a root (no upline)" if existing.parent_id is None else "with an upline"
-        raise Conflict(f"bind_mode 'on_register' binds an upline only at registration; distributor "
-                       f"{existing.external_id!r} is registered already, {where}.", code="bind_refused")
-    raise Conflict(f"bind_mode {mode!r} binds an upline only while a distributor has none; distributor "
-                   f"{existing.external_id!r} is already bound to one.", code="bind_refused")
+        if existing.parent_id is None:
+            message = gettext("bind_mode 'on_register' binds an upline only at registration; distributor %(id)r is "
+                              "registered already, as a root (no upline).")
+        else:
+            message = gettext("bind_mode 'on_register' binds an upline only at registration; distributor %(id)r is "
+                              "registered already, with an upline.")
+        raise Conflict(message % {"id": existing.external_id}, code="bind_refused")
+    raise Conflict(gettext("bind_mode %(mode)r binds an upline only while a distributor has none; distributor %(id)r "
+                           "is already bound to one.") % {"mode": mode, "id": existing.external_id}, code="bind_refused")
 
 
 @transaction.atomic
@@ -219,7 +225,7 @@ def distributor_move(
     if new_parent is not None:
         parent = Distributor.objects.get(pk=new_parent.pk)
         if parent.pk == me.pk or f"/{me.pk}/" in parent.ancestor_path:
-            raise invalid("parent_external_id", "This move would make the distributor its own ancestor.", "cycle")
+            raise invalid("parent_external_id", gettext("This move would make the distributor its own ancestor."), "cycle")
     if me.parent_id == (parent.pk if parent else None):
         return me
     old_parent_id = me.parent_id
@@ -258,12 +264,14 @@ def distributor_update(
     fields = []
     if status is not None and status != distributor.status:
         if status not in Distributor.Status.values:
-            raise invalid("status", f"Unknown status {status!r}.", "invalid_choice")
+            raise invalid("status", gettext("Unknown status %(status)r.") % {"status": status}, "invalid_choice")
         if (distributor.status, status) not in STATUS_TRANSITIONS:
             from fenxiao.exceptions import InvalidState, with_article
 
-            raise InvalidState(f"Cannot make {with_article(distributor.status)} distributor {status} "
-                               "(pending -> active or disabled; active <-> frozen; any -> disabled, which is final).")
+            raise InvalidState(gettext(
+                "Cannot make %(state)s distributor %(status)s (pending -> active or disabled; active <-> frozen; "
+                "any -> disabled, which is final).") % {
+                    "state": with_article(distributor.status), "status": str(Distributor.Status(status).label).lower()})
         distributor.status = status
         distributor._change_reason = f"status: {reason}".strip(": ")[:100]
         fields.append("status")
@@ -386,6 +394,15 @@ STATUS_STEPS = {
 }
 
 
+#: A step refused by the distributor's state, by action.
+STATUS_STEP_REFUSALS = {
+    "approve": _("Cannot approve %(state)s distributor."),
+    "reject": _("Cannot reject %(state)s distributor."),
+    "freeze": _("Cannot freeze %(state)s distributor."),
+    "unfreeze": _("Cannot unfreeze %(state)s distributor."),
+    "disable": _("Cannot disable %(state)s distributor."),
+}
+
 #: (from, to) of every status change the state machine allows (STATUS_STEPS' actions).
 STATUS_TRANSITIONS = frozenset((source, to) for allowed, to in STATUS_STEPS.values() for source in allowed)
 
@@ -402,7 +419,7 @@ def distributor_status_step(*, distributor: Distributor, action: str, reason: st
     changed = Distributor.objects.filter(pk=distributor.pk, status__in=allowed).update(status=to)
     fresh = Distributor.objects.select_related("grade", "parent").get(pk=distributor.pk)
     if not changed:
-        raise InvalidState(f"Cannot {action} {with_article(fresh.status)} distributor.")
+        raise InvalidState(STATUS_STEP_REFUSALS[action] % {"state": with_article(fresh.status)})
     fresh._change_reason = f"{action}: {reason}".strip(": ")[:100]
     fresh.save(update_fields=["status"])  # the audit trail (history) records who and why
     return fresh
@@ -417,11 +434,11 @@ def distributor_delete(*, distributor: Distributor) -> None:
     from ledger.models import LedgerEntry
 
     if Distributor.objects.filter(parent=distributor).exists():
-        raise InvalidState("This distributor has downlines; disable it instead.")
+        raise InvalidState(gettext("This distributor has downlines; disable it instead."))
     if CommissionRecord.objects.filter(beneficiary=distributor).exists() or LedgerEntry.objects.filter(distributor=distributor).exists():
-        raise InvalidState("This distributor has commission or money; disable it instead.")
+        raise InvalidState(gettext("This distributor has commission or money; disable it instead."))
     if Customer.objects.filter(referrer=distributor).exists():
-        raise InvalidState("Customers are bound to this distributor; disable it instead.")
+        raise InvalidState(gettext("Customers are bound to this distributor; disable it instead."))
     DistributorMove.objects.filter(distributor=distributor).delete()
     _lock_tenant(distributor.tenant)
     fresh = Distributor.objects.get(pk=distributor.pk)

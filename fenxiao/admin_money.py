@@ -6,20 +6,38 @@ money column (fenxiao.money.MoneyField) of a list or a read-only form field thro
 function that writes it with its currency's places ("123.40" CNY, "123" JPY, "1.250" KWD).
 FenxiaoAdminSite.register mixes it into every ModelAdmin and inline of a model with money
 columns, so no admin page can forget it.
+
+The amount is written in the language's number format (`money_display`): "12,345.60" (zh-hans
+and en group thousands with a comma; fenxiao/formats), "12,345" JPY, never rounded.
 """
 from __future__ import annotations
 
-from django import forms
+from decimal import Decimal
 
-from fenxiao.amounts import amount_str
+from django import forms
+from django.utils import formats
+
+from fenxiao.amounts import currency_of
+from fenxiao.currencies import minor_units, money_str
 from fenxiao.money import money_fields
 
 PREFIX = "money__"
 
 
+def money_display(value: Decimal | None, currency: str) -> str | None:
+    """`value` (a whole number of `currency`'s minor units) for a person, in the active language's
+    number format with exactly the currency's places: "12,345.60" CNY, "12,345" JPY, "-1.250" KWD
+    (None stays None). Raises ValueError as money_str does for a value finer than the minor unit."""
+    if value is None:
+        return None
+    exact = Decimal(money_str(value, currency))
+    return formats.number_format(exact, decimal_pos=minor_units(currency), use_l10n=True, force_grouping=True)
+
+
 def _display(name: str, field):
     def show(self, obj):
-        return amount_str(obj, name)
+        value = getattr(obj, name)
+        return None if value is None else money_display(value, currency_of(obj, field.currency))
 
     show.short_description = field.verbose_name
     show.admin_order_field = name

@@ -1,19 +1,21 @@
 """The admin site with a dashboard landing page: the tenant's key numbers and links."""
 from django.contrib import admin
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext_lazy as _
 
 
 def tenant_dashboard(tenant) -> dict:
     """Key numbers of one tenant (amounts in its currency, with its places)."""
     from distributors.models import Distributor
-    from fenxiao.currencies import exact_sum, money_str
+    from fenxiao.admin_money import money_display
+    from fenxiao.currencies import exact_sum
     from ledger.models import Balance, Withdrawal
     from orders.models import Order
 
     tenant_id = tenant.pk
 
     def money(v):
-        return money_str(exact_sum(v, tenant.currency), tenant.currency)
+        return money_display(exact_sum(v, tenant.currency), tenant.currency)
 
     orders = Order.unscoped.filter(tenant_id=tenant_id).aggregate(
         n=Count("id"), paid=Count("id", filter=Q(paid_at__isnull=False)),
@@ -39,9 +41,9 @@ class FenxiaoAdminSite(admin.AdminSite):
     registered without tenant scoping (not a `TenantAwareAdmin`: Django's users and groups,
     django-celery-beat, rest_framework_api_key, any package added later) is for superusers only."""
 
-    site_header = "fenxiao console"
-    site_title = "fenxiao"
-    index_title = "Dashboard"
+    site_header = _("fenxiao console")
+    site_title = _("fenxiao")
+    index_title = _("Dashboard")
     index_template = "admin/fenxiao_index.html"
 
     def login(self, request, extra_context=None):
@@ -103,4 +105,7 @@ class FenxiaoAdminSite(admin.AdminSite):
                 ids = [staff_tenant_id(request)] if staff_tenant_id(request) else []
             for t in Tenant.objects.filter(id__in=ids).order_by("slug"):
                 tenants.append({"tenant": t, **tenant_dashboard(t)})
+            from webhooks.admin import failing_notice
+
+            failing_notice(request)   # webhook endpoints whose deliveries failed (domain rules section 10)
         return super().index(request, {**(extra_context or {}), "dashboards": tenants})

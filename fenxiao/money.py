@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, ngettext
 
 from fenxiao.currencies import MAX_PLACES
 
@@ -39,6 +40,16 @@ class MoneyField(models.DecimalField):
     def deconstruct(self):
         name, _path, args, kwargs = super().deconstruct()
         return name, "django.db.models.DecimalField", args, kwargs
+
+
+def places_message(currency: str, places: int) -> str:
+    """The message (in the active language) saying how many decimal places `currency`'s amounts
+    have: "JPY amounts have no decimal places.", "KWD amounts have at most 3 decimal places."."""
+    if places == 0:
+        return gettext("%(currency)s amounts have no decimal places.") % {"currency": currency}
+    return ngettext("%(currency)s amounts have at most %(places)d decimal place.",
+                    "%(currency)s amounts have at most %(places)d decimal places.", places) % {
+        "currency": currency, "places": places}
 
 
 def money_fields(model) -> dict[str, MoneyField]:

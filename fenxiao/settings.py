@@ -36,7 +36,7 @@ if BEHIND_TLS_PROXY:
     # The proxy terminates TLS and sets X-Forwarded-Proto (and overwrites any the client sent).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)  # one year
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
@@ -64,12 +64,17 @@ INSTALLED_APPS = [
     "ledger",
     "incentives",
     "relations",
+    "risk",
+    "reports",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # the language of the request (after sessions, before CommonMiddleware): see LANGUAGES below
+    "fenxiao.middleware.LocaleMiddleware",
     "fenxiao.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -151,7 +156,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LANGUAGE_CODE = "en-us"
+# Languages (README "Languages"): Chinese first, English kept (the source language of every
+# string). A request's language is the one its user chose (the console's language chooser posts to
+# /i18n/setlang/, which sets the django_language cookie), else the first of its Accept-Language
+# that fenxiao speaks (zh, zh-CN, zh-Hans... -> zh-hans; en-US... -> en), else LANGUAGE_CODE for
+# the console and API_LANGUAGE_CODE for the API (/api/): a client that states no language is a
+# program, and its error details stay in English as before; `code` is what it branches on.
+LANGUAGE_CODE = "zh-hans"
+API_LANGUAGE_CODE = "en"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# The project's own strings (fenxiao/: the console's templates, the API's plumbing) are in
+# fenxiao/locale, each app's in <app>/locale. All are listed here, so that they win over the
+# catalogues of the packages above the apps in INSTALLED_APPS for a string both have (Django would
+# otherwise prefer the earlier app's: "Disabled" came out as django-celery-beat's "禁用", not the
+# distributor status "已停用").
+LOCALE_PATHS = [BASE_DIR / "fenxiao" / "locale",
+                *(BASE_DIR / app / "locale" for app in INSTALLED_APPS if (BASE_DIR / app / "locale").is_dir())]
+# money and dates in the console are written in the locale's format (fenxiao/formats: grouping
+# of thousands for zh-hans as CLDR has it; Django's own formats otherwise)
+FORMAT_MODULE_PATH = ["fenxiao.formats"]
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -168,6 +193,8 @@ MEDIA_URL = "media/"
 FENXIAO_PUBLIC_URL = env.str("FENXIAO_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Hours a staff-issued one-time password reset link stays valid (relations.services.password_reset_issue).
 PASSWORD_RESET_HOURS = env.int("PASSWORD_RESET_HOURS", default=24)
+# the project's own static files: vendored libraries (Apache ECharts: fenxiao/static/vendor/echarts/README.md)
+STATICFILES_DIRS = [BASE_DIR / "fenxiao" / "static"]
 
 # Money: exact decimals in whole minor units of their currency (ISO 4217: 0.01 CNY, 1 JPY, 0.001
 # KWD), stored with 4 places (the most any currency has: fenxiao.currencies.MAX_PLACES) and 16
@@ -231,6 +258,9 @@ SPECTACULAR_SETTINGS = {
         "AnnouncementAudienceEnum": "relations.models.Announcement.Audience",
         "FeedbackStatusEnum": "relations.models.FeedbackTicket.Status",
         "FeedbackAuthorEnum": "relations.models.FeedbackMessage.Author",
+        "WebhookEndpointStatusEnum": "webhooks.models.WebhookEndpoint.Status",
+        "DeliveryStatusEnum": "webhooks.models.Delivery.Status",
+        "WebhookAttemptTriggerEnum": "webhooks.models.WebhookAttempt.Trigger",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
@@ -288,6 +318,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5.0,
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# Outbound webhooks (domain rules section 10; webhooks/). Deliveries to loopback, private,
+# link-local and reserved addresses are refused unless WEBHOOKS_ALLOW_PRIVATE (the tests and
+# `make demo` turn it on; never in production: it lets a partner's URL reach inside the network).
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+WEBHOOKS_CONNECT_TIMEOUT = env.float("WEBHOOKS_CONNECT_TIMEOUT", default=3.0)   # seconds
+WEBHOOKS_READ_TIMEOUT = env.float("WEBHOOKS_READ_TIMEOUT", default=5.0)         # seconds, per read
+# a claimed delivery not recorded within this many seconds is claimed again (a lost message, a
+# killed worker): longer than any attempt can take (the deliver task's time limit is 60 s)
+WEBHOOKS_CLAIM_SECONDS = env.int("WEBHOOKS_CLAIM_SECONDS", default=90)
+WEBHOOKS_RELAY_BATCH = 200          # deliveries claimed per round of a relay run
+WEBHOOKS_MAX_ENDPOINTS = 20         # per tenant
+WEBHOOKS_ROTATION_OVERLAP = timedelta(hours=24)   # the old secret still signs this long after a rotation
 CELERY_TIMEZONE = "UTC"
 
 LOGGING = {

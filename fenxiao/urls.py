@@ -1,4 +1,5 @@
-"""URL map: /admin/, and the v1 API under /api/v1/ with its OpenAPI schema and docs."""
+"""URL map: /admin/, the v1 API under /api/v1/ with its OpenAPI schema and docs, and /i18n/setlang/
+(Django's set_language: the console's language chooser posts there; settings, "Languages")."""
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -16,6 +17,9 @@ api_v1 = [
     path("", include("ledger.api.urls")),
     path("", include("incentives.api.urls")),
     path("", include("relations.api.urls")),
+    path("", include("risk.api.urls")),
+    path("", include("reports.api.urls")),
+    path("", include("webhooks.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
@@ -24,6 +28,7 @@ api_v1 = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 handler404 = "fenxiao.api.errors.not_found"

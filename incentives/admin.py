@@ -164,7 +164,13 @@ class ServiceAdminMixin:
 
 
 def _local_days(tenant, first: date, last: date):
-    """[first 00:00, the day after last 00:00) in the tenant's time zone."""
+    """[first 00:00, the day after last 00:00) in the tenant's time zone; 400 `out_of_range` (on
+    starts_at / ends_at, as the service names them) for a day outside rules.FIRST_DAY .. LAST_DAY."""
+    from fenxiao.exceptions import invalid
+
+    for attr, day in (("starts_at", first), ("ends_at", last)):
+        if not rules.day_in_range(day):
+            raise invalid(attr, rules.DAY_RANGE_MESSAGE, "out_of_range")
     return rules.local_window(tenant.timezone, first, last + timedelta(days=1))
 
 

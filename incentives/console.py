@@ -16,6 +16,7 @@ services and measures; none writes.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -103,6 +104,7 @@ SERVICE_MESSAGES = [
     gettext_noop("A custom period needs its last day."),
     gettext_noop("The period ends before it starts."),
     gettext_noop("Not a number."),
+    gettext_noop("Give a day from 1970-01-01 to 9899-12-31."),
 ]
 
 
@@ -133,9 +135,9 @@ def value_str(measure: str, value: Decimal | None, currency: str) -> str:
 
 def rate_str(rate: Decimal | None) -> str:
     """A rate as a percentage: 0.0300 -> "3%", 0.0125 -> "1.25%"."""
-    if rate is None:
-        return "-"
-    return f"{format((Decimal(rate) * 100).normalize(), 'f')}%"
+    from fenxiao.percent import percent_str
+
+    return percent_str(rate)
 
 
 def measure_label(measure: str, *, short: bool = False) -> str:
@@ -148,19 +150,46 @@ def measure_header(measure: str, currency: str) -> str:
     return f"{label} ({currency})" if measure in MONEY_MEASURES else label
 
 
+#: The services' messages that carry a value (a number of places, a month), as (the English
+#: message's pattern, its catalogue template with the pattern's named groups): `translated`
+#: finds the template for a message the catalogue cannot know verbatim.
+SERVICE_PATTERNS = [
+    (re.compile(r"A prize has at most (?P<places>\d+) decimal places\."),
+     gettext_noop("A prize has at most %(places)s decimal places.")),
+    (re.compile(r"An amount is >= 0 with at most (?P<places>\d+) decimal places\."),
+     gettext_noop("An amount is >= 0 with at most %(places)s decimal places.")),
+    (re.compile(r"Give a number >= 0 with at most (?P<places>\d+) decimal places\."),
+     gettext_noop("Give a number >= 0 with at most %(places)s decimal places.")),
+    (re.compile(r"A goal is above 0 with at most (?P<places>\d+) decimal places\."),
+     gettext_noop("A goal is above 0 with at most %(places)s decimal places.")),
+    (re.compile(r"(?P<month>\d{4}-\d{2}) has not ended yet; a month is evaluated once it is over\."),
+     gettext_noop("%(month)s has not ended yet; a month is evaluated once it is over.")),
+]
+
+
+def translated(message: str) -> str:
+    """A service's message in the person's language: the catalogue's translation of the message
+    itself (SERVICE_MESSAGES), or of its template (SERVICE_PATTERNS); else as the service wrote it."""
+    for pattern, template in SERVICE_PATTERNS:
+        found = pattern.fullmatch(message)
+        if found:
+            return gettext(template) % found.groupdict()
+    return gettext(message)
+
+
 def service_errors(exc) -> list[tuple[str | None, str]]:
     """[(attr or None, message)] of a service's refusal (a DRF APIException: a 400 on an attribute,
-    a 409 on the whole). Messages the catalogue knows are translated."""
+    a 409 on the whole). Messages the catalogue knows are translated (`translated`)."""
     detail = exc.detail
     out = []
     if isinstance(detail, dict):
         for attr, messages in detail.items():
             for m in messages if isinstance(messages, list) else [messages]:
-                out.append((None if attr == "non_field_errors" else attr, gettext(str(m))))
+                out.append((None if attr == "non_field_errors" else attr, translated(str(m))))
     elif isinstance(detail, list):
-        out += [(None, gettext(str(m))) for m in detail]
+        out += [(None, translated(str(m))) for m in detail]
     else:
-        out.append((None, gettext(str(detail))))
+        out.append((None, translated(str(detail))))
     return out
 
 

@@ -21,8 +21,7 @@ Ties are broken by incentives.rules.tie_key (the time the score was reached, the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from datetime import timezone as dt_timezone
+from datetime import date, datetime, time, timezone as dt_timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -63,13 +62,17 @@ class Window:
 
     @classmethod
     def between(cls, start: datetime, end: datetime, tz_name: str) -> "Window":
-        """The window of [start, end) when both are local midnights (else ValueError)."""
+        """The window of [start, end) when both are the starts of local days, as `bounds` writes
+        them (else ValueError). A day's start is its 00:00, or, where a daylight-saving change skips
+        midnight (America/Santiago, 2026-09-06: 00:00 -> 01:00), the instant 00:00 stands for."""
         tz = ZoneInfo(tz_name)
-        local_start, local_end = start.astimezone(tz), end.astimezone(tz)
-        for t in (local_start, local_end):
-            if (t.hour, t.minute, t.second, t.microsecond) != (0, 0, 0, 0):
-                raise ValueError(f"{t.isoformat()} is not a local midnight in {tz_name}")
-        return cls(local_start.date(), local_end.date())
+        days = []
+        for t in (start, end):
+            day = t.astimezone(tz).date()
+            if datetime.combine(day, time.min, tz).astimezone(dt_timezone.utc) != t.astimezone(dt_timezone.utc):
+                raise ValueError(f"{t.astimezone(tz).isoformat()} is not a local midnight in {tz_name}")
+            days.append(day)
+        return cls(*days)
 
 
 def _value(measure: str, raw) -> Decimal:
@@ -87,9 +90,10 @@ def _raw(measure: str, value: Decimal) -> int:
     return int(value)
 
 
-def _distributor_rows(measure: str, window: Window, *, grade_ids=None, members: Q | None = None, only: int | None = None):
+def _distributor_rows(measure: str, window: Window, *, grade_ids=None, members: Q | None = None, only: int | None = None,
+                      active_only: bool = False):
     """(distributor id, score, reached) rows grouped per distributor, scores above 0 only (`only`:
-    one distributor's row)."""
+    one distributor's row; `active_only`: active distributors only)."""
     if measure in DAY_COLUMNS:
         col, last = DAY_COLUMNS[measure]
         qs = DailyFigure.objects.filter(day__gte=window.first_day, day__lt=window.end_day)
@@ -97,6 +101,8 @@ def _distributor_rows(measure: str, window: Window, *, grade_ids=None, members: 
             qs = qs.filter(distributor_id=only)
         if grade_ids:
             qs = qs.filter(distributor__grade_id__in=grade_ids)
+        if active_only:
+            qs = qs.filter(distributor__status=Distributor.Status.ACTIVE)
         if members is not None:
             qs = qs.filter(distributor__in=Distributor.objects.filter(members).values("pk"))
         return (qs.values(did=F("distributor_id")).annotate(score=Sum(col), reached=Max(last))
@@ -109,6 +115,8 @@ def _distributor_rows(measure: str, window: Window, *, grade_ids=None, members: 
             qs = qs.filter(parent_id=only)
         if grade_ids:
             qs = qs.filter(parent__grade_id__in=grade_ids)
+        if active_only:
+            qs = qs.filter(parent__status=Distributor.Status.ACTIVE)
         if members is not None:
             qs = qs.filter(parent__in=Distributor.objects.filter(members).values("pk"))
         return qs.values(did=F("parent_id")).annotate(score=Count("id"), reached=Max("joined_at"))
@@ -120,11 +128,12 @@ def _ordered(rows):
 
 
 def leaderboard(measure: str, window: Window, *, limit: int | None = None, grade_ids=None,
-                min_score: Decimal | None = None, members: Q | None = None) -> list[Ranked]:
+                min_score: Decimal | None = None, members: Q | None = None, active_only: bool = False) -> list[Ranked]:
     """The distributors with a score above 0 (and at least `min_score`) under `measure` in
     `window`, ranked by the tie rule, best first; only grades `grade_ids` when given, only the
-    distributors matching `members` (a Q on Distributor) when given. One query."""
-    rows = _distributor_rows(measure, window, grade_ids=grade_ids, members=members)
+    distributors matching `members` (a Q on Distributor) when given, only active distributors
+    when `active_only` (who may win a prize or a bonus). One query."""
+    rows = _distributor_rows(measure, window, grade_ids=grade_ids, members=members, active_only=active_only)
     if min_score is not None:
         rows = rows.filter(score__gte=_raw(measure, min_score))
     rows = _ordered(rows)
@@ -142,16 +151,23 @@ def score_of(measure: str, window: Window, distributor_id: int) -> Score:
 
 
 def rank_of(measure: str, window: Window, distributor_id: int, *, grade_ids=None,
-            min_score: Decimal | None = None) -> tuple[int | None, Score]:
+            min_score: Decimal | None = None, active_only: bool = False) -> tuple[int | None, Score]:
     """(my rank, my score) on the leaderboard of `measure` in `window`: the number of distributors
     ranked before me by the tie rule, plus one; None when I am not on it (no score, under the
-    minimum or not of an eligible grade). Two queries whatever the tenant's size."""
+    minimum, not of an eligible grade, not active when `active_only`). Two queries whatever the
+    tenant's size, three with `grade_ids` or `active_only`."""
     mine = score_of(measure, window, distributor_id)
     if mine.score <= 0 or (min_score is not None and mine.score < min_score):
         return None, mine
-    if grade_ids and not Distributor.objects.filter(pk=distributor_id, grade_id__in=grade_ids).exists():
-        return None, mine
-    rows = _distributor_rows(measure, window, grade_ids=grade_ids)
+    if grade_ids or active_only:
+        me = Distributor.objects.filter(pk=distributor_id)
+        if grade_ids:
+            me = me.filter(grade_id__in=grade_ids)
+        if active_only:
+            me = me.filter(status=Distributor.Status.ACTIVE)
+        if not me.exists():
+            return None, mine
+    rows = _distributor_rows(measure, window, grade_ids=grade_ids, active_only=active_only)
     if min_score is not None:
         rows = rows.filter(score__gte=_raw(measure, min_score))
     raw = _raw(measure, mine.score)
@@ -236,23 +252,26 @@ def contest_scores_rebuild(contest) -> None:
 
 
 def contest_board(contest, *, limit: int | None = None, grade_ids=None, min_score: Decimal | None = None,
-                  people: dict | None = None) -> list[Ranked]:
+                  active_only: bool = False, people: dict | None = None) -> list[Ranked]:
     """The live leaderboard of a contest (`leaderboard` of its measure and window): from its kept
-    scores when it is tracked (an index scan, one query), else computed. Given a dict `people`, a
-    tracked board also fills it with {distributor id: (external_id, name)} of its rows in the same
-    query (a leaderboard page is a hot read)."""
+    scores when it is tracked (an index scan, joined to the distributors for grades and status,
+    one query), else computed. Given a dict `people`, a tracked board also fills it with
+    {distributor id: (external_id, name)} of its rows in the same query (a leaderboard page is a
+    hot read)."""
     if not is_tracked(contest):
-        return leaderboard(contest.measure, contest_window(contest), limit=limit, grade_ids=grade_ids, min_score=min_score)
+        return leaderboard(contest.measure, contest_window(contest), limit=limit, grade_ids=grade_ids, min_score=min_score,
+                           active_only=active_only)
     from fenxiao.bulk import query, row_converter
     from tenants.context import single_tenant_id
 
     from .models import ContestScore
 
-    sql, params = _board_sql(ContestScore._meta.db_table, contest, grade_ids, min_score)
+    sql, params = _board_sql(ContestScore._meta.db_table, contest, grade_ids, min_score, active_only=active_only)
     select = "s.distributor_id, s.score, s.reached_at"
     if people is not None:
-        select += ", p.external_id, p.name"
-        sql = sql.replace(" WHERE ", f" JOIN {Distributor._meta.db_table} p ON p.id = s.distributor_id WHERE ", 1)
+        select += ", d.external_id, d.name"
+        if not (grade_ids or active_only):
+            sql = sql.replace(" WHERE ", f" JOIN {Distributor._meta.db_table} d ON d.id = s.distributor_id WHERE ", 1)
     sql += " ORDER BY s.score DESC, s.reached_at ASC NULLS LAST, s.distributor_id" if _pg() else \
         " ORDER BY s.score DESC, s.reached_at IS NULL, s.reached_at, s.distributor_id"
     if limit is not None:
@@ -275,16 +294,20 @@ def _pg() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _board_sql(table: str, contest, grade_ids, min_score) -> tuple[str, list]:
+def _board_sql(table: str, contest, grade_ids, min_score, *, active_only: bool = False) -> tuple[str, list]:
     """FROM/WHERE of a tracked contest's board (raw: a leaderboard page is a hot read), params
-    after the tenant id."""
+    after the tenant id. Joined to the distributors when `grade_ids` or `active_only` asks."""
     sql = f" FROM {table} s"
     where = ["s.tenant_id = %s", "s.contest_id = %s", "s.score > 0"]
     params: list = [contest.pk]
-    if grade_ids:
+    if grade_ids or active_only:
         sql += f" JOIN {Distributor._meta.db_table} d ON d.id = s.distributor_id"
+    if grade_ids:
         where.append(f"d.grade_id IN ({', '.join(['%s'] * len(grade_ids))})")
         params += list(grade_ids)
+    if active_only:
+        where.append("d.status = %s")
+        params.append(Distributor.Status.ACTIVE.value)
     if min_score is not None:
         where.append("s.score >= %s")
         params.append(_raw(contest.measure, min_score))
@@ -326,16 +349,23 @@ def contest_ranks_refresh(contest) -> int:
         return cursor.rowcount
 
 
-def contest_rank(contest, distributor_id: int, *, grade_ids=None, min_score: Decimal | None = None
-                 ) -> tuple[int | None, Score]:
+#: The statuses that take no part in a contest when it asks for active distributors only.
+INACTIVE = [s.value for s in Distributor.Status if s != Distributor.Status.ACTIVE]
+
+
+def contest_rank(contest, distributor_id: int, *, grade_ids=None, min_score: Decimal | None = None,
+                 active_only: bool = False) -> tuple[int | None, Score]:
     """`rank_of` for a contest (domain rules section 8, the tie rule). A tracked contest without
-    eligible grades answers from its rank snapshot in two queries whatever its size: the rank is
-    1 + the snapshot's rank of the last row ahead of mine (one index probe) + a correction over
-    the rows written since the snapshot (those now ahead of me minus those that were). A minimum
-    score never changes who is ahead of an eligible score. With eligible grades (a grade change
-    is no score change) it counts the eligible scores ahead of mine. Untracked contests compute."""
+    eligible grades answers from its rank snapshot whatever its size, in two queries (my score
+    with my grade and status; then the rank): 1 + the snapshot's rank of the last row ahead of
+    mine (one index probe) + a correction over the rows written since the snapshot (those now
+    ahead of me minus those that were), less, with `active_only`, the inactive distributors' rows
+    ahead of mine (the tenant's few, found by their status index). A minimum score never changes
+    who is ahead of an eligible score. With eligible grades (a grade change is no score change)
+    it counts the eligible scores ahead of mine. Untracked contests compute."""
     if not is_tracked(contest):
-        return rank_of(contest.measure, contest_window(contest), distributor_id, grade_ids=grade_ids, min_score=min_score)
+        return rank_of(contest.measure, contest_window(contest), distributor_id, grade_ids=grade_ids, min_score=min_score,
+                       active_only=active_only)
     from django.db import connection
 
     from fenxiao.bulk import query, row_converter
@@ -343,32 +373,42 @@ def contest_rank(contest, distributor_id: int, *, grade_ids=None, min_score: Dec
 
     from .models import ContestScore
 
-    table = ContestScore._meta.db_table
+    scores, people = ContestScore._meta.db_table, Distributor._meta.db_table
     tenant_id = single_tenant_id()
-    found = query(f"SELECT score, reached_at FROM {table} WHERE tenant_id = %s AND contest_id = %s"
-                  " AND distributor_id = %s", [tenant_id, contest.pk, distributor_id])
-    row = row_converter(ContestScore, ("score", "reached_at"))(found[0]) if found else None
+    found = query(f"SELECT s.score, s.reached_at, d.grade_id, d.status FROM {scores} s JOIN {people} d ON d.id = s.distributor_id"
+                  " WHERE s.tenant_id = %s AND s.contest_id = %s AND s.distributor_id = %s",
+                  [tenant_id, contest.pk, distributor_id])
+    row = row_converter(ContestScore, ("score", "reached_at"))(found[0][:2]) if found else None
     mine = Score(distributor_id, _value(contest.measure, row[0] if row else 0), row[1] if row else None)
     if mine.score <= 0 or (min_score is not None and mine.score < min_score):
         return None, mine
-    if grade_ids and not Distributor.objects.filter(pk=distributor_id, grade_id__in=grade_ids).exists():
+    grade_id, status = found[0][2:]
+    if (grade_ids and grade_id not in grade_ids) or (active_only and status != Distributor.Status.ACTIVE):
         return None, mine
     raw = row[0]
     if not grade_ids:
         key = [-raw, connection.ops.adapt_datetimefield_value(mine.reached_at or RANK_NEVER), distributor_id]
         never = connection.ops.adapt_datetimefield_value(RANK_NEVER)
-        (ahead, moved), = query(
-            f"SELECT (SELECT snap_rank FROM {table} WHERE tenant_id = %s AND contest_id = %s AND snap_rank IS NOT NULL"
-            " AND (snap_neg, snap_reached, distributor_id) < (%s, %s, %s)"
-            " ORDER BY snap_neg DESC, snap_reached DESC, distributor_id DESC LIMIT 1),"
-            " (SELECT SUM(CASE WHEN score > 0 AND (-score, COALESCE(reached_at, %s), distributor_id) < (%s, %s, %s)"
-            " THEN 1 ELSE 0 END - CASE WHEN snap_rank IS NOT NULL AND (snap_neg, snap_reached, distributor_id)"
-            f" < (%s, %s, %s) THEN 1 ELSE 0 END) FROM {table} WHERE tenant_id = %s AND contest_id = %s AND dirty)",
-            [tenant_id, contest.pk, *key, never, *key, *key, tenant_id, contest.pk])
-        return 1 + (ahead or 0) + (moved or 0), mine
-    sql, params = _board_sql(table, contest, grade_ids, min_score)
-    sql += (" AND (s.score > %s OR (s.score = %s AND (s.reached_at < %s"
-            " OR (s.reached_at = %s AND s.distributor_id < %s))))")
+        sql = (f"SELECT (SELECT snap_rank FROM {scores} WHERE tenant_id = %s AND contest_id = %s AND snap_rank IS NOT NULL"
+               " AND (snap_neg, snap_reached, distributor_id) < (%s, %s, %s)"
+               " ORDER BY snap_neg DESC, snap_reached DESC, distributor_id DESC LIMIT 1),"
+               " (SELECT SUM(CASE WHEN score > 0 AND (-score, COALESCE(reached_at, %s), distributor_id) < (%s, %s, %s)"
+               " THEN 1 ELSE 0 END - CASE WHEN snap_rank IS NOT NULL AND (snap_neg, snap_reached, distributor_id)"
+               f" < (%s, %s, %s) THEN 1 ELSE 0 END) FROM {scores} WHERE tenant_id = %s AND contest_id = %s AND dirty)")
+        params = [tenant_id, contest.pk, *key, never, *key, *key, tenant_id, contest.pk]
+        if active_only:
+            marks = ", ".join(["%s"] * len(INACTIVE))
+            sql += (f", (SELECT COUNT(*) FROM {people} d JOIN {scores} s ON s.tenant_id = d.tenant_id AND s.contest_id = %s"
+                    f" AND s.distributor_id = d.id WHERE d.tenant_id = %s AND d.status IN ({marks}) AND s.score > 0"
+                    " AND (-s.score, COALESCE(s.reached_at, %s), s.distributor_id) < (%s, %s, %s))")
+            params += [contest.pk, tenant_id, *INACTIVE, never, *key]
+        else:
+            sql += ", 0"
+        (ahead, moved, inactive), = query(sql, params)
+        return 1 + (ahead or 0) + (moved or 0) - (inactive or 0), mine
+    better = (" AND (s.score > %s OR (s.score = %s AND (s.reached_at < %s"
+              " OR (s.reached_at = %s AND s.distributor_id < %s))))")
     reached = connection.ops.adapt_datetimefield_value(mine.reached_at)  # as the column stores it
-    (better,), = query(f"SELECT COUNT(*) {sql}", [tenant_id, *params, raw, raw, reached, reached, distributor_id])
-    return better + 1, mine
+    sql, params = _board_sql(scores, contest, grade_ids, min_score, active_only=active_only)
+    (n,), = query(f"SELECT COUNT(*) {sql}{better}", [tenant_id, *params, raw, raw, reached, reached, distributor_id])
+    return n + 1, mine

@@ -13,6 +13,7 @@ in every database (SQLite sums decimals in floating point).
 from decimal import Decimal
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from fenxiao.history import history_user
@@ -31,13 +32,13 @@ def Minor(**kwargs) -> models.BigIntegerField:  # noqa: N802 (field factory)
 class Measure(models.TextChoices):
     """The measures of domain rules section 8."""
 
-    DIRECT_SALES = "direct_sales", "direct sales (orders I am level 1 of)"
-    TEAM_SALES = "team_sales", "team sales (orders I am at any level of)"
-    ORDER_COUNT = "order_count", "orders (counted in direct sales)"
-    NEW_DIRECT_RECRUITS = "new_direct_recruits", "new direct recruits (active)"
-    COMMISSION = "commission", "commission (net of reversals)"
-    ACTIVE_DISTRIBUTORS = "active_distributors", "active distributors (with a counted direct order)"
-    NET_SALES = "net_sales", "the tenant's net sales"
+    DIRECT_SALES = "direct_sales", _("direct sales (orders I am level 1 of)")
+    TEAM_SALES = "team_sales", _("team sales (orders I am at any level of)")
+    ORDER_COUNT = "order_count", _("orders (counted in direct sales)")
+    NEW_DIRECT_RECRUITS = "new_direct_recruits", _("new direct recruits (active)")
+    COMMISSION = "commission", _("commission (net of reversals)")
+    ACTIVE_DISTRIBUTORS = "active_distributors", _("active distributors (with a counted direct order)")
+    NET_SALES = "net_sales", _("the tenant's net sales")
 
 
 #: Measures of one distributor (contests, rankings, distributor and team targets).
@@ -50,16 +51,18 @@ MONEY_MEASURES = (Measure.DIRECT_SALES, Measure.TEAM_SALES, Measure.COMMISSION, 
 class SalesCredit(TenantOwned):
     """What one order counts for one recorded beneficiary (level 1..3 of its snapshot chain)."""
 
-    order = tenant_fk("orders.Order", on_delete=models.CASCADE, related_name="+")
-    distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+")
-    level = models.PositiveSmallIntegerField()
-    day = models.DateField(help_text="the tenant-local day the order was paid")
-    paid_at = models.DateTimeField()
-    value = Minor(help_text="the order's commission base kept after refunds")
-    commission = Minor(help_text="this level's commission net of reversals")
-    settled = models.BooleanField(default=False, help_text="the order's commissions have settled")
+    order = tenant_fk("orders.Order", on_delete=models.CASCADE, related_name="+", verbose_name=_("order"))
+    distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+", verbose_name=_("distributor"))
+    level = models.PositiveSmallIntegerField(_("level"))
+    day = models.DateField(_("day"), help_text=_("the tenant-local day the order was paid"))
+    paid_at = models.DateTimeField(_("paid at"))
+    value = Minor(verbose_name=_("value"), help_text=_("the order's commission base kept after refunds"))
+    commission = Minor(verbose_name=_("commission"), help_text=_("this level's commission net of reversals"))
+    settled = models.BooleanField(_("settled"), default=False, help_text=_("the order's commissions have settled"))
 
     class Meta(TenantOwned.Meta):
+        verbose_name = _("sales credit")
+        verbose_name_plural = _("sales credits")
         constraints = [models.UniqueConstraint(fields=["tenant", "order", "level"], name="credit_tenant_order_level")]
         indexes = [models.Index(fields=["tenant", "distributor", "day"], name="credit_tenant_distributor_day"),
                    models.Index(fields=["tenant", "day"], name="credit_tenant_day")]
@@ -68,18 +71,20 @@ class SalesCredit(TenantOwned):
 class DailyFigure(TenantOwned):
     """A distributor's figures of one tenant-local day (the day its orders were paid)."""
 
-    distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+")
-    day = models.DateField()
-    direct_sales = Minor()
-    direct_orders = models.IntegerField(default=0, help_text="orders counted in direct sales (net above 0)")
-    direct_last_at = models.DateTimeField(null=True, blank=True, help_text="paid_at of the last counted direct order")
-    team_sales = Minor()
-    team_orders = models.IntegerField(default=0)
-    team_last_at = models.DateTimeField(null=True, blank=True)
-    commission = Minor()
-    commission_last_at = models.DateTimeField(null=True, blank=True)
+    distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+", verbose_name=_("distributor"))
+    day = models.DateField(_("day"))
+    direct_sales = Minor(verbose_name=_("direct sales"))
+    direct_orders = models.IntegerField(_("direct orders"), default=0, help_text=_("orders counted in direct sales (net above 0)"))
+    direct_last_at = models.DateTimeField(_("direct last at"), null=True, blank=True, help_text=_("paid_at of the last counted direct order"))
+    team_sales = Minor(verbose_name=_("team sales"))
+    team_orders = models.IntegerField(_("team orders"), default=0)
+    team_last_at = models.DateTimeField(_("team last at"), null=True, blank=True)
+    commission = Minor(verbose_name=_("commission"))
+    commission_last_at = models.DateTimeField(_("commission last at"), null=True, blank=True)
 
     class Meta(TenantOwned.Meta):
+        verbose_name = _("daily figure")
+        verbose_name_plural = _("daily figures")
         constraints = [models.UniqueConstraint(fields=["tenant", "distributor", "day"], name="dailyfigure_tenant_distributor_day")]
         indexes = [models.Index(fields=["tenant", "day", "distributor"], name="dailyfigure_tenant_day")]
 
@@ -87,11 +92,13 @@ class DailyFigure(TenantOwned):
 class TenantDay(TenantOwned):
     """The tenant's figures of one local day: every paid order, with or without a beneficiary."""
 
-    day = models.DateField()
-    net_sales = Minor()
-    orders = models.IntegerField(default=0, help_text="paid orders with a net value above 0")
+    day = models.DateField(_("day"))
+    net_sales = Minor(verbose_name=_("net sales"))
+    orders = models.IntegerField(_("orders"), default=0, help_text=_("paid orders with a net value above 0"))
 
     class Meta(TenantOwned.Meta):
+        verbose_name = _("tenant day")
+        verbose_name_plural = _("tenant days")
         constraints = [models.UniqueConstraint(fields=["tenant", "day"], name="tenantday_tenant_day")]
 
 
@@ -99,11 +106,13 @@ class Standing(TenantOwned):
     """A distributor's lifetime figures for grade upgrades (domain rules section 8, grades): the
     direct and team sales of orders whose commissions have settled, net of refunds."""
 
-    distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+")
-    settled_direct_sales = Minor()
-    settled_team_sales = Minor()
+    distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+", verbose_name=_("distributor"))
+    settled_direct_sales = Minor(verbose_name=_("settled direct sales"))
+    settled_team_sales = Minor(verbose_name=_("settled team sales"))
 
     class Meta(TenantOwned.Meta):
+        verbose_name = _("standing")
+        verbose_name_plural = _("standings")
         constraints = [models.UniqueConstraint(fields=["tenant", "distributor"], name="standing_tenant_distributor")]
 
 
@@ -111,10 +120,10 @@ class Contest(TenantOwned):
     """A sales contest (销售竞赛): a window, a measure, eligibility and prizes per rank."""
 
     class Status(models.TextChoices):
-        SCHEDULED = "scheduled"
-        RUNNING = "running"
-        ENDED = "ended", "ended (awaiting finalization)"
-        FINALIZED = "finalized"
+        SCHEDULED = "scheduled", _("Scheduled")
+        RUNNING = "running", _("Running")
+        ENDED = "ended", _("ended (awaiting finalization)")
+        FINALIZED = "finalized", _("Finalized")
 
     def status_at(self, now) -> str:
         """scheduled before starts_at, running until ends_at, then ended until finalized."""
@@ -124,21 +133,23 @@ class Contest(TenantOwned):
             return self.Status.SCHEDULED
         return self.Status.RUNNING if now < self.ends_at else self.Status.ENDED
 
-    name = models.CharField(max_length=200)
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    measure = models.CharField(max_length=24, choices=[(m.value, m.label) for m in DISTRIBUTOR_MEASURES if m != Measure.COMMISSION])
-    min_score = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    name = models.CharField(_("name"), max_length=200)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    measure = models.CharField(_("measure"), max_length=24, choices=[(m.value, m.label) for m in DISTRIBUTOR_MEASURES if m != Measure.COMMISSION])
+    min_score = models.DecimalField(_("min score"), max_digits=20, decimal_places=4, null=True, blank=True)
     grades = models.ManyToManyField("distributors.Grade", blank=True, related_name="+",
-                                    help_text="eligible grades; none: everyone")
-    prizes = models.JSONField(default=list, help_text='prize per rank, e.g. ["500.00", "300.00"] (tenant currency)')
-    finalize_at = models.DateTimeField(help_text="default: ends_at + settle_after_days")
-    finalized_at = models.DateTimeField(null=True, blank=True)
-    finalized_by = models.CharField(max_length=150, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
+                                    help_text=_("eligible grades; none: everyone"), verbose_name=_("grades"))
+    prizes = models.JSONField(_("prizes"), default=list, help_text=_('prize per rank, e.g. ["500.00", "300.00"] (tenant currency)'))
+    finalize_at = models.DateTimeField(_("finalize at"), help_text=_("default: ends_at + settle_after_days"))
+    finalized_at = models.DateTimeField(_("finalized at"), null=True, blank=True)
+    finalized_by = models.CharField(_("finalized by"), max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords(get_user=history_user, m2m_fields=[grades], excluded_fields=["created_at"])
 
     class Meta(TenantOwned.Meta):
+        verbose_name = _("contest")
+        verbose_name_plural = _("contests")
         ordering = ["-starts_at", "-id"]
         indexes = [models.Index(fields=["tenant", "finalized_at", "finalize_at"], name="contest_tenant_due")]
 
@@ -153,10 +164,10 @@ class ContestScore(TenantOwned):
     whole minor units of the tenant currency for sales, a count for orders. Rebuilt from the day
     figures when the contest is created or its window or measure changes; dropped once finalized."""
 
-    contest = tenant_fk(Contest, on_delete=models.CASCADE, related_name="+")
-    distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+")
-    score = models.BigIntegerField(default=0)
-    reached_at = models.DateTimeField(null=True, blank=True)
+    contest = tenant_fk(Contest, on_delete=models.CASCADE, related_name="+", verbose_name=_("contest"))
+    distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+", verbose_name=_("distributor"))
+    score = models.BigIntegerField(_("score"), default=0)
+    reached_at = models.DateTimeField(_("reached at"), null=True, blank=True)
     # The rank snapshot (measures.contest_ranks_refresh, every minute): the key and rank each row
     # had when it was last taken, so a distributor's live rank is one index probe into the
     # snapshot plus a correction over the rows changed since (`dirty`), not a count of everyone
@@ -164,10 +175,12 @@ class ContestScore(TenantOwned):
     # the ascending order of (snap_neg, snap_reached, distributor).
     snap_neg = models.BigIntegerField(null=True, blank=True)
     snap_reached = models.DateTimeField(null=True, blank=True)
-    snap_rank = models.PositiveIntegerField(null=True, blank=True, help_text="rank at the snapshot (score above 0)")
-    dirty = models.BooleanField(default=True, db_default=True, help_text="score or reached_at changed since the snapshot")
+    snap_rank = models.PositiveIntegerField(null=True, blank=True, help_text=_("rank at the snapshot (score above 0)"))
+    dirty = models.BooleanField(default=True, db_default=True, help_text=_("score or reached_at changed since the snapshot"))
 
     class Meta(TenantOwned.Meta):
+        verbose_name = _("contest score")
+        verbose_name_plural = _("contest scores")
         constraints = [models.UniqueConstraint(fields=["tenant", "contest", "distributor"], name="contestscore_once")]
         indexes = [models.Index(fields=["tenant", "contest", "-score", "reached_at", "distributor"],
                                 name="contestscore_board"),
@@ -179,15 +192,17 @@ class ContestScore(TenantOwned):
 class ContestResult(TenantOwned):
     """A finalized contest's ranking, frozen, and the prize paid to each winner (once)."""
 
-    contest = tenant_fk(Contest, on_delete=models.PROTECT, related_name="results")
-    rank = models.PositiveIntegerField()
-    distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+")
-    score = models.DecimalField(max_digits=20, decimal_places=4)
-    reached_at = models.DateTimeField(null=True, blank=True)
-    prize = MoneyField(default=ZERO, currency=TENANT)
-    entry = tenant_fk("ledger.LedgerEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    contest = tenant_fk(Contest, on_delete=models.PROTECT, related_name="results", verbose_name=_("contest"))
+    rank = models.PositiveIntegerField(_("rank"))
+    distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+", verbose_name=_("distributor"))
+    score = models.DecimalField(_("score"), max_digits=20, decimal_places=4)
+    reached_at = models.DateTimeField(_("reached at"), null=True, blank=True)
+    prize = MoneyField(_("prize"), default=ZERO, currency=TENANT)
+    entry = tenant_fk("ledger.LedgerEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("entry"))
 
     class Meta(TenantOwned.Meta):
+        verbose_name = _("contest result")
+        verbose_name_plural = _("contest results")
         ordering = ["rank"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "contest", "rank"], name="contestresult_tenant_contest_rank"),
@@ -198,14 +213,16 @@ class ContestResult(TenantOwned):
 class TierBonusScheme(TenantOwned):
     """A tier bonus scheme (阶梯奖励): a measure per local month and tiers."""
 
-    name = models.CharField(max_length=200)
-    measure = models.CharField(max_length=24, choices=[(m.value, m.label) for m in (Measure.DIRECT_SALES, Measure.TEAM_SALES)])
-    tiers = models.JSONField(help_text='[{"threshold": "1000.00", "amount": "50.00"} or {"threshold", "rate": "0.0200"}]')
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(_("name"), max_length=200)
+    measure = models.CharField(_("measure"), max_length=24, choices=[(m.value, m.label) for m in (Measure.DIRECT_SALES, Measure.TEAM_SALES)])
+    tiers = models.JSONField(_("tiers"), help_text=_('[{"threshold": "1000.00", "amount": "50.00"} or {"threshold", "rate": "0.0200"}]'))
+    is_active = models.BooleanField(_("is active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords(get_user=history_user, excluded_fields=["created_at"])
 
     class Meta(TenantOwned.Meta):
+        verbose_name = _("tier bonus scheme")
+        verbose_name_plural = _("tier bonus schemes")
         ordering = ["-id"]
 
     def __str__(self) -> str:
@@ -215,17 +232,19 @@ class TierBonusScheme(TenantOwned):
 class TierAward(TenantOwned):
     """A scheme's award to one distributor for one month: at most one (the unique constraint)."""
 
-    scheme = tenant_fk(TierBonusScheme, on_delete=models.PROTECT, related_name="awards")
-    distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+")
-    period = models.DateField(help_text="the first day of the local month")
-    measure_value = models.DecimalField(max_digits=20, decimal_places=4)
-    threshold = models.DecimalField(max_digits=20, decimal_places=4)
-    rate = models.DecimalField(**RATE_KW, null=True, blank=True)
-    amount = MoneyField(currency=TENANT)
-    entry = tenant_fk("ledger.LedgerEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    scheme = tenant_fk(TierBonusScheme, on_delete=models.PROTECT, related_name="awards", verbose_name=_("scheme"))
+    distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+", verbose_name=_("distributor"))
+    period = models.DateField(_("period"), help_text=_("the first day of the local month"))
+    measure_value = models.DecimalField(_("measure value"), max_digits=20, decimal_places=4)
+    threshold = models.DecimalField(_("threshold"), max_digits=20, decimal_places=4)
+    rate = models.DecimalField(_("rate"), **RATE_KW, null=True, blank=True)
+    amount = MoneyField(_("amount"), currency=TENANT)
+    entry = tenant_fk("ledger.LedgerEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("entry"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta(TenantOwned.Meta):
+        verbose_name = _("tier award")
+        verbose_name_plural = _("tier awards")
         ordering = ["-period", "-amount", "id"]
         constraints = [models.UniqueConstraint(fields=["tenant", "scheme", "distributor", "period"],
                                                name="tieraward_once_per_month")]
@@ -235,13 +254,15 @@ class TierAward(TenantOwned):
 class TierEvaluation(TenantOwned):
     """That a scheme's month was evaluated (when, by whom, how many awards): once per month."""
 
-    scheme = tenant_fk(TierBonusScheme, on_delete=models.PROTECT, related_name="evaluations")
-    period = models.DateField()
-    awards = models.PositiveIntegerField(default=0)
-    evaluated_at = models.DateTimeField(auto_now_add=True)
-    evaluated_by = models.CharField(max_length=150, blank=True, default="")
+    scheme = tenant_fk(TierBonusScheme, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("scheme"))
+    period = models.DateField(_("period"))
+    awards = models.PositiveIntegerField(_("awards"), default=0)
+    evaluated_at = models.DateTimeField(_("evaluated at"), auto_now_add=True)
+    evaluated_by = models.CharField(_("evaluated by"), max_length=150, blank=True, default="")
 
     class Meta(TenantOwned.Meta):
+        verbose_name = _("tier evaluation")
+        verbose_name_plural = _("tier evaluations")
         constraints = [models.UniqueConstraint(fields=["tenant", "scheme", "period"], name="tierevaluation_once")]
 
 
@@ -249,28 +270,30 @@ class Target(TenantOwned):
     """A sales target / KPI (销售目标): a scope, a measure, a period and a goal."""
 
     class Scope(models.TextChoices):
-        TENANT = "tenant", "the whole programme"
-        DISTRIBUTOR = "distributor", "one distributor"
-        TEAM = "team", "a distributor's team"
+        TENANT = "tenant", _("the whole programme")
+        DISTRIBUTOR = "distributor", _("one distributor")
+        TEAM = "team", _("a distributor's team")
 
     class Period(models.TextChoices):
-        MONTH = "month"
-        QUARTER = "quarter"
-        YEAR = "year"
-        CUSTOM = "custom"
+        MONTH = "month", _("Month")
+        QUARTER = "quarter", _("Quarter")
+        YEAR = "year", _("Year")
+        CUSTOM = "custom", _("Custom")
 
-    name = models.CharField(max_length=200)
-    scope = models.CharField(max_length=12, choices=Scope.choices)
-    distributor = tenant_fk("distributors.Distributor", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    measure = models.CharField(max_length=24, choices=Measure.choices)
-    period = models.CharField(max_length=8, choices=Period.choices)
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    goal = models.DecimalField(max_digits=20, decimal_places=4)
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(_("name"), max_length=200)
+    scope = models.CharField(_("scope"), max_length=12, choices=Scope.choices)
+    distributor = tenant_fk("distributors.Distributor", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("distributor"))
+    measure = models.CharField(_("measure"), max_length=24, choices=Measure.choices)
+    period = models.CharField(_("period"), max_length=8, choices=Period.choices)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    goal = models.DecimalField(_("goal"), max_digits=20, decimal_places=4)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords(get_user=history_user, excluded_fields=["created_at"])
 
     class Meta(TenantOwned.Meta):
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
         ordering = ["-starts_at", "-id"]
         indexes = [models.Index(fields=["tenant", "distributor"], name="target_tenant_distributor")]
 

@@ -22,7 +22,13 @@ from decimal import Decimal
 from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
-from commissions.arithmetic import quantize_money
+from commissions.arithmetic import Text, gettext_noop, quantize_money
+
+#: The local days an incentive window, target period, ranking or evaluated month may cover: far
+#: enough from the ends of Python's dates (year 1 .. 9999) that a window's instants in any time
+#: zone, and a contest's finalize_at up to settle_after_days (at most 3650) after its end, exist.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9899, 12, 31)
+DAY_RANGE_MESSAGE = "Give a day from 1970-01-01 to 9899-12-31."
 
 #: Status of a target (domain rules section 8, sales targets).
 MET, AHEAD, ON_TRACK, BEHIND = "met", "ahead", "on_track", "behind"
@@ -103,21 +109,23 @@ def tiers_problems(tiers: Sequence[Tier], *, places: int) -> tuple[str, str, str
     one tier; thresholds > 0 and strictly increasing; each tier either an amount (>= 0, whole minor
     units) or a rate (0 < rate <= 1, at most 4 places), not both."""
     if not tiers:
-        return "tiers", "required", "Give at least one tier."
+        return "tiers", "required", Text(gettext_noop("Give at least one tier."))
     previous = None
     for i, t in enumerate(tiers):
         where = f"tiers.{i}"
         if t.threshold <= 0:
-            return f"{where}.threshold", "min_value", "A threshold must be above 0."
+            return f"{where}.threshold", "min_value", Text(gettext_noop("A threshold must be above 0."))
         if previous is not None and t.threshold <= previous:
-            return f"{where}.threshold", "not_increasing", "Thresholds must increase from one tier to the next."
+            return f"{where}.threshold", "not_increasing", Text(gettext_noop("Thresholds must increase from one tier to the next."))
         previous = t.threshold
         if (t.amount is None) == (t.rate is None):
-            return where, "amount_or_rate", "Give each tier either an amount or a rate."
+            return where, "amount_or_rate", Text(gettext_noop("Give each tier either an amount or a rate."))
         if t.amount is not None and (t.amount < 0 or not _fits(t.amount, places)):
-            return f"{where}.amount", "invalid_amount", f"An amount is >= 0 with at most {places} decimal places."
+            return f"{where}.amount", "invalid_amount", Text(gettext_noop("An amount is >= 0 with at most %(places)s decimal places."),
+                                                             places=places)
         if t.rate is not None and not (0 < t.rate <= 1 and _fits(t.rate, 4)):
-            return f"{where}.rate", "invalid_rate", "A rate is a fraction above 0 and at most 1 (1.0000 = 100%), 4 places."
+            return f"{where}.rate", "invalid_rate", Text(gettext_noop(
+                "A rate is a fraction above 0 and at most 1 (1.0000 = 100%), 4 places."))
     return None
 
 
@@ -126,11 +134,13 @@ def prizes_problems(prizes: Sequence[Decimal], *, places: int) -> tuple[str, str
     `places` places, and never more than the prize of the rank above."""
     for i, p in enumerate(prizes):
         if p < 0:
-            return f"prizes.{i}", "min_value", "A prize cannot be negative."
+            return f"prizes.{i}", "min_value", Text(gettext_noop("A prize cannot be negative."))
         if not _fits(p, places):
-            return f"prizes.{i}", "max_decimal_places", f"A prize has at most {places} decimal places."
+            return f"prizes.{i}", "max_decimal_places", Text(gettext_noop("A prize has at most %(places)s decimal places."),
+                                                             places=places)
         if i and p > prizes[i - 1]:
-            return f"prizes.{i}", "not_decreasing", "A prize cannot be more than the prize of the rank above it."
+            return f"prizes.{i}", "not_decreasing", Text(gettext_noop(
+                "A prize cannot be more than the prize of the rank above it."))
     return None
 
 
@@ -171,6 +181,11 @@ def progress_of(value: Decimal, goal: Decimal, *, start: datetime, end: datetime
     else:
         status = ON_TRACK
     return Progress(value, goal, progress, expected, status)
+
+
+def day_in_range(day: date) -> bool:
+    """Is `day` one incentives may cover (FIRST_DAY .. LAST_DAY)?"""
+    return FIRST_DAY <= day <= LAST_DAY
 
 
 def local_window(tz_name: str, first_day: date, end_day: date) -> tuple[datetime, datetime]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db.models import Max, Sum
@@ -135,3 +136,41 @@ def _rank_snapshot_drift(contest) -> list[str]:
     if [rank for _, rank in sorted(snapped)] != list(range(1, len(snapped) + 1)):
         out.append(f"contest {contest.pk}: snapped ranks are not 1..{len(snapped)} in the snapped keys' order")
     return out
+
+
+def active_distributors(*, buckets: list[tuple], channel: str | None = None) -> tuple[list[int], int]:
+    """Domain rules sections 8 and 9, `active_distributors`: the distributors with a counted direct
+    order (level 1, net value above 0) paid in each of `buckets` ([(first local day, end day)],
+    consecutive, in order), and in all of them together: ([count per bucket], count over the whole
+    range). A distributor active in two buckets counts in each and once in the whole. From the day
+    figures (DailyFigure.direct_orders); with `channel`, from the credits of that channel's orders.
+    Two queries whatever the tenant's size (the bucket of a day is a CASE over the bucket bounds)."""
+    from django.db.models import Case, Count, IntegerField, Value, When
+
+    if not buckets:
+        return [], 0
+    first, end = buckets[0][0], buckets[-1][1]
+    if channel:
+        rows = SalesCredit.objects.filter(level=1, value__gt=0, day__gte=first, day__lt=end, order__channel=channel)
+    else:
+        rows = DailyFigure.objects.filter(direct_orders__gt=0, day__gte=first, day__lt=end)
+    bucket = Case(*(When(day__lt=b_end, then=Value(i)) for i, (_, b_end) in enumerate(buckets)),
+                  output_field=IntegerField())
+    per = dict(rows.annotate(bucket=bucket).values("bucket").order_by("bucket")
+               .annotate(n=Count("distributor_id", distinct=True)).values_list("bucket", "n"))
+    whole = rows.aggregate(n=Count("distributor_id", distinct=True))["n"]
+    return [per.get(i, 0) for i in range(len(buckets))], whole
+
+
+def distributor_days(*, distributor_id: int, first_day, end_day) -> list[dict]:
+    """One distributor's day figures (domain rules section 8) on the local days [first_day,
+    end_day): [{"day", "direct_sales", "direct_orders", "team_sales", "commission"}], money as
+    Decimals in the tenant currency (the orders paid that day, net of refunds recorded so far;
+    commission net of reversals). One query."""
+    places = minor_units(current_tenant().currency)
+    rows = (DailyFigure.objects.filter(distributor_id=distributor_id, day__gte=first_day, day__lt=end_day)
+            .order_by("day").values("day", "direct_sales", "direct_orders", "team_sales", "commission"))
+    return [{"day": r["day"], "direct_orders": r["direct_orders"],
+             **{k: Decimal(int(r[k])).scaleb(-places) for k in ("direct_sales", "team_sales", "commission")}}
+            for r in rows]
+

@@ -10,17 +10,19 @@ unique per scheme, distributor and month). Running either twice, or at once, cre
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from commissions.arithmetic import quantize_money
 from distributors.models import Distributor, Grade, GradeChange
 from fenxiao.currencies import minor_units, money_str
-from fenxiao.exceptions import InvalidState, invalid
+from fenxiao.exceptions import InvalidState, invalid, translated
 from tenants.context import current_tenant
 
 from . import measures, rules
@@ -98,28 +100,53 @@ def _decimal(value, attr: str) -> Decimal:
     try:
         d = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, TypeError, ValueError):
-        raise invalid(attr, "Not a number.", "invalid") from None
+        raise invalid(attr, gettext("Not a number."), "invalid") from None
     if not d.is_finite():
-        raise invalid(attr, "Not a number.", "invalid")
+        raise invalid(attr, gettext("Not a number."), "invalid")
     return d
 
 
+def _day_checked(day: date, attr: str) -> date:
+    """`day` when incentives may cover it (rules.FIRST_DAY .. rules.LAST_DAY), else 400 `out_of_range`."""
+    if not rules.day_in_range(day):
+        raise invalid(attr, rules.DAY_RANGE_MESSAGE, "out_of_range")
+    return day
+
+
+def _instant_checked(instant: datetime, attr: str) -> datetime:
+    """`instant` when its tenant-local day is in range (400 `out_of_range` otherwise, also for an
+    instant whose local or UTC time falls outside Python's dates)."""
+    from datetime import timezone as dt_timezone
+    from zoneinfo import ZoneInfo
+
+    try:
+        instant.astimezone(dt_timezone.utc)
+        day = instant.astimezone(ZoneInfo(current_tenant().timezone)).date()
+    except OverflowError:
+        raise invalid(attr, rules.DAY_RANGE_MESSAGE, "out_of_range") from None
+    _day_checked(day, attr)
+    return instant
+
+
 def _window(starts_at: datetime, ends_at: datetime) -> measures.Window:
-    """400 unless [starts_at, ends_at) is whole local days of the tenant, end after start."""
+    """400 unless [starts_at, ends_at) is whole local days of the tenant, end after start, both in
+    range (`out_of_range`)."""
     tz = current_tenant().timezone
+    _instant_checked(starts_at, "starts_at")
+    _instant_checked(ends_at, "ends_at")
     if ends_at <= starts_at:
-        raise invalid("ends_at", "The window ends before it starts.", "invalid_window")
+        raise invalid("ends_at", gettext("The window ends before it starts."), "invalid_window")
     try:
         return measures.Window.between(starts_at, ends_at, tz)
     except ValueError:
-        raise invalid("starts_at", f"A window starts and ends at local midnight (00:00 {tz}): whole days of the "
-                      "tenant's time zone.", "not_local_midnight") from None
+        raise invalid("starts_at", gettext("A window starts and ends at local midnight (00:00 %(tz)s): whole days of the "
+                                           "tenant's time zone.") % {"tz": tz}, "not_local_midnight") from None
 
 
 def _problem(found):
     if found is not None:
         attr, code, message = found
-        raise invalid(attr, message, code)
+        raise invalid(attr, translated(message), code)
 
 
 def _score_limit(measure: str, value, places: int, attr: str) -> Decimal | None:
@@ -128,7 +155,8 @@ def _score_limit(measure: str, value, places: int, attr: str) -> Decimal | None:
     d = _decimal(value, attr)
     allowed = places if measure in measures.MONEY else 0
     if d < 0 or d != d.quantize(Decimal(1).scaleb(-allowed)):
-        raise invalid(attr, f"Give a number >= 0 with at most {allowed} decimal places.", "invalid")
+        raise invalid(attr, gettext("Give a number >= 0 with at most %(places)s decimal places.") % {"places": allowed},
+                      "invalid")
     return d
 
 
@@ -146,24 +174,27 @@ def _contest_values(tenant, values: dict, current: Contest | None) -> dict:
         v["grades"] = list(current.grades.all())
     v.update(values)
     if not str(v.get("name") or "").strip():
-        raise invalid("name", "A contest needs a name.", "required")
+        raise invalid("name", gettext("A contest needs a name."), "required")
     for f in ("starts_at", "ends_at"):
         if not isinstance(v.get(f), datetime):
-            raise invalid(f, "Give the time with an offset (RFC 3339).", "required")
+            raise invalid(f, gettext("Give the time with an offset (RFC 3339)."), "required")
     _window(v["starts_at"], v["ends_at"])
     if v.get("measure") not in CONTEST_MEASURES:
-        raise invalid("measure", f"Unknown measure {v.get('measure')!r}; use one of {', '.join(CONTEST_MEASURES)}.",
+        raise invalid("measure", gettext("Unknown measure %(measure)r; use one of %(measures)s.") % {
+            "measure": v.get("measure"), "measures": ", ".join(CONTEST_MEASURES)},
                       "invalid_choice")
     places = minor_units(tenant.currency)
     prizes = [_decimal(p, f"prizes.{i}") for i, p in enumerate(v.get("prizes") or [])]
     _problem(rules.prizes_problems(prizes, places=places))
     v["prizes"] = [money_str(quantize_money(p, "down", places), tenant.currency) for p in prizes]
     v["min_score"] = _score_limit(v["measure"], v.get("min_score"), places, "min_score")
+    if v.get("finalize_at") is not None and "finalize_at" in values:
+        _instant_checked(v["finalize_at"], "finalize_at")
     if v.get("finalize_at") is None or ("ends_at" in values and "finalize_at" not in values and current
                                         and current.finalize_at == current.ends_at + timedelta(days=tenant.settle_after_days)):
         v["finalize_at"] = v["ends_at"] + timedelta(days=tenant.settle_after_days)
     if v["finalize_at"] < v["ends_at"]:
-        raise invalid("finalize_at", "A contest is finalized after it ends.", "invalid_window")
+        raise invalid("finalize_at", gettext("A contest is finalized after it ends."), "invalid_window")
     return v
 
 
@@ -192,10 +223,10 @@ def contest_update(*, contest: Contest, **changes) -> Contest:
     finalized contest cannot change (409): its ranking is frozen and its prizes paid."""
     locked = Contest.objects.select_for_update().get(pk=contest.pk)
     if locked.finalized_at is not None:
-        raise InvalidState("A finalized contest cannot be changed.")
+        raise InvalidState(gettext("A finalized contest cannot be changed."))
     unknown = set(changes) - set(CONTEST_FIELDS)
     if unknown:
-        raise invalid(sorted(unknown)[0], "Unknown field.", "unknown_field")
+        raise invalid(sorted(unknown)[0], gettext("Unknown field."), "unknown_field")
     v = _contest_values(current_tenant(), changes, locked)
     grades_ = v.pop("grades")
     rebuild = any(getattr(locked, f) != v[f] for f in ("starts_at", "ends_at", "measure"))
@@ -213,13 +244,17 @@ def contest_window(contest: Contest) -> measures.Window:
 
 
 def _eligibility(contest: Contest) -> dict:
-    return {"grade_ids": [g.pk for g in contest.grades.all()] or None, "min_score": contest.min_score}
+    """Who takes part in a contest: active distributors (a frozen, disabled or pending one wins no
+    prize, as it earns no commission: domain rules section 6), of its eligible grades (none:
+    every grade), with at least its minimum score."""
+    return {"grade_ids": [g.pk for g in contest.grades.all()] or None, "min_score": contest.min_score,
+            "active_only": True}
 
 
 def contest_leaderboard(*, contest: Contest, limit: int | None = None, people: dict | None = None
                         ) -> list[tuple[rules.Ranked, Decimal | None]]:
     """[(ranked, prize or None)] best first: the frozen ranking of a finalized contest, else the live
-    one (eligible distributors with a score above 0 and at least min_score, the tie rule). A dict
+    one (eligible distributors, `_eligibility`, with a score above 0, by the tie rule). A dict
     `people` may be filled with {distributor id: (external_id, name)} of the rows (see
     measures.contest_board); callers must not rely on it being filled."""
     prizes = [Decimal(p) for p in contest.prizes]
@@ -256,7 +291,9 @@ def contest_standing_of(*, contest: Contest, distributor_id: int) -> tuple[int |
 @transaction.atomic
 def contest_finalize(*, contest: Contest, actor: str = "", now: datetime | None = None) -> tuple[Contest, bool]:
     """Finalize a contest once (domain rules section 8): freeze its ranking (ContestResult per ranked
-    distributor) and credit each prize above 0 to its winner's ledger as one `bonus` entry
+    distributor: the eligible ones, `_eligibility`, as they stand now: a distributor frozen or
+    disabled by then is not ranked and the next one takes its place) and credit each prize above 0
+    to its winner's ledger as one `bonus` entry
     (available at once); queue `contest.finalized` and a `bonus.credited` per prize. Returns
     (contest, True) when this call finalized it, (contest, False) when it already was (nothing
     more is credited, however often or concurrently it runs). 409 before the contest ends."""
@@ -267,7 +304,7 @@ def contest_finalize(*, contest: Contest, actor: str = "", now: datetime | None 
     if locked.finalized_at is not None:
         return locked, False
     if now < locked.ends_at:
-        raise InvalidState("A contest is finalized once it has ended.")
+        raise InvalidState(gettext("A contest is finalized once it has ended."))
     tenant = current_tenant()
     prizes = [Decimal(p) for p in locked.prizes]
     ranked = measures.contest_board(locked, **_eligibility(locked))
@@ -329,11 +366,11 @@ def contest_ranks_refresh_due() -> dict:
 def _tiers(raw, places: int) -> list[rules.Tier]:
     """Tiers from [{"threshold", "amount" | "rate"}], validated (400, attr "tiers.<i>...")."""
     if not isinstance(raw, list):
-        raise invalid("tiers", "Give a list of tiers.", "invalid")
+        raise invalid("tiers", gettext("Give a list of tiers."), "invalid")
     tiers = []
     for i, t in enumerate(raw):
         if not isinstance(t, dict) or not set(t) <= {"threshold", "amount", "rate"} or "threshold" not in t:
-            raise invalid(f"tiers.{i}", 'A tier is {"threshold", "amount"} or {"threshold", "rate"}.', "invalid")
+            raise invalid(f"tiers.{i}", gettext('A tier is {"threshold", "amount"} or {"threshold", "rate"}.'), "invalid")
         tiers.append(rules.Tier(
             threshold=_decimal(t["threshold"], f"tiers.{i}.threshold"),
             amount=_decimal(t["amount"], f"tiers.{i}.amount") if t.get("amount") is not None else None,
@@ -341,7 +378,7 @@ def _tiers(raw, places: int) -> list[rules.Tier]:
     _problem(rules.tiers_problems(tiers, places=places))
     for i, t in enumerate(tiers):  # on update too: tiers_json would otherwise cut "100.005" to 100.00
         if t.threshold != t.threshold.quantize(Decimal(1).scaleb(-places)):
-            raise invalid(f"tiers.{i}.threshold", "A threshold is an amount in the tenant currency's minor units.", "invalid")
+            raise invalid(f"tiers.{i}.threshold", gettext("A threshold is an amount in the tenant currency's minor units."), "invalid")
     return tiers
 
 
@@ -370,13 +407,14 @@ def tier_scheme_create(*, tenant, name: str, measure: str, tiers: list, is_activ
     increasing (thresholds in the tenant currency's minor units), amounts >= 0 in its minor units,
     rates in (0, 1] with 4 places. 400 on any of these."""
     if not str(name or "").strip():
-        raise invalid("name", "A scheme needs a name.", "required")
+        raise invalid("name", gettext("A scheme needs a name."), "required")
     if measure not in SCHEME_MEASURES:
-        raise invalid("measure", f"Unknown measure {measure!r}; use direct_sales or team_sales.", "invalid_choice")
+        raise invalid("measure", gettext("Unknown measure %(measure)r; use direct_sales or team_sales.") % {"measure": measure},
+                      "invalid_choice")
     parsed = _tiers(tiers, minor_units(tenant.currency))
     for i, t in enumerate(parsed):
         if t.threshold != t.threshold.quantize(Decimal(1).scaleb(-minor_units(tenant.currency))):
-            raise invalid(f"tiers.{i}.threshold", "A threshold is an amount in the tenant currency's minor units.", "invalid")
+            raise invalid(f"tiers.{i}.threshold", gettext("A threshold is an amount in the tenant currency's minor units."), "invalid")
     return TierBonusScheme.objects.create(tenant=tenant, name=name.strip(), measure=measure,
                                           tiers=tiers_json(parsed, tenant.currency), is_active=is_active)
 
@@ -387,15 +425,16 @@ def tier_scheme_update(*, scheme: TierBonusScheme, **changes) -> TierBonusScheme
     already evaluated keep their awards; later evaluations use the new tiers."""
     unknown = set(changes) - {"name", "measure", "tiers", "is_active"}
     if unknown:
-        raise invalid(sorted(unknown)[0], "Unknown field.", "unknown_field")
+        raise invalid(sorted(unknown)[0], gettext("Unknown field."), "unknown_field")
     locked = TierBonusScheme.objects.select_for_update().get(pk=scheme.pk)
     tenant = current_tenant()
     name = changes.get("name", locked.name)
     measure = changes.get("measure", locked.measure)
     if not str(name or "").strip():
-        raise invalid("name", "A scheme needs a name.", "required")
+        raise invalid("name", gettext("A scheme needs a name."), "required")
     if measure not in SCHEME_MEASURES:
-        raise invalid("measure", f"Unknown measure {measure!r}; use direct_sales or team_sales.", "invalid_choice")
+        raise invalid("measure", gettext("Unknown measure %(measure)r; use direct_sales or team_sales.") % {"measure": measure},
+                      "invalid_choice")
     if "tiers" in changes:
         locked.tiers = tiers_json(_tiers(changes["tiers"], minor_units(tenant.currency)), tenant.currency)
     locked.name, locked.measure = name.strip(), measure
@@ -405,15 +444,20 @@ def tier_scheme_update(*, scheme: TierBonusScheme, **changes) -> TierBonusScheme
     return locked
 
 
+_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+
+
 def month_of(period: str) -> date:
-    """"YYYY-MM" -> the first day of that month (400 otherwise)."""
-    try:
-        year, month = (int(x) for x in str(period).split("-"))
-        if len(str(period)) != 7:
-            raise ValueError
-        return date(year, month, 1)
-    except (ValueError, TypeError):
-        raise invalid("period", "Give the month as YYYY-MM.", "invalid") from None
+    """"YYYY-MM" (ASCII digits, month 01..12) -> the first day of that month; 400 `invalid`
+    otherwise ("2026-3", "+202-01", full-width digits), `out_of_range` outside rules.FIRST_DAY ..
+    rules.LAST_DAY."""
+    found = _MONTH.fullmatch(period) if isinstance(period, str) else None
+    if found is None:
+        raise invalid("period", gettext("Give the month as YYYY-MM."), "invalid")
+    year = int(found.group(1))
+    if not rules.FIRST_DAY.year <= year <= rules.LAST_DAY.year:
+        raise invalid("period", rules.DAY_RANGE_MESSAGE, "out_of_range")
+    return date(year, int(found.group(2)), 1)
 
 
 def month_window(first: date) -> measures.Window:
@@ -424,7 +468,8 @@ def month_window(first: date) -> measures.Window:
 def tier_bonus_evaluate(*, scheme: TierBonusScheme, period: date, actor: str = "", now: datetime | None = None
                         ) -> tuple[TierEvaluation, list[TierAward], bool]:
     """Evaluate a scheme for the local month starting `period` (domain rules section 8): each
-    distributor whose measure reaches a threshold (inclusive) gets the highest tier reached, an
+    active distributor (a frozen, disabled or pending one is paid no bonus, as no commission)
+    whose measure reaches a threshold (inclusive) gets the highest tier reached, an
     amount or its rate of the measure (rounded by the tenant's mode), as one `bonus` ledger entry
     and a `bonus.credited` event. Once per (scheme, month): a second or concurrent run returns the
     first evaluation and credits nothing (False). 400 when the month has not ended yet."""
@@ -434,7 +479,8 @@ def tier_bonus_evaluate(*, scheme: TierBonusScheme, period: date, actor: str = "
     tenant = current_tenant()
     window = month_window(period)
     if window.bounds(tenant.timezone)[1] > now:
-        raise invalid("period", f"{period:%Y-%m} has not ended yet; a month is evaluated once it is over.", "period_not_closed")
+        raise invalid("period", gettext("%(month)s has not ended yet; a month is evaluated once it is over.") % {
+            "month": f"{period:%Y-%m}"}, "period_not_closed")
     locked = TierBonusScheme.objects.select_for_update().get(pk=scheme.pk)
     seen = TierEvaluation.objects.filter(scheme=locked, period=period).first()
     if seen is not None:
@@ -442,7 +488,7 @@ def tier_bonus_evaluate(*, scheme: TierBonusScheme, period: date, actor: str = "
     places = minor_units(tenant.currency)
     tiers = scheme_tiers(locked)
     awards = []
-    for r in measures.leaderboard(locked.measure, window, min_score=min(t.threshold for t in tiers)):
+    for r in measures.leaderboard(locked.measure, window, min_score=min(t.threshold for t in tiers), active_only=True):
         tier, amount = rules.tier_award(r.score, tiers, rounding=tenant.rounding, places=places)
         if tier is None or amount <= 0:
             continue
@@ -507,30 +553,34 @@ TARGET_MEASURES = {
 def target_period(period: str, starts_on: date, ends_on: date | None) -> tuple[date, date]:
     """[first day, end day) of a target's period: a month, quarter or year starting `starts_on`
     (which must be its first day), or a custom range `starts_on`..`ends_on` inclusive (400)."""
+    _day_checked(starts_on, "starts_on")
+    if ends_on is not None and period == Target.Period.CUSTOM:
+        _day_checked(ends_on, "ends_on")
     if period == Target.Period.MONTH:
         if starts_on.day != 1:
-            raise invalid("starts_on", "A month starts on its first day.", "invalid")
+            raise invalid("starts_on", gettext("A month starts on its first day."), "invalid")
         return starts_on, month_window(starts_on).end_day
     if period == Target.Period.QUARTER:
         if starts_on.day != 1 or starts_on.month not in (1, 4, 7, 10):
-            raise invalid("starts_on", "A quarter starts on January, April, July or October 1.", "invalid")
+            raise invalid("starts_on", gettext("A quarter starts on January, April, July or October 1."), "invalid")
         end = starts_on
         for _ in range(3):
             end = month_window(end).end_day
         return starts_on, end
     if period == Target.Period.YEAR:
         if (starts_on.month, starts_on.day) != (1, 1):
-            raise invalid("starts_on", "A year starts on January 1.", "invalid")
+            raise invalid("starts_on", gettext("A year starts on January 1."), "invalid")
         return starts_on, date(starts_on.year + 1, 1, 1)
     if period == Target.Period.CUSTOM:
         if ends_on is None:
-            raise invalid("ends_on", "A custom period needs its last day.", "required")
+            raise invalid("ends_on", gettext("A custom period needs its last day."), "required")
         if ends_on < starts_on:
-            raise invalid("ends_on", "The period ends before it starts.", "invalid_window")
+            raise invalid("ends_on", gettext("The period ends before it starts."), "invalid_window")
         from datetime import timedelta
 
         return starts_on, ends_on + timedelta(days=1)
-    raise invalid("period", f"Unknown period {period!r}; use month, quarter, year or custom.", "invalid_choice")
+    raise invalid("period", gettext("Unknown period %(period)r; use month, quarter, year or custom.") % {"period": period},
+                  "invalid_choice")
 
 
 @transaction.atomic
@@ -548,20 +598,22 @@ def target_create(*, tenant, name: str, scope: str, measure: str, period: str, s
 
 def _target_values(tenant, v: dict) -> dict:
     if not str(v.get("name") or "").strip():
-        raise invalid("name", "A target needs a name.", "required")
+        raise invalid("name", gettext("A target needs a name."), "required")
     if v.get("scope") not in Target.Scope.values:
-        raise invalid("scope", "Use tenant, distributor or team.", "invalid_choice")
+        raise invalid("scope", gettext("Use tenant, distributor or team."), "invalid_choice")
     if (v["scope"] == Target.Scope.TENANT) != (v.get("distributor") is None):
-        raise invalid("distributor", "A distributor or team target names its distributor; a tenant target none.",
+        raise invalid("distributor", gettext("A distributor or team target names its distributor; a tenant target none."),
                       "invalid")
     if v.get("measure") not in TARGET_MEASURES[v["scope"]]:
-        raise invalid("measure", f"{v.get('measure')!r} is not a measure of a {v['scope']} target; use one of "
-                      f"{', '.join(TARGET_MEASURES[v['scope']])}.", "invalid_choice")
+        raise invalid("measure", gettext("%(measure)r is not a measure of a %(scope)s target; use one of %(measures)s.") % {
+            "measure": v.get("measure"), "scope": v["scope"], "measures": ", ".join(TARGET_MEASURES[v["scope"]])},
+            "invalid_choice")
     first, end = target_period(v.get("period"), v["starts_on"], v.get("ends_on"))
     goal = _decimal(v.get("goal"), "goal")
     places = minor_units(tenant.currency) if v["measure"] in measures.MONEY else 0
     if goal <= 0 or goal != goal.quantize(Decimal(1).scaleb(-places)):
-        raise invalid("goal", f"A goal is above 0 with at most {places} decimal places.", "invalid")
+        raise invalid("goal", gettext("A goal is above 0 with at most %(places)s decimal places.") % {"places": places},
+                      "invalid")
     start_at, end_at = measures.Window(first, end).bounds(tenant.timezone)
     return {"name": v["name"].strip(), "scope": v["scope"], "distributor": v.get("distributor"), "measure": v["measure"],
             "period": v["period"], "starts_at": start_at, "ends_at": end_at, "goal": goal}
@@ -572,7 +624,7 @@ def target_update(*, target: Target, **changes) -> Target:
     """Change a target (fields of `target_create`), validated the same way."""
     unknown = set(changes) - {"name", "scope", "measure", "period", "starts_on", "ends_on", "goal", "distributor"}
     if unknown:
-        raise invalid(sorted(unknown)[0], "Unknown field.", "unknown_field")
+        raise invalid(sorted(unknown)[0], gettext("Unknown field."), "unknown_field")
     tenant = current_tenant()
     window = measures.Window.between(target.starts_at, target.ends_at, tenant.timezone)
     from datetime import timedelta

@@ -132,8 +132,24 @@ def _balances_add_other(tenant, per: dict[int, dict[str, Decimal]]) -> None:
 
 
 def event_record(*, tenant, type: str, payload: dict) -> None:
-    """Queue an outbound event in the outbox, in the caller's transaction (delivered by webhooks)."""
+    """Queue an outbound event in the outbox, in the caller's transaction (delivered by webhooks:
+    `type` is one of webhooks.events.EVENT_TYPES; domain rules section 10)."""
     OutboxEvent.objects.create(tenant=tenant, type=type, payload=payload)
+    outbox_written(tenant_id=tenant.pk)
+
+
+#: Who hears that events were written (webhooks.apps registers the relay's kick): the ledger sits
+#: below the webhooks app and never imports it (CONVENTIONS: layers one way).
+OUTBOX_LISTENERS: list = []
+
+
+def outbox_written(*, tenant_id: int) -> None:
+    """Events of `tenant_id` were written to the outbox in the current transaction: each listener
+    is told (the webhook relay's kick, webhooks.tasks.relay_kick: no query, coalesced per
+    transaction, never blocks or fails the caller; the relay's minute run catches up whatever a
+    lost request missed). Every writer of OutboxEvent rows calls it."""
+    for listen in OUTBOX_LISTENERS:
+        listen(tenant_id=tenant_id)
 
 
 def bonus_entry(*, tenant_id: int, distributor_id: int, amount: Decimal, memo: str, at: datetime | None = None) -> LedgerEntry:

@@ -97,4 +97,56 @@ def ledger_drift() -> list[Drift]:
     return drift
 
 
-__all__ = ["earnings_of", "ledger_drift", "Drift"]
+def movements_by_day(*, start, end, distributor_id: int | None = None, channel: str | None = None,
+                     by_channel: bool = False) -> list[dict]:
+    """The journal of the tenant in context (or of one distributor) between the aware instants
+    [start, end), summed per tenant-local day of the entries (their `created_at`: when the money
+    moved), kind and commission level: [{"day", "kind", "level" (1..3 for accrual, reversal,
+    clawback and settlement entries, else None), "channel" (with `by_channel`: the order's, "" none,
+    None for entries of no order), "amount": Decimal >= 0}] in the tenant currency, exact.
+    `channel` keeps only the entries of commission records of orders of that channel. One query.
+    Domain rules sections 7 and 9 (the reports' commission, bonus and withdrawal figures)."""
+    from zoneinfo import ZoneInfo
+
+    from django.db.models import F
+    from django.db.models.functions import TruncDate
+
+    tenant = current_tenant()
+    qs = LedgerEntry.objects.filter(created_at__gte=start, created_at__lt=end)
+    if distributor_id is not None:
+        qs = qs.filter(distributor_id=distributor_id)
+    if channel:
+        qs = qs.filter(record__order__channel=channel)
+    extra = {"ch": F("record__order__channel")} if by_channel else {}
+    rows = (qs.annotate(day=TruncDate("created_at", tzinfo=ZoneInfo(tenant.timezone)))
+            .values("day", "kind", level=F("record__level"), **extra).order_by("day", "kind", "level")
+            .annotate(total=Sum("amount")))
+    return [{"day": r["day"], "kind": r["kind"], "level": r["level"], "channel": r.get("ch"),
+             "amount": exact_sum(r["total"], tenant.currency)} for r in rows]
+
+
+def balances_before(*, distributor_id: int, at) -> dict[str, Decimal]:
+    """A distributor's balances made of its entries created before the aware instant `at` (the
+    ledger as it stood then): {bucket: Decimal} for every bucket of ledger.models.BUCKETS, exact in
+    the tenant currency. One query."""
+    currency = current_tenant().currency
+    sums = LedgerEntry.objects.filter(distributor_id=distributor_id, created_at__lt=at).aggregate(
+        **{b: Sum(f"d_{b}") for b in BUCKETS})
+    return {b: exact_sum(sums[b], currency) for b in BUCKETS}
+
+
+def entries_between(*, distributor_id: int, start, end) -> list[dict]:
+    """A distributor's entries created in [start, end), oldest first: [{"at", "kind", "amount",
+    "level", "order_external_id", "refund_external_id", "withdrawal_id", "memo", "deltas":
+    {bucket: Decimal}}] (tenant currency). One query."""
+    rows = (LedgerEntry.objects.filter(distributor_id=distributor_id, created_at__gte=start, created_at__lt=end)
+            .order_by("created_at", "id")
+            .values("created_at", "kind", "amount", "record__level", "record__order__external_id",
+                    "refund__external_id", "withdrawal_id", "memo", *(f"d_{b}" for b in BUCKETS)))
+    return [{"at": r["created_at"], "kind": r["kind"], "amount": r["amount"], "level": r["record__level"],
+             "order_external_id": r["record__order__external_id"], "refund_external_id": r["refund__external_id"],
+             "withdrawal_id": r["withdrawal_id"], "memo": r["memo"], "deltas": {b: r[f"d_{b}"] for b in BUCKETS}}
+            for r in rows]
+
+
+__all__ = ["balances_before", "earnings_of", "entries_between", "ledger_drift", "movements_by_day", "Drift"]

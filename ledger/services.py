@@ -13,15 +13,18 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy as _
 
 from commissions import arithmetic as ar
 from fenxiao.bulk import bulk_insert, instance
 from fenxiao.currencies import fits, minor_units, money_str
 from fenxiao.exceptions import Conflict, InvalidState, invalid, with_article
+from fenxiao.money import places_message
 
 from .models import Balance, LedgerEntry, OutboxEvent, Withdrawal
-from .postings import entries_post, entry, event_record
+from .postings import entries_post, entry, event_record, outbox_written
 
 K = LedgerEntry.Kind
 
@@ -36,7 +39,8 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
     """Move every commission record due by `now` from frozen to available (domain rules section 7).
 
     Due: status frozen and settles_at <= now (settles_at = completed_at + settle_after_days, or
-    paid_at + auto_complete_days + settle_after_days for orders never completed). The records are
+    paid_at + auto_complete_days + settle_after_days for orders never completed), and not held by
+    an open risk hold (domain rules section 11: released holds' records settle). The records are
     locked and re-checked, so two runs at once settle each record once; a second run finds nothing.
     Returns how many records settled. Emits `commission.settled` events. The settled orders count
     towards their beneficiaries' lifetime settled sales, and the distributors whose settled sales
@@ -51,7 +55,9 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
     while True:
         due = list(
             CommissionRecord.objects.select_for_update(of=("self",)).select_related("order", "beneficiary")
-            .filter(status=CommissionRecord.Status.FROZEN, settles_at__lte=now).order_by("pk")
+            .filter(status=CommissionRecord.Status.FROZEN, settles_at__lte=now)
+            .filter(Q(hold__isnull=True) | Q(hold__released_at__isnull=False))  # risk holds (domain 11)
+            .order_by("pk")
             .only(*SETTLE_FIELDS)[:chunk]
         )
         if not due:
@@ -79,6 +85,7 @@ def settle_due(*, tenant, now: datetime | None = None, chunk: int = 500) -> int:
                 "settled_at": now.isoformat()})
             for r in due
         ])
+        outbox_written(tenant_id=tenant.pk)
         settled += len(due)
 
 
@@ -113,26 +120,27 @@ def withdrawal_request(
     def replay() -> Withdrawal | None:
         seen = Withdrawal.objects.filter(distributor=distributor, idempotency_key=idempotency_key).first()
         if seen is not None and seen.request_hash != request_hash:
-            raise Conflict("This Idempotency-Key was used with another request body.")
+            raise Conflict(gettext("This Idempotency-Key was used with another request body."))
         return seen
 
     if idempotency_key and (seen := replay()) is not None:
         return seen, False
     if distributor.status != distributor.Status.ACTIVE:
-        raise InvalidState(f"{with_article(distributor.status).capitalize()} distributor cannot withdraw.")
+        raise InvalidState(gettext("%(state)s distributor cannot withdraw.") % {
+            "state": with_article(distributor.status).capitalize()})
     if method not in Withdrawal.Method.values:
-        raise invalid("method", f"Unknown method {method!r}; use bank, alipay or wechat.", "invalid_choice")
+        raise invalid("method", gettext("Unknown method %(method)r; use bank, alipay or wechat.") % {"method": method},
+                      "invalid_choice")
     if not account.strip():
-        raise invalid("account", "The account to pay to is required.", "required")
+        raise invalid("account", gettext("The account to pay to is required."), "required")
     if amount <= 0:
-        raise invalid("amount", "The amount must be positive.", "min_value")
+        raise invalid("amount", gettext("The amount must be positive."), "min_value")
     places = minor_units(tenant.currency)
     if not fits(amount, places):
-        what = "no decimal places" if places == 0 else f"at most {places} decimal places"
-        raise invalid("amount", f"{tenant.currency} amounts have {what}.", "max_decimal_places")
+        raise invalid("amount", places_message(tenant.currency, places), "max_decimal_places")
     if amount < tenant.withdraw_min_amount:
-        raise invalid("amount", f"The minimum withdrawal is {money_str(tenant.withdraw_min_amount, tenant.currency)} "
-                      f"{tenant.currency}.", "below_minimum")
+        raise invalid("amount", gettext("The minimum withdrawal is %(amount)s %(currency)s.") % {
+            "amount": money_str(tenant.withdraw_min_amount, tenant.currency), "currency": tenant.currency}, "below_minimum")
     Balance.objects.bulk_create([Balance(tenant=tenant, distributor=distributor, currency=tenant.currency)], ignore_conflicts=True)
     balance = Balance.objects.select_for_update().get(distributor=distributor)
     # Under the lock: a double click with the same key that got here second sees the first one.
@@ -140,10 +148,10 @@ def withdrawal_request(
         return seen, False
     if amount > balance.available:
         if balance.available <= 0:
-            raise invalid("amount", f"Nothing is available to withdraw (available: "
-                          f"{money_str(balance.available, tenant.currency)} {tenant.currency}).", "insufficient_funds")
-        raise invalid("amount", f"Only {money_str(balance.available, tenant.currency)} {tenant.currency} "
-                      "is available.", "insufficient_funds")
+            raise invalid("amount", gettext("Nothing is available to withdraw (available: %(amount)s %(currency)s).") % {
+                "amount": money_str(balance.available, tenant.currency), "currency": tenant.currency}, "insufficient_funds")
+        raise invalid("amount", gettext("Only %(amount)s %(currency)s is available.") % {
+            "amount": money_str(balance.available, tenant.currency), "currency": tenant.currency}, "insufficient_funds")
     fee = ar.quantize_money(amount * tenant.withdraw_fee_rate, tenant.rounding, places)
     w = Withdrawal.objects.create(
         tenant=tenant, distributor=distributor, amount=amount, fee=fee, transfer_amount=amount - fee,
@@ -156,26 +164,38 @@ def withdrawal_request(
     return w, True
 
 
+#: A decision refused by the withdrawal's state, by the status it would have reached.
+WITHDRAWAL_REFUSALS = {
+    Withdrawal.Status.APPROVED: _("%(state)s withdrawal cannot be approved."),
+    Withdrawal.Status.REJECTED: _("%(state)s withdrawal cannot be rejected."),
+    Withdrawal.Status.PAID: _("%(state)s withdrawal cannot be paid."),
+    Withdrawal.Status.CANCELLED: _("%(state)s withdrawal cannot be cancelled."),
+}
+
+
 def _transition(withdrawal: Withdrawal, *, from_: tuple[str, ...], to: str, actor: str, decision: bool = True,
-                **fields) -> Withdrawal:
+                note: str = "", **fields) -> Withdrawal:
     """Compare-and-set the status: exactly one of concurrent deciders wins; others get 409.
     A decision (approve, reject) records who and when in decided_by / decided_at; paying does not
-    (it keeps the approval's; the payer is in the history: "paid by <actor>")."""
+    (it keeps the approval's; the payer is in the history: "paid by <actor>"). `note` (why, as
+    staff gave it) follows in the history's change reason: "approved by pm: account checked"."""
     if decision:
         fields = {"decided_by": actor, "decided_at": timezone.now(), **fields}
     changed = Withdrawal.objects.filter(pk=withdrawal.pk, status__in=from_).update(status=to, **fields)
     w = Withdrawal.objects.select_related("tenant", "distributor").get(pk=withdrawal.pk)
     if not changed:
-        raise InvalidState(f"{with_article(w.status).capitalize()} withdrawal cannot be {to}.")
-    w._change_reason = f"{to} by {actor}"[:100]
+        raise InvalidState(WITHDRAWAL_REFUSALS[to] % {"state": with_article(w.status).capitalize()})
+    w._change_reason = (f"{to} by {actor}: {note.strip()}" if note.strip() else f"{to} by {actor}")[:100]
     w.save(update_fields=["status"])  # the audit trail (history) records the decision
     return w
 
 
 @transaction.atomic
-def withdrawal_approve(*, withdrawal: Withdrawal, actor: str = "") -> Withdrawal:
-    """requested -> approved (the money stays held). 409 from any other status."""
-    w = _transition(withdrawal, from_=(Withdrawal.Status.REQUESTED,), to=Withdrawal.Status.APPROVED, actor=actor)
+def withdrawal_approve(*, withdrawal: Withdrawal, actor: str = "", note: str = "") -> Withdrawal:
+    """requested -> approved (the money stays held). 409 from any other status. `note`: why, kept
+    in the history's change reason."""
+    w = _transition(withdrawal, from_=(Withdrawal.Status.REQUESTED,), to=Withdrawal.Status.APPROVED, actor=actor,
+                    note=note)
     _withdrawal_event(w)
     return w
 
@@ -184,7 +204,7 @@ def withdrawal_approve(*, withdrawal: Withdrawal, actor: str = "") -> Withdrawal
 def withdrawal_reject(*, withdrawal: Withdrawal, reason: str = "", actor: str = "") -> Withdrawal:
     """requested or approved -> rejected; the held money returns to available. 409 otherwise."""
     w = _transition(withdrawal, from_=(Withdrawal.Status.REQUESTED, Withdrawal.Status.APPROVED),
-                    to=Withdrawal.Status.REJECTED, actor=actor, reason=reason)
+                    to=Withdrawal.Status.REJECTED, actor=actor, note=reason, reason=reason)
     entries_post(tenant=w.tenant, entries=[entry(tenant_id=w.tenant_id, distributor_id=w.distributor_id,
                                                  kind=K.WITHDRAWAL_RETURN, amount=w.amount, d_held=-w.amount,
                                                  d_available=w.amount, withdrawal=w)])
@@ -213,12 +233,13 @@ def withdrawal_cancel(*, withdrawal: Withdrawal, distributor, actor: str = "") -
 
 
 @transaction.atomic
-def withdrawal_pay(*, withdrawal: Withdrawal, payout_reference: str = "", actor: str = "") -> Withdrawal:
+def withdrawal_pay(*, withdrawal: Withdrawal, payout_reference: str = "", actor: str = "", note: str = "") -> Withdrawal:
     """approved -> paid: held money leaves as the transfer (withdrawn) and the fee (fees).
     Exactly once, whoever clicks: 409 for a withdrawal not approved (or already paid). Sets
-    paid_at (now) and payout_reference; the approval's decided_at / decided_by stay as they were."""
+    paid_at (now) and payout_reference; the approval's decided_at / decided_by stay as they were.
+    `note`: why or how, kept in the history's change reason."""
     w = _transition(withdrawal, from_=(Withdrawal.Status.APPROVED,), to=Withdrawal.Status.PAID, actor=actor,
-                    decision=False, paid_at=timezone.now(), payout_reference=payout_reference)
+                    decision=False, note=note, paid_at=timezone.now(), payout_reference=payout_reference)
     moves = [entry(tenant_id=w.tenant_id, distributor_id=w.distributor_id, kind=K.WITHDRAWAL_PAID, amount=w.transfer_amount,
                    d_held=-w.transfer_amount, d_withdrawn=w.transfer_amount, withdrawal=w)]
     if w.fee > 0:
@@ -234,6 +255,7 @@ SCHEDULES = (  # (name prefix, task, minutes): django-celery-beat runs each once
     ("sweep", "commissions.tasks.sweep_tenant", 1),
     ("incentives", "incentives.tasks.incentives_tenant", 15),
     ("ranks", "incentives.tasks.contest_ranks_tenant", 1),
+    ("webhooks", "webhooks.tasks.relay_tenant", 1),
 )
 
 
@@ -243,8 +265,9 @@ def settlement_schedule_ensure(*, tenant) -> None:
     (commissions.tasks.sweep_tenant: accrual and backtests whose message a broker outage lost)
     every minute and `incentives:<slug>` (incentives.tasks.incentives_tenant: contests to finalize,
     tier bonus months to evaluate) every 15 minutes and `ranks:<slug>`
-    (incentives.tasks.contest_ranks_tenant: the running contests' rank snapshots) every minute.
-    Idempotent."""
+    (incentives.tasks.contest_ranks_tenant: the running contests' rank snapshots) every minute
+    and `webhooks:<slug>` (webhooks.tasks.relay_tenant: outbox events to deliveries, due
+    deliveries and retries sent) every minute. Idempotent."""
     import json
 
     from django_celery_beat.models import IntervalSchedule, PeriodicTask

@@ -2,8 +2,10 @@
 from decimal import Decimal
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from fenxiao.money import FX_KW, TENANT, MoneyField
+from fenxiao.validators import validate_channel
 from tenants.managers import TenantOwned, tenant_fk
 
 ZERO = Decimal("0.00")
@@ -13,58 +15,63 @@ class Order(TenantOwned):
     """An order; amounts in the order `currency`, `commission_base` in the tenant currency."""
 
     class Status(models.TextChoices):
-        PENDING = "pending"
-        PAID = "paid"
-        COMPLETED = "completed"
-        CANCELLED = "cancelled"
-        PARTIALLY_REFUNDED = "partially_refunded"
-        REFUNDED = "refunded"
+        PENDING = "pending", _("Pending")
+        PAID = "paid", _("Paid")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially Refunded")
+        REFUNDED = "refunded", _("Refunded")
 
     class CommissionState(models.TextChoices):
-        NONE = "none", "not due (unpaid)"
-        DUE = "due", "due: a task will compute it"
-        DONE = "done", "computed"
+        NONE = "none", _("not due (unpaid)")
+        DUE = "due", _("due: a task will compute it")
+        DONE = "done", _("computed")
 
     class RefundMode(models.TextChoices):
-        NONE = "", "no refund yet"
-        LINES = "lines"
-        AMOUNT = "amount"
+        NONE = "", _("no refund yet")
+        LINES = "lines", _("Lines")
+        AMOUNT = "amount", _("Amount")
 
-    external_id = models.CharField(max_length=64)
-    referrer = tenant_fk("distributors.Distributor", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    buyer_external_id = models.CharField(max_length=64, blank=True, default="")
-    currency = models.CharField(max_length=3)
-    exchange_rate = models.DecimalField(**FX_KW, default=Decimal(1))
-    placed_at = models.DateTimeField()
-    paid_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    discount = MoneyField(default=ZERO)
-    shipping = MoneyField(default=ZERO)
-    tax = MoneyField(default=ZERO)
-    non_cash_amount = MoneyField(default=ZERO)
-    goods_total = MoneyField(default=ZERO, help_text="lines - line discounts - order discount")
-    base_order_currency = MoneyField(default=ZERO)
-    commission_base = MoneyField(default=ZERO, help_text="tenant currency", currency=TENANT)
-    net_base = MoneyField(default=ZERO, help_text="commission base kept after refunds (tenant currency)", currency=TENANT)
+    external_id = models.CharField(_("external id"), max_length=64)
+    referrer = tenant_fk("distributors.Distributor", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("referrer"))
+    buyer_external_id = models.CharField(_("buyer external id"), max_length=64, blank=True, default="")
+    channel = models.CharField(
+        _("channel"), max_length=32, blank=True, default="", db_default="", validators=[validate_channel],
+        help_text=_("the sales channel the partner names (mini_program, h5, app, store, ...); empty: none"))
+    currency = models.CharField(_("currency"), max_length=3)
+    exchange_rate = models.DecimalField(_("exchange rate"), **FX_KW, default=Decimal(1))
+    placed_at = models.DateTimeField(_("placed at"))
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    discount = MoneyField(_("discount"), default=ZERO)
+    shipping = MoneyField(_("shipping"), default=ZERO)
+    tax = MoneyField(_("tax"), default=ZERO)
+    non_cash_amount = MoneyField(_("non cash amount"), default=ZERO)
+    goods_total = MoneyField(_("goods total"), default=ZERO, help_text=_("lines - line discounts - order discount"))
+    base_order_currency = MoneyField(_("base order currency"), default=ZERO)
+    commission_base = MoneyField(_("commission base"), default=ZERO, help_text=_("tenant currency"), currency=TENANT)
+    net_base = MoneyField(_("net base"), default=ZERO, help_text=_("commission base kept after refunds (tenant currency)"), currency=TENANT)
     attributed_to = tenant_fk(
         "distributors.Distributor", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        help_text="the level-1 candidate (whose sales this order counts as), active or not",
+        help_text=_("the level-1 candidate (whose sales this order counts as), active or not"), verbose_name=_("attributed to"),
     )
-    refund_mode = models.CharField(max_length=8, choices=RefundMode.choices, blank=True, default="")
-    refunded_amount = MoneyField(default=ZERO, help_text="goods money refunded (order currency)")
-    refunded_shipping = MoneyField(default=ZERO)
-    refunded_tax = MoneyField(default=ZERO)
+    refund_mode = models.CharField(_("refund mode"), max_length=8, choices=RefundMode.choices, blank=True, default="")
+    refunded_amount = MoneyField(_("refunded amount"), default=ZERO, help_text=_("goods money refunded (order currency)"))
+    refunded_shipping = MoneyField(_("refunded shipping"), default=ZERO)
+    refunded_tax = MoneyField(_("refunded tax"), default=ZERO)
     # Fixed when the order is recorded (domain rules section 3): plan version and beneficiary chain.
-    plan = tenant_fk("commissions.CommissionPlan", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    attribution = models.JSONField(default=dict, blank=True)
-    commission_state = models.CharField(max_length=4, choices=CommissionState.choices, default=CommissionState.NONE)
-    content_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    plan = tenant_fk("commissions.CommissionPlan", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("plan"))
+    attribution = models.JSONField(_("attribution"), default=dict, blank=True)
+    commission_state = models.CharField(_("commission state"), max_length=4, choices=CommissionState.choices, default=CommissionState.NONE)
+    content_hash = models.CharField(_("content hash"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta(TenantOwned.Meta):
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "external_id"], name="order_tenant_external_id"),
@@ -78,6 +85,9 @@ class Order(TenantOwned):
             models.Index(fields=["tenant", "id"], condition=models.Q(commission_state="due"), name="order_tenant_due"),
             models.Index(fields=["tenant", "buyer_external_id"], name="order_tenant_buyer"),
             models.Index(fields=["tenant", "attributed_to", "paid_at"], name="order_tenant_attributed"),
+            # the reports' channel filter and "is this channel known" (orders without one: not indexed)
+            models.Index(fields=["tenant", "channel", "paid_at"], condition=~models.Q(channel=""),
+                         name="order_tenant_channel"),
         ]
 
     def __str__(self) -> str:
@@ -87,20 +97,22 @@ class Order(TenantOwned):
 class OrderLine(TenantOwned):
     """One line; `net` is its commissionable net (order currency) after allocated order amounts."""
 
-    order = tenant_fk(Order, on_delete=models.CASCADE, related_name="lines")
-    line_id = models.CharField(max_length=64)
-    sku = models.CharField(max_length=64)
-    category = models.CharField(max_length=64, blank=True, default="")
-    quantity = models.PositiveIntegerField()
-    unit_price = MoneyField(currency="order.currency")
-    discount = MoneyField(default=ZERO, currency="order.currency")
-    commissionable = models.BooleanField(default=True)
-    discount_share = MoneyField(default=ZERO, currency="order.currency")
-    non_cash_share = MoneyField(default=ZERO, currency="order.currency")
-    net = MoneyField(default=ZERO, currency="order.currency")
-    refunded_quantity = models.PositiveIntegerField(default=0)
+    order = tenant_fk(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
+    line_id = models.CharField(_("line id"), max_length=64)
+    sku = models.CharField(_("sku"), max_length=64)
+    category = models.CharField(_("category"), max_length=64, blank=True, default="")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = MoneyField(_("unit price"), currency="order.currency")
+    discount = MoneyField(_("discount"), default=ZERO, currency="order.currency")
+    commissionable = models.BooleanField(_("commissionable"), default=True)
+    discount_share = MoneyField(_("discount share"), default=ZERO, currency="order.currency")
+    non_cash_share = MoneyField(_("non cash share"), default=ZERO, currency="order.currency")
+    net = MoneyField(_("net"), default=ZERO, currency="order.currency")
+    refunded_quantity = models.PositiveIntegerField(_("refunded quantity"), default=0)
 
     class Meta(TenantOwned.Meta):
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "order", "line_id"], name="orderline_tenant_order_line"),
@@ -118,21 +130,23 @@ class Refund(TenantOwned):
     """A refund of goods (by `amount` or by lines), plus shipping/tax that never touch the base."""
 
     class Kind(models.TextChoices):
-        LINES = "lines"
-        AMOUNT = "amount"
+        LINES = "lines", _("Lines")
+        AMOUNT = "amount", _("Amount")
 
-    order = tenant_fk(Order, on_delete=models.PROTECT, related_name="refunds")
-    external_id = models.CharField(max_length=64)
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    amount = MoneyField(default=ZERO, help_text="goods money (order currency)", currency="order.currency")
-    shipping = MoneyField(default=ZERO, currency="order.currency")
-    tax = MoneyField(default=ZERO, currency="order.currency")
-    reason = models.CharField(max_length=300, blank=True, default="")
-    refunded_at = models.DateTimeField()
-    content_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
+    order = tenant_fk(Order, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("order"))
+    external_id = models.CharField(_("external id"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    amount = MoneyField(_("amount"), default=ZERO, help_text=_("goods money (order currency)"), currency="order.currency")
+    shipping = MoneyField(_("shipping"), default=ZERO, currency="order.currency")
+    tax = MoneyField(_("tax"), default=ZERO, currency="order.currency")
+    reason = models.CharField(_("reason"), max_length=300, blank=True, default="")
+    refunded_at = models.DateTimeField(_("refunded at"))
+    content_hash = models.CharField(_("content hash"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta(TenantOwned.Meta):
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "external_id"], name="refund_tenant_external_id"),
@@ -144,11 +158,13 @@ class Refund(TenantOwned):
 
 
 class RefundLine(TenantOwned):
-    refund = tenant_fk(Refund, on_delete=models.CASCADE, related_name="lines")
-    line = tenant_fk(OrderLine, on_delete=models.PROTECT, related_name="+")
-    quantity = models.PositiveIntegerField()
+    refund = tenant_fk(Refund, on_delete=models.CASCADE, related_name="lines", verbose_name=_("refund"))
+    line = tenant_fk(OrderLine, on_delete=models.PROTECT, related_name="+", verbose_name=_("line"))
+    quantity = models.PositiveIntegerField(_("quantity"))
 
     class Meta(TenantOwned.Meta):
+        verbose_name = _("refund line")
+        verbose_name_plural = _("refund lines")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "refund", "line"], name="refundline_tenant_refund_line"),

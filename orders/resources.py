@@ -13,6 +13,7 @@ import tablib
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 from import_export import resources
 from import_export.results import Result, RowResult
 from rest_framework.exceptions import APIException
@@ -24,7 +25,7 @@ from tenants.context import get_current_tenant_id
 from .models import Order
 
 ORDER_COLUMNS = ["external_id", "currency", "exchange_rate", "placed_at", "status", "paid_at", "referrer_external_id",
-                 "buyer_external_id", "discount", "shipping", "tax", "non_cash_amount"]
+                 "buyer_external_id", "discount", "shipping", "tax", "non_cash_amount", "channel"]
 LINE_COLUMNS = ["line_id", "sku", "category", "quantity", "unit_price", "line_discount", "commissionable"]
 COLUMNS = ORDER_COLUMNS + LINE_COLUMNS
 
@@ -34,9 +35,9 @@ def _money(value, name) -> Decimal:
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"{name}: {text!r} is not an amount") from None
+        raise ValueError(gettext("%(column)s: %(text)r is not an amount") % {"column": name, "text": text}) from None
     if not amount.is_finite() or amount < 0:
-        raise ValueError(f"{name}: {text!r} must be an amount >= 0")
+        raise ValueError(gettext("%(column)s: %(text)r must be an amount >= 0") % {"column": name, "text": text})
     return amount  # its places are checked against the order's currency by order_record
 
 
@@ -49,7 +50,7 @@ def _time(value, name):
     except ValueError:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
-        raise ValueError(f"{name}: {text!r} is not an RFC 3339 time with an offset")
+        raise ValueError(gettext("%(column)s: %(text)r is not an RFC 3339 time with an offset") % {"column": name, "text": text})
     return parsed
 
 
@@ -60,6 +61,16 @@ def _id(value, name: str) -> str:
     text = str(value or "").strip(" ")
     if not external_id_ok(text):
         raise ValueError(f"{name}: {EXTERNAL_ID_MESSAGE}")
+    return text
+
+
+def _channel(value) -> str:
+    """The optional `channel` column (a file without it: none), checked as the API checks it."""
+    from fenxiao.validators import channel_message, channel_ok
+
+    text = str(value or "").strip()
+    if text and not channel_ok(text):
+        raise ValueError(f"channel: {channel_message()}")
     return text
 
 
@@ -76,7 +87,7 @@ def order_input_from_rows(rows: list[dict]):
         try:
             quantity = int(str(row.get("quantity") or "").strip())
         except ValueError:
-            raise ValueError(f"line {row.get('line_id')}: quantity must be a whole number") from None
+            raise ValueError(gettext("line %(line)s: quantity must be a whole number") % {"line": row.get("line_id")}) from None
         lines.append(LineInput(
             line_id=str(row.get("line_id") or "").strip(), sku=str(row.get("sku") or "").strip(),
             category=str(row.get("category") or "").strip(), quantity=quantity,
@@ -93,7 +104,7 @@ def order_input_from_rows(rows: list[dict]):
         exchange_rate=Decimal(rate) if rate else None,
         discount=_money(head.get("discount"), "discount"), shipping=_money(head.get("shipping"), "shipping"),
         tax=_money(head.get("tax"), "tax"), non_cash_amount=_money(head.get("non_cash_amount"), "non_cash_amount"),
-        lines=lines,
+        channel=_channel(head.get("channel")), lines=lines,
     )
 
 
@@ -121,7 +132,7 @@ class OrderResource(resources.ModelResource):
                 data.append([o.external_id, o.currency, o.exchange_rate if o.currency != "" else "", o.placed_at.isoformat(),
                              "paid" if o.paid_at else "pending", o.paid_at.isoformat() if o.paid_at else "",
                              o.referrer.external_id if o.referrer_id else "", o.buyer_external_id, m(o.discount),
-                             m(o.shipping), m(o.tax), m(o.non_cash_amount), line.line_id, line.sku, line.category,
+                             m(o.shipping), m(o.tax), m(o.non_cash_amount), o.channel, line.line_id, line.sku, line.category,
                              line.quantity, m(line.unit_price), m(line.discount), "true" if line.commissionable else "false"])
         return safe_dataset(data)  # no cell a spreadsheet would run as a formula (domain rules 9)
 
@@ -144,7 +155,7 @@ class OrderResource(resources.ModelResource):
                 rows = [row for _, row in numbered]
                 try:
                     if not external_id:
-                        raise ValueError("external_id is required")
+                        raise ValueError(gettext("external_id is required"))
                     with transaction.atomic():
                         order, created = order_record(tenant=tenant, data=order_input_from_rows(rows))
                 except (ValueError, APIException) as exc:
@@ -152,7 +163,8 @@ class OrderResource(resources.ModelResource):
                     if isinstance(detail, dict):
                         detail = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in detail.items())
                     for number, row in numbered:
-                        result.append_invalid_row(number, row, ValidationError(f"order {external_id!r}: {detail}"))
+                        result.append_invalid_row(number, row, ValidationError(
+                            gettext("order %(id)r: %(detail)s") % {"id": external_id, "detail": detail}))
                     continue
                 for number, _row in numbered:
                     rr = RowResult()

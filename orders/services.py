@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from commissions import arithmetic as ar
 from commissions.services import commission_accrue, commission_reverse_for_refund, order_attribution
@@ -25,6 +26,7 @@ from rest_framework.exceptions import APIException
 
 from distributors.models import Distributor
 from fenxiao.exceptions import Conflict, InvalidState, invalid
+from fenxiao.validators import channel_message, channel_ok
 from tenants.models import Tenant
 
 from .models import Order, OrderLine, Refund, RefundLine
@@ -39,8 +41,13 @@ _LINE_FIELDS = tuple(f.name for f in fields(LineInput))
 
 
 def order_payload(data: OrderInput) -> dict:
-    """dataclasses.asdict(data) without its deep copies (the same dict: the same content hash)."""
+    """dataclasses.asdict(data) without its deep copies (the same dict: the same content hash).
+    An empty `channel` (none given) is left out, so the hash of an order without a channel is the
+    one it had before orders carried channels: its replays stay 200 (a channel given to a replay of
+    an order recorded without one is other content: 409)."""
     payload = {f: getattr(data, f) for f in _ORDER_FIELDS}
+    if not payload["channel"]:
+        del payload["channel"]
     payload["lines"] = [{f: getattr(line, f) for f in _LINE_FIELDS} for line in data.lines]
     return payload
 
@@ -72,7 +79,7 @@ def _enqueue_accrual(orders: list[Order]) -> None:
 
 def _same_or_conflict(existing: Order, digest: str) -> tuple[Order, bool]:
     if existing.content_hash != digest:
-        raise Conflict(f"Order {existing.external_id!r} exists with different content.")
+        raise Conflict(gettext("Order %(id)r exists with different content.") % {"id": existing.external_id})
     return existing, False
 
 
@@ -129,7 +136,7 @@ def _order_rows(*, tenant, data: OrderInput, digest: str, referrer, rate, base, 
     plan_id, snapshot, attributed_to_id = attribution
     order = instance(
         Order, tenant=tenant, external_id=data.external_id, referrer=referrer, buyer_external_id=data.buyer_external_id,
-        currency=data.currency, exchange_rate=rate, placed_at=data.placed_at, paid_at=data.paid_at,
+        channel=data.channel, currency=data.currency, exchange_rate=rate, placed_at=data.placed_at, paid_at=data.paid_at,
         status=data.status, discount=data.discount, shipping=data.shipping, tax=data.tax,
         non_cash_amount=data.non_cash_amount, goods_total=base.goods_total,
         base_order_currency=base.base_order_currency, commission_base=base.commission_base,
@@ -180,7 +187,7 @@ def orders_record_batch(*, tenant: Tenant, items: list[OrderInput]) -> list[tupl
             elif data.external_id in fresh:
                 first = fresh[data.external_id]
                 if digests[first] != digest:
-                    raise Conflict(f"Order {data.external_id!r} exists with different content.")
+                    raise Conflict(gettext("Order %(id)r exists with different content.") % {"id": data.external_id})
                 results[i] = first  # resolved to (order, False) once it is inserted
             else:
                 referrer, rate, _lines, base = order_validate(tenant=tenant, data=data, referrers=referrers)
@@ -256,11 +263,11 @@ def order_pay(*, order: Order, paid_at: datetime) -> Order:
     """
     order = _locked(order)
     if order.status == Order.Status.CANCELLED:
-        raise InvalidState("A cancelled order cannot be paid.")
+        raise InvalidState(gettext("A cancelled order cannot be paid."))
     if order.status != Order.Status.PENDING:
         return order
     if paid_at < order.placed_at:
-        raise invalid("paid_at", "paid_at is before placed_at.", "invalid")
+        raise invalid("paid_at", gettext("paid_at is before placed_at."), "invalid")
     order.status = Order.Status.PAID
     order.paid_at = paid_at
     order.commission_state = Order.CommissionState.DUE
@@ -276,9 +283,9 @@ def order_cancel(*, order: Order, cancelled_at: datetime | None = None) -> Order
     if order.status == Order.Status.CANCELLED:
         return order
     if order.status != Order.Status.PENDING:
-        raise InvalidState("Only a pending order can be cancelled; refund a paid one.")
+        raise InvalidState(gettext("Only a pending order can be cancelled; refund a paid one."))
     if cancelled_at is not None and cancelled_at < order.placed_at:
-        raise invalid("cancelled_at", "cancelled_at is before placed_at.", "invalid")
+        raise invalid("cancelled_at", gettext("cancelled_at is before placed_at."), "invalid")
     order.status = Order.Status.CANCELLED
     order.cancelled_at = cancelled_at or timezone.now()
     order.save(update_fields=["status", "cancelled_at", "updated_at"])
@@ -294,11 +301,11 @@ def _complete(order: Order, completed_at: datetime) -> bool:
     if order.completed_at is not None:
         return False
     if order.status not in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
-        raise InvalidState(f"An order in status {order.status!r} cannot be completed.")
+        raise InvalidState(gettext("An order in status %(status)r cannot be completed.") % {"status": order.status})
     if completed_at < order.paid_at:
-        raise invalid("completed_at", "completed_at is before paid_at.", "invalid")
+        raise invalid("completed_at", gettext("completed_at is before paid_at."), "invalid")
     if completed_at > timezone.now() + timedelta(days=1):
-        raise invalid("completed_at", "completed_at is in the future.", "in_future")
+        raise invalid("completed_at", gettext("completed_at is in the future."), "in_future")
     order.completed_at = completed_at
     if order.status == Order.Status.PAID:
         order.status = Order.Status.COMPLETED
@@ -402,7 +409,7 @@ def _refund_digest(order_external_id: str, data: RefundInput) -> str:
 
 def _same_refund_or_conflict(existing: Refund, order: Order, digest: str) -> tuple[Refund, bool]:
     if existing.order_id != order.pk or existing.content_hash != digest:
-        raise Conflict(f"Refund {existing.external_id!r} exists with different content.")
+        raise Conflict(gettext("Refund %(id)r exists with different content.") % {"id": existing.external_id})
     return existing, False
 
 
@@ -432,38 +439,42 @@ def _refund_apply(*, order: Order, order_lines: dict[str, OrderLine], data: Refu
             raise places_error(name, order.currency, places)
     by_lines = bool(data.lines)
     if by_lines == (data.amount is not None):
-        raise invalid(None, "Give either amount or lines (amount 0 for a shipping/tax-only refund).", "amount_or_lines")
+        raise invalid(None, gettext("Give either amount or lines (amount 0 for a shipping/tax-only refund)."), "amount_or_lines")
     kind = Refund.Kind.LINES if by_lines else Refund.Kind.AMOUNT
     goods_refund = by_lines or data.amount > 0
     if goods_refund and order.refund_mode and order.refund_mode != kind:
         raise invalid("lines" if by_lines else "amount",
-                      f"This order was refunded by {order.refund_mode} before; refund it the same way.", "refund_mode_mismatch")
+                      gettext("This order was refunded by %(mode)s before; refund it the same way.") % {"mode": order.refund_mode},
+                      "refund_mode_mismatch")
     if data.shipping > order.shipping - order.refunded_shipping:
-        raise invalid("shipping", f"Shipping refund exceeds the shipping left to refund "
-                      f"({money_str(order.shipping - order.refunded_shipping, order.currency)} {order.currency}).", "over_refund")
+        raise invalid("shipping", gettext("Shipping refund exceeds the shipping left to refund (%(amount)s %(currency)s).") % {
+            "amount": money_str(order.shipping - order.refunded_shipping, order.currency), "currency": order.currency},
+            "over_refund")
     if data.tax > order.tax - order.refunded_tax:
-        raise invalid("tax", f"Tax refund exceeds the tax left to refund "
-                      f"({money_str(order.tax - order.refunded_tax, order.currency)} {order.currency}).", "over_refund")
+        raise invalid("tax", gettext("Tax refund exceeds the tax left to refund (%(amount)s %(currency)s).") % {
+            "amount": money_str(order.tax - order.refunded_tax, order.currency), "currency": order.currency}, "over_refund")
 
     if by_lines:
         seen = set()
         for line_id, qty in data.lines:
             line = order_lines.get(line_id)
             if line is None:
-                raise invalid("lines", f"Unknown line_id {line_id!r}.", "unknown_line")
+                raise invalid("lines", gettext("Unknown line_id %(id)r.") % {"id": line_id}, "unknown_line")
             if line_id in seen:
-                raise invalid("lines", f"line_id {line_id!r} appears twice.", "duplicate_line")
+                raise invalid("lines", gettext("line_id %(id)r appears twice.") % {"id": line_id}, "duplicate_line")
             seen.add(line_id)
             if qty > line.quantity - line.refunded_quantity:
-                raise invalid("lines", f"Line {line_id!r}: only {line.quantity - line.refunded_quantity} left to refund.", "over_refund")
+                raise invalid("lines", gettext("Line %(id)r: only %(left)s left to refund.") % {
+                    "id": line_id, "left": line.quantity - line.refunded_quantity}, "over_refund")
         if not goods_refund and data.shipping == 0 and data.tax == 0:
-            raise invalid(None, "The refund refunds nothing.", "empty_refund")
+            raise invalid(None, gettext("The refund refunds nothing."), "empty_refund")
     else:
         if data.amount > order.goods_total - order.refunded_amount:
-            raise invalid("amount", f"Only {money_str(order.goods_total - order.refunded_amount, order.currency)} "
-                          f"{order.currency} of goods left to refund.", "over_refund")
+            raise invalid("amount", gettext("Only %(amount)s %(currency)s of goods left to refund.") % {
+                "amount": money_str(order.goods_total - order.refunded_amount, order.currency), "currency": order.currency},
+                "over_refund")
         if data.amount == 0 and data.shipping == 0 and data.tax == 0:
-            raise invalid(None, "The refund refunds nothing.", "empty_refund")
+            raise invalid(None, gettext("The refund refunds nothing."), "empty_refund")
 
     refund = instance(
         Refund, tenant=order.tenant, order=order, external_id=data.external_id, kind=kind,
@@ -521,9 +532,26 @@ def _figures(tenant: Tenant, changes: list[tuple[Order, _RefundChange]], reversa
         for order, change in changes])
 
 
+def _refund_risk(tenant: Tenant, orders: list[Order]) -> None:
+    """Refund-rate holds (domain rules 11) on the distributors these goods refunds were attributed
+    to, when the tenant has the rule on (one query for the figures, risk.services decides)."""
+    if tenant.risk_max_refund_rate is None:
+        return
+    ids = {o.attributed_to_id for o in orders if o.attributed_to_id is not None}
+    if not ids:
+        return
+    from risk.rules import REFUND_WINDOW
+    from risk.services import risk_assess_refunds
+
+    from .selectors import attributed_refund_figures
+
+    since = timezone.now() - REFUND_WINDOW
+    risk_assess_refunds(tenant=tenant, figures=attributed_refund_figures(distributor_ids=ids, since=since), since=since)
+
+
 def _refundable(order: Order) -> None:
     if order.status not in REFUNDABLE:
-        raise InvalidState(f"An order in status {order.status!r} cannot be refunded.")
+        raise InvalidState(gettext("An order in status %(status)r cannot be refunded.") % {"status": order.status})
 
 
 REFUND_ORDER_FIELDS = ["refund_mode", "net_base", "refunded_amount", "refunded_shipping", "refunded_tax", "status", "updated_at"]
@@ -558,7 +586,7 @@ def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
         with transaction.atomic():
             refund.save(force_insert=True)
     except IntegrityError:
-        raise Conflict(f"Refund {data.external_id!r} exists with different content.") from None
+        raise Conflict(gettext("Refund %(id)r exists with different content.") % {"id": data.external_id}) from None
     if change.lines:
         RefundLine.objects.bulk_create([
             RefundLine(tenant=order.tenant, refund=refund, line=line, quantity=q) for line, q in change.lines
@@ -568,6 +596,8 @@ def refund_create(*, order: Order, data: RefundInput) -> tuple[Refund, bool]:
         _figures(order.tenant, [(order, change)],
                  commission_reverse_for_refund(order=order, refund=refund, factors=change.factors))
     order.save(update_fields=REFUND_ORDER_FIELDS)
+    if change.factors is not None:
+        _refund_risk(order.tenant, [order])
     return refund, True
 
 
@@ -653,4 +683,5 @@ def _refunds_batch(tenant: Tenant, items: list[tuple[Order, RefundInput]]) -> li
         o.updated_at = now
     update_rows(Order, fields=tuple(REFUND_ORDER_FIELDS), keys=("id", "tenant_id"),
                 rows=[(*(getattr(orders[pk], f) for f in REFUND_ORDER_FIELDS), pk, tenant.pk) for pk in sorted(orders)])
+    _refund_risk(tenant, [o for o, _ in goods])
     return results

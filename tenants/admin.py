@@ -39,7 +39,7 @@ class TenantAdmin(TenantAwareAdmin, ScopedHistoryAdminMixin, SimpleHistoryAdmin)
         class Checked(form):
             def clean(self):
                 """The same rules as the staff API: levels / max_total_rate never below the plan in
-                force, currency fixed once orders exist."""
+                force, currency fixed once orders exist, time zone once orders, contests or targets exist."""
                 from rest_framework.exceptions import ValidationError as DRFValidationError
 
                 from .services import tenant_settings_check

@@ -19,6 +19,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Tenant
@@ -35,7 +36,7 @@ class TenantAwareAdmin:
     is a 404 (Django's default is a redirect to the index with a message)."""
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        raise Http404(f"No {opts.verbose_name} with this id.")
+        raise Http404(gettext("No %(name)s with this id.") % {"name": opts.verbose_name})
 
     def get_changeform_initial_data(self, request):
         """Django's add page takes initial values from the query string as they are; a time there
@@ -92,7 +93,7 @@ class SuperuserOnlyAdminMixin:
         # Django looks the object up before it checks the permission on some pages (history)
         if not request.user.is_superuser:
             raise PermissionDenied
-        raise Http404(f"No {opts.verbose_name} with this id.")
+        raise Http404(gettext("No %(name)s with this id.") % {"name": opts.verbose_name})
 
 
 def superuser_only(admin_class: type) -> type:
@@ -310,4 +311,4 @@ def apply_per_object(modeladmin, request, queryset, act, label: str, describe=st
     if done:
         modeladmin.message_user(request, f"{label}: {done}.", messages.SUCCESS)
     if refused:
-        modeladmin.message_user(request, "Refused — " + "; ".join(refused), messages.ERROR)
+        modeladmin.message_user(request, gettext("Refused — %(refusals)s") % {"refusals": "; ".join(refused)}, messages.ERROR)

@@ -1,5 +1,6 @@
 """Logins (POST /api/v1/auth/token/ for distributors, /api/v1/auth/staff-token/ for staff) and the
 tenant settings endpoint."""
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
@@ -59,7 +60,7 @@ class DistributorTokenView(APIView):
         distributor = distributor_authenticate(tenant_slug=d["tenant"], username=d["username"], password=d["password"])
         if distributor is None:
             login_failed(request, account)
-            raise AuthenticationFailed("Wrong tenant, username or password.")
+            raise AuthenticationFailed(gettext("Wrong tenant, username or password."))
         return Response(distributor_tokens(distributor))
 
 
@@ -123,7 +124,7 @@ class TenantSettingsSerializer(ModelSerializer):
         fields = ["slug", "name", "currency", "timezone", "levels", "rounding", "self_purchase_commission",
                   "inactive_upline_policy", "bind_mode", "enrollment", "settle_after_days", "auto_complete_days",
                   "withdraw_min_amount", "withdraw_fee_rate", "max_total_rate", "invite_url_template",
-                  "api_rate_per_minute", "show_rankings"]
+                  "api_rate_per_minute", "show_rankings", "risk_max_orders_per_hour", "risk_max_refund_rate"]
         read_only_fields = ["slug"]
 
 
@@ -137,10 +138,11 @@ class TenantSettingsView(StaffAPIView):
     @extend_schema(request=TenantSettingsSerializer(partial=True), responses=TenantSettingsSerializer)
     def patch(self, request):
         """Change settings; each validated (400), levels / max_total_rate never below the plan in
-        force, currency fixed once orders exist."""
+        force, currency fixed once orders exist (`currency_locked`), time zone once orders,
+        contests or targets exist (`timezone_locked`)."""
         unknown = sorted(set(request.data) - set(TenantSettingsSerializer.Meta.fields)) if isinstance(request.data, dict) else []
         if unknown:
-            raise invalid(unknown[0], "Unknown field.", "unknown_field")
+            raise invalid(unknown[0], gettext("Unknown field."), "unknown_field")
         s = TenantSettingsSerializer(request.tenant, data=request.data, partial=True)
         s.is_valid(raise_exception=True)
         tenant = tenant_update(tenant=request.tenant, **{k: v for k, v in s.validated_data.items() if k != "slug"})

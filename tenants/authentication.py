@@ -5,6 +5,7 @@
   distributor_id claims.
 """
 from __future__ import annotations
+from django.utils.translation import gettext
 
 from dataclasses import dataclass
 
@@ -38,9 +39,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         key = header[len(self.keyword) + 1:].strip()
         api_key = usable_api_key(key)
         if api_key is None:
-            raise exceptions.AuthenticationFailed("Invalid API key.")
+            raise exceptions.AuthenticationFailed(gettext("Invalid API key."))
         if api_key.has_expired or api_key.revoked or not api_key.tenant.is_active:
-            raise exceptions.AuthenticationFailed("API key revoked or expired.")
+            raise exceptions.AuthenticationFailed(gettext("API key revoked or expired."))
         return PartnerPrincipal(tenant=api_key.tenant, api_key=api_key), api_key
 
     def authenticate_header(self, request):
@@ -99,10 +100,10 @@ def token_distributor(token):
         tenant_id = int(token["tenant_id"])
         distributor_id = int(token["distributor_id"])
     except (KeyError, TypeError, ValueError):
-        raise InvalidToken("Token is not a distributor token.") from None
+        raise InvalidToken(gettext("Token is not a distributor token.")) from None
     distributor = portal_distributor(distributor_id=distributor_id, tenant_id=tenant_id)
     if distributor is None or distributor.status == Distributor.Status.DISABLED or not distributor.tenant.is_active:
-        raise exceptions.AuthenticationFailed("Distributor not found or disabled.")
+        raise exceptions.AuthenticationFailed(gettext("Distributor not found or disabled."))
     return distributor
 
 
@@ -146,7 +147,7 @@ class StaffJWTAuthentication(JWTAuthentication):
 
     def get_user(self, validated_token):
         if "user_id" not in validated_token:
-            raise InvalidToken("Token is not a staff token.")
+            raise InvalidToken(gettext("Token is not a staff token."))
         return super().get_user(validated_token)
 
 

@@ -5,6 +5,7 @@ named cross-tenant manager, allowed only in the modules listed in UNSCOPED_ALLOW
 superusers, management commands, authentication lookups, Celery entry points).
 """
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .context import get_current_tenant_id, is_all_tenants
 
@@ -35,7 +36,8 @@ class UnscopedManager(models.Manager):
 class TenantOwned(models.Model):
     """Abstract base for every tenant-owned table: `tenant` leads every index and constraint."""
 
-    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False)
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False,
+                               verbose_name=_("tenant"))
 
     objects = TenantScopedManager()
     unscoped = UnscopedManager()

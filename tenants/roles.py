@@ -9,8 +9,9 @@ these permissions view by view (`staff_perms`) and the admin checks the same one
   commissions.*_commissionplan), grades and their per-level overrides, distributors (approve,
   freeze, move, import), the tenant's settings, backtests; incentives (contests and their
   finalization, tier bonus schemes and their evaluation, targets; grade histories); distributor
-  support (materials and courses, announcements, feedback tickets, password reset links); reads orders,
-  commissions and withdrawals (no decisions on money).
+  support (materials and courses, announcements, feedback tickets, password reset links); the webhook
+  endpoints (create, change, rotate the secret, delete) and their delivery log (replay:
+  webhooks.change_delivery); reads orders, commissions and withdrawals (no decisions on money).
 - finance (财务): withdrawals (approve, reject, pay, export the payout file:
   ledger.change_withdrawal), the ledger and balances; reads distributors, orders, commissions,
   incentives (contests, tier bonuses and their awards, targets) and the tenant's settings. No plan,
@@ -80,6 +81,9 @@ ROLES: dict[str, Role] = {
         "incentives.add_target", "incentives.change_target",
         *_SUPPORT,
         *_READ_ORDERS_AND_COMMISSIONS,
+        "webhooks.view_webhookendpoint", "webhooks.add_webhookendpoint", "webhooks.change_webhookendpoint",
+        "webhooks.delete_webhookendpoint", "webhooks.view_delivery", "webhooks.change_delivery",
+        "webhooks.view_webhookattempt",
     )),
     "finance": Role("finance", _("finance"), (
         "tenants.view_tenant",

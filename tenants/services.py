@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from .models import Tenant, TenantApiKey
 
@@ -41,21 +42,23 @@ def api_key_revoke(*, api_key: TenantApiKey) -> None:
 SETTINGS_FIELDS = ("name", "currency", "timezone", "levels", "rounding", "self_purchase_commission",
                    "inactive_upline_policy", "bind_mode", "enrollment", "settle_after_days", "auto_complete_days",
                    "withdraw_min_amount", "withdraw_fee_rate", "max_total_rate", "invite_url_template",
-                   "api_rate_per_minute", "show_rankings")
+                   "api_rate_per_minute", "show_rankings",
+                   "risk_max_orders_per_hour", "risk_max_refund_rate")
 
 
 @transaction.atomic
 def tenant_update(*, tenant: Tenant, **changes) -> Tenant:
     """Change a tenant's settings (domain rules section 1). Every value is validated (400 with the
     field as `attr`). Lowering `levels` or `max_total_rate` below the plan in force is refused:
-    publish a plan that fits first. Changing `currency` is refused once orders exist."""
+    publish a plan that fits first. Changing `currency` is refused once orders exist, `timezone` once
+    orders, contests or targets exist."""
     from django.core.exceptions import ValidationError as DjangoValidationError
 
     from fenxiao.exceptions import invalid
 
     unknown = set(changes) - set(SETTINGS_FIELDS)
     if unknown:
-        raise invalid(sorted(unknown)[0], "Not a tenant setting.", "unknown_field")
+        raise invalid(sorted(unknown)[0], gettext("Not a tenant setting."), "unknown_field")
     locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
     for key, value in changes.items():
         setattr(locked, key, value)
@@ -70,8 +73,10 @@ def tenant_update(*, tenant: Tenant, **changes) -> Tenant:
 
 
 def tenant_settings_check(*, tenant: Tenant, candidate: Tenant, changed: set[str]) -> None:
-    """Cross-checks of a settings change (400): the currency is fixed once orders exist; the plan in
-    force must still fit `levels` and `max_total_rate`."""
+    """Cross-checks of a settings change (400): the currency is fixed once orders exist; the time
+    zone once orders, contests or targets exist (`timezone_locked`: sales figures are kept per
+    local day and incentive windows are stored as that zone's local midnights, domain rules
+    sections 8 and 9); the plan in force must still fit `levels` and `max_total_rate`."""
     from django.utils import timezone
 
     from commissions.plans import RuleRow, rules_check
@@ -82,7 +87,14 @@ def tenant_settings_check(*, tenant: Tenant, candidate: Tenant, changed: set[str
 
     with tenant_context(tenant):
         if "currency" in changed and candidate.currency != Tenant.objects.get(pk=tenant.pk).currency and Order.objects.exists():
-            raise invalid("currency", "The currency cannot change once orders are recorded.", "currency_locked")
+            raise invalid("currency", gettext("The currency cannot change once orders are recorded."), "currency_locked")
+        if "timezone" in changed and candidate.timezone != Tenant.objects.get(pk=tenant.pk).timezone:
+            from incentives.models import Contest, Target
+
+            if Order.objects.exists() or Contest.objects.exists() or Target.objects.exists():
+                raise invalid("timezone", gettext("The time zone cannot change once orders, contests or targets exist: "
+                                              "their figures and windows are kept in the tenant's local days."),
+                              "timezone_locked")
         plan = plan_in_force(at=timezone.now())
         if plan is not None and {"levels", "max_total_rate"} & changed:
             rows = [RuleRow.of(r) for r in plan.rules.all()]
@@ -113,20 +125,24 @@ def staff_create(*, tenant: Tenant, username: str, role: str, password: str | No
 
     spec = ROLES.get(role)
     if spec is None:
-        raise invalid("role", f"Unknown role {role!r}; the roles are: {', '.join(ROLES)}.", "unknown_role")
+        raise invalid("role", gettext("Unknown role %(role)r; the roles are: %(roles)s.") % {
+            "role": role, "roles": ", ".join(ROLES)}, "unknown_role")
     User = get_user_model()
     user = User.objects.select_for_update().filter(username=username).first()
     if user is not None:
         if not update:
-            raise Conflict(f"A user named {username!r} exists; pass update (--update) to change its role or password.")
+            raise Conflict(gettext("A user named %(username)r exists; pass update (--update) to change its role or "
+                                   "password.") % {"username": username})
         if user.is_superuser:
-            raise Conflict(f"{username!r} is a superuser; superusers are not made tenant staff.")
+            raise Conflict(gettext("%(username)r is a superuser; superusers are not made tenant staff.") % {
+                "username": username})
         membership = StaffMembership.objects.filter(user=user).select_related("tenant").first()
         if membership is not None and membership.tenant_id != tenant.pk:
-            raise Conflict(f"{username!r} is staff of another tenant ({membership.tenant.slug}).")
+            raise Conflict(gettext("%(username)r is staff of another tenant (%(tenant)s).") % {
+                "username": username, "tenant": membership.tenant.slug})
     else:
         if not password:
-            raise invalid("password", "A new staff user needs a password.", "required")
+            raise invalid("password", gettext("A new staff user needs a password."), "required")
         try:
             User._meta.get_field(User.USERNAME_FIELD).run_validators(username)
         except DjangoValidationError as exc:

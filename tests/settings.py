@@ -24,3 +24,12 @@ import tempfile  # noqa: E402
 
 MEDIA_ROOT = tempfile.mkdtemp(prefix="fenxiao-media-")
 atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
+# The product falls back to zh-hans for a browser that names no language (fenxiao.settings,
+# "Languages"); the Django test client names none, and the suite's console tests read English
+# pages. tests/test_i18n.py checks the product's own fallback with override_settings.
+LANGUAGE_CODE = "en"
+
+# Webhook tests deliver to a receiver on 127.0.0.1 (pytest-httpserver); tests of the address check
+# turn this off. Short timeouts keep the "receiver hangs" test short.
+WEBHOOKS_ALLOW_PRIVATE = True
+WEBHOOKS_READ_TIMEOUT = 1.0

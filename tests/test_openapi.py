@@ -16,6 +16,16 @@ CONTRACT_PATHS = [
     "/api/v1/admin/targets/{id}/", "/api/v1/admin/rankings/", "/api/v1/admin/grades/evaluate/",
     "/api/v1/admin/distributors/{external_id}/grade-history/", "/api/v1/me/contests/",
     "/api/v1/me/contests/{id}/leaderboard/", "/api/v1/me/targets/", "/api/v1/me/rankings/",
+    # reports (the same table)
+    "/api/v1/admin/reports/summary/", "/api/v1/admin/reports/summary.csv", "/api/v1/admin/reports/channels/",
+    "/api/v1/admin/distributors/{external_id}/statements/{month}/",
+    "/api/v1/admin/distributors/{external_id}/statements/{month}.csv",
+    "/api/v1/admin/distributors/{external_id}/statements/{month}.pdf", "/api/v1/me/reports/monthly/",
+    "/api/v1/me/statements/{month}/", "/api/v1/me/statements/{month}.csv", "/api/v1/me/statements/{month}.pdf",
+    # webhooks (domain rules section 10)
+    "/api/v1/webhook-endpoints/", "/api/v1/webhook-endpoints/{endpoint_id}/",
+    "/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret/", "/api/v1/webhook-endpoints/{endpoint_id}/deliveries/",
+    "/api/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/replay/",
     # support and relationship (spec/api.md; issue 14)
     "/api/v1/admin/materials/", "/api/v1/admin/materials/{id}/", "/api/v1/admin/announcements/",
     "/api/v1/admin/announcements/{id}/", "/api/v1/admin/feedback/", "/api/v1/admin/feedback/{id}/reply/",

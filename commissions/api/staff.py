@@ -1,6 +1,7 @@
 """Staff endpoints for commission plans, grades and the preview (the PM console's powers over DRF)."""
 from decimal import Decimal
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -63,7 +64,7 @@ def rows(data) -> list[plan_services.RuleRow]:
 def get_plan(pk) -> CommissionPlan:
     found = CommissionPlan.objects.prefetch_related("rules").select_related("based_on").filter(pk=pk).first()
     if found is None:
-        raise NotFound("No plan with this id.")
+        raise NotFound(gettext("No plan with this id."))
     return found
 
 
@@ -153,8 +154,9 @@ class GradeConditionsMixin(serializers.Serializer):
 
         places = minor_units(current_tenant().currency)
         if value is not None and not fits(value, places):
-            raise serializers.ValidationError(f"Give at most {places} decimal places (the currency's minor unit).",
-                                              code="max_decimal_places")
+            raise serializers.ValidationError(
+                gettext("Give at most %(places)s decimal places (the currency's minor unit).") % {"places": places},
+                code="max_decimal_places")
         return value
 
     validate_min_direct_sales = validate_min_team_sales = _in_minor_units
@@ -222,7 +224,7 @@ class GradeListView(StaffGenericView):
         s.is_valid(raise_exception=True)
         d = s.validated_data
         if Grade.objects.filter(code=d["code"]).exists():
-            raise invalid("code", "A grade with this code exists.", "unique")
+            raise invalid("code", gettext("A grade with this code exists."), "unique")
         with transaction.atomic():
             grade = Grade.objects.create(tenant=request.tenant, code=d["code"], name=d["name"], rank=d["rank"],
                                          **{k: d[k] for k in CONDITIONS if k in d})
@@ -240,7 +242,7 @@ class GradeDetailView(StaffAPIView):
         missing grade."""
         grade = Grade.objects.prefetch_related("overrides").filter(pk=pk).first()
         if grade is None:
-            raise NotFound("No grade with this id.")
+            raise NotFound(gettext("No grade with this id."))
         return Response(GradeSerializer(grade).data)
 
     @extend_schema(request=GradePatchSerializer, responses=GradeSerializer)
@@ -254,12 +256,12 @@ class GradeDetailView(StaffAPIView):
 
         grade = Grade.objects.filter(pk=pk).first()
         if grade is None:
-            raise NotFound("No grade with this id.")
+            raise NotFound(gettext("No grade with this id."))
         s = GradePatchSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         d = s.validated_data
         if "code" in d and d["code"] != grade.code and Grade.objects.filter(code=d["code"]).exists():
-            raise invalid("code", "A grade with this code exists.", "unique")
+            raise invalid("code", gettext("A grade with this code exists."), "unique")
         with transaction.atomic():
             for key in ("code", "name", "rank", *CONDITIONS):
                 if key in d:
@@ -292,7 +294,7 @@ class PreviewView(StaffAPIView):
         s.is_valid(raise_exception=True)
         body = dict(s.validated_data["order"]) if isinstance(s.validated_data["order"], dict) else None
         if body is None:
-            raise invalid("order", "order must be an object.", "invalid")
+            raise invalid("order", gettext("order must be an object."), "invalid")
         body.setdefault("external_id", "preview")
         if s.validated_data.get("distributor_external_id") and not body.get("referrer_external_id"):
             body["referrer_external_id"] = s.validated_data["distributor_external_id"]
@@ -335,7 +337,7 @@ def get_backtest(pk):
 
     found = Backtest.objects.select_related("plan").filter(pk=pk).first()
     if found is None:
-        raise NotFound("No backtest with this id.")
+        raise NotFound(gettext("No backtest with this id."))
     return found
 
 

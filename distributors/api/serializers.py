@@ -1,3 +1,4 @@
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -20,7 +21,7 @@ class DistributorCreateSerializer(StrictSerializer):
     def validate(self, attrs):
         if attrs.get("invite_code") and attrs.get("parent_external_id"):
             raise serializers.ValidationError(
-                {"invite_code": [serializers.ErrorDetail("Give invite_code or parent_external_id, not both.", code="ambiguous_upline")]}
+                {"invite_code": [serializers.ErrorDetail(gettext("Give invite_code or parent_external_id, not both."), code="ambiguous_upline")]}
             )
         return attrs
 
@@ -50,7 +51,7 @@ class CustomerCreateSerializer(StrictSerializer):
     def validate(self, attrs):
         if bool(attrs.get("invite_code")) == bool(attrs.get("referrer_external_id")):
             raise serializers.ValidationError(
-                [serializers.ErrorDetail("Give exactly one of invite_code or referrer_external_id.", code="referrer_required")]
+                [serializers.ErrorDetail(gettext("Give exactly one of invite_code or referrer_external_id."), code="referrer_required")]
             )
         return attrs
 

@@ -1,4 +1,5 @@
 """Partner endpoints for distributors and customers; portal endpoints for a distributor's tree."""
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -18,7 +19,7 @@ def get_distributor(external_id: str) -> Distributor:
     """The current tenant's distributor, or 404 (also for another tenant's id)."""
     found = Distributor.objects.select_related("grade", "parent").filter(external_id=external_id).first()
     if found is None:
-        raise NotFound("No distributor with this external_id.")
+        raise NotFound(gettext("No distributor with this external_id."))
     return found
 
 
@@ -97,7 +98,7 @@ class CustomerDetailView(PartnerAPIView):
         the binding; 404 when the tenant has no customer with this external_id."""
         customer = Customer.objects.select_related("referrer").filter(external_id=external_id).first()
         if customer is None:
-            raise NotFound("No customer with this external_id.")
+            raise NotFound(gettext("No customer with this external_id."))
         return Response(CustomerSerializer(customer).data)
 
 
@@ -120,7 +121,7 @@ class MyDownlinesView(PortalGenericView):
         the team's size: the count is kept on my row, the page is an (upline, id) index range."""
         level = request.query_params.get("level", "1")
         if level not in ("1", "2", "3"):
-            raise invalid("level", "level must be 1, 2 or 3.", "invalid_choice")
+            raise invalid("level", gettext("level must be 1, 2 or 3."), "invalid_choice")
         count = selectors.team_counts(distributor=request.user)[level]
         rows = selectors.DownlinePage(distributor=request.user, level=int(level), count=count)
         page = self.paginator.paginate_known_count(rows, count, request, view=self)

@@ -1,4 +1,5 @@
 """Base views: authenticate, then run the whole view inside the credential's tenant context."""
+from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import GenericAPIView
@@ -13,14 +14,14 @@ from .throttles import ApiKeyRateThrottle
 
 
 class IsPartner(permissions.BasePermission):
-    message = "This endpoint needs a partner API key (Authorization: Api-Key <key>)."
+    message = _("This endpoint needs a partner API key (Authorization: Api-Key <key>).")
 
     def has_permission(self, request, view):
         return isinstance(request.user, PartnerPrincipal)
 
 
 class IsDistributor(permissions.BasePermission):
-    message = "This endpoint needs a distributor token (Authorization: Bearer <token>)."
+    message = _("This endpoint needs a distributor token (Authorization: Bearer <token>).")
 
     def has_permission(self, request, view):
         from distributors.models import Distributor
@@ -32,7 +33,7 @@ class IsTenantStaff(permissions.BasePermission):
     """Tenant staff of an active tenant, holding the Django model permissions the view names:
     `staff_perms = {"GET": [...], "POST": [...], ...}` (the same permissions the admin checks)."""
 
-    message = "This endpoint needs a tenant staff user with the permission for it."
+    message = _("This endpoint needs a tenant staff user with the permission for it.")
 
     def has_permission(self, request, view):
         user = request.user

@@ -3,6 +3,7 @@ import re
 from decimal import Decimal
 
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext, gettext_lazy as _
 
 from fenxiao.currencies import MAX_PLACES, money_str
 from fenxiao.validators import EXTERNAL_ID_MESSAGE, external_id_ok, validate_external_id  # noqa: F401 (one definition)
@@ -18,7 +19,7 @@ class StrictSerializer(serializers.Serializer):
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
-                raise ValidationError({k: [ErrorDetail("Unknown field.", code="unknown_field")] for k in unknown})
+                raise ValidationError({k: [ErrorDetail(gettext("Unknown field."), code="unknown_field")] for k in unknown})
         return super().to_internal_value(data)
 
 
@@ -109,7 +110,7 @@ RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2
 class AwareDateTimeField(serializers.DateTimeField):
     """RFC 3339 time that must carry an offset (a naive time would be read in the wrong zone)."""
 
-    default_error_messages = {"naive": "Give the time with an offset, e.g. 2026-01-31T10:00:00+08:00."}
+    default_error_messages = {"naive": _("Give the time with an offset, e.g. 2026-01-31T10:00:00+08:00.")}
 
     def to_internal_value(self, value):
         if isinstance(value, str):

@@ -13,6 +13,7 @@ import json
 from decimal import Decimal
 
 from django.utils.http import parse_header_parameters
+from django.utils.translation import gettext
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.parsers import JSONParser
 
@@ -37,14 +38,15 @@ class DecimalJSONParser(JSONParser):
         charset = declared_charset(media_type)
         if charset is not None and charset.strip().lower() not in UTF8_NAMES:
             raise UnsupportedMediaType(
-                media_type, detail=f"JSON is read as UTF-8 only; charset {charset!r} is not accepted. "
-                                   "Send the body in UTF-8 with no charset or charset=utf-8.")
+                media_type, detail=gettext("JSON is read as UTF-8 only; charset %(charset)r is not accepted. "
+                                           "Send the body in UTF-8 with no charset or charset=utf-8.") % {"charset": charset})
         try:
             decoded = codecs.getreader("utf-8")(stream)
             return json.load(decoded, parse_float=Decimal, parse_constant=_refuse_constant)
         except UnicodeDecodeError as exc:
-            raise ParseError(f"JSON parse error - the body is not valid UTF-8 ({exc.reason} at byte {exc.start}).") from None
+            raise ParseError(gettext("JSON parse error - the body is not valid UTF-8 (%(reason)s at byte %(byte)s).") % {
+                "reason": exc.reason, "byte": exc.start}) from None
         except ValueError as exc:
-            raise ParseError(f"JSON parse error - {exc}") from None
+            raise ParseError(gettext("JSON parse error - %(error)s") % {"error": exc}) from None
         except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply") from None
+            raise ParseError(gettext("JSON parse error - nested too deeply")) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from distributors.models import Distributor
@@ -19,21 +20,21 @@ def get_contest(pk) -> Contest:
     """The tenant's contest with its eligible grades, or 404 (also for another tenant's id)."""
     found = Contest.objects.prefetch_related("grades").filter(pk=pk).first()
     if found is None:
-        raise NotFound("No contest with this id.")
+        raise NotFound(gettext("No contest with this id."))
     return found
 
 
 def get_scheme(pk) -> TierBonusScheme:
     found = TierBonusScheme.objects.filter(pk=pk).first()
     if found is None:
-        raise NotFound("No tier bonus scheme with this id.")
+        raise NotFound(gettext("No tier bonus scheme with this id."))
     return found
 
 
 def get_target(pk) -> Target:
     found = Target.objects.select_related("distributor").filter(pk=pk).first()
     if found is None:
-        raise NotFound("No target with this id.")
+        raise NotFound(gettext("No target with this id."))
     return found
 
 

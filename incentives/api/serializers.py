@@ -16,6 +16,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from fenxiao.api.fields import AwareDateTimeField, ExternalIdField, ModelSerializer, PlainDecimalField, StrictSerializer
@@ -53,7 +54,7 @@ class LocalDateTimeField(AwareDateTimeField):
     "2026-03-01" meaning 00:00 of that day in the tenant's time zone. Written: RFC 3339 in the
     tenant's time zone ("2026-03-01T00:00:00+08:00")."""
 
-    default_error_messages = {"invalid": "Give a date (YYYY-MM-DD: local midnight) or a time with an offset (RFC 3339)."}
+    default_error_messages = {"invalid": _("Give a date (YYYY-MM-DD: local midnight) or a time with an offset (RFC 3339).")}
 
     def default_timezone(self):
         return tenant_zone()

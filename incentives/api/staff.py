@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -21,7 +22,7 @@ from fenxiao.api.fields import StrictSerializer
 from fenxiao.exceptions import NotFound, invalid
 from tenants.context import current_tenant
 
-from .. import measures, services
+from .. import measures, rules, services
 from ..models import DISTRIBUTOR_MEASURES, Contest, Target, TierAward, TierBonusScheme, TierEvaluation
 from .common import PageLimit, get_contest, get_scheme, get_target, query_params, ranked_rows
 from .serializers import (
@@ -41,7 +42,7 @@ def grades_of(codes: list[str]) -> list[Grade]:
     found = {g.code: g for g in Grade.objects.filter(code__in=codes)}
     for i, code in enumerate(codes):
         if code not in found:
-            raise invalid(f"grades.{i}", f"No grade with the code {code!r}.", "unknown_grade")
+            raise invalid(f"grades.{i}", gettext("No grade with the code %(code)r.") % {"code": code}, "unknown_grade")
     return [found[c] for c in dict.fromkeys(codes)]
 
 
@@ -79,7 +80,8 @@ class ContestListView(StaffGenericView):
     def post(self, request):
         """Create a sales contest (domain rules section 8). `starts_at` / `ends_at`: local midnights of
         the tenant (a date "2026-03-01" or RFC 3339 with an offset), end after start (400
-        `invalid_window`, `not_local_midnight`); `measure` direct_sales, team_sales, order_count or
+        `invalid_window`, `not_local_midnight`), local days from 1970-01-01 to 9899-12-31
+        (`out_of_range`); `measure` direct_sales, team_sales, order_count or
         new_direct_recruits; `prizes` decimal strings per rank, each >= 0 (`min_value`), in the
         currency's minor units (`max_decimal_places`), never more than the rank above
         (`not_decreasing`); `grades` codes of eligible grades (`unknown_grade`). Nothing is written on
@@ -122,7 +124,8 @@ class ContestLeaderboardView(StaffAPIView):
     @extend_schema(parameters=[LeaderboardQuery], responses=StaffLeaderboardSerializer)
     def get(self, request, pk):
         """A contest's leaderboard, ranks offset+1 to offset+limit: live while it is not finalized
-        (eligible distributors with a score above 0 and at least min_score, ranked by the tie rule:
+        (active distributors of its eligible grades with a score above 0 and at least min_score: a
+        frozen or disabled one is not listed and wins nothing; ranked by the tie rule:
         higher score, then whoever reached it first, then the lower id), frozen once finalized.
         Rows `rank, distributor_external_id, name, score, reached_at, prize`. A fixed number of
         queries whatever the tenant's size."""
@@ -228,7 +231,8 @@ class TierSchemeEvaluateView(StaffAPIView):
         measure reaches a threshold (inclusive) is credited the highest tier reached as one `bonus`
         ledger entry (event `bonus.credited`). Idempotent: once per (scheme, distributor, month);
         another call, or a concurrent one, answers the same evaluation and credits nothing. 400
-        `period_not_closed` for a month that has not ended, `invalid` for a malformed period."""
+        `period_not_closed` for a month that has not ended, `invalid` for a malformed period,
+        `out_of_range` for a year outside 1970..9899."""
         scheme = get_scheme(pk)
         s = EvaluateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
@@ -272,7 +276,7 @@ def distributor_of(external_id: str | None, attr: str = "distributor_external_id
         return None
     found = Distributor.objects.filter(external_id=external_id).first()
     if found is None:
-        raise invalid(attr, f"No distributor with the external_id {external_id!r}.", "unknown_distributor")
+        raise invalid(attr, gettext("No distributor with the external_id %(id)r.") % {"id": external_id}, "unknown_distributor")
     return found
 
 
@@ -377,14 +381,18 @@ class RankingView(StaffAPIView):
         `from`..`to` (both inclusive, tenant time zone; at most 366 days), ranked by the tie rule
         (higher score; equal scores: whoever reached it first; then the lower id). Rows `rank,
         distributor_external_id, name, score, reached_at`; distributors with no score are not
-        listed. 400 for an unknown measure or `to` before `from`. Two queries whatever the
+        listed. 400 for an unknown measure, `to` before `from` or a day outside 1970-01-01 ..
+        9899-12-31 (`out_of_range`). Two queries whatever the
         tenant's size."""
         q = query_params(RankingQuery, request)
         first, last = q["from"], q["to"]
+        for attr, day in (("from", first), ("to", last)):
+            if not rules.day_in_range(day):
+                raise invalid(attr, rules.DAY_RANGE_MESSAGE, "out_of_range")
         if last < first:
-            raise invalid("to", "The last day comes before the first.", "invalid_window")
+            raise invalid("to", gettext("The last day comes before the first."), "invalid_window")
         if (last - first).days >= 366:
-            raise invalid("to", "A ranking covers at most 366 days.", "invalid_window")
+            raise invalid("to", gettext("A ranking covers at most 366 days."), "invalid_window")
         window = measures.Window(first, last + timedelta(days=1))
         ranked = measures.leaderboard(q["measure"], window, limit=q["limit"])
         rows = ranked_rows(q["measure"], [(r, None) for r in ranked])
@@ -432,7 +440,7 @@ class GradeHistoryView(StaffGenericView):
         missing distributor."""
         d = Distributor.objects.filter(external_id=external_id).first()
         if d is None:
-            raise NotFound("No distributor with this external_id.")
+            raise NotFound(gettext("No distributor with this external_id."))
         page = self.paginate_queryset(grade_history(distributor_id=d.pk))
         return self.get_paginated_response(StaffGradeChangeSerializer(page, many=True).data)
 

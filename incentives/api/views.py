@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -112,7 +113,7 @@ class MyContestLeaderboardView(PortalAPIView):
         number of queries whatever the tenant's size."""
         contest = visible_contest(request.user, pk, timezone.now())
         if contest is None:
-            raise NotFound("No contest with this id.")
+            raise NotFound(gettext("No contest with this id."))
         q = query_params(PortalLeaderboardQuery, request)
         who: dict = {}
         rows = ranked_rows(contest.measure, services.contest_leaderboard(contest=contest, limit=q["limit"], people=who), who)
@@ -163,7 +164,7 @@ class MyRankingsView(PortalAPIView):
         the top). 400 for an unknown measure or a malformed period. A fixed number of queries
         whatever the tenant's size."""
         if not request.tenant.show_rankings:
-            raise PermissionDenied("This programme does not show rankings to distributors.", code="rankings_hidden")
+            raise PermissionDenied(gettext("This programme does not show rankings to distributors."), code="rankings_hidden")
         q = query_params(PortalRankingQuery, request)
         if q.get("period"):
             first = services.month_of(q["period"])

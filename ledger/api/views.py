@@ -2,6 +2,7 @@
 import json
 
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import pagination, serializers
@@ -99,7 +100,7 @@ class MyWithdrawalsView(PortalGenericView):
         if len(key) > 200:
             from fenxiao.exceptions import invalid
 
-            raise invalid("Idempotency-Key", "The Idempotency-Key header is at most 200 characters.", "max_length")
+            raise invalid("Idempotency-Key", gettext("The Idempotency-Key header is at most 200 characters."), "max_length")
         digest = content_hash(json.loads(json.dumps(s.validated_data, default=str))) if key else ""
         w, _ = services.withdrawal_request(distributor=request.user, idempotency_key=key, request_hash=digest,
                                            **s.validated_data)
@@ -112,7 +113,7 @@ class MyWithdrawalDetailView(PortalAPIView):
         """One of my withdrawals; another distributor's (or tenant's) answers 404."""
         w = Withdrawal.objects.select_related("distributor").filter(pk=pk, distributor=request.user).first()
         if w is None:
-            raise NotFound("No withdrawal with this id.")
+            raise NotFound(gettext("No withdrawal with this id."))
         return Response(WithdrawalSerializer(w).data)
 
 
@@ -149,7 +150,7 @@ def staff_withdrawals():
 def get_withdrawal(pk) -> Withdrawal:
     found = staff_withdrawals().filter(pk=pk).first()
     if found is None:
-        raise NotFound("No withdrawal with this id.")
+        raise NotFound(gettext("No withdrawal with this id."))
     return found
 
 

@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_datetime
 
 from fenxiao.api.fields import RFC3339, external_id_ok
 from fenxiao.currencies import MAX_PLACES
+from fenxiao.validators import channel_ok
 from tenants.models import validate_currency
 
 from .serializers import LineInputSerializer, OrderCreateSerializer
@@ -156,6 +157,9 @@ def order_create_fast(item) -> dict | None:
         amounts[name] = _money(item[name]) if name in item else _ZERO
         if amounts[name] is None:
             return None
+    channel = item.get("channel", "")
+    if type(channel) is not str or (channel and not channel_ok(channel)):
+        return None   # null, blanks, a malformed code: the serializer decides and words it
     raw_lines = item["lines"]
     if type(raw_lines) is not list or not 1 <= len(raw_lines) <= _FIELDS.max_lines:
         return None
@@ -169,4 +173,4 @@ def order_create_fast(item) -> dict | None:
         return None
     return {"external_id": external_id, "referrer_external_id": referrer, "buyer_external_id": buyer,
             "currency": currency, "exchange_rate": None, "placed_at": placed_at, "paid_at": paid_at, "status": status,
-            **amounts, "lines": lines}
+            **amounts, "channel": channel, "lines": lines}

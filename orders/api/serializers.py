@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from fenxiao.api.fields import (
@@ -9,6 +10,7 @@ from fenxiao.api.fields import (
 )
 from fenxiao.currencies import money_str
 from fenxiao.money import TENANT
+from fenxiao.validators import CHANNEL_MAX_LENGTH, channel_message, channel_ok
 from tenants.context import current_tenant
 from tenants.models import validate_currency
 
@@ -39,7 +41,32 @@ class CurrencyField(serializers.CharField):
         try:
             validate_currency(value)
         except DjangoValidationError:
-            raise serializers.ValidationError("Unknown ISO 4217 currency code.", code="invalid_currency") from None
+            raise serializers.ValidationError(gettext("Unknown ISO 4217 currency code."), code="invalid_currency") from None
+
+
+class ChannelField(serializers.CharField):
+    """An optional sales channel code (fenxiao.validators.channel_ok): absent, null or "" is none."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", CHANNEL_MAX_LENGTH)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("default", "")
+        kwargs.setdefault("help_text", "the sales channel, a code of up to 32 lower-case letters, digits, '_' or '-' "
+                                       "(mini_program, h5, app, store, ...); left out, null or empty: none")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value and not channel_ok(value):
+            raise serializers.ValidationError(channel_message(), code="invalid_channel")
+        return value
+
+    def validate_empty_values(self, data):
+        if data is None:
+            return True, ""
+        return super().validate_empty_values(data)
 
 
 class OrderCreateSerializer(StrictSerializer):
@@ -58,12 +85,13 @@ class OrderCreateSerializer(StrictSerializer):
     shipping = MoneyField(required=False, default=Decimal("0.00"))
     tax = MoneyField(required=False, default=Decimal("0.00"))
     non_cash_amount = MoneyField(required=False, default=Decimal("0.00"))
+    channel = ChannelField()
     lines = LineInputSerializer(many=True, allow_empty=False, max_length=settings.ORDER_MAX_LINES)
 
     def validate_lines(self, lines):
         ids = [line["line_id"] for line in lines]
         if len(ids) != len(set(ids)):
-            raise serializers.ValidationError("line_id values must be unique within an order.", code="duplicate_line")
+            raise serializers.ValidationError(gettext("line_id values must be unique within an order."), code="duplicate_line")
         return lines
 
 
@@ -100,7 +128,7 @@ class OrderSerializer(ModelSerializer):
     class Meta:
         model = Order
         fields = [
-            "external_id", "status", "referrer_external_id", "buyer_external_id", "attributed_to", "currency",
+            "external_id", "status", "referrer_external_id", "buyer_external_id", "attributed_to", "channel", "currency",
             "exchange_rate", "placed_at", "paid_at", "completed_at", "cancelled_at", "discount", "shipping", "tax",
             "non_cash_amount", "goods_total", "commission_base", "net_base", "refunded_amount", "refunded_shipping",
             "refunded_tax", "plan_version", "commission_state", "lines", "refunds", "created_at",

@@ -1,4 +1,5 @@
 """Partner endpoints for orders and refunds (domain rules sections 3, 4 and 6)."""
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -24,7 +25,7 @@ def get_order(external_id: str) -> Order:
     """The current tenant's order, or 404 (also for another tenant's id)."""
     found = order_queryset().filter(external_id=external_id).first()
     if found is None:
-        raise NotFound("No order with this external_id.")
+        raise NotFound(gettext("No order with this external_id."))
     return found
 
 
@@ -142,9 +143,9 @@ class OrderBatchView(PartnerAPIView):
 
         body = request.data
         if not isinstance(body, dict) or set(body) != {"orders"} or not isinstance(body["orders"], list):
-            raise invalid("orders", 'Send {"orders": [...]} with nothing else.', "invalid")
+            raise invalid("orders", gettext('Send {"orders": [...]} with nothing else.'), "invalid")
         if not 1 <= len(body["orders"]) <= BATCH_MAX:
-            raise invalid("orders", f"Send between 1 and {BATCH_MAX} orders.", "max_length")
+            raise invalid("orders", gettext("Send between 1 and %(max)s orders.") % {"max": BATCH_MAX}, "max_length")
         results: list = [None] * len(body["orders"])
         inputs, positions = [], []
         # One serializer validates every item (as ListSerializer does with its child): the same

@@ -206,6 +206,36 @@ def test_jpy_contest_money_has_no_places(make_tenant, partner_for):
     assert (ranking["currency"], rows(ranking, "score")) == ("JPY", [("1234",)])
 
 
+def test_a_day_whose_midnight_is_skipped_by_daylight_saving(make_tenant, partner_for):
+    """America/Santiago moves from 00:00 -04:00 to 01:00 -03:00 on 2026-09-06: that day starts at
+    01:00 local. A contest and a custom target starting that day are whole local days (the contest
+    was refused as not_local_midnight and the target's progress answered 500); the order of 00:59:59
+    -04:00 on the 5th is not theirs, the one of 01:00 -03:00 on the 6th is."""
+    from tests.factories import distributor
+    from tests.incentives.apidata import post_order
+
+    cl = make_tenant(slug="cl", currency="CLP", timezone="America/Santiago")
+    with tenant_context(cl):
+        distributor(cl, external_id="S1", name="Sofía")
+    partner = partner_for(cl)
+    post_order(partner, "SO1", "S1", "1000", "2026-09-05T23:59:59-04:00", currency="CLP")
+    post_order(partner, "SO2", "S1", "2500", "2026-09-06T01:00:00-03:00", currency="CLP")
+    staff = staff_client(cl, "cl-pm")
+    r = staff.post("/api/v1/admin/contests/", {"name": "Septiembre", "starts_at": "2026-09-06", "ends_at": "2026-10-01",
+                                               "measure": "direct_sales", "prizes": ["5000"]}, format="json")
+    assert r.status_code == 201, r.json()
+    assert (r.json()["starts_at"], r.json()["ends_at"]) == ("2026-09-06T01:00:00-03:00", "2026-10-01T00:00:00-03:00")
+    board = staff.get(f"/api/v1/admin/contests/{r.json()['id']}/leaderboard/").json()
+    assert rows(board, "distributor_external_id", "score", "prize") == [("S1", "2500", "5000")]
+    t = staff.post("/api/v1/admin/targets/", {"name": "S1", "scope": "distributor", "distributor_external_id": "S1",
+                                              "measure": "direct_sales", "period": "custom", "starts_on": "2026-09-06",
+                                              "ends_on": "2026-09-30", "goal": "10000"}, format="json")
+    assert t.status_code == 201, t.json()
+    got = staff.get(f"/api/v1/admin/targets/{t.json()['id']}/").json()
+    assert (got["starts_on"], got["starts_at"], got["value"], got["progress"]) == (
+        "2026-09-06", "2026-09-06T01:00:00-03:00", "2500", "0.2500")
+
+
 # --- tier bonuses ------------------------------------------------------------------------------
 
 def test_tier_scheme_evaluate_once_and_awards(staff, programme, portal_for):

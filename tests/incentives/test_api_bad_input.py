@@ -55,6 +55,9 @@ BAD_CONTESTS = [
     ({"measure": "order_count", "min_score": "1.5"}, "min_score", "invalid"),      # a count is whole
     ({"name": ""}, "name", "blank"),
     ({"colour": "red"}, "colour", "unknown_field"),
+    ({"starts_at": "0001-01-01"}, "starts_at", "out_of_range"),                   # was a 500 (year 0 in UTC)
+    ({"ends_at": "9999-12-31"}, "ends_at", "out_of_range"),                       # was a 500 (finalize_at in year 10000)
+    ({"finalize_at": "9999-12-30"}, "finalize_at", "out_of_range"),
 ]
 
 
@@ -147,6 +150,10 @@ def test_bad_scheme_fields(staff, sellers, body, attr, code):
     ({"period": "2026-13"}, "period", "invalid"), ({"period": "2026-3"}, "period", "invalid"),
     ({"period": "March"}, "period", "invalid"), ({"period": "2026-03-01"}, "period", "max_length"),
     ({}, "period", "required"), ({"period": "2026-03", "force": True}, "force", "unknown_field"),
+    # were evaluated (a TierEvaluation of year 202, of 2026-01) or a 500 (9999-12)
+    ({"period": "+202-01"}, "period", "invalid"), ({"period": "２０２６-03"}, "period", "invalid"),
+    ({"period": "2026-+3"}, "period", "invalid"), ({"period": "0001-01"}, "period", "out_of_range"),
+    ({"period": "9999-12"}, "period", "out_of_range"),
 ])
 def test_bad_evaluations_credit_nothing(staff, sellers, body, attr, code):
     sid = staff.post("/api/v1/admin/tier-bonuses/", {"name": "M", "measure": "direct_sales", "tiers": TIERS},
@@ -160,6 +167,7 @@ def test_bad_award_period(staff, sellers):
     sid = staff.post("/api/v1/admin/tier-bonuses/", {"name": "M", "measure": "direct_sales", "tiers": TIERS},
                      format="json").json()["id"]
     refused(staff.get(f"/api/v1/admin/tier-bonuses/{sid}/awards/?period=2026-00"), 400, "period", "invalid")
+    refused(staff.get(f"/api/v1/admin/tier-bonuses/{sid}/awards/?period=2026-%2B3"), 400, "period", "invalid")
 
 
 TARGET = {"name": "A March", "scope": "distributor", "distributor_external_id": "A", "measure": "direct_sales",
@@ -182,6 +190,8 @@ BAD_TARGETS = [
     ({"goal": "1.005"}, "goal", "invalid"), ({"measure": "order_count", "goal": "2.5"}, "goal", "invalid"),
     ({"starts_on": "2026-02-30"}, "starts_on", "invalid"),
     ({"owner": "me"}, "owner", "unknown_field"),
+    ({"starts_on": "9999-12-01"}, "starts_on", "out_of_range"),                   # was a 500 (year 10000)
+    ({"period": "custom", "ends_on": "9999-12-31"}, "ends_on", "out_of_range"),
 ]
 
 
@@ -205,6 +215,8 @@ def test_bad_targets_are_refused_on_create_and_patch(staff, sellers, bad, attr, 
     ("measure=direct_sales&from=2026-02-30&to=2026-03-31", "from", "invalid"),
     ("measure=direct_sales&from=2026-03-01&to=2026-03-31&limit=0", "limit", "min_value"),
     ("measure=direct_sales&from=2026-03-01&to=2026-03-31&limit=1001", "limit", "max_value"),
+    ("measure=direct_sales&from=9999-12-01&to=9999-12-31", "from", "out_of_range"),     # was a 500
+    ("measure=direct_sales&from=2026-03-01&to=9999-12-31", "to", "out_of_range"),
 ])
 def test_bad_staff_ranking_queries(staff, sellers, query, attr, code):
     refused(staff.get(f"/api/v1/admin/rankings/?{query}"), 400, attr, code)
@@ -221,6 +233,7 @@ def test_a_ranking_covers_up_to_366_days(staff, programme):
     ("measure=commission", "measure", "invalid_choice"),   # other people's commission is not shown
     ("measure=likes", "measure", "invalid_choice"), ("period=2026-13", "period", "invalid"),
     ("period=26-03", "period", "invalid"), ("limit=101", "limit", "max_value"),
+    ("period=%2B202-01", "period", "invalid"), ("period=9999-12", "period", "out_of_range"),
 ])
 def test_bad_portal_ranking_queries(staff, sellers, portal_for, query, attr, code):
     staff.patch("/api/v1/admin/tenant/", {"show_rankings": True}, format="json")
@@ -268,3 +281,37 @@ def test_grade_conditions_in_a_jpy_tenant_are_whole_yen(make_tenant):
     refused(staff.post("/api/v1/admin/grades/evaluate/", {"all": True}, format="json"), 400, "all", "unknown_field")
     with tenant_context(yen):
         assert Contest.objects.count() == 0 and Grade.objects.count() == 1
+
+
+def test_the_time_zone_is_fixed_once_orders_contests_or_targets_exist(staff, sellers, partner, make_tenant):
+    """Day figures are kept per local day and windows as local midnights: a later change of the time
+    zone would shift every figure and make the windows no longer whole days (the intake answered 500
+    for every paid order, targets and the portal's contests too). 400 `timezone_locked`, nothing
+    written; a tenant with none of them may still change it."""
+    from tenants.models import Tenant
+    from tests.incentives.apidata import post_order
+
+    tenant = sellers["A"].tenant
+    cid = staff.post("/api/v1/admin/contests/", CONTEST, format="json").json()["id"]   # a contest, no order yet
+    refused(staff.patch("/api/v1/admin/tenant/", {"timezone": "Europe/London"}, format="json"), 400, "timezone",
+            "timezone_locked")
+    with tenant_context(tenant):
+        Contest.objects.filter(pk=cid).delete()
+    tid = staff.post("/api/v1/admin/targets/", TARGET, format="json").json()["id"]
+    refused(staff.patch("/api/v1/admin/tenant/", {"timezone": "Europe/London"}, format="json"), 400, "timezone",
+            "timezone_locked")
+    with tenant_context(tenant):
+        Target.objects.filter(pk=tid).delete()
+    assert staff.patch("/api/v1/admin/tenant/", {"timezone": "Asia/Tokyo"}, format="json").json()["timezone"] == \
+        "Asia/Tokyo"                                                                  # nothing kept in local days yet
+    assert staff.patch("/api/v1/admin/tenant/", {"timezone": "Asia/Shanghai"}, format="json").status_code == 200
+    post_order(partner, "O1", "A", "100.00", "2026-03-02T10:00:00+08:00")
+    before = snapshot(tenant)
+    refused(staff.patch("/api/v1/admin/tenant/", {"timezone": "Europe/London", "rounding": "half_up"}, format="json"),
+            400, "timezone", "timezone_locked")
+    assert snapshot(tenant) == before
+    assert Tenant.objects.values_list("timezone", "rounding").get(pk=tenant.pk) == ("Asia/Shanghai", "down")
+    # the same zone again is no change; other settings still change
+    assert staff.patch("/api/v1/admin/tenant/", {"timezone": "Asia/Shanghai", "rounding": "half_up"},
+                       format="json").status_code == 200
+    post_order(partner, "O2", "A", "50.00", "2026-03-03T10:00:00+08:00")              # the intake still works

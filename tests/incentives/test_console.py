@@ -85,6 +85,8 @@ def test_a_contest_is_created_through_the_service_with_local_days_and_audited(pm
     ({"measure": "order_count", "min_score": "2.5"}, "min_score", "Give a number >= 0 with at most 0 decimal places."),
     ({"name": ""}, "name", "This field is required."),
     ({"finalize_at_0": "2026-01-20", "finalize_at_1": "00:00:00"}, "finalize_at", "A contest is finalized after it ends."),
+    ({"last_day": "9999-12-31"}, "last_day", "Give a day from 1970-01-01 to 9899-12-31."),     # was a 500
+    ({"first_day": "1900-01-01"}, "first_day", "Give a day from 1970-01-01 to 9899-12-31."),
 ])
 def test_a_refused_contest_is_a_form_error_and_nothing_is_written(pm, in_tenant, changes, field, message):
     r = pm.post("/admin/incentives/contest/add/", contest_form(**changes))
@@ -313,7 +315,9 @@ def test_evaluate_a_month_awards_once_and_refuses_an_open_month(pm, sales):
     assert 'type="month"' in pm.get(url).content.decode()
     this_month = timezone.now().astimezone(SH).strftime("%Y-%m")
     for month, error in [(this_month, f"{this_month} has not ended yet; a month is evaluated once it is over."),
-                         ("2026-1", "Give the month as YYYY-MM."), ("January", "Give the month as YYYY-MM.")]:
+                         ("2026-1", "Give the month as YYYY-MM."), ("January", "Give the month as YYYY-MM."),
+                         ("+202-01", "Give the month as YYYY-MM."),                      # was year 202's evaluation
+                         ("9999-12", "Give a day from 1970-01-01 to 9899-12-31.")]:      # was a 500
         r = pm.post(url, {"month": month})
         assert r.status_code == 200 and error in r.context["form"].errors["month"], r.context["form"].errors
     assert (TierEvaluation.objects.count(), TierAward.objects.count(), LedgerEntry.objects.filter(kind="bonus").count()) == (0, 0, 0)
@@ -502,6 +506,32 @@ def test_the_labels_speak_chinese_first():
             "已达成", "超前", "正常", "落后"]
         assert str(console.STATUS_LABELS["finalized"]) == "已结算"
         assert str(console.SHORT_MEASURE_LABELS["direct_sales"]) == "直销额"
+
+
+def test_refusals_with_a_value_read_in_chinese_too(db):
+    """A refusal that carries a value (places, a month) is translated through its template: the zh-hans
+    console showed these in English. The English ones stay as the service wrote them."""
+    from rest_framework.exceptions import ValidationError
+
+    from incentives import console
+
+    exc = ValidationError({"prizes.0": ["A prize has at most 2 decimal places."],
+                           "period": ["2026-12 has not ended yet; a month is evaluated once it is over."],
+                           "min_score": ["Give a number >= 0 with at most 0 decimal places."],
+                           "goal": ["A goal is above 0 with at most 2 decimal places."],
+                           "tiers.0.amount": ["An amount is >= 0 with at most 0 decimal places."],
+                           "name": ["A contest needs a name."], "x": ["Something else."]})
+    with translation.override("zh-hans"):
+        assert console.service_errors(exc) == [
+            ("prizes.0", "奖金最多 2 位小数。"), ("period", "2026-12 尚未结束；月份结束后才能评估。"),
+            ("min_score", "请填写 >= 0 的数，最多 0 位小数。"), ("goal", "目标值须大于 0，最多 2 位小数。"),
+            ("tiers.0.amount", "金额须 >= 0，最多 0 位小数。"), ("name", "竞赛需要名称。"), ("x", "Something else.")]
+    with translation.override("en"):
+        assert console.service_errors(exc)[0] == ("prizes.0", "A prize has at most 2 decimal places.")
+    with translation.override("zh-hans"):   # the form's own wording around it
+        from incentives.admin import ContestForm
+
+        assert ContestForm().describe("prizes", "0", console.service_errors(exc)[0][1]) == "第 1 名奖金：奖金最多 2 位小数。"
 
 
 @pytest.mark.parametrize("app", ["incentives", "distributors"])

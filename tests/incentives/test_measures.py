@@ -69,6 +69,30 @@ def test_refunds_recorded_so_far_count_and_a_refunded_order_stops_counting(partn
     assert m.total(Measure.ACTIVE_DISTRIBUTORS, APRIL) == D(1)
 
 
+def test_pending_and_cancelled_orders_never_count_and_a_paid_one_counts_on_its_paid_day(partner, in_tenant):
+    """Section 8: an order belongs to P when its paid_at falls in P; pending and cancelled orders never
+    count. O1 was placed in March and paid 2026-04-01 00:00:00 local (an April order); O2 stays
+    pending; O3 is cancelled."""
+    chain(in_tenant, 3)
+    for ext in ("O1", "O2", "O3"):
+        r = partner.post("/api/v1/orders/", order_json(ext, referrer_external_id="C2", status="pending",
+                                                       placed_at="2026-03-30T10:00:00+08:00",
+                                                       lines=[{"line_id": "1", "sku": "S", "quantity": 1,
+                                                               "unit_price": "400.00"}]), format="json")
+        assert r.status_code == 201, r.json()
+    assert partner.post("/api/v1/orders/O3/cancel/", {}, format="json").status_code == 200
+    for measure in (Measure.DIRECT_SALES, Measure.TEAM_SALES, Measure.ORDER_COUNT, Measure.COMMISSION):
+        assert scores(measure, m.Window(date(2026, 3, 1), date(2026, 5, 1))) == [], measure
+    assert m.total(Measure.NET_SALES, m.Window(date(2026, 3, 1), date(2026, 5, 1))) == D("0.00")
+    assert partner.post("/api/v1/orders/O1/pay/", {"paid_at": "2026-04-01T00:00:00+08:00"},
+                        format="json").status_code == 200
+    assert scores(Measure.DIRECT_SALES, MARCH) == []
+    assert scores(Measure.DIRECT_SALES, APRIL) == [(1, "C2", "400.00")]
+    assert scores(Measure.ORDER_COUNT, APRIL) == [(1, "C2", "1")]
+    assert scores(Measure.COMMISSION, APRIL) == [(1, "C2", "40.00"), (2, "C1", "20.00"), (3, "C0", "8.00")]
+    assert (str(m.total(Measure.NET_SALES, APRIL)), m.total(Measure.ACTIVE_DISTRIBUTORS, APRIL)) == ("400.00", D(1))
+
+
 def _pk(external_id):
     from distributors.models import Distributor
 

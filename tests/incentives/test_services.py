@@ -85,6 +85,35 @@ def test_a_grade_upgrade_after_settlement_changes_the_next_order_only(partner, i
         "upgrade", "manual", "upgrade"]
 
 
+def test_team_sales_conditions_and_the_highest_grade_that_holds(partner, in_tenant):
+    """Bronze: 100.00 of settled team sales; silver: 250.00 and 2 active direct downlines; gold:
+    700.00. C0 <- C1 <- C2, and X under C0. O1 and O2 (150.00 each, C2 referring) settle; O3
+    (500.00) is paid but not settled, so it counts for nobody yet. C0 (team 300.00, 2 downlines)
+    goes straight to silver, past bronze; not gold (800.00 only with O3). C1 (team 300.00, 1
+    downline) gets bronze; C2 (direct 300.00, no downline) bronze too."""
+    for code, rank, team, downlines in (("bronze", 10, "100.00", None), ("silver", 20, "250.00", 2),
+                                        ("gold", 30, "700.00", None)):
+        Grade.objects.create(tenant=in_tenant, code=code, name=code, rank=rank, min_team_sales=D(team),
+                             min_direct_downlines=downlines)
+    c0, c1, c2 = chain(in_tenant, 3)
+    distributor(in_tenant, c0, external_id="X")
+    with time_machine.travel(local(2026, 4, 1, 10), tick=False) as clock:
+        for ext in ("O1", "O2"):
+            post(partner, ext, local(2026, 4, 1, 10), "150.00")
+            assert partner.post(f"/api/v1/orders/{ext}/complete/", {"completed_at": local(2026, 4, 1, 12).isoformat()},
+                                format="json").status_code == 200
+        post(partner, "O3", local(2026, 4, 5, 10), "500.00")
+        clock.move_to(local(2026, 4, 8, 13))
+        settle_due(tenant=in_tenant)
+    grades = dict(Distributor.objects.values_list("external_id", "grade__code"))
+    assert (grades["C0"], grades["C1"], grades["C2"], grades["X"]) == ("silver", "bronze", "bronze", None)
+    assert GradeChange.objects.get(distributor=c0).reason == (
+        "settled direct sales 0.00, team sales 300.00, active direct downlines 2 meet silver")
+    assert GradeChange.objects.get(distributor=c2).reason == (
+        "settled direct sales 300.00, team sales 300.00, active direct downlines 0 meet bronze")
+    assert c1.pk and OutboxEvent.objects.filter(type="distributor.upgraded").count() == 3
+
+
 def test_refunds_after_settlement_lower_the_settled_sales(partner, in_tenant):
     from incentives.models import Standing
 
@@ -162,6 +191,67 @@ def test_contest_eligibility_by_grade_and_minimum(partner, in_tenant):
     assert (row.rank, str(row.score), prize) == (1, "100.00", D("500.00"))
     ids = {d.external_id: d.pk for d in Distributor.objects.all()}
     assert s.contest_standing_of(contest=c, distributor_id=ids["B"]) == (None, D("500.00"), None)
+
+
+def test_frozen_or_disabled_distributors_win_no_prize_and_no_bonus(partner, in_tenant):
+    """Only active distributors take part (a frozen or disabled one earns no commission either,
+    section 6): the live board, my rank and the finalized ranking skip them and the next one takes
+    the prize; a tier bonus is not paid to them. Before, A (frozen) was ranked 1st and credited
+    500.00 and the tier bonus paid D (disabled) 50.00."""
+    from distributors.services import distributor_update
+
+    root = distributor(in_tenant, external_id="R")
+    for x in "ABCD":
+        distributor(in_tenant, root, external_id=x)
+    for x, amount in (("A", "300.00"), ("B", "200.00"), ("C", "150.00"), ("D", "1000.00")):
+        post(partner, f"{x}1", local(2026, 4, 10), amount, referrer=x)
+    ids = {d.external_id: d.pk for d in Distributor.objects.all()}
+    c = contest(in_tenant, prizes=["500.00", "300.00"])
+    distributor_update(distributor=Distributor.objects.get(external_id="D"), status="disabled", reason="left")
+    distributor_update(distributor=Distributor.objects.get(external_id="A"), status="frozen", reason="review")
+    board = [(r.rank, r.distributor_id, str(r.score), str(p) if p else None) for r, p in s.contest_leaderboard(contest=c)]
+    assert board == [(1, ids["B"], "200.00", "500.00"), (2, ids["C"], "150.00", "300.00")]
+    assert s.contest_standing_of(contest=c, distributor_id=ids["A"]) == (None, D("300.00"), None)
+    assert s.contest_standing_of(contest=c, distributor_id=ids["C"]) == (2, D("150.00"), D("300.00"))
+    floor = contest(in_tenant, name="with a minimum", min_score="160.00")
+    assert [(r.rank, r.distributor_id) for r, _ in s.contest_leaderboard(contest=floor)] == [(1, ids["B"])]
+    assert s.contest_standing_of(contest=floor, distributor_id=ids["B"]) == (1, D("200.00"), D("500.00"))
+    assert s.contest_standing_of(contest=floor, distributor_id=ids["C"]) == (None, D("150.00"), None)
+    late = contest(in_tenant, name="by grade and status", grades=[Grade.objects.create(tenant=in_tenant, code="g", name="G",
+                                                                                        rank=1)])
+    assert s.contest_leaderboard(contest=late) == []
+    assert s.contest_finalize(contest=c, now=local(2026, 5, 9))[1] is True
+    assert list(ContestResult.objects.filter(contest=c).values_list("rank", "distributor__external_id", "prize")) == [
+        (1, "B", D("500.00")), (2, "C", D("300.00"))]
+    assert (bonuses("A"), bonuses("B"), bonuses("C"), bonuses("D")) == ([], [D("500.00")], [D("300.00")], [])
+    distributor_update(distributor=Distributor.objects.get(external_id="A"), status="active", reason="cleared")
+    c.refresh_from_db()
+    assert s.contest_standing_of(contest=c, distributor_id=ids["A"]) == (None, D("300.00"), None)   # frozen ranking
+    scheme = s.tier_scheme_create(tenant=in_tenant, name="Monthly", measure=Measure.DIRECT_SALES,
+                                  tiers=[{"threshold": "150.00", "amount": "50.00"}])
+    distributor_update(distributor=Distributor.objects.get(external_id="C"), status="frozen", reason="review")
+    _, awards, _ = s.tier_bonus_evaluate(scheme=scheme, period=date(2026, 4, 1), now=NOW)
+    assert sorted((a.distributor.external_id, a.amount) for a in awards) == [("A", D("50.00")), ("B", D("50.00"))]
+
+
+def test_a_frozen_upline_wins_no_recruits_contest(in_tenant):
+    """new_direct_recruits (computed from the distributors, not kept scores): the frozen upline with
+    more recruits is not ranked."""
+    from distributors.services import distributor_update
+
+    r, q = distributor(in_tenant, external_id="R"), distributor(in_tenant, external_id="Q")
+    for x in ("A", "B"):
+        distributor(in_tenant, r, external_id=x)
+    distributor(in_tenant, q, external_id="C")
+    today = datetime.now(CST).date()
+    c = contest(in_tenant, measure=Measure.NEW_DIRECT_RECRUITS, starts_at=local(today.year, today.month, today.day),
+                ends_at=local(today.year, today.month, today.day) + timedelta(days=1), prizes=["10.00"])
+    assert [(x.rank, x.distributor_id, x.score) for x, _ in s.contest_leaderboard(contest=c)] == [
+        (1, r.pk, D(2)), (2, q.pk, D(1))]
+    distributor_update(distributor=r, status="frozen", reason="review")
+    assert [(x.rank, x.distributor_id, x.score) for x, _ in s.contest_leaderboard(contest=c)] == [(1, q.pk, D(1))]
+    assert s.contest_standing_of(contest=c, distributor_id=r.pk) == (None, D(2), None)
+    assert s.contest_standing_of(contest=c, distributor_id=q.pk) == (1, D(1), D("10.00"))
 
 
 @pytest.mark.parametrize("changes,attr,code", [
@@ -483,7 +573,15 @@ def test_a_rank_from_the_snapshot_equals_the_count_of_everyone_ahead_whatever_ch
                 got = measures.contest_rank(c, pk)[0]
             assert got == board.get(pk), (step, x, got, board.get(pk))
     assert ContestScore.objects.filter(contest=c, dirty=True).exists()       # the last steps ran after a snapshot
+    # a frozen distributor leaves the prize ranking (active only): everyone behind moves up one
+    Distributor.objects.filter(external_id=next(x for x, pk in ids.items() if board.get(pk) == 1)).update(status="frozen")
+    active = {r.distributor_id: r.rank for r in measures.contest_board(c, active_only=True)}
+    assert len(active) == len(board) - 1
+    for pk in ids.values():
+        assert measures.contest_rank(c, pk, active_only=True)[0] == active.get(pk)
     assert measures.contest_ranks_refresh(c) > 0
+    for pk in ids.values():
+        assert measures.contest_rank(c, pk, active_only=True)[0] == active.get(pk)
 
 
 def order_base(external_id):

@@ -422,6 +422,9 @@ def test_load_demo_sets_up_logins_and_a_working_api_key():
                     "June 2018 sales contest": ("finalized", None, "0.00", None)}
     assert "/api/v1/me/contests/" in text and "/api/v1/me/targets/" in text
     assert "22 distributor(s) moved up this run" in text
+    # Chinese first, then English, and how to switch (README "Languages")
+    assert "演示租户：demo（Demo Store）" in text and "Demo tenant: demo (Demo Store)" in text
+    assert "/i18n/setlang/" in text and "curl -s -H 'Accept-Language: zh-hans'" in text
     for line_ in ("/admin/incentives/tierbonusscheme/", "/admin/incentives/target/", "finished contest", "running contest"):
         assert line_ in text
 

@@ -151,7 +151,8 @@ def test_a_jpy_tenant_pays_whole_yen_from_intake_to_payout(make_tenant, partner_
     with tenant_context(t):
         j2 = Order.objects.get(external_id="J2")
     page = client.get(f"/admin/orders/order/{j2.pk}/change/").content.decode()
-    assert "3026" in page and "3026.0000" not in page and "19.99" in page and "19.9900" not in page
+    # (amounts in the language's number format: 3,026; README "Languages")
+    assert "3,026" in page and "3026.0000" not in page and "19.99" in page and "19.9900" not in page
 
 
 def test_a_kwd_tenant_keeps_three_places(make_tenant, partner_for, portal_for):

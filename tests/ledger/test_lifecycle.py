@@ -360,6 +360,7 @@ def test_refusals_read_well(rich, in_tenant, client):
     page = client.post("/admin/ledger/withdrawal/", {"action": "approve", "_selected_action": [wid]}, follow=True).content.decode()
     assert f"Refused — #{wid}: A paid withdrawal cannot be approved." in page
     c0 = Distributor.objects.get(external_id="C0")
-    page = client.post("/admin/distributors/distributor/", {"action": "unfreeze", "_selected_action": [c0.pk]}, follow=True)
+    page = client.post("/admin/distributors/distributor/", {"action": "unfreeze", "_selected_action": [c0.pk],
+                                                            "reason": "checked"}, follow=True)
     assert "Unfrozen distributor(s): 1." in page.content.decode()
     assert Withdrawal.objects.get(pk=wid).status == "paid"

@@ -16,7 +16,7 @@ T = "2026-01-15T10:00:00+08:00"
 def row(ext, line, qty="1", price="100.00", **kw):
     base = dict(external_id=ext, currency="CNY", exchange_rate="", placed_at=T, status="paid", paid_at=T,
                 referrer_external_id="C1", buyer_external_id="", discount="0", shipping="0", tax="0", non_cash_amount="0",
-                line_id=line, sku="S", category="", quantity=qty, unit_price=price, line_discount="0", commissionable="true")
+                channel="", line_id=line, sku="S", category="", quantity=qty, unit_price=price, line_discount="0", commissionable="true")
     base.update(kw)
     return [base[c] for c in COLUMNS]
 
@@ -85,3 +85,22 @@ def test_admin_import_preview_and_confirm(in_tenant, client, tenant):
     with committed():
         done = client.post("/admin/orders/order/process_import/", fields)
     assert done.status_code == 302 and Order.objects.get().external_id == "W1"
+
+
+def test_import_and_export_carry_the_channel(in_tenant):
+    """The CSV import takes the optional channel column (checked as the API checks it) and the
+    export writes it; a file without the column records orders without a channel."""
+    chain(in_tenant, 2)
+    data = tablib.Dataset(row("O1", "1", channel="store"), row("O2", "1"), headers=COLUMNS)
+    with committed():
+        assert not OrderResource().import_data(data, dry_run=False).has_validation_errors()
+    assert dict(Order.objects.values_list("external_id", "channel")) == {"O1": "store", "O2": ""}
+    assert [r["channel"] for r in OrderResource().export().dict] == ["store", ""]
+    no_column = [c for c in COLUMNS if c != "channel"]
+    legacy = tablib.Dataset([v for c, v in zip(COLUMNS, row("O3", "1")) if c != "channel"], headers=no_column)
+    with committed():
+        assert not OrderResource().import_data(legacy, dry_run=False).has_validation_errors()
+    assert Order.objects.get(external_id="O3").channel == ""
+    bad = OrderResource().import_data(tablib.Dataset(row("O4", "1", channel="Big Store"), headers=COLUMNS), dry_run=False)
+    assert [str(r.error) for r in bad.invalid_rows] and "channel" in str(bad.invalid_rows[0].error)
+    assert not Order.objects.filter(external_id="O4").exists()

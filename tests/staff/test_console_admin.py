@@ -30,41 +30,50 @@ def plan_form(rules, name="q3"):
 
 
 def test_over_cap_plan_is_a_form_error_and_nothing_is_saved(pm, in_tenant):
-    r = pm.post("/admin/commissions/commissionplan/add/", plan_form([("default", "", 1, "percent", "0.3000"),
-                                                                    ("default", "", 2, "percent", "0.2500")]))
+    # rates are typed as percentages (issue 12): 30% + 25% is over the 50% cap
+    r = pm.post("/admin/commissions/commissionplan/add/", plan_form([("default", "", 1, "percent", "30"),
+                                                                    ("default", "", 2, "percent", "25%")]))
     assert r.status_code == 200 and "above max_total_rate 0.5000" in r.content.decode()
     assert CommissionPlan.objects.count() == 1
 
 
 def test_draft_edit_publish_and_published_is_read_only(pm, in_tenant):
-    r = pm.post("/admin/commissions/commissionplan/add/", plan_form([("default", "", 1, "percent", "0.1500")]))
+    r = pm.post("/admin/commissions/commissionplan/add/", plan_form([("default", "", 1, "percent", "15%")]))
     assert r.status_code == 302
     draft = CommissionPlan.objects.get(version=2)
     assert (draft.status, list(draft.rules.values_list("value", flat=True))) == ("draft", [D("0.15")])
     pm.post("/admin/commissions/commissionplan/", {"action": "publish_now", "_selected_action": [draft.pk]})
     draft.refresh_from_db()
     assert draft.status == "published"
-    r = pm.post(f"/admin/commissions/commissionplan/{draft.pk}/change/", plan_form([("default", "", 1, "percent", "0.4")]))
+    r = pm.post(f"/admin/commissions/commissionplan/{draft.pk}/change/", plan_form([("default", "", 1, "percent", "40")]))
     assert r.status_code == 403
     assert list(CommissionRule.objects.filter(plan=draft).values_list("value", flat=True)) == [D("0.15")]
     pm.post("/admin/commissions/commissionplan/", {"action": "copy_to_draft", "_selected_action": [draft.pk]})
     assert CommissionPlan.objects.get(version=3).based_on_id == draft.pk
 
 
+def preview_form(distributor, sku="S", quantity="3", unit_price="33.33"):
+    """The preview form as the browser sends it (issue 12: a form, no JSON): one line, one empty row."""
+    return {"distributor": distributor, "buyer": "", "plan": "", "currency": "CNY", "exchange_rate": "", "discount": "",
+            "non_cash_amount": "", "lines-TOTAL_FORMS": "2", "lines-INITIAL_FORMS": "1", "lines-MIN_NUM_FORMS": "0",
+            "lines-MAX_NUM_FORMS": "1000", "lines-0-sku": sku, "lines-0-category": "", "lines-0-quantity": quantity,
+            "lines-0-unit_price": unit_price, "lines-0-discount": "", "lines-0-commissionable": "on",
+            "lines-1-commissionable": "on"}
+
+
 def test_preview_page(pm, in_tenant):
     chain(in_tenant, 2)
-    order = '{"currency": "CNY", "placed_at": "2026-01-15T10:00:00+08:00", "lines": [{"line_id": "1", "sku": "S", "quantity": 3, "unit_price": "33.33"}]}'
-    r = pm.post("/admin/commissions/commissionplan/preview/", {"distributor": "C1", "order": order})
+    r = pm.post("/admin/commissions/commissionplan/preview/", preview_form("C1"))
     page = r.content.decode()
     assert r.status_code == 200 and "preview-result" in page
     assert "C1" in page and "9.99" in page and "4.99" in page      # 99.99 x 10% = 9.999 -> 9.99; x 5% = 4.9995 -> 4.99
-    r = pm.post("/admin/commissions/commissionplan/preview/", {"distributor": "nobody", "order": order})
+    r = pm.post("/admin/commissions/commissionplan/preview/", preview_form("nobody"))
     assert "preview-error" in r.content.decode()
 
 
 def test_distributor_actions_and_delete_refusal(pm, in_tenant):
     a, b = chain(in_tenant, 2)
-    pm.post("/admin/distributors/distributor/", {"action": "freeze", "_selected_action": [b.pk]})
+    pm.post("/admin/distributors/distributor/", {"action": "freeze", "_selected_action": [b.pk], "reason": "checks"})
     assert Distributor.objects.get(pk=b.pk).status == "frozen"
     r = pm.post(f"/admin/distributors/distributor/{a.pk}/delete/", {"post": "yes"}, follow=True)
     assert "Cannot delete distributor" in r.content.decode() and Distributor.objects.filter(pk=a.pk).exists()

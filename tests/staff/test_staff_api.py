@@ -10,7 +10,7 @@ from tenants.models import StaffMembership
 from tests.factories import CommitAPIClient, chain, distributor, order_json
 
 
-CONSOLE_APPS = ["tenants", "distributors", "orders", "commissions", "ledger"]
+CONSOLE_APPS = ["tenants", "distributors", "orders", "commissions", "ledger", "risk"]
 
 
 def staff_for(tenant, username, perms=True):

@@ -63,7 +63,13 @@ def _populate(t: Tenant, prefix: str, tag: str) -> None:
     from relations import services as relations
     from tenants.services import api_key_create
 
+    from webhooks import services as webhooks
+    from webhooks.events import EVENT_TYPES
+
     with tenant_context(t):
+        # a webhook endpoint subscribed to everything, before the events (domain rules section 10)
+        webhooks.endpoint_create(tenant=t, url=f"http://127.0.0.1:9/{tag}-hook", events=list(EVENT_TYPES),
+                                 description=f"{tag} ERP")
         grade = Grade.objects.create(tenant=t, code=f"{tag}-gold", name=f"{tag} Gold", rank=1,
                                      min_direct_sales=D("100.00"), min_direct_downlines=1)
         grade_override_set(grade=grade, level=1, kind="percent", value=D("0.1000"))
@@ -107,6 +113,15 @@ def _populate(t: Tenant, prefix: str, tag: str) -> None:
         relations.feedback_reply(ticket=ticket, body=f"{tag} answer", actor=f"{tag}-boss")
         relations.password_reset_issue(distributor=d1, actor=f"{tag}-boss")
         api_key_create(tenant=t, name=f"{tag} key")
+        from risk.services import risk_hold_place
+
+        risk_hold_place(tenant=t, distributor_id=d1.pk, reason="velocity",
+                        figures={"orders_in_hour": 31, "limit": 30, "from": "2026-01-01T09:00:00+00:00",
+                                 "to": "2026-01-01T10:00:00+00:00"})
+        # the events fanned out into deliveries; one attempted (nothing listens on port 9: an error)
+        webhooks.outbox_fan_out(tenant=t)
+        claim, ids = webhooks.deliveries_claim_due(limit=1)
+        webhooks.delivery_send(delivery_id=ids[0], claim=claim)
         staff = User.objects.create_user(f"{tag}-staff", password="pw", is_staff=True)
         StaffMembership.objects.create(user=staff, tenant=t)
 
@@ -494,13 +509,15 @@ def test_preview_with_another_tenants_plan_and_distributor_finds_neither(client,
     a, b, staff, _ = world
     client.force_login(staff)
     b_plan = CommissionPlan.unscoped.get(tenant=b, version=1)
-    order = ('{"currency": "CNY", "placed_at": "2026-01-15T10:00:00+08:00", '
-             '"lines": [{"line_id": "1", "sku": "S", "quantity": 1, "unit_price": "100.00"}]}')
-    r = client.post("/admin/commissions/commissionplan/preview/", {"distributor": f"{MARKER.upper()}2", "order": order,
+    order = {"currency": "CNY", "exchange_rate": "", "discount": "", "non_cash_amount": "", "buyer": "",
+             "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "1", "lines-MIN_NUM_FORMS": "0", "lines-MAX_NUM_FORMS": "1000",
+             "lines-0-sku": "S", "lines-0-category": "", "lines-0-quantity": "1", "lines-0-unit_price": "100.00",
+             "lines-0-discount": "", "lines-0-commissionable": "on"}    # the preview is a form (issue 12)
+    r = client.post("/admin/commissions/commissionplan/preview/", {"distributor": f"{MARKER.upper()}2", **order,
                                                                    "plan": b_plan.pk, "tenant": b.pk})
     page = r.content.decode()
     assert r.status_code == 200 and "preview-result" not in page and "Select a valid choice" in page
-    r = client.post("/admin/commissions/commissionplan/preview/", {"distributor": f"{MARKER.upper()}2", "order": order,
+    r = client.post("/admin/commissions/commissionplan/preview/", {"distributor": f"{MARKER.upper()}2", **order,
                                                                    "tenant": b.pk})
     assert "preview-result" not in r.content.decode() and "preview-error" in r.content.decode()
 

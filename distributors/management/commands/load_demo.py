@@ -34,7 +34,8 @@ from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from commissions.models import CommissionRecord
 from commissions.selectors import earnings_by_level
@@ -154,20 +155,38 @@ class Command(BaseCommand):
                staff_created, base_url) -> None:
         w = self.stdout.write
         w("")
-        w(f"Demo tenant: {tenant.slug} ({tenant.name}), {tenant.currency}, timezone {tenant.timezone}")
-        w(f"Partner API key (new, shown only now): {key}")
+        both(w, gettext_noop("Demo tenant: %(slug)s (%(name)s), %(currency)s, timezone %(timezone)s"),
+             slug=tenant.slug, name=tenant.name, currency=tenant.currency, timezone=tenant.timezone)
+        both(w, gettext_noop("Partner API key (new, shown only now): %(key)s"), key=key)
         if login is not None:
             by_level = ", ".join(f"L{lvl} {amount}" for lvl, amount in earnings.items())
-            w(f"Distributor portal login: tenant {tenant.slug}, username {login.username}, password {DISTRIBUTOR_PASSWORD}"
-              f"  (net earnings {by_level})")
-        w(f"  {passwords_set} distributor passwords set this run"
-          f" (every demo distributor without a password gets {DISTRIBUTOR_PASSWORD}).")
-        w(f"Django admin {base_url}/admin/:")
-        w(f"  superuser {ADMIN[0]} / {ADMIN[1]}" + ("" if admin_created else " (existing user: password unchanged)"))
-        w(f"  tenant staff {STAFF[0]} / {STAFF[1]} (staff of {tenant.slug} only)"
-          + ("" if staff_created else " (existing user: password unchanged)"))
-        w("Try it (with the server running: `make demo` starts it, else "
-          "`SECRET_KEY=$(cat .local-secret-key) .venv/bin/python manage.py runserver`):")
+            both(w, gettext_noop("Distributor portal login: tenant %(tenant)s, username %(username)s, password "
+                                 "%(password)s  (net earnings %(earnings)s)"),
+                 tenant=tenant.slug, username=login.username, password=DISTRIBUTOR_PASSWORD, earnings=by_level)
+        both(w, gettext_noop("%(n)s distributor passwords set this run (every demo distributor without a password "
+                             "gets %(password)s)."), indent="  ", n=passwords_set, password=DISTRIBUTOR_PASSWORD)
+        both(w, gettext_noop("Django admin %(url)s:"), url=f"{base_url}/admin/")
+        if admin_created:
+            both(w, gettext_noop("superuser %(username)s / %(password)s"), indent="  ", username=ADMIN[0], password=ADMIN[1])
+        else:
+            both(w, gettext_noop("superuser %(username)s / %(password)s (existing user: password unchanged)"), indent="  ",
+                 username=ADMIN[0], password=ADMIN[1])
+        if staff_created:
+            both(w, gettext_noop("tenant staff %(username)s / %(password)s (staff of %(tenant)s only)"), indent="  ",
+                 username=STAFF[0], password=STAFF[1], tenant=tenant.slug)
+        else:
+            both(w, gettext_noop("tenant staff %(username)s / %(password)s (staff of %(tenant)s only) (existing user: "
+                                 "password unchanged)"), indent="  ", username=STAFF[0], password=STAFF[1], tenant=tenant.slug)
+        both(w, gettext_noop("Language: the console speaks Simplified Chinese first, and English. Switch with "
+                             "“简体中文 / English” at the top right of every page (beside the site name on the login "
+                             "page; it posts to %(url)s and is kept in a cookie); until you choose, your browser's "
+                             "language (Accept-Language) decides."), url=f"{base_url}/i18n/setlang/")
+        both(w, gettext_noop("API error details follow the request's Accept-Language (zh-hans or en); a client that "
+                             "names no language gets English. In Chinese:"), indent="  ")
+        w(f"  curl -s -H 'Accept-Language: zh-hans' -H {shlex.quote(f'Authorization: Api-Key {key}')} "
+          f"{base_url}/api/v1/orders/NO-SUCH-ORDER/")
+        both(w, gettext_noop("Try it (with the server running: `make demo` starts it, else "
+                             "`SECRET_KEY=$(cat .local-secret-key) .venv/bin/python manage.py runserver`):"))
         if example_order:
             header = shlex.quote(f"Authorization: Api-Key {key}")
             w(f"  curl -s -H {header} {base_url}/api/v1/orders/{example_order}/commissions/")
@@ -177,6 +196,20 @@ class Command(BaseCommand):
               f" {base_url}/api/v1/auth/token/"
               " | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access\"])')")
             w(f'  curl -s -H "Authorization: Bearer $TOKEN" {base_url}/api/v1/me/earnings/')
+
+
+def both(w, message: str, *, indent: str = "", **values) -> None:
+    """Write `message` (an English msgid, %(name)s placeholders filled from `values`) in Chinese,
+    then in English on the next line (once when they are the same): the demo speaks both, zh-hans
+    first. A lazy value (a label) is translated with the line."""
+    lines = []
+    for code in ("zh-hans", "en"):
+        with translation.override(code):
+            text = gettext(message) % values if values else gettext(message)
+        if text not in lines:
+            lines.append(text)
+    for text in lines:
+        w(f"{indent}{text}")
 
 
 class DemoIncentives:
@@ -310,13 +343,14 @@ class DemoIncentives:
         return out
 
     def print(self, w, *, base_url: str) -> None:
-        from incentives.console import value_str
+        from incentives.console import TARGET_STATUS_LABELS, value_str
         from incentives.services import contest_leaderboard, target_progress
 
         admin = f"{base_url}/admin/incentives"
-        w("Incentives (domain rules section 8), in the console as demo-pm:")
-        w(f"  grades with upgrade conditions: {base_url}/admin/distributors/grade/"
-          f" ({self.upgraded} distributor(s) moved up this run; \"Evaluate upgrades now\" runs it again)")
+        both(w, gettext_noop("Incentives (domain rules section 8), in the console as %(username)s:"), username=STAFF[0])
+        both(w, gettext_noop("grades with upgrade conditions: %(url)s (%(n)s distributor(s) moved up this run; "
+                             "\"Evaluate upgrades now\" runs it again)"), indent="  ",
+             url=f"{base_url}/admin/distributors/grade/", n=self.upgraded)
         with tenant_context(self.tenant):
             finished = contest_leaderboard(contest=self.finished, limit=3)
             live = contest_leaderboard(contest=self.sprint, limit=3)
@@ -325,19 +359,22 @@ class DemoIncentives:
             progress = [(t, target_progress(t)) for t in self.targets]
 
         def podium(rows):
-            return ", ".join(f"#{r.rank} {people[r.distributor_id]} {r.score}" for r, _ in rows) or "nobody yet"
+            return ", ".join(f"#{r.rank} {people[r.distributor_id]} {r.score}" for r, _ in rows) or "-"
 
-        w(f"  finished contest \"{self.finished.name}\" (finalized, prizes paid): {admin}/contest/{self.finished.pk}/change/"
-          f"  [{podium(finished)}]")
-        w(f"  running contest \"{self.sprint.name}\" (live leaderboard): {admin}/contest/{self.sprint.pk}/change/"
-          f"  [{podium(live)}]")
-        w(f"  tier bonus scheme \"{self.scheme.name}\" ({self.SCHEME_YEAR} evaluated month by month, {self.awards} awards):"
-          f" {admin}/tierbonusscheme/{self.scheme.pk}/change/")
-        w(f"  targets with progress bars: {admin}/target/")
+        both(w, gettext_noop("finished contest \"%(name)s\" (finalized, prizes paid): %(url)s  [%(podium)s]"), indent="  ",
+             name=self.finished.name, url=f"{admin}/contest/{self.finished.pk}/change/", podium=podium(finished))
+        both(w, gettext_noop("running contest \"%(name)s\" (live leaderboard): %(url)s  [%(podium)s]"), indent="  ",
+             name=self.sprint.name, url=f"{admin}/contest/{self.sprint.pk}/change/", podium=podium(live))
+        both(w, gettext_noop("tier bonus scheme \"%(name)s\" (%(year)s evaluated month by month, %(n)s awards): %(url)s"),
+             indent="  ", name=self.scheme.name, year=self.SCHEME_YEAR, n=self.awards,
+             url=f"{admin}/tierbonusscheme/{self.scheme.pk}/change/")
+        both(w, gettext_noop("targets with progress bars: %(url)s"), indent="  ", url=f"{admin}/target/")
         for target, p in progress:
             value, goal = (value_str(target.measure, v, self.tenant.currency) for v in (p.value, p.goal))
-            w(f"    {target.name}: {value} of {goal} ({p.progress * 100:.2f}%, expected pace {p.expected * 100:.2f}%,"
-              f" {p.status})")
-        w("  in the portal (with $TOKEN from the distributor login above; DIST-0001 is 3rd in the sprint):")
+            both(w, gettext_noop("%(name)s: %(value)s of %(goal)s (%(progress)s%%, expected pace %(expected)s%%, %(status)s)"),
+                 indent="    ", name=target.name, value=value, goal=goal, progress=f"{p.progress * 100:.2f}",
+                 expected=f"{p.expected * 100:.2f}", status=TARGET_STATUS_LABELS.get(p.status, p.status))
+        both(w, gettext_noop("in the portal (with $TOKEN from the distributor login above; DIST-0001 is 3rd in the "
+                             "sprint):"), indent="  ")
         w(f'    curl -s -H "Authorization: Bearer $TOKEN" {base_url}/api/v1/me/contests/')
         w(f'    curl -s -H "Authorization: Bearer $TOKEN" {base_url}/api/v1/me/targets/')
