@@ -7,8 +7,8 @@
   DejaVu Sans shipped here, else Debian's fonts-dejavu-core.
 
 Each answers the first file that exists, or None when there is none (callers then fall back to
-Pillow's built-in bitmap font, which draws no Chinese). One place to look fonts up: every module
-that draws text asks here.
+Pillow's built-in bitmap font, which draws no Chinese). The posters (relations.posters) look their
+fonts up here; the PDF statements (reports/exports.py) embed the shipped files by name.
 """
 from __future__ import annotations
 
