@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import F, QuerySet, Sum
 
 from fenxiao.currencies import exact_sum
 from tenants.context import current_tenant
@@ -79,6 +79,23 @@ def earnings_by_status(*, beneficiary_id: int) -> dict[str, Decimal]:
     return {row["status"]: exact_sum(row["amount"] - row["reversed"], currency) for row in rows}
 
 
+def totals_by_status(*, start, end) -> dict[str, Decimal]:
+    """The commission of the records created in [start, end) (aware instants) of the tenant in
+    context by where it stands now (domain rules section 7), tenant currency: {"frozen": net of
+    the frozen records, "available": net of the available (settled) ones, "reversed": every
+    record's reversed amount (reversals and clawbacks)}; they add up to the records' amount. One
+    query on the (tenant, created_at) index."""
+    from django.db.models import Q
+
+    qs = CommissionRecord.objects.filter(created_at__gte=start, created_at__lt=end)
+    row = qs.aggregate(
+        frozen=Sum(F("amount") - F("reversed_amount"), filter=Q(status=CommissionRecord.Status.FROZEN)),
+        available=Sum(F("amount") - F("reversed_amount"), filter=Q(status=CommissionRecord.Status.AVAILABLE)),
+        reversed=Sum("reversed_amount"))
+    currency = current_tenant().currency
+    return {k: exact_sum(row[k] or 0, currency) for k in ("frozen", "available", "reversed")}
+
+
 def records_for(*, beneficiary_id: int | None = None) -> QuerySet:
     qs = CommissionRecord.objects.select_related("order", "beneficiary")
     if beneficiary_id is not None:
@@ -86,7 +103,7 @@ def records_for(*, beneficiary_id: int | None = None) -> QuerySet:
     return qs
 
 
-__all__ = ["plan_in_force", "plan_rules", "earnings_by_level", "earnings_by_status", "records_for"]
+__all__ = ["plan_in_force", "plan_rules", "earnings_by_level", "earnings_by_status", "records_for", "totals_by_status"]
 
 
 def held_totals(*, hold_ids) -> dict[int, tuple[int, Decimal]]:

@@ -94,13 +94,26 @@ class FenxiaoAdminSite(admin.AdminSite):
             super().register(model, with_money(admin_class, model), **options)
 
     def index(self, request, extra_context=None):
+        """The dashboard: each tenant's key numbers now (a superuser sees up to 20 tenants); for a
+        tenant's staff, or a superuser who picked a tenant (`?tenant=<slug>`), the charts of a
+        chosen range (fenxiao.dashboard) with links to the lists behind each figure."""
+        from rest_framework.exceptions import ValidationError
+
+        from decimal import Decimal
+
+        from fenxiao import dashboard
+        from fenxiao.admin_money import money_display
         from tenants.admin_scoping import staff_tenant_id
+        from tenants.context import tenant_context
         from tenants.models import Tenant
 
-        tenants = []
+        tenants, charts = [], None
         if request.user.is_active and request.user.is_staff:
             if request.user.is_superuser:
                 ids = list(Tenant.objects.order_by("slug").values_list("id", flat=True)[:20])
+                picked = Tenant.objects.filter(slug=request.GET.get("tenant") or "").first()
+                if picked is not None:
+                    ids = [picked.pk]
             else:
                 ids = [staff_tenant_id(request)] if staff_tenant_id(request) else []
             for t in Tenant.objects.filter(id__in=ids).order_by("slug"):
@@ -108,4 +121,20 @@ class FenxiaoAdminSite(admin.AdminSite):
             from webhooks.admin import failing_notice
 
             failing_notice(request)   # webhook endpoints whose deliveries failed (domain rules section 10)
-        return super().index(request, {**(extra_context or {}), "dashboards": tenants})
+            if len(ids) == 1 and tenants:
+                tenant = tenants[0]["tenant"]
+                choice = dashboard.choose_range(request.GET, tenant.timezone)
+                charts = {"tenant": tenant, "choice": choice, "ranges": dashboard.RANGES,
+                          "intervals": dashboard.INTERVAL_LABELS, "labels": dashboard.chart_labels(),
+                          "picked": request.user.is_superuser}
+                try:
+                    with tenant_context(tenant):
+                        charts["figures"] = dashboard.tenant_figures(tenant, choice)
+                    total = charts["figures"]["summary"]["total"]
+                    charts["kpis"] = {"net_sales": money_display(Decimal(total["net_sales"]), tenant.currency),
+                                      "commission": money_display(Decimal(total["commission"]["net"]), tenant.currency)}
+                except ValidationError as exc:
+                    detail = exc.detail
+                    charts["error"] = " ".join(str(m) for v in (detail.values() if isinstance(detail, dict) else [detail])
+                                               for m in (v if isinstance(v, list) else [v]))
+        return super().index(request, {**(extra_context or {}), "dashboards": tenants, "charts": charts})

@@ -174,3 +174,12 @@ def distributor_days(*, distributor_id: int, first_day, end_day) -> list[dict]:
              **{k: Decimal(int(r[k])).scaleb(-places) for k in ("direct_sales", "team_sales", "commission")}}
             for r in rows]
 
+
+def targets_meeting(*, start, end, limit: int = 10) -> list:
+    """The tenant's targets (销售目标) whose period meets [start, end) (aware instants), latest
+    start first, at most `limit`, with their distributor loaded. One query."""
+    from .models import Target
+
+    return list(Target.objects.filter(starts_at__lt=end, ends_at__gt=start).select_related("distributor")
+                .order_by("-starts_at", "-id")[:limit])
+

@@ -94,7 +94,7 @@ def test_work_started_on_commit_is_registered_and_runs_after_commit(in_tenant, d
     from commissions import tasks
     from fenxiao import oncommit
 
-    assert oncommit.registered() == ["commissions.accrue", "commissions.backtest"]
+    assert oncommit.registered() == ["commissions.accrue", "commissions.backtest", "webhooks.relay"]
     sent = []
     monkeypatch.setattr(tasks, "accrual_enqueue", lambda **kw: sent.append(kw))
     with django_capture_on_commit_callbacks(execute=True):

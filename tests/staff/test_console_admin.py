@@ -107,6 +107,7 @@ def test_dashboard_shows_the_tenants_key_numbers(pm, in_tenant, make_tenant):
     other = make_tenant(slug="zzz")
     page = pm.get("/admin/").content.decode()
     assert 'id="dashboard-acme"' in page and 'id="dashboard-zzz"' not in page
-    section = page.split('id="dashboard-acme"')[1].split("</div>")[0]
-    assert "<td>100.00</td>" in section and "<td>15.00</td>" in section and ">2 / 0 / 0<" in section
+    section = page.split('id="dashboard-acme"')[1].split("<p>")[0]   # the key numbers now, as tiles
+    assert '<span class="fx-value">100.00</span>' in section and '<span class="fx-value">15.00</span>' in section
+    assert ">2 / 0 / 0<" in section
     assert other.slug == "zzz"
