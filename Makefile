@@ -74,11 +74,12 @@ migrate: venv $(KEY_FILE)
 	$(WITH_KEY) $(PY) manage.py migrate --noinput
 
 # The demo delivers webhooks to receivers on this machine (127.0.0.1): WEBHOOKS_ALLOW_PRIVATE=1
-# here only; production refuses loopback and private addresses (README "Webhooks").
-DEMO_ENV = WEBHOOKS_ALLOW_PRIVATE=$${WEBHOOKS_ALLOW_PRIVATE:-1}
+# here only; production refuses loopback and private addresses (README "Webhooks"). Invite and
+# password reset links point at the address the demo serves (FENXIAO_PUBLIC_URL, unless set).
+DEMO_ENV = WEBHOOKS_ALLOW_PRIVATE=$${WEBHOOKS_ALLOW_PRIVATE:-1} FENXIAO_PUBLIC_URL="$${FENXIAO_PUBLIC_URL:-http://$(HOST):$(PORT)}"
 
 demo: migrate
-	$(WITH_KEY) $(PY) manage.py load_demo --base-url http://$(HOST):$(PORT)
+	$(WITH_KEY) $(DEMO_ENV) $(PY) manage.py load_demo --base-url http://$(HOST):$(PORT)
 	$(WITH_KEY) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(WITH_KEY) $(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -538,3 +538,50 @@ def commission_preview(*, tenant: Tenant, data, plan=None) -> dict:
             "lines": [v.as_dict(minor_units(data.currency)) for v in values],
         })
     return result
+
+
+def commission_earn_preview(*, tenant: Tenant, distributor: Distributor, lines: list[tuple], at=None) -> dict:
+    """What `distributor` would earn on a sale of `lines` at each level 1..tenant.levels, under the
+    plan in force at `at` (default now) and its grade now, without writing anything: level 1 is a
+    sale through its own link, levels 2 and 3 through a downline's (one or two levels below).
+
+    `lines`: [(line_id, sku, category, unit price in the tenant currency, quantity)], prices >= 0
+    in whole minor units (the caller checks; ArithmeticError_ becomes 400 `invalid_amounts`). The
+    amounts are priced exactly as a recorded order's records (`compute_order_levels`: the most
+    specific rule per line, sku > category > the grade's override > default, rounded once per level
+    by the tenant's mode): a chain of this distributor at every level. A distributor that is not
+    active would be paid nothing (domain rules section 6): its amounts are 0. Returns {"plan_version"
+    (None: no plan in force, no levels), "currency", "grade", "active", "commission_base", "levels":
+    [{"level", "amount", "rate" (the percent rate when every line used one, else None), "lines"}]}.
+    Domain rules sections 4-6.
+    """
+    from orders.models import Order
+
+    places = minor_units(tenant.currency)
+    ar_lines = [ar.Line(str(line_id), int(quantity), Decimal(price), sku=sku or "", category=category or "")
+                for line_id, sku, category, price, quantity in lines]
+    try:
+        base = ar.order_base(ar_lines, places=places, base_places=places)
+    except ar.ArithmeticError_ as exc:
+        from fenxiao.exceptions import invalid
+
+        raise invalid("lines", str(exc), "invalid_amounts") from exc
+    plan = plan_in_force(at=at or timezone.now())
+    result = {"plan_version": plan.version if plan else None, "currency": tenant.currency,
+              "grade": distributor.grade.code if distributor.grade_id else None, "active": distributor.is_active,
+              "commission_base": money_str(base.commission_base, tenant.currency), "levels": []}
+    if plan is None:
+        return result
+    chain = [(level, distributor) for level in range(1, tenant.levels + 1)]
+    snapshot = snapshot_for(chain=chain, overrides=_overrides_for([distributor.grade_id]))
+    priced = Order(tenant=tenant, currency=tenant.currency, discount=ar.ZERO, non_cash_amount=ar.ZERO,
+                   exchange_rate=Decimal(1), attribution=snapshot)
+    zero = money_str(ar.ZERO.quantize(ar.unit(places)), tenant.currency)
+    for entry, values, amount in compute_order_levels(tenant=tenant, order=priced, lines=ar_lines,
+                                                      rules=plan_rules(plan_id=plan.pk)):
+        rate = ar.uniform_rate(values)
+        result["levels"].append({
+            "level": entry["level"], "amount": money_str(amount, tenant.currency) if distributor.is_active else zero,
+            "rate": str(rate) if rate is not None else None, "lines": [v.as_dict(places) for v in values],
+        })
+    return result

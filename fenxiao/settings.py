@@ -8,6 +8,11 @@ CELERY_BROKER_URL   unset: tasks run eagerly in-process; e.g. redis://127.0.0.1:
 CACHE_URL           default a per-process memory cache; with several processes or hosts set a
                     shared one (redis://127.0.0.1:6379/1): login lockouts and API throttles count there
 BEHIND_TLS_PROXY    1 behind a TLS-terminating proxy: HTTPS redirect, secure cookies, HSTS
+FENXIAO_PUBLIC_URL  default http://127.0.0.1:8000: the address distributors reach this server at,
+                    for the links it hands out (invite links of tenants without their own
+                    invite_url_template, password reset links)
+MEDIA_ROOT          default <repo>/media: uploaded materials (poster images, documents)
+PASSWORD_RESET_HOURS default 24: how long a staff-issued password reset link is valid
 DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS as usual.
 """
 from datetime import timedelta
@@ -58,6 +63,7 @@ INSTALLED_APPS = [
     "commissions",
     "ledger",
     "incentives",
+    "relations",
     "risk",
     "reports",
     "webhooks",
@@ -177,6 +183,16 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded materials (relations: poster images, documents). Not served under a public URL:
+# distributors get them through the portal endpoints, which check tenant, grade and count downloads.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+MEDIA_URL = "media/"
+# The address distributors reach this server at (no trailing slash). A tenant without its own
+# invite_url_template gets invite links to the portal's registration page here:
+# <FENXIAO_PUBLIC_URL>/portal/<tenant slug>/join/?code=<invite code> (relations.selectors.invite_url).
+FENXIAO_PUBLIC_URL = env.str("FENXIAO_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Hours a staff-issued one-time password reset link stays valid (relations.services.password_reset_issue).
+PASSWORD_RESET_HOURS = env.int("PASSWORD_RESET_HOURS", default=24)
 # the project's own static files: vendored libraries (Apache ECharts: fenxiao/static/vendor/echarts/README.md)
 STATICFILES_DIRS = [BASE_DIR / "fenxiao" / "static"]
 
@@ -252,6 +268,10 @@ SPECTACULAR_SETTINGS = {
         "ContestMeasureEnum": "incentives.services.CONTEST_MEASURES",
         "SchemeMeasureEnum": "incentives.services.SCHEME_MEASURES",
         "TargetScopeEnum": "incentives.models.Target.Scope",
+        "MaterialKindEnum": "relations.models.Material.Kind",
+        "AnnouncementAudienceEnum": "relations.models.Announcement.Audience",
+        "FeedbackStatusEnum": "relations.models.FeedbackTicket.Status",
+        "FeedbackAuthorEnum": "relations.models.FeedbackMessage.Author",
         "WebhookEndpointStatusEnum": "webhooks.models.WebhookEndpoint.Status",
         "DeliveryStatusEnum": "webhooks.models.Delivery.Status",
         "WebhookAttemptTriggerEnum": "webhooks.models.WebhookAttempt.Trigger",

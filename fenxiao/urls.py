@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("commissions.api.urls")),
     path("", include("ledger.api.urls")),
     path("", include("incentives.api.urls")),
+    path("", include("relations.api.urls")),
     path("", include("risk.api.urls")),
     path("", include("reports.api.urls")),
     path("", include("webhooks.api.urls")),

@@ -110,13 +110,16 @@ class LedgerEntry(TenantOwned):
 
 
 class Withdrawal(TenantOwned):
-    """A distributor's request to be paid out: requested -> approved -> paid, or rejected."""
+    """A distributor's request to be paid out: requested -> approved -> paid, or rejected (by
+    staff), or cancelled (by the distributor while requested; the held money returns with a
+    `withdrawal_return` entry, as for a rejection)."""
 
     class Status(models.TextChoices):
         REQUESTED = "requested", _("Requested")
         APPROVED = "approved", _("Approved")
         PAID = "paid", _("Paid")
         REJECTED = "rejected", _("Rejected")
+        CANCELLED = "cancelled", _("Cancelled")
 
     class Method(models.TextChoices):
         BANK = "bank", _("Bank")

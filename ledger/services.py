@@ -169,6 +169,7 @@ WITHDRAWAL_REFUSALS = {
     Withdrawal.Status.APPROVED: _("%(state)s withdrawal cannot be approved."),
     Withdrawal.Status.REJECTED: _("%(state)s withdrawal cannot be rejected."),
     Withdrawal.Status.PAID: _("%(state)s withdrawal cannot be paid."),
+    Withdrawal.Status.CANCELLED: _("%(state)s withdrawal cannot be cancelled."),
 }
 
 
@@ -204,6 +205,26 @@ def withdrawal_reject(*, withdrawal: Withdrawal, reason: str = "", actor: str = 
     """requested or approved -> rejected; the held money returns to available. 409 otherwise."""
     w = _transition(withdrawal, from_=(Withdrawal.Status.REQUESTED, Withdrawal.Status.APPROVED),
                     to=Withdrawal.Status.REJECTED, actor=actor, note=reason, reason=reason)
+    entries_post(tenant=w.tenant, entries=[entry(tenant_id=w.tenant_id, distributor_id=w.distributor_id,
+                                                 kind=K.WITHDRAWAL_RETURN, amount=w.amount, d_held=-w.amount,
+                                                 d_available=w.amount, withdrawal=w)])
+    _withdrawal_event(w)
+    return w
+
+
+@transaction.atomic
+def withdrawal_cancel(*, withdrawal: Withdrawal, distributor, actor: str = "") -> Withdrawal:
+    """The distributor takes back its own withdrawal while it is `requested` (issue 14): requested
+    -> cancelled, the held money returns to available with a `withdrawal_return` ledger entry (as a
+    rejection's). 404 for another distributor's withdrawal; 409 `invalid_state` once staff approved
+    (or paid, rejected) it, or when it is cancelled already (compare-and-set: a cancel racing an
+    approval, one wins). Domain rules section 7."""
+    from fenxiao.exceptions import NotFound
+
+    if withdrawal.distributor_id != distributor.pk:
+        raise NotFound("No withdrawal with this id.")
+    w = _transition(withdrawal, from_=(Withdrawal.Status.REQUESTED,), to=Withdrawal.Status.CANCELLED,
+                    actor=actor or f"distributor:{distributor.external_id}", decision=False)
     entries_post(tenant=w.tenant, entries=[entry(tenant_id=w.tenant_id, distributor_id=w.distributor_id,
                                                  kind=K.WITHDRAWAL_RETURN, amount=w.amount, d_held=-w.amount,
                                                  d_available=w.amount, withdrawal=w)])

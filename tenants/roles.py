@@ -8,7 +8,8 @@ these permissions view by view (`staff_perms`) and the admin checks the same one
 - pm (product manager, 产品经理): commission plans and their rules (draft, edit, publish, preview:
   commissions.*_commissionplan), grades and their per-level overrides, distributors (approve,
   freeze, move, import), the tenant's settings, backtests; incentives (contests and their
-  finalization, tier bonus schemes and their evaluation, targets; grade histories); the webhook
+  finalization, tier bonus schemes and their evaluation, targets; grade histories); distributor
+  support (materials and courses, announcements, feedback tickets, password reset links); the webhook
   endpoints (create, change, rotate the secret, delete) and their delivery log (replay:
   webhooks.change_delivery); reads orders, commissions and withdrawals (no decisions on money).
 - finance (财务): withdrawals (approve, reject, pay, export the payout file:
@@ -32,6 +33,19 @@ _READ_ORDERS_AND_COMMISSIONS = (
 _INCENTIVES_READ = (
     "incentives.view_contest", "incentives.view_contestresult", "incentives.view_tierbonusscheme",
     "incentives.view_tierevaluation", "incentives.view_tieraward", "incentives.view_target",
+)
+
+
+#: Distributor support (domain rules section 8, "Support for distributors"): materials with their
+#: lessons, announcements, feedback tickets (reply, close, write first) and password reset links.
+_SUPPORT = (
+    "relations.view_material", "relations.add_material", "relations.change_material", "relations.delete_material",
+    "relations.view_lesson", "relations.add_lesson", "relations.change_lesson", "relations.delete_lesson",
+    "relations.view_announcement", "relations.add_announcement", "relations.change_announcement",
+    "relations.delete_announcement",
+    "relations.view_feedbackticket", "relations.add_feedbackticket", "relations.change_feedbackticket",
+    "relations.view_feedbackmessage",
+    "relations.view_passwordreset", "relations.add_passwordreset",
 )
 
 
@@ -65,6 +79,7 @@ ROLES: dict[str, Role] = {
         "incentives.add_contest", "incentives.change_contest",
         "incentives.add_tierbonusscheme", "incentives.change_tierbonusscheme",
         "incentives.add_target", "incentives.change_target",
+        *_SUPPORT,
         *_READ_ORDERS_AND_COMMISSIONS,
         "webhooks.view_webhookendpoint", "webhooks.add_webhookendpoint", "webhooks.change_webhookendpoint",
         "webhooks.delete_webhookendpoint", "webhooks.view_delivery", "webhooks.change_delivery",

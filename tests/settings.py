@@ -17,6 +17,13 @@ from fenxiao.settings import *  # noqa: E402,F403
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fenxiao-tests",
                       "OPTIONS": {"MAX_ENTRIES": 100_000}}}
 
+# Uploaded materials go to a directory of this test run, removed at exit (never the repo's media/).
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+MEDIA_ROOT = tempfile.mkdtemp(prefix="fenxiao-media-")
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
 # The product falls back to zh-hans for a browser that names no language (fenxiao.settings,
 # "Languages"); the Django test client names none, and the suite's console tests read English
 # pages. tests/test_i18n.py checks the product's own fallback with override_settings.

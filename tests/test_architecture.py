@@ -14,7 +14,7 @@ from tests.architecture import AcyclicModulesContract, cycles
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
-APPS = ["tenants", "distributors", "orders", "commissions", "ledger", "incentives", "risk"]
+APPS = ["tenants", "distributors", "orders", "commissions", "ledger", "incentives", "risk", "relations"]
 
 
 def contract(contract_id: str) -> dict:

@@ -104,9 +104,12 @@ class MeSerializer(serializers.ModelSerializer):
 
         return GradeChangeSerializer(grade_history(distributor_id=obj.pk), many=True).data
 
-    def get_invite_url(self, obj) -> str | None:
-        template = obj.tenant.invite_url_template
-        return template.replace("{code}", obj.invite_code) if template else None
+    def get_invite_url(self, obj) -> str:
+        """The tenant's invite_url_template with my code, or the portal's registration page on this
+        server when the tenant has none (relations.selectors.invite_url: every tenant has a link)."""
+        from relations.selectors import invite_url
+
+        return invite_url(obj)
 
 
 class DownlineSerializer(serializers.ModelSerializer):

@@ -102,6 +102,21 @@ class MyWithdrawalDetailView(PortalAPIView):
         return Response(WithdrawalSerializer(w).data)
 
 
+class MyWithdrawalCancelView(PortalAPIView):
+    @extend_schema(request=NoBodySerializer, responses=WithdrawalSerializer)
+    @idempotent  # a retried cancel answers the cancellation again, not 409
+    def post(self, request, public_id):
+        """Cancel my withdrawal while it is `requested`: the held money returns to available (a
+        `withdrawal_return` ledger entry). 409 `invalid_state` once approved, paid, rejected or
+        cancelled; 404 for another distributor's (or tenant's) withdrawal."""
+        w = Withdrawal.objects.select_related("distributor").filter(public_id=public_id, distributor=request.user).first()
+        if w is None:
+            raise NotFound(gettext("No withdrawal with this id."))
+        NoBodySerializer(data=body_or_empty(request)).is_valid(raise_exception=True)
+        w = services.withdrawal_cancel(withdrawal=w, distributor=request.user)
+        return Response(WithdrawalSerializer(w).data)
+
+
 # --- staff ----------------------------------------------------------------------------------------
 
 class WithdrawalFilter(filters.FilterSet):

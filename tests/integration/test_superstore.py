@@ -411,7 +411,8 @@ def test_load_demo_sets_up_logins_and_a_working_api_key():
     assert User.objects.get(username="admin").is_superuser
     pm = User.objects.get(username="demo-pm")
     assert pm.is_staff and not pm.is_superuser and StaffMembership.objects.get(user=pm).tenant == demo
-    apps = ("tenants", "distributors", "orders", "commissions", "ledger", "incentives")   # ledger: withdrawal decisions
+    apps = ("tenants", "distributors", "orders", "commissions", "ledger", "incentives",   # ledger: withdrawal decisions
+            "relations")                                                                   # distributor support
     assert set(pm.user_permissions.all()) == set(Permission.objects.filter(content_type__app_label__in=apps))
 
     incentives = demo_incentives(demo)

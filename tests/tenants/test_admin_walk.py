@@ -60,6 +60,7 @@ def _populate(t: Tenant, prefix: str, tag: str) -> None:
     from incentives.rules import month_window
     from ledger.services import settle_due, withdrawal_approve, withdrawal_request
     from orders.services import order_record
+    from relations import services as relations
     from tenants.services import api_key_create
 
     from webhooks import services as webhooks
@@ -99,6 +100,18 @@ def _populate(t: Tenant, prefix: str, tag: str) -> None:
         distributor_move(distributor=d2, new_parent=d0, reason=f"{tag} move", actor=f"{tag}-boss")
         draft = plans.plan_draft_create(tenant=t, name=f"{tag} draft", rows=[plans.RuleRow("default", "", 1, "percent", D("0.2000"))])
         backtest_create(tenant=t, plan=draft, date_from=date(2026, 1, 1), date_to=date(2026, 1, 31), actor=f"{tag}-boss")
+        # distributor support (issue 14): a course for the grade with a lesson done, an announcement
+        # read, a ticket answered, a password reset link
+        course = relations.material_create(tenant=t, kind="course", title=f"{tag} course", grades=[grade],
+                                           lessons=[relations.LessonInput(title=f"{tag} lesson", body=f"{tag} text")])
+        relations.lesson_complete(material=course, lesson=course.lessons.get(), distributor=d1)
+        relations.material_view(material=course, distributor=d1)
+        news = relations.announcement_create(tenant=t, title=f"{tag} news", body=f"{tag} body", audience="grades",
+                                             grades=[grade], actor=f"{tag}-boss")
+        relations.announcements_mark_read(distributor=d2, announcements=[news])
+        ticket = relations.feedback_open(distributor=d1, subject=f"{tag} help", body=f"{tag} question")
+        relations.feedback_reply(ticket=ticket, body=f"{tag} answer", actor=f"{tag}-boss")
+        relations.password_reset_issue(distributor=d1, actor=f"{tag}-boss")
         api_key_create(tenant=t, name=f"{tag} key")
         from risk.services import risk_hold_place
 

@@ -51,7 +51,7 @@ NAME = "Demo Store"
 DISTRIBUTOR_PASSWORD = "demo-pass-123"
 ADMIN = ("admin", "admin")
 STAFF = ("demo-pm", "demo-pm")
-STAFF_APPS = ("tenants", "distributors", "orders", "commissions", "ledger", "incentives")
+STAFF_APPS = ("tenants", "distributors", "orders", "commissions", "ledger", "incentives", "relations")
 SAMPLE_DIR = Path(settings.BASE_DIR) / "fenxiao" / "sample_data" / "superstore"
 FULL_DIR = Path(settings.BASE_DIR).parent / "shared" / "data" / "superstore"
 ZERO = Decimal("0.00")
@@ -87,6 +87,7 @@ class Command(BaseCommand):
                     passwords_set=passwords_set, admin_created=admin_created, staff_created=staff_created,
                     base_url=base_url.rstrip("/"))
         incentives.print(self.stdout.write, base_url=base_url.rstrip("/"))
+        call_command("load_demo_support", tenant=SLUG, stdout=self.stdout)   # materials, announcements (relations)
 
     # -- distributors' passwords ----------------------------------------------------------------
 

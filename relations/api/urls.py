@@ -1,0 +1,35 @@
+"""Support endpoints (domain rules section 8; spec/api.md "Incentives, reports, relationship and
+webhooks"; issue 14): staff under admin/, the distributor portal under me/, the password reset."""
+from django.urls import path
+
+from . import staff, views
+
+urlpatterns = [
+    path("admin/materials/", staff.MaterialListView.as_view(), name="staff-materials"),
+    path("admin/materials/<int:pk>/", staff.MaterialDetailView.as_view(), name="staff-material"),
+    path("admin/announcements/", staff.AnnouncementListView.as_view(), name="staff-announcements"),
+    path("admin/announcements/<int:pk>/", staff.AnnouncementDetailView.as_view(), name="staff-announcement"),
+    path("admin/feedback/", staff.FeedbackListView.as_view(), name="staff-feedback"),
+    path("admin/feedback/<int:pk>/", staff.FeedbackDetailView.as_view(), name="staff-feedback-ticket"),
+    path("admin/feedback/<int:pk>/reply/", staff.FeedbackReplyView.as_view(), name="staff-feedback-reply"),
+    path("admin/feedback/<int:pk>/close/", staff.FeedbackCloseView.as_view(), name="staff-feedback-close"),
+    path("admin/distributors/<str:external_id>/password-reset/", staff.PasswordResetIssueView.as_view(),
+         name="staff-distributor-password-reset"),
+    path("auth/password-reset/", views.PasswordResetView.as_view(), name="auth-password-reset"),
+    path("me/invite/", views.MyInviteView.as_view(), name="me-invite"),
+    path("me/invite/qr.png", views.MyInviteQRView.as_view(), name="me-invite-qr"),
+    path("me/materials/", views.MyMaterialsView.as_view(), name="me-materials"),
+    path("me/materials/<int:pk>/", views.MyMaterialDetailView.as_view(), name="me-material"),
+    path("me/materials/<int:pk>/poster.png", views.MyPosterView.as_view(), name="me-material-poster"),
+    path("me/materials/<int:pk>/download/", views.MyMaterialDownloadView.as_view(), name="me-material-download"),
+    path("me/materials/<int:pk>/lessons/<int:lesson_id>/complete/", views.MyLessonCompleteView.as_view(),
+         name="me-lesson-complete"),
+    path("me/announcements/", views.MyAnnouncementsView.as_view(), name="me-announcements"),
+    path("me/feedback/", views.MyFeedbackView.as_view(), name="me-feedback"),
+    path("me/feedback/<int:pk>/", views.MyFeedbackDetailView.as_view(), name="me-feedback-ticket"),
+    path("me/feedback/<int:pk>/messages/", views.MyFeedbackMessageView.as_view(), name="me-feedback-message"),
+    path("me/feedback/<int:pk>/close/", views.MyFeedbackCloseView.as_view(), name="me-feedback-close"),
+    path("me/earn-preview/", views.MyEarnPreviewView.as_view(), name="me-earn-preview"),
+    path("me/password/", views.MyPasswordView.as_view(), name="me-password"),
+    path("me/downlines/contribution/", views.MyContributionView.as_view(), name="me-downline-contribution"),
+]
