@@ -5,7 +5,7 @@
 #   make demo-relay  deliver the webhooks of the demo and its sandbox every 2 s (in a second terminal)
 #   make test      the fast test suite on SQLite, 2 xdist workers (PYTEST_ARGS="..." adds options)
 #   make test-pg   the same against PostgreSQL and Redis, service tests required
-#   make worker    a Celery worker   (CELERY_BROKER_URL, default redis://127.0.0.1:6379/0)
+#   make worker    a Celery worker of both queues (CELERY_BROKER_URL, default redis://127.0.0.1:6379/0)
 #   make beat      Celery beat with the django-celery-beat DatabaseScheduler
 #   make check     Django system checks, "no model change without a migration", the import contracts
 #   make messages  extract every gettext string into the zh_Hans catalogues, compile them (needs GNU gettext)
@@ -99,9 +99,11 @@ test-pg: venv
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) CELERY_BROKER_URL= \
 		$(VENV)/bin/pytest --require-services $(PYTEST_XDIST) $(PYTEST_ARGS)
 
+# One worker for both queues here: `celery` (accrual, settlement, incentives) and `webhooks` (the
+# relay and its deliveries; production runs them in a worker of their own, docker-compose.yml).
 worker: migrate
 	$(WITH_KEY) CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(BROKER_URL)} \
-		$(VENV)/bin/celery -A fenxiao worker --loglevel info
+		$(VENV)/bin/celery -A fenxiao worker --loglevel info -Q celery,webhooks
 
 beat: migrate
 	$(WITH_KEY) CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(BROKER_URL)} \
