@@ -675,7 +675,9 @@ class Bench:
         cmd = [str(VENV_BIN / "celery"), "-A", "fenxiao", "worker", "--pool", "prefork", "--concurrency",
                str(self.a.webhook_concurrency), "--loglevel", "WARNING", "-n", "benchhooks@%h", "--without-gossip",
                "--without-mingle", "-Q", "webhooks"]
-        self.hooks_worker_cmd = " ".join(cmd[1:])
+        self.hooks_worker_cmd = (f"(nice -n {self.a.webhook_nice}) " if self.a.webhook_nice else "") + " ".join(cmd[1:])
+        if self.a.webhook_nice:   # a lower CPU priority: on a small host the deliveries yield to intake and accrual
+            cmd = ["nice", "-n", str(self.a.webhook_nice), *cmd]
         self.hooks_worker = self.procs.start("celery-webhooks", cmd, self.server_env)
         self.mem.watch("celery-webhooks", self.hooks_worker.pid)
         log(f"Webhooks: {self.a.webhooks} endpoint(s) subscribed to every event type, receiver on 127.0.0.1:{port}; "
@@ -1262,6 +1264,8 @@ def parse_args(argv=None):
     p.add_argument("--webhooks", type=int, default=0, metavar="N",
                    help="subscribe N webhook endpoints (0-20) to every event before the intake runs, on a local receiver "
                         "answering 200; report the delivery lag and rate after each intake run (default 0: none)")
+    p.add_argument("--webhook-nice", type=int, default=0, metavar="N",
+                   help="run the webhooks queue's worker under `nice -n N` (default 0: the same priority as the rest)")
     p.add_argument("--webhook-concurrency", type=int, default=2,
                    help="Celery concurrency of the webhooks queue's worker (default 2, as docker-compose's `webhooks`)")
     a = p.parse_args(argv)
