@@ -89,13 +89,14 @@ def deliver(self, *, tenant_id: int, claim: str, delivery_ids: list[int] | None 
     started = time.monotonic()
     out = []
     with tenant_context(tenant_id):
+        loaded = services.deliveries_of_claim(ids=ids, claim=claim)
         for i, pk in enumerate(ids):
             if time.monotonic() - started > settings.WEBHOOKS_DELIVER_SECONDS:
                 services.deliveries_release(ids=ids[i:], claim=claim)
                 out += ["released"] * (len(ids) - i)
                 relay_request(tenant_id=tenant_id)
                 break
-            d = services.delivery_send(delivery_id=pk, claim=claim)
+            d = services.delivery_send(delivery_id=pk, claim=claim, delivery=loaded.get(pk))
             out.append("stale" if d is None else d.status)
     return " ".join(out)
 
