@@ -218,6 +218,25 @@ def deliveries_claim_due(*, now: datetime | None = None, limit: int = 100) -> tu
     return claim, due
 
 
+def deliveries_should_yield(*, now: datetime | None = None) -> bool:
+    """Whether the relay of the tenant in context should hold its deliveries back for now: while
+    the tenant's accrual is behind (paid orders whose commissions are not computed yet) and the
+    oldest delivery due has waited less than settings.WEBHOOKS_YIELD_SECONDS. On a small host the
+    POSTs would take the CPU the accrual of an intake burst needs; notifications wait a few
+    seconds, money does not. Never longer than that, so a permanent backlog cannot starve them.
+    Two queries (the partial index of due orders, the index of due deliveries)."""
+    from orders.selectors import accrual_backlog
+
+    if settings.WEBHOOKS_YIELD_SECONDS <= 0:
+        return False
+    now = now or timezone.now()
+    oldest = (Delivery.objects.filter(status=S.PENDING, next_attempt_at__lte=now).order_by("next_attempt_at")
+              .values_list("next_attempt_at", flat=True).first())
+    if oldest is None or (now - oldest).total_seconds() >= settings.WEBHOOKS_YIELD_SECONDS:
+        return False
+    return accrual_backlog()
+
+
 def deliveries_by_endpoint(*, ids: list[int], size: int) -> list[list[int]]:
     """The claimed `ids` grouped per endpoint, in their order, in chunks of at most `size`: what
     one `deliver` task sends one after the other (a slow receiver delays only its own). One query."""
