@@ -83,6 +83,14 @@ def _value(measure: str, raw) -> Decimal:
     return Decimal(int(raw or 0))
 
 
+def _valuer(measure: str):
+    """`_value` of one measure for many figures: the tenant currency's places read once."""
+    if measure in MONEY:
+        places = -minor_units(current_tenant().currency)
+        return lambda raw: Decimal(int(raw or 0)).scaleb(places)
+    return lambda raw: Decimal(int(raw or 0))
+
+
 def _raw(measure: str, value: Decimal) -> int:
     """The figure behind a measure's value (minor units for money)."""
     if measure in MONEY:
@@ -139,7 +147,8 @@ def leaderboard(measure: str, window: Window, *, limit: int | None = None, grade
     rows = _ordered(rows)
     if limit is not None:
         rows = rows[:limit]
-    return [Ranked(i, r["did"], _value(measure, r["score"]), r["reached"]) for i, r in enumerate(rows, start=1)]
+    value = _valuer(measure)
+    return [Ranked(i, r["did"], value(r["score"]), r["reached"]) for i, r in enumerate(rows, start=1)]
 
 
 def score_of(measure: str, window: Window, distributor_id: int) -> Score:
@@ -279,12 +288,13 @@ def contest_board(contest, *, limit: int | None = None, grade_ids=None, min_scor
         params.append(limit)
     rows = query(f"SELECT {select} {sql}", [single_tenant_id(), *params])
     convert = row_converter(ContestScore, ("distributor_id", "score", "reached_at"))
+    value = _valuer(contest.measure)
     out = []
     for i, row in enumerate(rows, start=1):
         d, score, reached = convert(row[:3])
         if people is not None:
             people[d] = (row[3], row[4])
-        out.append(Ranked(i, d, _value(contest.measure, score), reached))
+        out.append(Ranked(i, d, value(score), reached))
     return out
 
 

@@ -152,12 +152,102 @@ _PORTAL_SQL = ""
 
 class StaffJWTAuthentication(JWTAuthentication):
     """Bearer tokens of tenant staff (Django users), from POST /api/v1/auth/staff-token/.
-    Distributor tokens (no user_id claim) are left to DistributorJWTAuthentication."""
+    Distributor tokens (no user_id claim) are left to DistributorJWTAuthentication. The user is
+    read with its staff membership and tenant in one raw statement (`staff_user`); one SimpleJWT
+    would refuse (gone, inactive, or with CHECK_REVOKE_TOKEN a changed password) goes through
+    SimpleJWT's own get_user, which refuses it with its own 401 (`user_not_found`,
+    `user_inactive`, `password_changed`)."""
 
     def get_user(self, validated_token):
+        from rest_framework_simplejwt.settings import api_settings
+        from rest_framework_simplejwt.utils import get_md5_hash_password
+
         if "user_id" not in validated_token:
             raise InvalidToken(gettext("Token is not a staff token."))
-        return super().get_user(validated_token)
+        try:
+            user_id = int(validated_token[api_settings.USER_ID_CLAIM])
+        except (KeyError, TypeError, ValueError):
+            user_id = None
+        user = staff_user(user_id) if user_id is not None and api_settings.USER_ID_FIELD == "id" else None
+        if user is None or (api_settings.CHECK_USER_IS_ACTIVE and not user.is_active) or (
+                api_settings.CHECK_REVOKE_TOKEN
+                and validated_token.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password)):
+            return super().get_user(validated_token)  # refuses it as SimpleJWT does
+        return user
+
+
+def staff_user(user_id: int):
+    """The Django user `user_id` with its staff membership and the membership's tenant loaded (as
+    select_related would: `user.tenant_membership.tenant`; a user without a membership raises
+    RelatedObjectDoesNotExist there, as the ORM's does), or None. One raw statement read fresh on
+    every request (a deactivated user or tenant, or a removed membership, is refused at once):
+    the ORM's user, membership and tenant were three compiled queries (docs/performance.md)."""
+    from django.contrib.auth import get_user_model
+
+    from fenxiao.bulk import from_row, query, select_sql
+
+    from .models import StaffMembership
+
+    global _STAFF_SQL
+    user_model = get_user_model()
+    if not _STAFF_SQL:
+        _STAFF_SQL = (
+            f"SELECT {select_sql(user_model, '', alias='u')}, {select_sql(StaffMembership, '', alias='m')},"
+            f" {select_sql(Tenant, '', alias='t')} FROM {user_model._meta.db_table} u"
+            f" LEFT JOIN {StaffMembership._meta.db_table} m ON m.user_id = u.id"
+            f" LEFT JOIN {Tenant._meta.db_table} t ON t.id = m.tenant_id WHERE u.id = %s")
+    rows = query(_STAFF_SQL, [user_id])
+    if not rows:
+        return None
+    row = rows[0]
+    n_u, n_m = len(user_model._meta.concrete_fields), len(StaffMembership._meta.concrete_fields)
+    user = from_row(user_model, row[:n_u])
+    membership = None
+    if row[n_u] is not None:
+        membership = from_row(StaffMembership, row[n_u:n_u + n_m])
+        membership.tenant = from_row(Tenant, row[n_u + n_m:])
+        StaffMembership._meta.get_field("user").set_cached_value(membership, user)
+    StaffMembership._meta.get_field("user").remote_field.set_cached_value(user, membership)
+    return user
+
+
+_STAFF_SQL = ""
+
+
+def load_permissions(user) -> None:
+    """Fill Django's permission cache of a staff user (`_perm_cache`: what ModelBackend's
+    get_all_permissions, and so user.has_perm / has_perms, read: "app_label.codename" of the
+    user's own permissions and its groups') in one raw statement instead of ModelBackend's two
+    compiled queries. Read fresh on every request like them. Nothing is done when the cache is
+    already filled, for an inactive user or a superuser (Django answers those without the cache),
+    or when other authentication backends than ModelBackend are configured (theirs would count
+    too)."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+
+    from fenxiao.bulk import query
+
+    if hasattr(user, "_perm_cache") or not user.is_active or user.is_superuser or \
+            list(settings.AUTHENTICATION_BACKENDS) != ["django.contrib.auth.backends.ModelBackend"]:
+        return
+    global _PERMS_SQL
+    if not _PERMS_SQL:
+        user_model = get_user_model()
+        user_perms = user_model.user_permissions.through._meta.db_table
+        user_groups = user_model.groups.through._meta.db_table
+        group_perms = Group.permissions.through._meta.db_table
+        content_types = Permission._meta.get_field("content_type").related_model._meta.db_table
+        _PERMS_SQL = (
+            f"SELECT ct.app_label, p.codename FROM {Permission._meta.db_table} p"
+            f" JOIN {content_types} ct ON ct.id = p.content_type_id"
+            f" WHERE p.id IN (SELECT up.permission_id FROM {user_perms} up WHERE up.user_id = %s"
+            f" UNION SELECT gp.permission_id FROM {group_perms} gp JOIN {user_groups} ug ON ug.group_id = gp.group_id"
+            " WHERE ug.user_id = %s)")
+    user._perm_cache = {f"{app}.{codename}" for app, codename in query(_PERMS_SQL, [user.pk, user.pk])}
+
+
+_PERMS_SQL = ""
 
 
 def tenant_of(user) -> Tenant | None:

@@ -13,7 +13,7 @@ from fenxiao.exceptions import NotFound
 
 from ..models import Contest, Target, TierBonusScheme
 from ..rules import Ranked
-from .serializers import measure_str, money
+from .serializers import measure_format, money
 
 
 def get_contest(public_id: str) -> Contest:
@@ -69,6 +69,7 @@ def ranked_rows(measure: str, ranked: list[tuple[Ranked, Decimal | None]], who: 
     ({id: (external_id, name)}) already holds them all."""
     if who is None or any(r.distributor_id not in who for r, _ in ranked):
         who = people(r.distributor_id for r, _ in ranked)
+    score = measure_format(measure)
     return [{"rank": r.rank, "distributor_id": r.distributor_id, "distributor_external_id": who[r.distributor_id][0],
-             "name": who[r.distributor_id][1], "score": measure_str(measure, r.score), "reached_at": r.reached_at,
+             "name": who[r.distributor_id][1], "score": score(r.score), "reached_at": r.reached_at,
              "prize": prize_str(prize)} for r, prize in ranked]
