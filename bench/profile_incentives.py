@@ -48,6 +48,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 if "--code" in sys.argv:  # the product from another checkout (a before/after under the same load)
     REPO = Path(sys.argv[sys.argv.index("--code") + 1]).resolve()
+    os.chdir(REPO)  # Celery puts the working directory first on sys.path when it loads
 sys.path.insert(0, str(REPO))
 
 SLUG = "bench"
@@ -149,9 +150,9 @@ class Caller:
     """GET through Django's WSGI handler, as gunicorn calls it; counts the statements run."""
 
     def __init__(self):
-        from django.core.wsgi import get_wsgi_application
+        from fenxiao.wsgi import application  # the entry point gunicorn loads, with what it does at startup
 
-        self.app = get_wsgi_application()
+        self.app = application
 
     def counted(self, path: str, token: str) -> tuple[str, bytes, list[str]]:
         """get() with Django's query log on (as the tests' query-count pins see it; the raw

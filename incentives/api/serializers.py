@@ -53,9 +53,15 @@ def measure_format(measure: str):
     """`measure_str` of one measure for many values (a leaderboard's scores): the tenant
     currency read once. The same strings."""
     if measure in measures.MONEY:
-        code = current_tenant().currency
-        unit = Decimal(1).scaleb(-minor_units(code))
-        return lambda value: None if value is None else money_str(value.quantize(unit), code)
+        unit = Decimal(1).scaleb(-minor_units(current_tenant().currency))
+
+        def money_of(value):  # money_str of the value brought to the currency's places: never "-0.00"
+            if value is None:
+                return None
+            out = value.quantize(unit)
+            return format(out.copy_abs() if out.is_zero() else out, "f")
+
+        return money_of
     return lambda value: None if value is None else str(int(value))
 
 

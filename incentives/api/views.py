@@ -104,12 +104,14 @@ class MyContestLeaderboardView(PortalAPIView):
         q = query_params(PortalLeaderboardQuery, request)
         who: dict = {}
         rows = ranked_rows(contest.measure, services.contest_leaderboard(contest=contest, limit=q["limit"], people=who), who)
+        me = request.user
+        me_id = me.pk
         mine = next(({"rank": r["rank"], "score": r["score"], "prize": r["prize"]} for r in rows
-                     if r["distributor_id"] == request.user.pk), None) or standing(contest, request.user)
+                     if r["distributor_id"] == me_id), None) or standing(contest, me)
         return Response(renderer(PortalLeaderboardSerializer)({
             "contest_id": contest.public_id, "measure": contest.measure, "status": contest.status_at(timezone.now()),
             "final": contest.finalized_at is not None, "currency": request.tenant.currency,
-            "results": masked(rows, request.user.pk), "mine": mine}))
+            "results": masked(rows, me_id), "mine": mine}))
 
 
 class MyTargetsView(PortalGenericView):
