@@ -110,10 +110,10 @@ def test_the_roles_cover_the_incentives(tenant, sellers, programme):
 
 
 # --- query counts -------------------------------------------------------------------------------
-# Authentication costs STAFF_AUTH queries for a staff token (the user with its membership and
-# tenant; the user's and its groups' permissions) and PORTAL_AUTH for a distributor token (the
+# Authentication costs STAFF_AUTH queries for a staff token (the user with its membership, tenant
+# and its own and its groups' permissions) and PORTAL_AUTH for a distributor token (the
 # distributor with its tenant). GET /admin/tenant/ and /me/earnings/ prove them below.
-STAFF_AUTH, PORTAL_AUTH = 2, 1
+STAFF_AUTH, PORTAL_AUTH = 1, 1
 
 
 @pytest.fixture(params=[2, 12], ids=["small", "larger"])
@@ -139,10 +139,10 @@ def test_contest_leaderboard_queries_are_constant(staff, grown, portal_for, djan
         live = staff.get(f"/api/v1/admin/contests/{cid}/leaderboard/").json()
     # the portal's: the contest with its grades and whether I am in its frozen ranking (may I see
     # it?), the leaderboard; my standing comes from the page when I am on it, else from my score
-    # and my rank (two more)
+    # with my rank (one more)
     with django_assert_num_queries(PORTAL_AUTH + 2):
         mine = me.get(f"/api/v1/me/contests/{cid}/leaderboard/").json()
-    with django_assert_num_queries(PORTAL_AUTH + 4):
+    with django_assert_num_queries(PORTAL_AUTH + 3):
         assert me.get(f"/api/v1/me/contests/{cid}/leaderboard/?limit=1").json()["mine"] == mine["mine"]
     staff.post(f"/api/v1/admin/contests/{cid}/finalize/", {}, format="json")
     # frozen: the contest with its grades, the results, the names
@@ -192,8 +192,8 @@ def test_my_contests_queries_are_constant(staff, grown, portal_for, django_asser
                format="json")
     staff.post(f"/api/v1/admin/contests/{march}/finalize/", {}, format="json")
     me = portal_for(grown["C"])
-    # the count, the page with the grades; April (live): my score, my rank; March (frozen): my result
-    with django_assert_num_queries(PORTAL_AUTH + 5):
+    # the count, the page with the grades; April (live): my score with my rank; March (frozen): my result
+    with django_assert_num_queries(PORTAL_AUTH + 4):
         r = me.get("/api/v1/me/contests/").json()
     assert [(c["name"], c["rank"], c["score"], c["prize"]) for c in r["results"]] == [
         ("April", 1, "500.00", "5.00"), ("March", 3, "150.00", None)]
