@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.utils.translation import gettext
 from rest_framework import serializers
 
-from distributors.models import Distributor
+from distributors.selectors import names_of
 from fenxiao.api.fields import PlainIntegerField
 from fenxiao.exceptions import NotFound
 
@@ -54,9 +54,8 @@ def PageLimit(*, default: int, most: int) -> serializers.IntegerField:  # noqa: 
 
 
 def people(ids) -> dict[int, tuple[str, str]]:
-    """{distributor id: (external_id, name)} of `ids`: one query."""
-    return {pk: (ext, name) for pk, ext, name in
-            Distributor.objects.filter(pk__in=list(ids)).values_list("pk", "external_id", "name")}
+    """{distributor id: (external_id, name)} of `ids`: one query (distributors.selectors.names_of)."""
+    return names_of(ids)
 
 
 def prize_str(prize: Decimal | None) -> str | None:

@@ -405,11 +405,8 @@ class RankingView(StaffAPIView):
         window = measures.Window(first, last + timedelta(days=1))
         ranked = measures.leaderboard(q["measure"], window, limit=q["limit"])
         rows = ranked_rows(q["measure"], [(r, None) for r in ranked])
-        for row in rows:
-            row.pop("distributor_id")
-            row.pop("prize")
-        return Response(StaffRankingSerializer({"measure": q["measure"], "from": first, "to": last,
-                                                "currency": request.tenant.currency, "results": rows}).data)
+        return Response(renderer(StaffRankingSerializer)({"measure": q["measure"], "from": first, "to": last,
+                                                          "currency": request.tenant.currency, "results": rows}))
 
 
 # --- grades ------------------------------------------------------------------------------------

@@ -166,11 +166,9 @@ class MyRankingsView(PortalAPIView):
         measure = q["measure"]
         ranked = measures.leaderboard(measure, window, limit=q["limit"])
         rows = ranked_rows(measure, [(r, None) for r in ranked])
-        for row in rows:
-            row.pop("prize")
         rank, mine = measures.rank_of(measure, window, request.user.pk)
-        return Response(PortalRankingSerializer({
+        return Response(renderer(PortalRankingSerializer)({
             "measure": measure, "period": f"{first:%Y-%m}", "currency": request.tenant.currency,
             "results": masked(rows, request.user.pk), "mine": {"rank": rank, "score": measure_str(measure, mine.score)},
-        }).data)
+        }))
 

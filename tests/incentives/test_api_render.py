@@ -10,7 +10,8 @@ from rest_framework import serializers
 
 from fenxiao.api.plain import renderer
 from incentives.api.serializers import (
-    MyContestSerializer, PortalLeaderboardSerializer, StaffLeaderboardSerializer, measure_format, measure_str,
+    MyContestSerializer, PortalLeaderboardSerializer, PortalRankingSerializer, StaffLeaderboardSerializer,
+    StaffRankingSerializer, measure_format, measure_str,
 )
 from tenants.context import tenant_context
 from tests.incentives.apidata import clock, programme, sellers, staff, staff_client  # noqa: F401 (fixtures)
@@ -29,6 +30,11 @@ PORTAL_BOARD = {
     "results": [{"rank": 1, "name": "A***e", "score": "3", "prize": "500", "me": False},
                 {"rank": 2, "name": "张三", "score": "2", "prize": None, "me": True}],
     "mine": {"rank": 2, "score": "2", "prize": None}}
+STAFF_RANKING = {"measure": "team_sales", "from": datetime(2026, 3, 1).date(), "to": datetime(2026, 3, 31).date(),
+                 "currency": "CNY", "results": [{**STAFF_BOARD["results"][0], "prize": None}, STAFF_BOARD["results"][1]]}
+PORTAL_RANKING = {"measure": "direct_sales", "period": "2026-03", "currency": "CNY",
+                  "results": [{"rank": 1, "name": "A***e", "score": "300.00", "prize": None, "me": False}],
+                  "mine": {"rank": None, "score": "0.00"}}
 MY_CONTEST = {"id": "contest_abc", "name": "March", "measure": "direct_sales", "starts_at": REACHED,
               "ends_at": datetime(2026, 4, 1, 16, 0, tzinfo=timezone.utc), "status": "ended",
               "prizes": ["500.00", "300.00"], "currency": "CNY", "rank": None, "score": "0.00", "prize": None}
@@ -36,7 +42,9 @@ MY_CONTEST = {"id": "contest_abc", "name": "March", "measure": "direct_sales", "
 
 @pytest.mark.parametrize("serializer_class,data", [(StaffLeaderboardSerializer, STAFF_BOARD),
                                                    (PortalLeaderboardSerializer, PORTAL_BOARD),
-                                                   (MyContestSerializer, MY_CONTEST)])
+                                                   (MyContestSerializer, MY_CONTEST),
+                                                   (StaffRankingSerializer, STAFF_RANKING),
+                                                   (PortalRankingSerializer, PORTAL_RANKING)])
 def test_the_renderer_answers_what_the_serializer_answers(tenant, serializer_class, data):
     with tenant_context(tenant):   # times in the tenant's zone (Asia/Shanghai)
         fast, slow = renderer(serializer_class)(data), serializer_class(data).data
