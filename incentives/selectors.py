@@ -183,3 +183,101 @@ def targets_meeting(*, start, end, limit: int = 10) -> list:
     return list(Target.objects.filter(starts_at__lt=end, ends_at__gt=start).select_related("distributor")
                 .order_by("-starts_at", "-id")[:limit])
 
+
+
+def contest_to_read(public_id: str, *, started_by=None, distributor_id: int | None = None):
+    """The tenant's contest `public_id` (contest_...) as its leaderboard and standings read it, or
+    None (no such contest in the tenant in context; with `started_by`, an aware instant, also one
+    that has not started by then). The Contest row comes with `eligible_grade_ids` (its grades'
+    ids in ascending order; [] = every grade) and `has_result_of` (whether `distributor_id` is in
+    its frozen ranking; False without one). One statement whatever the tenant's size: compiling
+    the queryset and its grades' prefetch cost more than running them on a leaderboard page
+    (docs/performance.md)."""
+    from django.db import connection
+
+    from fenxiao.bulk import from_row, query, select_sql
+    from tenants.context import single_tenant_id
+
+    from .models import Contest, ContestResult
+
+    grades = Contest.grades.field
+    through = grades.remote_field.through._meta.db_table
+    sql = (f"SELECT {select_sql(Contest, '', alias='c')}, g.{grades.m2m_reverse_name()},"
+           f" EXISTS(SELECT 1 FROM {ContestResult._meta.db_table} r WHERE r.tenant_id = c.tenant_id"
+           f" AND r.contest_id = c.id AND r.distributor_id = %s)"
+           f" FROM {Contest._meta.db_table} c LEFT JOIN {through} g ON g.{grades.m2m_column_name()} = c.id"
+           " WHERE c.tenant_id = %s AND c.public_id = %s")
+    params = [distributor_id or 0, single_tenant_id(), public_id]
+    if started_by is not None:
+        sql += " AND c.starts_at <= %s"
+        params.append(connection.ops.adapt_datetimefield_value(started_by))
+    rows = query(sql, params)
+    if not rows:
+        return None
+    n = len(Contest._meta.concrete_fields)
+    contest = from_row(Contest, rows[0][:n])
+    contest.eligible_grade_ids = sorted(r[n] for r in rows if r[n] is not None)
+    contest.has_result_of = bool(rows[0][n + 1])
+    return contest
+
+
+class VisibleContests:
+    """The contests a distributor can see at an instant (incentives.api.views: started, and open to
+    every grade, to its grade, or with it in their frozen ranking), latest window first, as a
+    sequence Django's Paginator pages through: `count()` is one query, a slice another (each
+    contest with `eligible_grade_ids`), whatever the tenant's size. Raw statements: compiling the
+    equivalent queryset (three EXISTS) twice and prefetching the grades cost more than running
+    them on /me/contests/ (docs/performance.md)."""
+
+    def __init__(self, me, now):
+        from django.db import connection
+
+        from .models import Contest, ContestResult
+
+        grades = Contest.grades.field
+        through = grades.remote_field.through._meta.db_table
+        contest_col, grade_col = grades.m2m_column_name(), grades.m2m_reverse_name()
+        self.where = (
+            f" FROM {Contest._meta.db_table} c WHERE c.tenant_id = %s AND c.starts_at <= %s AND ("
+            f"NOT EXISTS(SELECT 1 FROM {through} g WHERE g.{contest_col} = c.id)"
+            f" OR EXISTS(SELECT 1 FROM {through} g WHERE g.{contest_col} = c.id AND g.{grade_col} = %s)"
+            f" OR EXISTS(SELECT 1 FROM {ContestResult._meta.db_table} r WHERE r.tenant_id = c.tenant_id"
+            " AND r.contest_id = c.id AND r.distributor_id = %s))")
+        from tenants.context import single_tenant_id
+
+        self.params = [single_tenant_id(), connection.ops.adapt_datetimefield_value(now), me.grade_id, me.pk]
+        self.grades = (f"ARRAY(SELECT g.{grade_col} FROM {through} g WHERE g.{contest_col} = c.id)"
+                       if connection.vendor == "postgresql" else
+                       f"(SELECT group_concat(g.{grade_col}) FROM {through} g WHERE g.{contest_col} = c.id)")
+
+    def count(self) -> int:
+        from fenxiao.bulk import query
+
+        return query(f"SELECT COUNT(*){self.where}", self.params)[0][0]
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, page: slice) -> list:
+        from fenxiao.bulk import from_row, query, select_sql
+
+        from .models import Contest
+
+        if not isinstance(page, slice) or page.step is not None:
+            raise TypeError("VisibleContests answers slices (pages) only")
+        start = page.start or 0
+        sql = f"SELECT {select_sql(Contest, '', alias='c')}, {self.grades}{self.where} ORDER BY c.starts_at DESC, c.id DESC"
+        if page.stop is None:
+            raise TypeError("VisibleContests answers bounded slices (pages) only")
+        sql += " LIMIT %s OFFSET %s"
+        params = [*self.params, max(0, page.stop - start), start]
+        n = len(Contest._meta.concrete_fields)
+        out = []
+        for row in query(sql, params):
+            contest = from_row(Contest, row[:n])
+            grades = row[n]
+            if isinstance(grades, str):  # SQLite: "3,7"
+                grades = [int(g) for g in grades.split(",")]
+            contest.eligible_grade_ids = sorted(grades or [])
+            out.append(contest)
+        return out

@@ -230,7 +230,7 @@ def test_a_key_costs_its_claim_and_its_answer(world):
     with CaptureQueriesContext(connection) as replay:
         assert staff.post(f"/api/v1/admin/withdrawals/{w2}/approve/", HTTP_IDEMPOTENCY_KEY="q").status_code == 200
     real = lambda ctx: [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]  # noqa: E731
-    assert len(real(plain)) == 11                      # as before (5 of them authenticate the staff user)
-    assert len(real(keyed)) == 11 + 2                  # + the claim and the answer
-    assert len(real(replay)) == 5 + 2                  # authentication, the claim (taken), the stored answer
+    assert len(real(plain)) == 7                       # as before (1 of them authenticates the staff user)
+    assert len(real(keyed)) == 7 + 2                   # + the claim and the answer
+    assert len(real(replay)) == 1 + 2                  # authentication, the claim (taken), the stored answer
     assert len(keyed) - len(real(keyed)) == len(plain) - len(real(plain)) + 2   # the key's transaction
