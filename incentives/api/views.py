@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
@@ -29,36 +28,14 @@ from fenxiao.api.base import PortalAPIView, PortalGenericView
 from fenxiao.exceptions import NotFound
 
 from .. import measures, services
-from ..models import Contest, ContestResult, Measure, Target
-from ..rules import mask_name
+from ..models import Contest, Measure, Target
+from ..rules import masked
+from ..selectors import targets_of, visible_contest, visible_contests
 from .common import PageLimit, prize_str, query_params, ranked_rows
 from .serializers import (
     MyContestSerializer, PortalLeaderboardSerializer, PortalRankingSerializer, TargetSerializer, measure_str,
 )
 from .staff import targets_body
-
-
-def visible_contests(me, now):
-    """Contests `me` can see at `now` (see the module's decisions), latest window first."""
-    through = Contest.grades.through
-    open_to_all = ~Exists(through.objects.filter(contest_id=OuterRef("pk")))
-    my_grade = Exists(through.objects.filter(contest_id=OuterRef("pk"), grade_id=me.grade_id))
-    ranked = Exists(ContestResult.objects.filter(contest_id=OuterRef("pk"), distributor_id=me.pk))
-    return (Contest.objects.filter(starts_at__lte=now).filter(open_to_all | my_grade | ranked)
-            .prefetch_related("grades").order_by("-starts_at", "-id"))
-
-
-def visible_contest(me, public_id: str, now) -> Contest | None:
-    """The contest `public_id` (contest_...) if `me` can see it at `now` (as visible_contests
-    decides), else None: the contest with its grades (two queries), a third only for a
-    grade-limited contest of another grade (was I ranked in it?)."""
-    contest = Contest.objects.filter(public_id=public_id, starts_at__lte=now).prefetch_related("grades").first()
-    if contest is None:
-        return None
-    grades = {g.pk for g in contest.grades.all()}
-    if not grades or me.grade_id in grades or ContestResult.objects.filter(contest=contest, distributor_id=me.pk).exists():
-        return contest
-    return None
 
 
 def standing(contest: Contest, me) -> dict:
@@ -93,13 +70,6 @@ class PortalLeaderboardQuery(serializers.Serializer):
     limit = PageLimit(default=50, most=100)
 
 
-def masked(rows: list[dict], me_id: int) -> list[dict]:
-    """Leaderboard rows as a distributor sees them: names masked except mine, no ids."""
-    return [{"rank": r["rank"], "name": r["name"] if r["distributor_id"] == me_id else mask_name(r["name"]),
-             "score": r["score"], **({"prize": r["prize"]} if "prize" in r else {}), "me": r["distributor_id"] == me_id}
-            for r in rows]
-
-
 class MyContestLeaderboardView(PortalAPIView):
     query_serializer = PortalLeaderboardQuery
 
@@ -129,9 +99,7 @@ class MyTargetsView(PortalGenericView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Target.unscoped.none()
-        return (Target.objects.filter(distributor=self.request.user,
-                                      scope__in=[Target.Scope.DISTRIBUTOR, Target.Scope.TEAM])
-                .select_related("distributor").order_by("-starts_at", "-id"))
+        return targets_of(self.request.user)
 
     @extend_schema(responses=TargetSerializer(many=True))
     def get(self, request):
