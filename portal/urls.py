@@ -4,7 +4,7 @@
 the distributor's own pages."""
 from django.urls import path, re_path
 
-from .views import account, money, team
+from .views import account, money, support, team
 
 app_name = "portal"
 
@@ -31,4 +31,15 @@ urlpatterns = [
     path("<slug:slug>/targets/", team.targets, name="targets"),
     path("<slug:slug>/invite/", team.invite, name="invite"),
     path("<slug:slug>/invite/qr.png", team.invite_qr, name="invite-qr"),
+    path("<slug:slug>/materials/", support.materials, name="materials"),
+    path("<slug:slug>/materials/<str:public_id>/", support.material, name="material"),
+    path("<slug:slug>/materials/<str:public_id>/poster.png", support.poster, name="poster"),
+    path("<slug:slug>/materials/<str:public_id>/download/", support.material_download, name="material-download"),
+    path("<slug:slug>/materials/<str:public_id>/lessons/<str:lesson_id>/complete/", support.lesson_complete,
+         name="lesson-complete"),
+    path("<slug:slug>/announcements/", support.announcements, name="announcements"),
+    path("<slug:slug>/announcements/<str:public_id>/", support.announcement, name="announcement"),
+    path("<slug:slug>/feedback/", support.feedback, name="feedback"),
+    path("<slug:slug>/feedback/<str:public_id>/", support.ticket, name="ticket"),
+    path("<slug:slug>/feedback/<str:public_id>/close/", support.ticket_close, name="ticket-close"),
 ]

@@ -119,7 +119,8 @@ def join(request):
             try:
                 with transaction.atomic():
                     newcomer = distributor_join(tenant=tenant, username=d["username"], name=d["name"],
-                                                password=d["password"], invite_code=d["invite_code"], phone=d["phone"])
+                                                password=d["password"], invite_code=d["invite_code"] or code,
+                                                phone=d["phone"])
             except APIException as exc:
                 status = refuse(form, exc)
             else:

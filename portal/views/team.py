@@ -53,10 +53,15 @@ def team(request):
 
 # --- contests, rankings, targets ---------------------------------------------------------------
 
-def _score(measure, value, currency):
-    from incentives.console import value_str
+def _score(measure, value, currency) -> str:
+    """A measure's value for people: money in the language's format with the currency's places
+    ("1,000.00"), counts whole ("3")."""
+    from fenxiao.admin_money import money_display
+    from incentives.models import MONEY_MEASURES
 
-    return value_str(measure, value, currency)
+    if value is None:
+        return "-"
+    return money_display(value, currency) if measure in MONEY_MEASURES else str(int(value))
 
 
 @portal_page
@@ -173,10 +178,12 @@ def targets(request):
 def invite(request):
     """My invite code and link (relations.selectors.invite_url, as /me/invite/), its QR code, and
     the posters I may download (each with my QR code and name drawn on it)."""
-    from relations.selectors import invite_url
+    from relations.models import Material
+    from relations.selectors import invite_url, materials_for
 
     me = request.distributor
-    return page(request, "portal/invite.html", {"invite_url": invite_url(me)}, tab="promote")
+    posters = list(materials_for(me).filter(kind=Material.Kind.POSTER)[:20])
+    return page(request, "portal/invite.html", {"invite_url": invite_url(me), "posters": posters}, tab="promote")
 
 
 @portal_page

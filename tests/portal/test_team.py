@@ -114,7 +114,7 @@ def test_my_targets_with_their_progress(as_alice, acme, people):
     html = r.content.decode()
     assert r.status_code == 200 and "March direct" in html and "Bob's own" not in html
     # 500.00 of 1000.00 = 50%; expected by 03-10 12:00: 9.5 of 31 days = 30.6% (down to 4 places: 0.3064)
-    assert "<b>500.00</b> / 1000.00" in html and "50.0%" in html and 'style="left:30.6%"' in html
+    assert "<b>500.00</b> / 1,000.00" in html and "50.0%" in html and 'style="left:30.6%"' in html
     assert 'data-status="ahead"' in html
 
 
