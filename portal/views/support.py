@@ -154,10 +154,7 @@ def announcement(request, public_id):
 
 
 def _announcement(queryset, public_id):
-    try:
-        return queryset.filter(pk=int(public_id)).first()
-    except (TypeError, ValueError):
-        return None
+    return queryset.filter(public_id=public_id).first()
 
 
 # --- feedback ----------------------------------------------------------------------------------
@@ -180,7 +177,7 @@ def feedback(request):
         except APIException as exc:
             status = refuse(form, exc)
         else:
-            return HttpResponseRedirect(url("ticket", request, ticket.pk) + "?sent=1")
+            return HttpResponseRedirect(url("ticket", request, ticket.public_id) + "?sent=1")
     current = Paginator(tickets_of(me), PER_PAGE).get_page(request.GET.get("page"))
     return page(request, "portal/feedback.html", {"form": form, "tickets": list(current.object_list),
                                                   "page_obj": current, "writing": request.method == "POST"

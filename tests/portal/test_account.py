@@ -262,3 +262,11 @@ def test_an_expired_reset_link_is_refused(client, people, acme, clock):
                                             "new_password2": "maple-harbour-31"})
     assert r.status_code == 400 and "This reset link has expired: ask for a new one." in r.content.decode()
     assert login(Client(headers={"Accept-Language": "en"}), "acme", "bob").status_code == 302                      # the old password stands
+
+
+def test_the_portal_root_asks_for_the_programme_code(client, people):
+    assert client.get("/portal/").status_code == 200
+    r = client.get("/portal/", {"tenant": " ACME "})
+    assert r.status_code == 302 and r["Location"] == "/portal/acme/login/"
+    r = client.get("/portal/", {"tenant": "nosuch"})
+    assert r.status_code == 404 and "No programme has this code." in r.content.decode()
