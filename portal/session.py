@@ -3,8 +3,8 @@
 A distributor is not a Django user, so the portal keeps its own session key instead of
 django.contrib.auth's, with the same protections Django gives its users' sessions:
 
-- the session key is rotated at login (`cycle_key`: a session id planted before the login is
-  worthless after it) and at logout, which is a POST (CSRF-checked; a link cannot log anyone out);
+- the session key and the CSRF token are rotated at login (`cycle_key`, `rotate_token`: a
+  session id or token planted before the login is worthless after it) and the key at logout, which is a POST (CSRF-checked; a link cannot log anyone out);
 - the session holds the tenant id, the distributor id and an HMAC of the distributor's password
   hash (`auth_hash`, as Django's `get_session_auth_hash`): a password changed or reset elsewhere
   ends every other session of that distributor at its next request; the page where the
@@ -30,9 +30,13 @@ def auth_hash(distributor) -> str:
 
 
 def session_login(request, distributor) -> None:
-    """Log `distributor` in on this browser: a new session key, then the portal's entry (any
-    earlier portal login in this session is replaced)."""
+    """Log `distributor` in on this browser: a new session key and a new CSRF token (as Django's
+    own login: a token or session id planted before the login is worthless after it), then the
+    portal's entry (any earlier portal login in this session is replaced)."""
+    from django.middleware.csrf import rotate_token
+
     request.session.cycle_key()
+    rotate_token(request)
     request.session[SESSION_KEY] = {"tenant_id": distributor.tenant_id, "distributor_id": distributor.pk,
                                     "hash": auth_hash(distributor)}
 

@@ -187,7 +187,4 @@ def password(request):
 @portal_page
 def me(request):
     """My profile: name, grade, upline, invite code, links to the rest, language, logout."""
-    from django.conf import settings
-
-    me = request.distributor
-    return page(request, "portal/me.html", {"upline": me.parent, "languages": settings.LANGUAGES}, tab="me")
+    return page(request, "portal/me.html", {"upline": request.distributor.parent}, tab="me")

@@ -65,6 +65,7 @@ def test_every_form_needs_its_csrf_token(people):
     token = page.cookies["csrftoken"].value
     r = browser.post("/portal/acme/login/", {"username": "alice", "password": PASSWORD, "csrfmiddlewaretoken": token})
     assert r.status_code == 302
+    assert browser.cookies["csrftoken"].value != token                 # a new token with the login
     # logged in (the token rotates with the login): the withdrawal form without a token is refused
     assert browser.post("/portal/acme/withdrawals/", {"amount": "10.00", "method": "alipay", "account": "a"}).status_code == 403
     assert browser.post("/portal/acme/logout/").status_code == 403

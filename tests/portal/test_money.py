@@ -69,7 +69,7 @@ def test_home_after_settlement(client, settled):
 
 def test_the_home_page_costs_a_fixed_number_of_queries(as_alice, django_assert_num_queries):
     """The session, the distributor with its tenant (as a token would), the balance row, the
-    month's and the day's figures (two each), the unread count: 9, whatever the team's size."""
+    month's and the day's figures (two each), the unread count: 9."""
     with django_assert_num_queries(9):
         assert as_alice.get("/portal/acme/").status_code == 200
 
