@@ -44,6 +44,8 @@ def login(request):
     from tenants.login_guard import LoginThrottled, distributor_account, login_failed, login_gate
 
     tenant = request.tenant
+    if request.method == "GET" and request.distributor is not None:   # logged in already
+        return HttpResponseRedirect(safe_next(request, tenant, url("home", request)))
     form = LoginForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
