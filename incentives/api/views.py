@@ -76,7 +76,7 @@ class MyContestLeaderboardView(PortalAPIView):
     @extend_schema(parameters=[PortalLeaderboardQuery], responses=PortalLeaderboardSerializer)
     def get(self, request, public_id):
         """The top `limit` of a contest I can see (live, or frozen once finalized): rank, name
-        (other people's masked: 张*三, A***e), score, prize, and `me: true` on my row; `mine` gives
+        (other people's masked: 张*, 王*明, A***e), score, prize, and `me: true` on my row; `mine` gives
         my own rank, score and prize even outside the top. 404 for a contest I cannot see. A fixed
         number of queries whatever the tenant's size."""
         contest = visible_contest(request.user, public_id, timezone.now())
