@@ -41,7 +41,6 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext
 
 from distributors.models import Distributor, Grade
 from fenxiao.exceptions import InvalidState, NotFound, invalid
