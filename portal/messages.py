@@ -1,11 +1,11 @@
 """The services' refusals as a distributor reads them on a page (CONVENTIONS, interfaces for people).
 
 The services raise fenxiao.exceptions (a DRF ValidationError on an attribute, a 409, a 404) with
-an English message; the API shows it as `detail`. Many of the support services (relations) write
-their messages without gettext, so this module names them for the catalogue (gettext_noop) and
-`translated` looks each one up, or its template when it carries a value (a count, a currency):
-the same pattern as the console's (incentives.console). A message the catalogue does not know is
-shown as the service wrote it.
+a message, translated by the service itself in most cases; the API shows it as `detail`. The few
+a service writes without gettext are named here for the catalogue (gettext_noop) and `translated`
+looks each one up, or its template when it carries a value (a currency's places): the same
+pattern as the console's (incentives.console). A message the catalogue does not know is shown as
+the service wrote it.
 """
 from __future__ import annotations
 
@@ -13,31 +13,9 @@ import re
 
 from django.utils.translation import gettext, gettext_noop
 
-#: Messages the portal's services raise verbatim (relations.services / relations.selectors).
+#: Messages the portal's services raise verbatim, without gettext (relations.services).
 SERVICE_MESSAGES = [
-    gettext_noop("Write a message."),
-    gettext_noop("Give the ticket a subject."),
-    gettext_noop("A subject has at most 200 characters."),
     gettext_noop("The ticket is closed."),
-    gettext_noop("No feedback ticket with this id."),
-    gettext_noop("No material with this id."),
-    gettext_noop("No lesson with this id."),
-    gettext_noop("No lesson with this id in this course."),
-    gettext_noop("This material is not a poster."),
-    gettext_noop("This poster has no image."),
-    gettext_noop("This material is not a course."),
-    gettext_noop("This material has nothing to download."),
-    gettext_noop("Give at least one product."),
-    gettext_noop("Give the price as a decimal number."),
-    gettext_noop("A price cannot be negative."),
-    gettext_noop("The quantity must be at least 1."),
-    gettext_noop("Give the new password."),
-    gettext_noop("The current password is wrong."),
-    gettext_noop("This reset link is not valid."),
-    gettext_noop("This reset link has been used already."),
-    gettext_noop("This reset link has expired: ask for a new one."),
-    gettext_noop("Give the month as YYYY-MM, e.g. 2026-01."),
-    gettext_noop("The month must be between 1970-01 and 9899-12."),
 ]
 
 
@@ -50,8 +28,6 @@ def _places(found) -> str:
 #: Messages with a value: (the English message's pattern, its catalogue template with the
 #: pattern's named groups, or a function of the match writing it in the active language).
 SERVICE_PATTERNS = [
-    (re.compile(r"A message has at most (?P<most>\d+) characters \(this one has (?P<has>\d+)\)\."),
-     gettext_noop("A message has at most %(most)s characters (this one has %(has)s).")),
     (re.compile(r"(?P<currency>[A-Z]{3}) amounts have at most (?P<places>\d+) decimal places?\."), _places),
     (re.compile(r"(?P<currency>[A-Z]{3}) amounts have no decimal places\."), _places),
 ]
