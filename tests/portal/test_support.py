@@ -166,7 +166,7 @@ def test_i_ask_the_brand_and_follow_the_thread(as_alice, acme, support, people):
         feedback_reply(ticket=ticket, body="Yes: next week.", actor="pm")
     page = as_alice.get(f"/portal/acme/feedback/{ticket.public_id}/")
     assert by_id(page, "thread").startswith("Can I get a red one?")
-    assert "Yes: next week." in by_id(page, "thread") and by_id(page, "ticket-status") == "Answered"
+    assert "Yes: next week." in by_id(page, "thread") and by_id(page, "ticket-status") == "answered"
     r = as_alice.post(f"/portal/acme/feedback/{ticket.public_id}/", {"body": "Thanks!"})
     assert r.status_code == 302
     with tenant_context(acme):
