@@ -56,10 +56,13 @@ def phone():
 @pytest.fixture
 def programme(make_tenant, settings, live_server):
     """acme (CNY) with alice -> bob -> carol, eve beside them, 80.00 settled for alice (10% of her
-    own 500.00, 5% of bob's 200.00, 2% of carol's 1000.00... as tests/portal/conftest.py), the
+    own 500.00, 5% of bob's 200.00, 2% of carol's 1000.00, orders paid now), the
     demo's materials and announcements (load_demo_support: a poster, copy, a video, a three-lesson
     course, a welcome announcement), and invite links pointing at this test server."""
+    from datetime import timedelta
+
     from django.core.management import call_command
+    from django.utils import timezone
 
     from distributors.services import distributor_set_password
     from ledger.services import settle_due
@@ -78,11 +81,10 @@ def programme(make_tenant, settings, live_server):
         eve = distributor(acme, external_id="eve", name="陈一一")
         for d in (alice, bob, carol, eve):
             distributor_set_password(distributor=d, password=PASSWORD)
+        now = timezone.now()
         for ext, who, amount in (("O1", "carol", "1000.00"), ("O2", "bob", "200.00"), ("O3", "alice", "500.00")):
-            paid_order(acme, ext, referrer_external_id=who, lines=[line(unit_price=amount)])
-        from datetime import datetime, timezone
-
-        settle_due(tenant=acme, now=datetime(2027, 1, 1, tzinfo=timezone.utc))
+            paid_order(acme, ext, referrer_external_id=who, lines=[line(unit_price=amount)], placed_at=now, paid_at=now)
+        settle_due(tenant=acme, now=now + timedelta(days=60))       # all due: paid + 14 + 7 days
     call_command("load_demo_support", tenant="acme", stdout=io.StringIO())
     return {"tenant": acme, "alice": alice, "bob": bob, "carol": carol, "eve": eve, "base": live_server.url}
 
