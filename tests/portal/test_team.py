@@ -64,7 +64,7 @@ def test_my_contests_and_a_board_with_other_peoples_names_masked(as_alice, march
     r = as_alice.get(f"/portal/acme/contests/{march_contest.public_id}/")
     assert r.status_code == 200
     # direct sales in March: carol 1000.00, alice 500.00, bob 200.00
-    assert by_id(r, "board") == "1 张*红 1,000.00 🏆 100.00 2 Alice Wang me 500.00 🏆 50.00 3 B****i 200.00"
+    assert by_id(r, "board") == "1 张*红 1,000.00 prize 100.00 2 Alice Wang me 500.00 prize 50.00 3 B****i 200.00"
     assert by_id(r, "my-rank") == "2"
     assert "carol" not in r.content.decode() and "Bob Li" not in r.content.decode()
 
