@@ -223,8 +223,9 @@ def ticket_close(request, public_id):
         with transaction.atomic():
             feedback_close(ticket=found, actor=f"distributor:{me.external_id}")
     except APIException as exc:
-        form = ReplyForm()
-        status = refuse(form, exc)
-        return page(request, "portal/ticket.html", {"t": found, "messages": messages_of(found), "form": form},
-                    status=status, tab="me")
+        from ..messages import refusal
+
+        return page(request, "portal/ticket.html", {
+            "t": found, "messages": messages_of(found), "form": ReplyForm(),
+            "refused": " ".join(message for _attr, message in refusal(exc))}, status=exc.status_code, tab="me")
     return HttpResponseRedirect(url("ticket", request, public_id) + "?closed=1")
