@@ -79,6 +79,15 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
+def masked(rows: list[dict], me_id: int) -> list[dict]:
+    """Leaderboard rows ({"rank", "distributor_id", "name", "score"[, "prize"]}) as the distributor
+    `me_id` sees them: other people's names masked (`mask_name`), mine as it is and marked `me`,
+    no ids (domain rules section 8, rankings)."""
+    return [{"rank": r["rank"], "name": r["name"] if r["distributor_id"] == me_id else mask_name(r["name"]),
+             "score": r["score"], **({"prize": r["prize"]} if "prize" in r else {}), "me": r["distributor_id"] == me_id}
+            for r in rows]
+
+
 @dataclass(frozen=True)
 class Tier:
     """A tier: reaching `threshold` (inclusive) pays `amount`, or `rate` x the measure."""

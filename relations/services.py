@@ -38,7 +38,7 @@ from django.utils.translation import gettext
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -634,3 +634,69 @@ def password_reset_redeem(*, token: str, new_password: str, now: datetime | None
         distributor_set_password(distributor=distributor, password=new_password)
         PasswordReset.objects.filter(distributor=distributor, used_at__isnull=True).update(used_at=now)
         return distributor
+
+
+# --- joining through an invite link ------------------------------------------------------------
+
+#: The longest name a newcomer may give (the distributor's `name` column).
+JOIN_NAME_MAX = 200
+
+
+@transaction.atomic
+def distributor_join(*, tenant, username: str, name: str, password: str, invite_code: str = "",
+                     phone: str = "") -> Distributor:
+    """A newcomer registers on the portal's join page, usually through an invite link
+    (relations.selectors.invite_url): a new distributor whose external id and username are
+    `username`, bound under the owner of `invite_code` (empty: no upline), through
+    distributors.services.distributor_register (every bind_mode binds at registration; status
+    `active`, or `pending` under enrollment `application`). Domain rules section 2.
+
+    400 (nothing written): attr `invite_code` `unknown_invite_code`; attr `username` `required`,
+    `invalid_external_id` (as an external id: up to 64 characters, no "/", spaces or control
+    characters) or `username_taken` (another distributor of the tenant has it: a newcomer never
+    takes over an existing account, whatever the bind_mode); attr `name` `blank` or `max_length`;
+    attr `password` per Django's password validators (as `password_change`)."""
+    from distributors.services import DistributorInput, distributor_by_invite_code, distributor_register
+    from fenxiao.validators import external_id_ok
+
+    username = (username or "").strip()
+    name = (name or "").strip()
+    if not username:
+        raise invalid("username", gettext("Choose a username."), "required")
+    if len(username) > 64 or not external_id_ok(username):
+        raise invalid("username", gettext("A username has at most 64 characters, without spaces or \"/\"."),
+                      "invalid_external_id")
+    if not name:
+        raise invalid("name", gettext("Give your name."), "blank")
+    if len(name) > JOIN_NAME_MAX:
+        raise invalid("name", gettext("A name has at most %(n)d characters.") % {"n": JOIN_NAME_MAX}, "max_length")
+    code = (invite_code or "").strip()
+    if code:
+        distributor_by_invite_code(invite_code=code)   # 400 unknown_invite_code before anything else
+    if Distributor.objects.filter(Q(external_id=username) | Q(username=username)).exists():
+        raise invalid("username", gettext("This username is taken: choose another."), "username_taken")
+    newcomer = Distributor(tenant=tenant, external_id=username, username=username, name=name)
+    _password_check(newcomer, password, attr="password")
+    distributor, created = distributor_register(tenant=tenant, data=DistributorInput(
+        external_id=username, name=name, phone=(phone or "").strip()[:32], invite_code=code or None, password=password))
+    if not created:   # registered at the same moment by someone else: never theirs to take
+        raise invalid("username", gettext("This username is taken: choose another."), "username_taken")
+    return distributor
+
+
+@transaction.atomic
+def distributor_bind_invite(*, distributor: Distributor, invite_code: str) -> Distributor:
+    """A distributor already registered opens another distributor's invite link and asks to join
+    that team: bound under the code's owner when the tenant's bind_mode allows it (domain rules
+    section 2: `when_unbound` while it has no upline, `always` rebinds with a logged move), through
+    distributors.services.distributor_register as a partner's repeated registration would be.
+    Returns the distributor (unchanged when that is its upline already). 400 `unknown_invite_code`,
+    `cycle` (its own code, or a code of its own team); 409 `bind_refused` saying why (the bind_mode)."""
+    from distributors.services import DistributorInput, distributor_register
+
+    code = (invite_code or "").strip()
+    if not code:
+        raise invalid("invite_code", gettext("Give an invite code."), "required")
+    me, _created = distributor_register(tenant=distributor.tenant, data=DistributorInput(
+        external_id=distributor.external_id, name=distributor.name, invite_code=code))
+    return me
