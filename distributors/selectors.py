@@ -175,7 +175,16 @@ def distributor_by_external_id(external_id: str) -> Distributor | None:
 
 
 def names_of(ids) -> dict[int, tuple[str, str]]:
-    """{distributor id: (external_id, name)} of the tenant's distributors with these ids. One query."""
-    return {pk: (ext, name) for pk, ext, name in
-            Distributor.objects.filter(pk__in=list(ids)).values_list("pk", "external_id", "name")}
+    """{distributor id: (external_id, name)} of the tenant's distributors with these ids. One raw
+    statement (none for no ids): a ranking page's names, where compiling the queryset cost more
+    than running it."""
+    from fenxiao.bulk import query
+    from tenants.context import single_tenant_id
+
+    ids = list(ids)
+    if not ids:
+        return {}
+    return {pk: (ext, name) for pk, ext, name in query(
+        f"SELECT id, external_id, name FROM {Distributor._meta.db_table} WHERE tenant_id = %s"
+        f" AND id IN ({', '.join(['%s'] * len(ids))})", [single_tenant_id(), *ids])}
 

@@ -381,7 +381,10 @@ def query(sql: str, params, *, using: str = "default") -> list[tuple]:
 
     with conn.wrap_database_errors, psycopg.Cursor(conn.connection) as cursor:
         cursor.execute(sql, params, prepare=True if settings.DB_PREPARED_STATEMENTS else None)
-        rows = cursor.fetchall() if cursor.description else []
+        # whether it returned rows, from the result's status: `cursor.description` would build a
+        # Column object per column (80 of them for the portal's token row) on every call
+        result = cursor.pgresult
+        rows = cursor.fetchall() if result is not None and result.status == psycopg.pq.ExecStatus.TUPLES_OK else []
     if conn.queries_logged:
         conn.queries_log.append({"sql": sql, "time": f"{time.monotonic() - start:.3f}"})
     return rows

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "risk",
     "reports",
     "webhooks",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -83,6 +83,14 @@ def _value(measure: str, raw) -> Decimal:
     return Decimal(int(raw or 0))
 
 
+def _valuer(measure: str):
+    """`_value` of one measure for many figures: the tenant currency's places read once."""
+    if measure in MONEY:
+        places = -minor_units(current_tenant().currency)
+        return lambda raw: Decimal(int(raw or 0)).scaleb(places)
+    return lambda raw: Decimal(int(raw or 0))
+
+
 def _raw(measure: str, value: Decimal) -> int:
     """The figure behind a measure's value (minor units for money)."""
     if measure in MONEY:
@@ -139,7 +147,8 @@ def leaderboard(measure: str, window: Window, *, limit: int | None = None, grade
     rows = _ordered(rows)
     if limit is not None:
         rows = rows[:limit]
-    return [Ranked(i, r["did"], _value(measure, r["score"]), r["reached"]) for i, r in enumerate(rows, start=1)]
+    value = _valuer(measure)
+    return [Ranked(i, r["did"], value(r["score"]), r["reached"]) for i, r in enumerate(rows, start=1)]
 
 
 def score_of(measure: str, window: Window, distributor_id: int) -> Score:
@@ -148,6 +157,24 @@ def score_of(measure: str, window: Window, distributor_id: int) -> Score:
     if not rows:
         return Score(distributor_id, _value(measure, 0), None)
     return Score(distributor_id, _value(measure, rows[0]["score"]), rows[0]["reached"])
+
+
+def own_sales(distributor_id: int, window: Window) -> tuple[Decimal, Decimal]:
+    """(team_sales, direct_sales) of one distributor in `window`: what score_of gives for each of
+    the two measures, from its day figures in one raw statement (the portal's team summary, a hot
+    read: compiling the two querysets cost more than running them)."""
+    from django.db import connection
+
+    from fenxiao.bulk import query
+    from tenants.context import single_tenant_id
+
+    adapt = connection.ops.adapt_datefield_value
+    (team, direct), = query(
+        f"SELECT SUM(team_sales), SUM(direct_sales) FROM {DailyFigure._meta.db_table}"
+        " WHERE tenant_id = %s AND distributor_id = %s AND day >= %s AND day < %s",
+        [single_tenant_id(), distributor_id, adapt(window.first_day), adapt(window.end_day)])
+    value = _valuer(Measure.TEAM_SALES)  # both money; a sum not above 0 scores 0, as score_of's does
+    return value(team if team and team > 0 else 0), value(direct if direct and direct > 0 else 0)
 
 
 def rank_of(measure: str, window: Window, distributor_id: int, *, grade_ids=None,
@@ -279,12 +306,13 @@ def contest_board(contest, *, limit: int | None = None, grade_ids=None, min_scor
         params.append(limit)
     rows = query(f"SELECT {select} {sql}", [single_tenant_id(), *params])
     convert = row_converter(ContestScore, ("distributor_id", "score", "reached_at"))
+    value = _valuer(contest.measure)
     out = []
     for i, row in enumerate(rows, start=1):
         d, score, reached = convert(row[:3])
         if people is not None:
             people[d] = (row[3], row[4])
-        out.append(Ranked(i, d, _value(contest.measure, score), reached))
+        out.append(Ranked(i, d, value(score), reached))
     return out
 
 
@@ -356,13 +384,13 @@ INACTIVE = [s.value for s in Distributor.Status if s != Distributor.Status.ACTIV
 def contest_rank(contest, distributor_id: int, *, grade_ids=None, min_score: Decimal | None = None,
                  active_only: bool = False) -> tuple[int | None, Score]:
     """`rank_of` for a contest (domain rules section 8, the tie rule). A tracked contest without
-    eligible grades answers from its rank snapshot whatever its size, in two queries (my score
-    with my grade and status; then the rank): 1 + the snapshot's rank of the last row ahead of
-    mine (one index probe) + a correction over the rows written since the snapshot (those now
+    eligible grades answers from its rank snapshot whatever its size, in one query (my score with
+    my grade and status, and the rank from my row's key): 1 + the snapshot's rank of the last row
+    ahead of mine (one index probe) + a correction over the rows written since the snapshot (those now
     ahead of me minus those that were), less, with `active_only`, the inactive distributors' rows
     ahead of mine (the tenant's few, found by their status index). A minimum score never changes
     who is ahead of an eligible score. With eligible grades (a grade change is no score change)
-    it counts the eligible scores ahead of mine. Untracked contests compute."""
+    it counts the eligible scores ahead of mine (a second query). Untracked contests compute."""
     if not is_tracked(contest):
         return rank_of(contest.measure, contest_window(contest), distributor_id, grade_ids=grade_ids, min_score=min_score,
                        active_only=active_only)
@@ -375,36 +403,39 @@ def contest_rank(contest, distributor_id: int, *, grade_ids=None, min_score: Dec
 
     scores, people = ContestScore._meta.db_table, Distributor._meta.db_table
     tenant_id = single_tenant_id()
-    found = query(f"SELECT s.score, s.reached_at, d.grade_id, d.status FROM {scores} s JOIN {people} d ON d.id = s.distributor_id"
+    select, params = "SELECT s.score, s.reached_at, d.grade_id, d.status", []
+    if not grade_ids:  # the rank from the snapshot, in the same statement (my key from my row)
+        never = connection.ops.adapt_datetimefield_value(RANK_NEVER)
+        mine_key = "(-s.score, COALESCE(s.reached_at, %s), s.distributor_id)"
+        select += (
+            f", (SELECT x.snap_rank FROM {scores} x WHERE x.tenant_id = %s AND x.contest_id = %s AND x.snap_rank IS NOT NULL"
+            f" AND (x.snap_neg, x.snap_reached, x.distributor_id) < {mine_key}"
+            " ORDER BY x.snap_neg DESC, x.snap_reached DESC, x.distributor_id DESC LIMIT 1),"
+            f" (SELECT SUM(CASE WHEN x.score > 0 AND (-x.score, COALESCE(x.reached_at, %s), x.distributor_id) < {mine_key}"
+            f" THEN 1 ELSE 0 END - CASE WHEN x.snap_rank IS NOT NULL AND (x.snap_neg, x.snap_reached, x.distributor_id)"
+            f" < {mine_key} THEN 1 ELSE 0 END) FROM {scores} x WHERE x.tenant_id = %s AND x.contest_id = %s AND x.dirty)")
+        params += [tenant_id, contest.pk, never, never, never, never, tenant_id, contest.pk]
+        if active_only:
+            marks = ", ".join(["%s"] * len(INACTIVE))
+            select += (f", (SELECT COUNT(*) FROM {people} i JOIN {scores} x ON x.tenant_id = i.tenant_id"
+                       f" AND x.contest_id = %s AND x.distributor_id = i.id WHERE i.tenant_id = %s AND i.status IN ({marks})"
+                       f" AND x.score > 0 AND (-x.score, COALESCE(x.reached_at, %s), x.distributor_id) < {mine_key})")
+            params += [contest.pk, tenant_id, *INACTIVE, never, never]
+        else:
+            select += ", 0"
+    found = query(f"{select} FROM {scores} s JOIN {people} d ON d.id = s.distributor_id"
                   " WHERE s.tenant_id = %s AND s.contest_id = %s AND s.distributor_id = %s",
-                  [tenant_id, contest.pk, distributor_id])
+                  [*params, tenant_id, contest.pk, distributor_id])
     row = row_converter(ContestScore, ("score", "reached_at"))(found[0][:2]) if found else None
     mine = Score(distributor_id, _value(contest.measure, row[0] if row else 0), row[1] if row else None)
     if mine.score <= 0 or (min_score is not None and mine.score < min_score):
         return None, mine
-    grade_id, status = found[0][2:]
+    grade_id, status = found[0][2:4]
     if (grade_ids and grade_id not in grade_ids) or (active_only and status != Distributor.Status.ACTIVE):
         return None, mine
     raw = row[0]
     if not grade_ids:
-        key = [-raw, connection.ops.adapt_datetimefield_value(mine.reached_at or RANK_NEVER), distributor_id]
-        never = connection.ops.adapt_datetimefield_value(RANK_NEVER)
-        sql = (f"SELECT (SELECT snap_rank FROM {scores} WHERE tenant_id = %s AND contest_id = %s AND snap_rank IS NOT NULL"
-               " AND (snap_neg, snap_reached, distributor_id) < (%s, %s, %s)"
-               " ORDER BY snap_neg DESC, snap_reached DESC, distributor_id DESC LIMIT 1),"
-               " (SELECT SUM(CASE WHEN score > 0 AND (-score, COALESCE(reached_at, %s), distributor_id) < (%s, %s, %s)"
-               " THEN 1 ELSE 0 END - CASE WHEN snap_rank IS NOT NULL AND (snap_neg, snap_reached, distributor_id)"
-               f" < (%s, %s, %s) THEN 1 ELSE 0 END) FROM {scores} WHERE tenant_id = %s AND contest_id = %s AND dirty)")
-        params = [tenant_id, contest.pk, *key, never, *key, *key, tenant_id, contest.pk]
-        if active_only:
-            marks = ", ".join(["%s"] * len(INACTIVE))
-            sql += (f", (SELECT COUNT(*) FROM {people} d JOIN {scores} s ON s.tenant_id = d.tenant_id AND s.contest_id = %s"
-                    f" AND s.distributor_id = d.id WHERE d.tenant_id = %s AND d.status IN ({marks}) AND s.score > 0"
-                    " AND (-s.score, COALESCE(s.reached_at, %s), s.distributor_id) < (%s, %s, %s))")
-            params += [contest.pk, tenant_id, *INACTIVE, never, *key]
-        else:
-            sql += ", 0"
-        (ahead, moved, inactive), = query(sql, params)
+        ahead, moved, inactive = found[0][4:]
         return 1 + (ahead or 0) + (moved or 0) - (inactive or 0), mine
     better = (" AND (s.score > %s OR (s.score = %s AND (s.reached_at < %s"
               " OR (s.reached_at = %s AND s.distributor_id < %s))))")

@@ -1,17 +1,61 @@
-"""Reads of the incentives app that other code needs; the audit behind `manage.py check_measures`."""
+"""Reads of the incentives app that other code needs; the audit behind `manage.py check_measures`.
+
+What a distributor sees (the portal API under /me/ and the portal pages call the same ones):
+    visible_contests(me, now)          the contests I can see, latest window first
+    visible_contest(me, public_id, now)   one of them, or None
+    targets_of(me)                     my targets and my team's
+
+Decisions (domain rules section 8):
+- Contests I can see: those that have started (running, ended or finalized) and are open to
+  everyone, to my grade, or in whose frozen ranking I am (a later grade change never hides a
+  prize I won). Scheduled contests are not shown.
+- Targets: the ones naming me (scope distributor) or my team (scope team, me as its head).
+  Tenant-wide targets are the brand's own KPIs and are not shown to distributors."""
 from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Max, Sum
+from django.db.models import Exists, Max, OuterRef, QuerySet, Sum
 
 from commissions.arithmetic import to_minor
 from fenxiao.currencies import minor_units
 from tenants.context import current_tenant
 
-from .models import DailyFigure, SalesCredit, Standing, TenantDay
+from .models import Contest, ContestResult, DailyFigure, SalesCredit, Standing, Target, TenantDay
+
+
+def visible_contests(me, now) -> QuerySet:
+    """Contests `me` (a distributor) can see at `now` (the module's decisions), latest window
+    first, with their grades prefetched."""
+    through = Contest.grades.through
+    open_to_all = ~Exists(through.objects.filter(contest_id=OuterRef("pk")))
+    my_grade = Exists(through.objects.filter(contest_id=OuterRef("pk"), grade_id=me.grade_id))
+    ranked = Exists(ContestResult.objects.filter(contest_id=OuterRef("pk"), distributor_id=me.pk))
+    return (Contest.objects.filter(starts_at__lte=now).filter(open_to_all | my_grade | ranked)
+            .prefetch_related("grades").order_by("-starts_at", "-id"))
+
+
+def visible_contest(me, public_id: str, now) -> Contest | None:
+    """The contest `public_id` (contest_...) if `me` can see it at `now` (as visible_contests and
+    VisibleContests decide), else None (another tenant's, a scheduled one, one of other grades):
+    the contest with its grades' ids (`eligible_grade_ids`) and whether I am in its frozen ranking
+    (`has_result_of`), in one query (contest_to_read)."""
+    contest = contest_to_read(public_id, started_by=now, distributor_id=me.pk)
+    if contest is None:
+        return None
+    grades = contest.eligible_grade_ids
+    if not grades or me.grade_id in grades or contest.has_result_of:
+        return contest
+    return None
+
+
+def targets_of(me) -> QuerySet:
+    """My targets and my team's (scope distributor or team naming `me`), latest period first. The
+    brand's tenant-wide KPIs are not a distributor's to see."""
+    return (Target.objects.filter(distributor=me, scope__in=[Target.Scope.DISTRIBUTOR, Target.Scope.TEAM])
+            .select_related("distributor").order_by("-starts_at", "-id"))
 
 
 def figures_drift() -> list[str]:
@@ -183,3 +227,101 @@ def targets_meeting(*, start, end, limit: int = 10) -> list:
     return list(Target.objects.filter(starts_at__lt=end, ends_at__gt=start).select_related("distributor")
                 .order_by("-starts_at", "-id")[:limit])
 
+
+
+def contest_to_read(public_id: str, *, started_by=None, distributor_id: int | None = None):
+    """The tenant's contest `public_id` (contest_...) as its leaderboard and standings read it, or
+    None (no such contest in the tenant in context; with `started_by`, an aware instant, also one
+    that has not started by then). The Contest row comes with `eligible_grade_ids` (its grades'
+    ids in ascending order; [] = every grade) and `has_result_of` (whether `distributor_id` is in
+    its frozen ranking; False without one). One statement whatever the tenant's size: compiling
+    the queryset and its grades' prefetch cost more than running them on a leaderboard page
+    (docs/performance.md)."""
+    from django.db import connection
+
+    from fenxiao.bulk import from_row, query, select_sql
+    from tenants.context import single_tenant_id
+
+    from .models import Contest, ContestResult
+
+    grades = Contest.grades.field
+    through = grades.remote_field.through._meta.db_table
+    sql = (f"SELECT {select_sql(Contest, '', alias='c')}, g.{grades.m2m_reverse_name()},"
+           f" EXISTS(SELECT 1 FROM {ContestResult._meta.db_table} r WHERE r.tenant_id = c.tenant_id"
+           f" AND r.contest_id = c.id AND r.distributor_id = %s)"
+           f" FROM {Contest._meta.db_table} c LEFT JOIN {through} g ON g.{grades.m2m_column_name()} = c.id"
+           " WHERE c.tenant_id = %s AND c.public_id = %s")
+    params = [distributor_id or 0, single_tenant_id(), public_id]
+    if started_by is not None:
+        sql += " AND c.starts_at <= %s"
+        params.append(connection.ops.adapt_datetimefield_value(started_by))
+    rows = query(sql, params)
+    if not rows:
+        return None
+    n = len(Contest._meta.concrete_fields)
+    contest = from_row(Contest, rows[0][:n])
+    contest.eligible_grade_ids = sorted(r[n] for r in rows if r[n] is not None)
+    contest.has_result_of = bool(rows[0][n + 1])
+    return contest
+
+
+class VisibleContests:
+    """The contests a distributor can see at an instant (incentives.api.views: started, and open to
+    every grade, to its grade, or with it in their frozen ranking), latest window first, as a
+    sequence Django's Paginator pages through: `count()` is one query, a slice another (each
+    contest with `eligible_grade_ids`), whatever the tenant's size. Raw statements: compiling the
+    equivalent queryset (three EXISTS) twice and prefetching the grades cost more than running
+    them on /me/contests/ (docs/performance.md)."""
+
+    def __init__(self, me, now):
+        from django.db import connection
+
+        from .models import Contest, ContestResult
+
+        grades = Contest.grades.field
+        through = grades.remote_field.through._meta.db_table
+        contest_col, grade_col = grades.m2m_column_name(), grades.m2m_reverse_name()
+        self.where = (
+            f" FROM {Contest._meta.db_table} c WHERE c.tenant_id = %s AND c.starts_at <= %s AND ("
+            f"NOT EXISTS(SELECT 1 FROM {through} g WHERE g.{contest_col} = c.id)"
+            f" OR EXISTS(SELECT 1 FROM {through} g WHERE g.{contest_col} = c.id AND g.{grade_col} = %s)"
+            f" OR EXISTS(SELECT 1 FROM {ContestResult._meta.db_table} r WHERE r.tenant_id = c.tenant_id"
+            " AND r.contest_id = c.id AND r.distributor_id = %s))")
+        from tenants.context import single_tenant_id
+
+        self.params = [single_tenant_id(), connection.ops.adapt_datetimefield_value(now), me.grade_id, me.pk]
+        self.grades = (f"ARRAY(SELECT g.{grade_col} FROM {through} g WHERE g.{contest_col} = c.id)"
+                       if connection.vendor == "postgresql" else
+                       f"(SELECT group_concat(g.{grade_col}) FROM {through} g WHERE g.{contest_col} = c.id)")
+
+    def count(self) -> int:
+        from fenxiao.bulk import query
+
+        return query(f"SELECT COUNT(*){self.where}", self.params)[0][0]
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, page: slice) -> list:
+        from fenxiao.bulk import from_row, query, select_sql
+
+        from .models import Contest
+
+        if not isinstance(page, slice) or page.step is not None:
+            raise TypeError("VisibleContests answers slices (pages) only")
+        start = page.start or 0
+        sql = f"SELECT {select_sql(Contest, '', alias='c')}, {self.grades}{self.where} ORDER BY c.starts_at DESC, c.id DESC"
+        if page.stop is None:
+            raise TypeError("VisibleContests answers bounded slices (pages) only")
+        sql += " LIMIT %s OFFSET %s"
+        params = [*self.params, max(0, page.stop - start), start]
+        n = len(Contest._meta.concrete_fields)
+        out = []
+        for row in query(sql, params):
+            contest = from_row(Contest, row[:n])
+            grades = row[n]
+            if isinstance(grades, str):  # SQLite: "3,7"
+                grades = [int(g) for g in grades.split(",")]
+            contest.eligible_grade_ids = sorted(grades or [])
+            out.append(contest)
+        return out

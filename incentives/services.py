@@ -247,8 +247,10 @@ def _eligibility(contest: Contest) -> dict:
     """Who takes part in a contest: active distributors (a frozen, disabled or pending one wins no
     prize, as it earns no commission: domain rules section 6), of its eligible grades (none:
     every grade), with at least its minimum score."""
-    return {"grade_ids": [g.pk for g in contest.grades.all()] or None, "min_score": contest.min_score,
-            "active_only": True}
+    grade_ids = getattr(contest, "eligible_grade_ids", None)  # read with the row (selectors.contest_to_read)
+    if grade_ids is None:
+        grade_ids = [g.pk for g in contest.grades.all()]
+    return {"grade_ids": grade_ids or None, "min_score": contest.min_score, "active_only": True}
 
 
 def contest_leaderboard(*, contest: Contest, limit: int | None = None, people: dict | None = None

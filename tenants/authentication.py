@@ -5,6 +5,9 @@
   distributor_id claims.
 """
 from __future__ import annotations
+
+import json
+
 from django.utils.translation import gettext
 
 from dataclasses import dataclass
@@ -152,12 +155,121 @@ _PORTAL_SQL = ""
 
 class StaffJWTAuthentication(JWTAuthentication):
     """Bearer tokens of tenant staff (Django users), from POST /api/v1/auth/staff-token/.
-    Distributor tokens (no user_id claim) are left to DistributorJWTAuthentication."""
+    Distributor tokens (no user_id claim) are left to DistributorJWTAuthentication. The user is
+    read with its staff membership and tenant in one raw statement (`staff_user`); one SimpleJWT
+    would refuse (gone, inactive, or with CHECK_REVOKE_TOKEN a changed password) goes through
+    SimpleJWT's own get_user, which refuses it with its own 401 (`user_not_found`,
+    `user_inactive`, `password_changed`)."""
 
     def get_user(self, validated_token):
+        from rest_framework_simplejwt.settings import api_settings
+        from rest_framework_simplejwt.utils import get_md5_hash_password
+
         if "user_id" not in validated_token:
             raise InvalidToken(gettext("Token is not a staff token."))
-        return super().get_user(validated_token)
+        try:
+            user_id = int(validated_token[api_settings.USER_ID_CLAIM])
+        except (KeyError, TypeError, ValueError):
+            user_id = None
+        user = staff_user(user_id) if user_id is not None and api_settings.USER_ID_FIELD == "id" else None
+        if user is None or (api_settings.CHECK_USER_IS_ACTIVE and not user.is_active) or (
+                api_settings.CHECK_REVOKE_TOKEN
+                and validated_token.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password)):
+            return super().get_user(validated_token)  # refuses it as SimpleJWT does
+        return user
+
+
+def staff_user(user_id: int):
+    """The Django user `user_id` with its staff membership and the membership's tenant loaded (as
+    select_related would: `user.tenant_membership.tenant`; a user without a membership raises
+    RelatedObjectDoesNotExist there, as the ORM's does) and its permissions (`load_permissions`),
+    or None. One raw statement read fresh on every request (a deactivated user or tenant, a
+    removed membership or a revoked permission is refused at once): the ORM's user, membership,
+    tenant and two permission queries were five compiled queries (docs/performance.md)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from fenxiao.bulk import from_row, query, select_sql
+
+    from .models import StaffMembership
+
+    global _STAFF_SQL
+    user_model = get_user_model()
+    if not _STAFF_SQL:
+        perms = _permissions_sql("u.id")
+        perms = f"ARRAY({perms})" if connection.vendor == "postgresql" else f"(SELECT json_group_array(x.perm) FROM ({perms}) x)"
+        _STAFF_SQL = (
+            f"SELECT {select_sql(user_model, '', alias='u')}, {select_sql(StaffMembership, '', alias='m')},"
+            f" {select_sql(Tenant, '', alias='t')}, {perms} FROM {user_model._meta.db_table} u"
+            f" LEFT JOIN {StaffMembership._meta.db_table} m ON m.user_id = u.id"
+            f" LEFT JOIN {Tenant._meta.db_table} t ON t.id = m.tenant_id WHERE u.id = %s")
+    rows = query(_STAFF_SQL, [user_id])
+    if not rows:
+        return None
+    row = rows[0]
+    n_u, n_m, n_t = (len(m._meta.concrete_fields) for m in (user_model, StaffMembership, Tenant))
+    user = from_row(user_model, row[:n_u])
+    membership = None
+    if row[n_u] is not None:
+        membership = from_row(StaffMembership, row[n_u:n_u + n_m])
+        membership.tenant = from_row(Tenant, row[n_u + n_m:n_u + n_m + n_t])
+        StaffMembership._meta.get_field("user").set_cached_value(membership, user)
+    StaffMembership._meta.get_field("user").remote_field.set_cached_value(user, membership)
+    perms = row[n_u + n_m + n_t]
+    if _permission_cache_applies(user):
+        user._perm_cache = set(json.loads(perms) if isinstance(perms, str) else perms)
+    return user
+
+
+_STAFF_SQL = ""
+
+
+def _permissions_sql(user_id: str) -> str:
+    """SELECT of the "app_label.codename" (column `perm`) of the user `user_id` (an SQL expression)
+    has through its own permissions and its groups' (ModelBackend's two queries in one)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+
+    user_model = get_user_model()
+    user_perms = user_model.user_permissions.through._meta.db_table
+    user_groups = user_model.groups.through._meta.db_table
+    group_perms = Group.permissions.through._meta.db_table
+    content_types = Permission._meta.get_field("content_type").related_model._meta.db_table
+    return (f"SELECT ct.app_label || '.' || p.codename AS perm FROM {Permission._meta.db_table} p"
+            f" JOIN {content_types} ct ON ct.id = p.content_type_id"
+            f" WHERE p.id IN (SELECT up.permission_id FROM {user_perms} up WHERE up.user_id = {user_id}"
+            f" UNION SELECT gp.permission_id FROM {group_perms} gp JOIN {user_groups} ug ON ug.group_id = gp.group_id"
+            f" WHERE ug.user_id = {user_id})")
+
+
+def _permission_cache_applies(user) -> bool:
+    """May `_perm_cache` be filled from the permission rows? Not for an inactive user or a
+    superuser (Django answers those without the cache, and a superuser's cache holds every
+    permission), nor when other authentication backends than ModelBackend count too."""
+    from django.conf import settings
+
+    return user.is_active and not user.is_superuser and \
+        list(settings.AUTHENTICATION_BACKENDS) == ["django.contrib.auth.backends.ModelBackend"]
+
+
+def load_permissions(user) -> None:
+    """Fill Django's permission cache of a staff user (`_perm_cache`: what ModelBackend's
+    get_all_permissions, and so user.has_perm / has_perms, read: "app_label.codename" of the
+    user's own permissions and its groups') in one raw statement instead of ModelBackend's two
+    compiled queries, read fresh on every request like them. A staff token's user has it already
+    (`staff_user`); this serves the console's session users. Nothing is done when the cache is
+    filled or does not apply (`_permission_cache_applies`)."""
+    from fenxiao.bulk import query
+
+    if hasattr(user, "_perm_cache") or not _permission_cache_applies(user):
+        return
+    global _PERMS_SQL
+    if not _PERMS_SQL:
+        _PERMS_SQL = _permissions_sql("%s")
+    user._perm_cache = {perm for (perm,) in query(_PERMS_SQL, [user.pk, user.pk])}
+
+
+_PERMS_SQL = ""
 
 
 def tenant_of(user) -> Tenant | None:

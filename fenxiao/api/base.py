@@ -6,7 +6,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.views import APIView
 
 from tenants.authentication import (
-    ApiKeyAuthentication, DistributorJWTAuthentication, PartnerPrincipal, StaffJWTAuthentication, tenant_of,
+    ApiKeyAuthentication, DistributorJWTAuthentication, PartnerPrincipal, StaffJWTAuthentication, load_permissions,
+    tenant_of,
 )
 from tenants.context import reset_tenant, set_tenant
 
@@ -41,11 +42,14 @@ class IsTenantStaff(permissions.BasePermission):
         if tenant is None or not tenant.is_active:
             return False
         needed = getattr(view, "staff_perms", {}).get(request.method, getattr(view, "staff_perms", {}).get("*", []))
+        if needed:
+            load_permissions(user)  # one raw statement instead of ModelBackend's two queries
         return user.has_perms(needed)
 
 
 #: Query parameters every GET accepts: DRF's format override (JSON is the only format).
 COMMON_QUERY_PARAMS = frozenset({"format"})
+_ALLOWED: dict[type, frozenset[str]] = {}  # view class -> allowed_query_params()
 
 
 class TenantViewMixin:
@@ -58,7 +62,16 @@ class TenantViewMixin:
     query_params_extra: tuple[str, ...] = ()
 
     def allowed_query_params(self) -> frozenset[str]:
-        """Every query parameter this view reads (see the class docstring)."""
+        """Every query parameter this view reads (see the class docstring): the same for every
+        request to the view's class, worked out once per process (building the query serializer's
+        fields and the paginator for each request was a visible share of a portal GET)."""
+        cls = type(self)
+        found = _ALLOWED.get(cls)
+        if found is None:
+            found = _ALLOWED[cls] = self._allowed_query_params()
+        return found
+
+    def _allowed_query_params(self) -> frozenset[str]:
         allowed = set(COMMON_QUERY_PARAMS) | set(self.query_params_extra)
         filterset = getattr(self, "filterset_class", None)
         if filterset is not None:

@@ -7,13 +7,13 @@ from decimal import Decimal
 from django.utils.translation import gettext
 from rest_framework import serializers
 
-from distributors.models import Distributor
+from distributors.selectors import names_of
 from fenxiao.api.fields import PlainIntegerField
 from fenxiao.exceptions import NotFound
 
 from ..models import Contest, Target, TierBonusScheme
 from ..rules import Ranked
-from .serializers import measure_str, money
+from .serializers import measure_format, money
 
 
 def get_contest(public_id: str) -> Contest:
@@ -54,9 +54,8 @@ def PageLimit(*, default: int, most: int) -> serializers.IntegerField:  # noqa: 
 
 
 def people(ids) -> dict[int, tuple[str, str]]:
-    """{distributor id: (external_id, name)} of `ids`: one query."""
-    return {pk: (ext, name) for pk, ext, name in
-            Distributor.objects.filter(pk__in=list(ids)).values_list("pk", "external_id", "name")}
+    """{distributor id: (external_id, name)} of `ids`: one query (distributors.selectors.names_of)."""
+    return names_of(ids)
 
 
 def prize_str(prize: Decimal | None) -> str | None:
@@ -69,6 +68,7 @@ def ranked_rows(measure: str, ranked: list[tuple[Ranked, Decimal | None]], who: 
     ({id: (external_id, name)}) already holds them all."""
     if who is None or any(r.distributor_id not in who for r, _ in ranked):
         who = people(r.distributor_id for r, _ in ranked)
+    score = measure_format(measure)
     return [{"rank": r.rank, "distributor_id": r.distributor_id, "distributor_external_id": who[r.distributor_id][0],
-             "name": who[r.distributor_id][1], "score": measure_str(measure, r.score), "reached_at": r.reached_at,
+             "name": who[r.distributor_id][1], "score": score(r.score), "reached_at": r.reached_at,
              "prize": prize_str(prize)} for r, prize in ranked]

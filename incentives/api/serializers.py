@@ -49,6 +49,22 @@ def measure_str(measure: str, value: Decimal | None) -> str | None:
     return str(int(value))
 
 
+def measure_format(measure: str):
+    """`measure_str` of one measure for many values (a leaderboard's scores): the tenant
+    currency read once. The same strings."""
+    if measure in measures.MONEY:
+        unit = Decimal(1).scaleb(-minor_units(current_tenant().currency))
+
+        def money_of(value):  # money_str of the value brought to the currency's places: never "-0.00"
+            if value is None:
+                return None
+            out = value.quantize(unit)
+            return format(out.copy_abs() if out.is_zero() else out, "f")
+
+        return money_of
+    return lambda value: None if value is None else str(int(value))
+
+
 class LocalDateTimeField(AwareDateTimeField):
     """An instant in the tenant's time zone. Read: RFC 3339 with an offset, or a plain date
     "2026-03-01" meaning 00:00 of that day in the tenant's time zone. Written: RFC 3339 in the
@@ -168,7 +184,7 @@ class StaffLeaderboardSerializer(serializers.Serializer):
 
 class PortalLeaderboardRowSerializer(serializers.Serializer):
     rank = serializers.IntegerField()
-    name = serializers.CharField(help_text="masked (张*三, A***e) except mine")
+    name = serializers.CharField(help_text="masked (张*, 王*明, A***e) except mine")
     score = serializers.CharField()
     prize = serializers.CharField(allow_null=True)
     me = serializers.BooleanField(help_text="true on my own row")
@@ -385,7 +401,7 @@ StaffRankingSerializer = type("StaffRankingSerializer", (serializers.Serializer,
 
 class PortalRankingRowSerializer(serializers.Serializer):
     rank = serializers.IntegerField()
-    name = serializers.CharField(help_text="masked (张*三, A***e) except mine")
+    name = serializers.CharField(help_text="masked (张*, 王*明, A***e) except mine")
     score = serializers.CharField()
     me = serializers.BooleanField()
 

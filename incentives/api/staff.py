@@ -20,10 +20,11 @@ from distributors.selectors import grade_history
 from fenxiao.api.idempotency import idempotent
 from fenxiao.api.base import StaffAPIView, StaffGenericView, body_or_empty
 from fenxiao.api.fields import StrictSerializer
+from fenxiao.api.plain import renderer
 from fenxiao.exceptions import NotFound, invalid
 from tenants.context import current_tenant
 
-from .. import measures, rules, services
+from .. import measures, rules, selectors, services
 from ..models import DISTRIBUTOR_MEASURES, Contest, Target, TierAward, TierBonusScheme, TierEvaluation
 from .common import PageLimit, get_contest, get_scheme, get_target, query_params, ranked_rows
 from .serializers import (
@@ -132,17 +133,16 @@ class ContestLeaderboardView(StaffAPIView):
         higher score, then whoever reached it first, then the lower id), frozen once finalized.
         Rows `rank, distributor_external_id, name, score, reached_at, prize`. A fixed number of
         queries whatever the tenant's size."""
-        contest = get_contest(public_id)
+        contest = selectors.contest_to_read(public_id)
+        if contest is None:
+            raise NotFound(gettext("No contest with this id."))
         q = query_params(LeaderboardQuery, request)
         who: dict = {}
         ranked = services.contest_leaderboard(contest=contest, limit=q["offset"] + q["limit"], people=who)[q["offset"]:]
-        rows = ranked_rows(contest.measure, ranked, who)
-        for row in rows:
-            row.pop("distributor_id")
-        return Response(StaffLeaderboardSerializer({
+        return Response(renderer(StaffLeaderboardSerializer)({
             "contest_id": contest.public_id, "measure": contest.measure, "status": contest.status_at(timezone.now()),
             "final": contest.finalized_at is not None, "currency": request.tenant.currency,
-            "offset": q["offset"], "limit": q["limit"], "results": rows}).data)
+            "offset": q["offset"], "limit": q["limit"], "results": ranked_rows(contest.measure, ranked, who)}))
 
 
 class ContestFinalizeView(StaffAPIView):
@@ -405,11 +405,8 @@ class RankingView(StaffAPIView):
         window = measures.Window(first, last + timedelta(days=1))
         ranked = measures.leaderboard(q["measure"], window, limit=q["limit"])
         rows = ranked_rows(q["measure"], [(r, None) for r in ranked])
-        for row in rows:
-            row.pop("distributor_id")
-            row.pop("prize")
-        return Response(StaffRankingSerializer({"measure": q["measure"], "from": first, "to": last,
-                                                "currency": request.tenant.currency, "results": rows}).data)
+        return Response(renderer(StaffRankingSerializer)({"measure": q["measure"], "from": first, "to": last,
+                                                          "currency": request.tenant.currency, "results": rows}))
 
 
 # --- grades ------------------------------------------------------------------------------------

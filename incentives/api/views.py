@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
@@ -26,39 +25,18 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from fenxiao.api.base import PortalAPIView, PortalGenericView
+from fenxiao.api.plain import renderer
 from fenxiao.exceptions import NotFound
 
-from .. import measures, services
-from ..models import Contest, ContestResult, Measure, Target
-from ..rules import mask_name
+from .. import measures, selectors, services
+from ..models import Contest, Measure, Target
+from ..rules import masked
+from ..selectors import targets_of, visible_contest
 from .common import PageLimit, prize_str, query_params, ranked_rows
 from .serializers import (
     MyContestSerializer, PortalLeaderboardSerializer, PortalRankingSerializer, TargetSerializer, measure_str,
 )
 from .staff import targets_body
-
-
-def visible_contests(me, now):
-    """Contests `me` can see at `now` (see the module's decisions), latest window first."""
-    through = Contest.grades.through
-    open_to_all = ~Exists(through.objects.filter(contest_id=OuterRef("pk")))
-    my_grade = Exists(through.objects.filter(contest_id=OuterRef("pk"), grade_id=me.grade_id))
-    ranked = Exists(ContestResult.objects.filter(contest_id=OuterRef("pk"), distributor_id=me.pk))
-    return (Contest.objects.filter(starts_at__lte=now).filter(open_to_all | my_grade | ranked)
-            .prefetch_related("grades").order_by("-starts_at", "-id"))
-
-
-def visible_contest(me, public_id: str, now) -> Contest | None:
-    """The contest `public_id` (contest_...) if `me` can see it at `now` (as visible_contests
-    decides), else None: the contest with its grades (two queries), a third only for a
-    grade-limited contest of another grade (was I ranked in it?)."""
-    contest = Contest.objects.filter(public_id=public_id, starts_at__lte=now).prefetch_related("grades").first()
-    if contest is None:
-        return None
-    grades = {g.pk for g in contest.grades.all()}
-    if not grades or me.grade_id in grades or ContestResult.objects.filter(contest=contest, distributor_id=me.pk).exists():
-        return contest
-    return None
 
 
 def standing(contest: Contest, me) -> dict:
@@ -70,10 +48,8 @@ def standing(contest: Contest, me) -> dict:
 class MyContestsView(PortalGenericView):
     serializer_class = MyContestSerializer
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Contest.unscoped.none()
-        return visible_contests(self.request.user, timezone.now())
+    def get_queryset(self):  # the schema's only: the page comes from incentives.selectors.VisibleContests
+        return Contest.unscoped.none()
 
     @extend_schema(responses=MyContestSerializer(many=True))
     def get(self, request):
@@ -82,22 +58,16 @@ class MyContestsView(PortalGenericView):
         I am not ranked) and prize. A fixed number of queries per contest on the page, whatever the
         number of distributors and orders."""
         now = timezone.now()
-        page = self.paginate_queryset(self.get_queryset())
-        rows = [{"id": c.public_id, "name": c.name, "measure": c.measure, "starts_at": c.starts_at, "ends_at": c.ends_at,
-                 "status": c.status_at(now), "prizes": c.prizes, "currency": request.tenant.currency,
-                 **standing(c, request.user)} for c in page]
-        return self.get_paginated_response(MyContestSerializer(rows, many=True).data)
+        page = self.paginate_queryset(selectors.VisibleContests(request.user, now))
+        body = renderer(MyContestSerializer)
+        rows = [body({"id": c.public_id, "name": c.name, "measure": c.measure, "starts_at": c.starts_at,
+                      "ends_at": c.ends_at, "status": c.status_at(now), "prizes": c.prizes,
+                      "currency": request.tenant.currency, **standing(c, request.user)}) for c in page]
+        return self.get_paginated_response(rows)
 
 
 class PortalLeaderboardQuery(serializers.Serializer):
     limit = PageLimit(default=50, most=100)
-
-
-def masked(rows: list[dict], me_id: int) -> list[dict]:
-    """Leaderboard rows as a distributor sees them: names masked except mine, no ids."""
-    return [{"rank": r["rank"], "name": r["name"] if r["distributor_id"] == me_id else mask_name(r["name"]),
-             "score": r["score"], **({"prize": r["prize"]} if "prize" in r else {}), "me": r["distributor_id"] == me_id}
-            for r in rows]
 
 
 class MyContestLeaderboardView(PortalAPIView):
@@ -106,7 +76,7 @@ class MyContestLeaderboardView(PortalAPIView):
     @extend_schema(parameters=[PortalLeaderboardQuery], responses=PortalLeaderboardSerializer)
     def get(self, request, public_id):
         """The top `limit` of a contest I can see (live, or frozen once finalized): rank, name
-        (other people's masked: 张*三, A***e), score, prize, and `me: true` on my row; `mine` gives
+        (other people's masked: 张*, 王*明, A***e), score, prize, and `me: true` on my row; `mine` gives
         my own rank, score and prize even outside the top. 404 for a contest I cannot see. A fixed
         number of queries whatever the tenant's size."""
         contest = visible_contest(request.user, public_id, timezone.now())
@@ -115,12 +85,14 @@ class MyContestLeaderboardView(PortalAPIView):
         q = query_params(PortalLeaderboardQuery, request)
         who: dict = {}
         rows = ranked_rows(contest.measure, services.contest_leaderboard(contest=contest, limit=q["limit"], people=who), who)
+        me = request.user
+        me_id = me.pk
         mine = next(({"rank": r["rank"], "score": r["score"], "prize": r["prize"]} for r in rows
-                     if r["distributor_id"] == request.user.pk), None) or standing(contest, request.user)
-        return Response(PortalLeaderboardSerializer({
+                     if r["distributor_id"] == me_id), None) or standing(contest, me)
+        return Response(renderer(PortalLeaderboardSerializer)({
             "contest_id": contest.public_id, "measure": contest.measure, "status": contest.status_at(timezone.now()),
             "final": contest.finalized_at is not None, "currency": request.tenant.currency,
-            "results": masked(rows, request.user.pk), "mine": mine}).data)
+            "results": masked(rows, me_id), "mine": mine}))
 
 
 class MyTargetsView(PortalGenericView):
@@ -129,9 +101,7 @@ class MyTargetsView(PortalGenericView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Target.unscoped.none()
-        return (Target.objects.filter(distributor=self.request.user,
-                                      scope__in=[Target.Scope.DISTRIBUTOR, Target.Scope.TEAM])
-                .select_related("distributor").order_by("-starts_at", "-id"))
+        return targets_of(self.request.user)
 
     @extend_schema(responses=TargetSerializer(many=True))
     def get(self, request):
@@ -175,11 +145,9 @@ class MyRankingsView(PortalAPIView):
         measure = q["measure"]
         ranked = measures.leaderboard(measure, window, limit=q["limit"])
         rows = ranked_rows(measure, [(r, None) for r in ranked])
-        for row in rows:
-            row.pop("prize")
         rank, mine = measures.rank_of(measure, window, request.user.pk)
-        return Response(PortalRankingSerializer({
+        return Response(renderer(PortalRankingSerializer)({
             "measure": measure, "period": f"{first:%Y-%m}", "currency": request.tenant.currency,
             "results": masked(rows, request.user.pk), "mine": {"rank": rank, "score": measure_str(measure, mine.score)},
-        }).data)
+        }))
 

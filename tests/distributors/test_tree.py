@@ -288,8 +288,10 @@ def test_team_summary_reads_this_local_months_figures(partner, in_tenant, portal
             "2026-04-01T00:00:00+08:00", "90.00", "40.00")
         assert second.get("/api/v1/me/team/summary/").json()["team_sales_this_month"] == "150.00"   # A1 (L2), A2 (L1)
         second.get("/api/v1/me/team/summary/")
-        with django_assert_num_queries(3):   # the token's distributor, then two figures
+        with django_assert_num_queries(2):   # the token's distributor, then the month's two figures
             second.get("/api/v1/me/team/summary/")
+        nobody = portal_for(distributor(in_tenant, external_id="Z")).get("/api/v1/me/team/summary/").json()
+        assert (nobody["team_sales_this_month"], nobody["direct_sales_this_month"]) == ("0.00", "0.00")
 
 
 @pytest.mark.parametrize("start,to,ok", [

@@ -110,10 +110,10 @@ def test_the_roles_cover_the_incentives(tenant, sellers, programme):
 
 
 # --- query counts -------------------------------------------------------------------------------
-# Authentication costs STAFF_AUTH queries for a staff token (the user, the membership with its
-# tenant, the user's and its groups' permissions) and PORTAL_AUTH for a distributor token (the
+# Authentication costs STAFF_AUTH queries for a staff token (the user with its membership, tenant
+# and its own and its groups' permissions) and PORTAL_AUTH for a distributor token (the
 # distributor with its tenant). GET /admin/tenant/ and /me/earnings/ prove them below.
-STAFF_AUTH, PORTAL_AUTH = 5, 1
+STAFF_AUTH, PORTAL_AUTH = 1, 1
 
 
 @pytest.fixture(params=[2, 12], ids=["small", "larger"])
@@ -134,22 +134,23 @@ def test_authentication_costs(staff, grown, portal_for, django_assert_num_querie
 def test_contest_leaderboard_queries_are_constant(staff, grown, portal_for, django_assert_num_queries):
     cid = staff.post("/api/v1/admin/contests/", CONTEST, format="json").json()["id"]
     me = portal_for(grown["A"])
-    # live: the contest, its grades, the leaderboard with the names
-    with django_assert_num_queries(STAFF_AUTH + 3):
+    # live: the contest with its grades, the leaderboard with the names
+    with django_assert_num_queries(STAFF_AUTH + 2):
         live = staff.get(f"/api/v1/admin/contests/{cid}/leaderboard/").json()
-    # the portal's checks I can see the contest; my standing comes from the page when I am on it,
-    # else from my score and my rank (two more)
-    with django_assert_num_queries(PORTAL_AUTH + 3):
+    # the portal's: the contest with its grades and whether I am in its frozen ranking (may I see
+    # it?), the leaderboard; my standing comes from the page when I am on it, else from my score
+    # with my rank (one more)
+    with django_assert_num_queries(PORTAL_AUTH + 2):
         mine = me.get(f"/api/v1/me/contests/{cid}/leaderboard/").json()
-    with django_assert_num_queries(PORTAL_AUTH + 5):
+    with django_assert_num_queries(PORTAL_AUTH + 3):
         assert me.get(f"/api/v1/me/contests/{cid}/leaderboard/?limit=1").json()["mine"] == mine["mine"]
     staff.post(f"/api/v1/admin/contests/{cid}/finalize/", {}, format="json")
-    # frozen: the contest, its grades, the results, the names
-    with django_assert_num_queries(STAFF_AUTH + 4):
+    # frozen: the contest with its grades, the results, the names
+    with django_assert_num_queries(STAFF_AUTH + 3):
         frozen = staff.get(f"/api/v1/admin/contests/{cid}/leaderboard/").json()
-    with django_assert_num_queries(PORTAL_AUTH + 4):   # my standing from the page
+    with django_assert_num_queries(PORTAL_AUTH + 3):   # my standing from the page
         me.get(f"/api/v1/me/contests/{cid}/leaderboard/")
-    with django_assert_num_queries(PORTAL_AUTH + 5):   # my standing: my frozen result
+    with django_assert_num_queries(PORTAL_AUTH + 4):   # my standing: my frozen result
         me.get(f"/api/v1/me/contests/{cid}/leaderboard/?limit=1")
     assert [r["distributor_external_id"] for r in live["results"][:3]] == ["B", "A", "C"] == \
         [r["distributor_external_id"] for r in frozen["results"][:3]]
@@ -191,8 +192,8 @@ def test_my_contests_queries_are_constant(staff, grown, portal_for, django_asser
                format="json")
     staff.post(f"/api/v1/admin/contests/{march}/finalize/", {}, format="json")
     me = portal_for(grown["C"])
-    # the count, the page, the grades; April (live): my score, my rank; March (frozen): my result
-    with django_assert_num_queries(PORTAL_AUTH + 6):
+    # the count, the page with the grades; April (live): my score with my rank; March (frozen): my result
+    with django_assert_num_queries(PORTAL_AUTH + 4):
         r = me.get("/api/v1/me/contests/").json()
     assert [(c["name"], c["rank"], c["score"], c["prize"]) for c in r["results"]] == [
         ("April", 1, "500.00", "5.00"), ("March", 3, "150.00", None)]

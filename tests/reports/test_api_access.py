@@ -61,9 +61,9 @@ def test_portal_endpoints_need_a_distributor_token(shop, programme, clock_now, p
 
 
 # --- query counts -------------------------------------------------------------------------------
-# Authentication: STAFF_AUTH queries for a staff token (the user, the membership with its tenant,
-# the user's and its groups' permissions), PORTAL_AUTH for a distributor token (tests/incentives).
-STAFF_AUTH, PORTAL_AUTH = 5, 1
+# Authentication: STAFF_AUTH queries for a staff token (the user with its membership, tenant and
+# permissions), PORTAL_AUTH for a distributor token (tests/incentives).
+STAFF_AUTH, PORTAL_AUTH = 1, 1
 
 
 @pytest.fixture(params=[0, 12], ids=["worked", "larger"])
