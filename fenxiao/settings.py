@@ -346,6 +346,8 @@ WEBHOOKS_CLAIM_SECONDS = env.int("WEBHOOKS_CLAIM_SECONDS", default=90)
 WEBHOOKS_RELAY_BATCH = 200          # deliveries claimed per round of a relay run
 WEBHOOKS_DELIVER_CHUNK = 25         # deliveries of one endpoint sent by one deliver task, one after the other
 WEBHOOKS_DELIVER_SECONDS = 30       # a deliver task starts no POST after this long; the rest go back to the relay
+# while a tenant's accrual is behind, its deliveries wait up to this long (seconds; 0: never)
+WEBHOOKS_YIELD_SECONDS = env.float("WEBHOOKS_YIELD_SECONDS", default=10.0)
 # The relay and its deliveries have a queue of their own, served by their own workers
 # (docker-compose.yml's `webhooks` service; `make worker` serves both): a backlog of deliveries
 # must never wait in front of the accrual of new orders (bench/run.py --webhooks).

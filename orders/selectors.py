@@ -71,6 +71,12 @@ def sales_by_day(*, start: datetime, end: datetime, channel: str | None = None, 
     return out
 
 
+def accrual_backlog() -> bool:
+    """Whether the tenant in context has paid orders whose commissions are not computed yet
+    (commission_state `due`: the accrual is behind). One query on the partial index of due orders."""
+    return Order.objects.filter(commission_state=Order.CommissionState.DUE).exists()
+
+
 def channel_known(channel: str) -> bool:
     """Has the tenant in context ever recorded an order with this channel? One indexed query."""
     return Order.objects.filter(channel=channel).exists()

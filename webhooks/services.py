@@ -205,7 +205,8 @@ def deliveries_claim_due(*, now: datetime | None = None, limit: int = 100) -> tu
                 d.save(update_fields=["status", "next_attempt_at", "claim", "claimed_until"])
                 continue
             lease = settings.WEBHOOKS_CLAIM_SECONDS
-            _record(d, at=d.started_at, status_code=None, error=INTERRUPTED, duration_ms=int(lease * 1000), excerpt="")
+            _record(d, claim=d.claim, at=d.started_at, status_code=None, error=INTERRUPTED,
+                    duration_ms=int(lease * 1000), excerpt="")
         due = list(Delivery.objects.select_for_update(skip_locked=True)
                    .filter(status=S.PENDING, next_attempt_at__lte=now)
                    .exclude(endpoint__status=WebhookEndpoint.Status.DISABLED)
@@ -215,6 +216,25 @@ def deliveries_claim_due(*, now: datetime | None = None, limit: int = 100) -> tu
                 status=S.SENDING, claim=claim, claimed_until=now + timedelta(seconds=settings.WEBHOOKS_CLAIM_SECONDS),
                 started_at=None)
     return claim, due
+
+
+def deliveries_should_yield(*, now: datetime | None = None) -> bool:
+    """Whether the relay of the tenant in context should hold its deliveries back for now: while
+    the tenant's accrual is behind (paid orders whose commissions are not computed yet) and the
+    oldest delivery due has waited less than settings.WEBHOOKS_YIELD_SECONDS. On a small host the
+    POSTs would take the CPU the accrual of an intake burst needs; notifications wait a few
+    seconds, money does not. Never longer than that, so a permanent backlog cannot starve them.
+    Two queries (the partial index of due orders, the index of due deliveries)."""
+    from orders.selectors import accrual_backlog
+
+    if settings.WEBHOOKS_YIELD_SECONDS <= 0:
+        return False
+    now = now or timezone.now()
+    oldest = (Delivery.objects.filter(status=S.PENDING, next_attempt_at__lte=now).order_by("next_attempt_at")
+              .values_list("next_attempt_at", flat=True).first())
+    if oldest is None or (now - oldest).total_seconds() >= settings.WEBHOOKS_YIELD_SECONDS:
+        return False
+    return accrual_backlog()
 
 
 def deliveries_by_endpoint(*, ids: list[int], size: int) -> list[list[int]]:
@@ -235,18 +255,30 @@ def deliveries_release(*, ids: list[int], claim: str, now: datetime | None = Non
         status=S.PENDING, claim="", claimed_until=None, next_attempt_at=now)
 
 
-def delivery_send(*, delivery_id: int, claim: str) -> Delivery | None:
+def deliveries_of_claim(*, ids: list[int], claim: str) -> dict[int, Delivery]:
+    """The deliveries of `ids` still held by `claim`, with their events, by id: loaded once for a
+    `deliver` task's chunk (one query). While a claim holds a delivery nothing else changes it
+    (a replay waits for it; only the relay's taking back changes its claim, which every write of
+    the attempt checks), so the loaded rows stay true for `delivery_send`."""
+    return {d.pk: d for d in Delivery.objects.select_related("event").filter(pk__in=ids, claim=claim, status=S.SENDING)}
+
+
+def delivery_send(*, delivery_id: int, claim: str, delivery: Delivery | None = None) -> Delivery | None:
     """Make the attempt a claim stands for: mark it started, POST the signed event, record the
-    answer (`delivery_record`). Returns the delivery, or None when the claim is no longer this
-    one's (a second message for it, or the relay took it back): nothing is sent then. An endpoint
-    disabled since the claim sends nothing and gives the delivery back (pending). Must run outside
-    a transaction (the POST waits on the network)."""
+    answer (`delivery_record`). `delivery`: the row as `deliveries_of_claim` loaded it (else it is
+    read here). Returns the delivery, or None when the claim is no longer this one's (a second
+    message for it, or the relay took it back): nothing is sent then. An endpoint disabled since
+    the claim sends nothing and gives the delivery back (pending). The endpoint (URL, secrets,
+    status) is read just before the POST. Must run outside a transaction (the POST waits on the
+    network)."""
     started = timezone.now()
     if not Delivery.objects.filter(pk=delivery_id, claim=claim, status=S.SENDING, started_at__isnull=True) \
             .update(started_at=started):
         return None
-    d = Delivery.objects.select_related("endpoint", "event").get(pk=delivery_id)
-    endpoint = d.endpoint
+    d = delivery if delivery is not None and delivery.pk == delivery_id else \
+        Delivery.objects.select_related("event").get(pk=delivery_id)
+    endpoint = WebhookEndpoint.objects.only("url", "secret", "previous_secret", "previous_secret_until", "status") \
+        .get(pk=d.endpoint_id)
     if endpoint.status == WebhookEndpoint.Status.DISABLED:
         Delivery.objects.filter(pk=d.pk, claim=claim).update(status=S.PENDING, claim="", claimed_until=None,
                                                                started_at=None, next_attempt_at=started)
@@ -254,38 +286,41 @@ def delivery_send(*, delivery_id: int, claim: str) -> Delivery | None:
     body = signing.body_of(type=d.event.type, created_at=d.event.created_at, payload=d.event.payload)
     headers = signing.headers_for(msg_id=d.public_id, at=started, body=body, secrets_=signing_secrets(endpoint, started))
     answer = net.post(endpoint.url, body, headers)
-    return delivery_record(delivery_id=d.pk, claim=claim, at=started, answer=answer)
+    return delivery_record(delivery_id=d.pk, claim=claim, at=started, answer=answer, delivery=d)
 
 
 @transaction.atomic
-def delivery_record(*, delivery_id: int, claim: str, at: datetime, answer: net.Answer) -> Delivery | None:
+def delivery_record(*, delivery_id: int, claim: str, at: datetime, answer: net.Answer,
+                    delivery: Delivery | None = None) -> Delivery | None:
     """Log the attempt of `claim` made at `at` and move the delivery on: succeeded on a 2xx (its
     endpoint, if failing, is active again), else retried on the schedule (webhooks.retry) or
-    failed. Returns the delivery, or None when the claim was taken back meanwhile (not recorded)."""
-    d = Delivery.objects.select_for_update().filter(pk=delivery_id, claim=claim, status=S.SENDING).first()
-    if d is None:
+    failed. `delivery`: the row as loaded under this claim (else it is read here). Returns the
+    delivery, or None when the claim was taken back meanwhile (not recorded: the write of the new
+    state is conditional on the claim, so the relay's taking back and this record never both win)."""
+    d = delivery if delivery is not None and delivery.pk == delivery_id else \
+        Delivery.objects.filter(pk=delivery_id, claim=claim, status=S.SENDING).first()
+    error = answer.error or ("" if answer.ok else f"HTTP {answer.status_code}")
+    if d is None or not _record(d, claim=claim, at=at, status_code=answer.status_code, error=error,
+                                duration_ms=answer.duration_ms, excerpt=answer.excerpt):
         log.warning("webhook delivery %s: the claim was taken back before its answer was recorded", delivery_id)
         return None
-    error = answer.error or ("" if answer.ok else f"HTTP {answer.status_code}")
-    _record(d, at=at, status_code=answer.status_code, error=error, duration_ms=answer.duration_ms,
-            excerpt=answer.excerpt)
     return d
 
 
-def _record(d: Delivery, *, at: datetime, status_code: int | None, error: str, duration_ms: int, excerpt: str) -> None:
-    """Append attempt number attempts + 1 to `d` (locked) and set its next state."""
+def _record(d: Delivery, *, claim: str, at: datetime, status_code: int | None, error: str, duration_ms: int,
+            excerpt: str) -> bool:
+    """Set the next state of `d` (as loaded under `claim`) and append attempt number attempts + 1,
+    in the caller's transaction. The state is written only while `claim` still holds the delivery
+    (compare-and-set; the row stays locked until the commit): False, with nothing written, when
+    it no longer does."""
     number = d.attempts + 1
     trigger = WebhookAttempt.Trigger.REPLAY if d.replay else WebhookAttempt.Trigger.AUTO
-    WebhookAttempt.objects.create(tenant_id=d.tenant_id, delivery=d, number=number, trigger=trigger, actor=d.replay_by,
-                                  at=at, status_code=status_code, error=error[:300], duration_ms=max(0, duration_ms),
-                                  response_excerpt=excerpt)
     ok = status_code is not None and 200 <= status_code < 300
     d.attempts, d.last_status_code, d.last_error = number, status_code, error[:300]
     d.claim, d.claimed_until, d.started_at = "", None, None
+    mark_failing = False
     if ok:
         d.status, d.delivered_at, d.next_attempt_at = S.SUCCEEDED, at, None
-        WebhookEndpoint.objects.filter(pk=d.endpoint_id, status=WebhookEndpoint.Status.FAILING).update(
-            status=WebhookEndpoint.Status.ACTIVE, failing_since=None)
     elif d.replay and (d.delivered_at is not None or d.failed_at is not None):
         # a replay of a finished delivery is one attempt: no retries, the endpoint's status stays
         d.status, d.failed_at, d.next_attempt_at = S.FAILED, at, None
@@ -293,15 +328,27 @@ def _record(d: Delivery, *, at: datetime, status_code: int | None, error: str, d
         nxt = retry.next_attempt_at(failed_attempts=number, now=at, rand=random.random())
         if nxt is None:
             d.status, d.failed_at, d.next_attempt_at = S.FAILED, at, None
-            WebhookEndpoint.objects.filter(pk=d.endpoint_id, status=WebhookEndpoint.Status.ACTIVE).update(
-                status=WebhookEndpoint.Status.FAILING, failing_since=at)
-            log.warning("webhook delivery %s failed after %d attempts: endpoint %s marked failing",
-                        d.public_id, number, d.endpoint_id)
+            mark_failing = True
         else:
             d.status, d.next_attempt_at = S.PENDING, nxt
+    actor = d.replay_by
     d.replay, d.replay_by = False, ""
-    d.save(update_fields=["attempts", "last_status_code", "last_error", "claim", "claimed_until", "started_at",
-                          "status", "delivered_at", "failed_at", "next_attempt_at", "replay", "replay_by"])
+    fields = ["attempts", "last_status_code", "last_error", "claim", "claimed_until", "started_at", "status",
+              "delivered_at", "failed_at", "next_attempt_at", "replay", "replay_by"]
+    if not Delivery.objects.filter(pk=d.pk, claim=claim, status=S.SENDING).update(**{f: getattr(d, f) for f in fields}):
+        return False
+    WebhookAttempt.objects.create(tenant_id=d.tenant_id, delivery=d, number=number, trigger=trigger, actor=actor,
+                                  at=at, status_code=status_code, error=error[:300], duration_ms=max(0, duration_ms),
+                                  response_excerpt=excerpt)
+    if ok:   # a success makes a failing endpoint active again
+        WebhookEndpoint.objects.filter(pk=d.endpoint_id, status=WebhookEndpoint.Status.FAILING).update(
+            status=WebhookEndpoint.Status.ACTIVE, failing_since=None)
+    elif mark_failing:
+        WebhookEndpoint.objects.filter(pk=d.endpoint_id, status=WebhookEndpoint.Status.ACTIVE).update(
+            status=WebhookEndpoint.Status.FAILING, failing_since=at)
+        log.warning("webhook delivery %s failed after %d attempts: endpoint %s marked failing",
+                    d.public_id, number, d.endpoint_id)
+    return True
 
 
 @transaction.atomic

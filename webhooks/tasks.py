@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 RELAY_FLAG_TTL = 10.0   # seconds: a lost relay message delays the tenant's next kick at most this long
 RELAY_DELAY = 0.5       # seconds a kicked relay waits, so that the events of that moment share it
+RELAY_YIELD_DELAY = 1.0  # seconds before a relay that yielded to the accrual looks again
 
 
 def relay_flag(tenant_id: int) -> str:
@@ -50,7 +51,9 @@ def relay_tenant(self, *, tenant_id: int, max_seconds: float = 60.0) -> dict:
     Args: tenant_id. Safe to run twice at once (SKIP LOCKED, unique deliveries, claims). Claims in
     batches of settings.WEBHOOKS_RELAY_BATCH until none is due or `max_seconds` have passed. On a
     broker error it stops sending: the claims not sent run out and the next run claims them again.
-    Returns {"events": n fanned out, "deliveries": n sent}."""
+    With a broker, it sends nothing while the tenant's accrual is behind, for at most
+    settings.WEBHOOKS_YIELD_SECONDS (services.deliveries_should_yield), and asks for another run a
+    second later. Returns {"events": n fanned out, "deliveries": n sent} (and "yielded": True)."""
     from tenants.context import current_tenant
 
     from . import services
@@ -60,6 +63,9 @@ def relay_tenant(self, *, tenant_id: int, max_seconds: float = 60.0) -> dict:
     sent = 0
     with tenant_context(tenant_id):
         events = services.outbox_fan_out(tenant=current_tenant())
+        if not broker.broker_is_eager() and services.deliveries_should_yield():
+            relay_request(tenant_id=tenant_id, delay=RELAY_YIELD_DELAY)   # the accrual first: look again soon
+            return {"events": events, "deliveries": 0, "yielded": True}
     while time.monotonic() - started < max_seconds:
         with tenant_context(tenant_id):
             claim, ids = services.deliveries_claim_due(limit=settings.WEBHOOKS_RELAY_BATCH)
@@ -89,20 +95,21 @@ def deliver(self, *, tenant_id: int, claim: str, delivery_ids: list[int] | None 
     started = time.monotonic()
     out = []
     with tenant_context(tenant_id):
+        loaded = services.deliveries_of_claim(ids=ids, claim=claim)
         for i, pk in enumerate(ids):
             if time.monotonic() - started > settings.WEBHOOKS_DELIVER_SECONDS:
                 services.deliveries_release(ids=ids[i:], claim=claim)
                 out += ["released"] * (len(ids) - i)
                 relay_request(tenant_id=tenant_id)
                 break
-            d = services.delivery_send(delivery_id=pk, claim=claim)
+            d = services.delivery_send(delivery_id=pk, claim=claim, delivery=loaded.get(pk))
             out.append("stale" if d is None else d.status)
     return " ".join(out)
 
 
-def relay_request(*, tenant_id: int) -> None:
-    """Ask for a relay run of the tenant soon: sends `relay_tenant` (after RELAY_DELAY) unless one
-    is already waiting (the flag). Does nothing in eager mode (see the module's docstring). Never
+def relay_request(*, tenant_id: int, delay: float = RELAY_DELAY) -> None:
+    """Ask for a relay run of the tenant soon: sends `relay_tenant` (after `delay` seconds) unless
+    one is already waiting (the flag). Does nothing in eager mode (see the module's docstring). Never
     raises: a broker error, or anything else, is logged and left to the minute's relay run."""
     try:
         if broker.broker_is_eager():
@@ -110,7 +117,7 @@ def relay_request(*, tenant_id: int) -> None:
         key = relay_flag(tenant_id)
         if broker.claim_flag(key, RELAY_FLAG_TTL) is False:
             return   # a relay is pending: it clears the flag before it reads the outbox
-        if not broker.publish(lambda: relay_tenant.apply_async(kwargs={"tenant_id": tenant_id}, countdown=RELAY_DELAY),
+        if not broker.publish(lambda: relay_tenant.apply_async(kwargs={"tenant_id": tenant_id}, countdown=delay),
                               what="webhook relay"):
             broker.clear_flag(key)
     except Exception:   # noqa: BLE001 - delivery must never fail the write that produced the event

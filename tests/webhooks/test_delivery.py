@@ -524,3 +524,47 @@ def test_the_relay_and_the_deliveries_have_a_queue_and_a_worker_of_their_own():
     queues = {name: s["command"][s["command"].index("-Q") + 1] for name, s in compose.items()
               if "worker" in s.get("command", [])}
     assert queues == {"worker": "celery", "webhooks": "webhooks"}
+
+
+def test_deliveries_yield_to_an_accrual_backlog_for_at_most_the_yield_seconds(shop, receiver, settings, monkeypatch):
+    """With a broker, the relay holds the tenant's deliveries back while paid orders wait for their
+    commissions (on a small host the POSTs would take the accrual's CPU), asks for a run a second
+    later, and sends them once the backlog is gone, or once the oldest has waited
+    WEBHOOKS_YIELD_SECONDS (10) anyway."""
+    from fenxiao import broker
+    from orders.models import Order
+    from webhooks import tasks
+    from webhooks.services import deliveries_should_yield
+
+    tenant, partner = shop
+    receiver.expect_request("/hook", method="POST").respond_with_data("ok")
+    asked = []
+    with time_machine.travel(T0, tick=False) as clock:
+        subscribe(tenant, receiver.url_for("/hook"))
+        post_paid_order(partner, "O1")
+        with tenant_context(tenant):   # a second paid order whose commissions a worker has not computed yet
+            Order.objects.filter(external_id="O1").update(commission_state="due")
+        monkeypatch.setattr(broker, "broker_is_eager", lambda: False)
+        monkeypatch.setattr(tasks, "relay_request", lambda **kw: asked.append(kw))
+        assert relay(tenant) == {"events": 1, "deliveries": 0, "yielded": True}
+        assert asked == [{"tenant_id": tenant.pk, "delay": 1.0}] and requests_of(receiver) == []
+        with tenant_context(tenant):
+            assert deliveries_should_yield()
+            settings.WEBHOOKS_YIELD_SECONDS = 0
+            assert not deliveries_should_yield()             # 0: never yields
+            settings.WEBHOOKS_YIELD_SECONDS = 10
+        clock.shift(timedelta(seconds=9))
+        assert relay(tenant)["deliveries"] == 0              # 9 s: still the accrual's turn
+        clock.shift(timedelta(seconds=1))
+        with tenant_context(tenant):
+            assert not deliveries_should_yield()             # the oldest has waited 10 s: it goes now
+        monkeypatch.setattr(broker, "broker_is_eager", lambda: True)
+        assert relay(tenant) == {"events": 0, "deliveries": 1}
+        post_paid_order(partner, "O2")
+        with tenant_context(tenant):
+            assert not deliveries_should_yield()             # O1 is the backlog, but nothing new is due yet
+            Order.objects.filter(external_id="O1").update(commission_state="done")
+            from webhooks.services import outbox_fan_out
+            outbox_fan_out(tenant=tenant)
+            assert not deliveries_should_yield()             # a fresh delivery, no backlog: no waiting
+    assert [d.status for d in deliveries(tenant)] == ["succeeded", "pending"]

@@ -105,3 +105,52 @@ def test_a_worker_killed_mid_post_is_followed_by_the_same_webhook_id(start_worke
         log = list(d.attempt_log.order_by("number").values_list("number", "status_code", "error"))
     assert seen[:2] == [d.public_id, d.public_id]
     assert log[0][:2] == (1, None) and log[0][2].startswith("interrupted") and log[-1][1] == 200
+
+
+def test_the_rest_of_a_killed_workers_chunk_is_delivered_once(start_worker, make_tenant, httpserver):  # noqa: F811
+    """Three paid orders in one batch: their deliveries go to one endpoint (in one `deliver` chunk
+    when they are claimed together). The worker is killed in the middle of the first POST: that
+    webhook-id arrives twice (the interrupted attempt, then the retry), the other two exactly once,
+    each with one attempt: their POSTs had not started, so they are sent, not retried."""
+    from collections import Counter
+
+    from webhooks.tasks import relay_tenant
+
+    tenant = make_tenant(slug="hooks-chunk")
+    with tenant_context(tenant):
+        chain(tenant, 3)
+    arrived = threading.Event()
+    seen = []
+
+    def handler(request):
+        seen.append(request.headers["webhook-id"])
+        if len(seen) == 1:
+            arrived.set()
+            time.sleep(3)   # the worker is killed while it waits for this answer
+        return Response("ok")
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(handler)
+    subscribe(tenant, httpserver.url_for("/hook"))
+    first, first_log = start_worker("first", **ENV)
+    r = _partner(tenant).post("/api/v1/orders/batch/", {"orders": [
+        order_json(f"B{i}", referrer_external_id="C2", **PAID) for i in range(3)]}, format="json")
+    assert r.status_code == 207 and [x["status"] for x in r.json()["results"]] == [201] * 3
+    assert arrived.wait(60), first_log()[-4000:]
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    with tenant_context(tenant):
+        started = list(Delivery.objects.filter(started_at__isnull=False).values_list("public_id", flat=True))
+    assert started == seen[:1]   # only the killed POST had started
+    _, second_log = start_worker("second", **ENV)
+    with tenant_context(tenant):
+        deadline = time.monotonic() + 90
+        while Delivery.objects.filter(status="succeeded").count() < 3:   # beat's minute run, sped up
+            assert time.monotonic() < deadline, second_log()[-4000:]
+            relay_tenant.delay(tenant_id=tenant.pk)
+            time.sleep(1)
+        logs = {d.public_id: list(d.attempt_log.order_by("number").values_list("status_code", "error"))
+                for d in Delivery.objects.all()}
+    killed = seen[0]
+    assert Counter(seen) == {pid: 2 if pid == killed else 1 for pid in logs}
+    assert logs.pop(killed)[0] == (None, "interrupted: the worker stopped before the answer was recorded")
+    assert list(logs.values()) == [[(200, "")], [(200, "")]]
