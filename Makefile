@@ -2,10 +2,10 @@
 #
 #   make venv      create .venv (if missing) and install the project with its test extras
 #   make demo      migrate, load the demo data, collect static files, serve on 127.0.0.1:8000
-#   make demo-relay  deliver the demo tenant's webhooks every 2 s (in a second terminal)
+#   make demo-relay  deliver the webhooks of the demo and its sandbox every 2 s (in a second terminal)
 #   make test      the fast test suite on SQLite, 2 xdist workers (PYTEST_ARGS="..." adds options)
 #   make test-pg   the same against PostgreSQL and Redis, service tests required
-#   make worker    a Celery worker   (CELERY_BROKER_URL, default redis://127.0.0.1:6379/0)
+#   make worker    a Celery worker of both queues (CELERY_BROKER_URL, default redis://127.0.0.1:6379/0)
 #   make beat      Celery beat with the django-celery-beat DatabaseScheduler
 #   make check     Django system checks, "no model change without a migration", the import contracts
 #   make messages  extract every gettext string into the zh_Hans catalogues, compile them (needs GNU gettext)
@@ -83,9 +83,10 @@ demo: migrate
 	$(WITH_KEY) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(WITH_KEY) $(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
-# The demo's stand-in for beat and the workers: delivers the demo tenant's webhooks every 2 seconds.
+# The demo's stand-in for beat and the workers: delivers the webhooks of every active tenant (the
+# demo and its sandbox twin, once made) every 2 seconds.
 demo-relay: venv $(KEY_FILE)
-	$(WITH_KEY) $(DEMO_ENV) $(PY) manage.py relay_webhooks --tenant demo --every 2
+	$(WITH_KEY) $(DEMO_ENV) $(PY) manage.py relay_webhooks --every 2
 
 # Tests run tasks eagerly: CELERY_BROKER_URL is emptied so a broker in the shell cannot leak in
 # (tests/integration/test_celery_worker.py starts its own worker and broker setup). The tests use
@@ -98,9 +99,11 @@ test-pg: venv
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) CELERY_BROKER_URL= \
 		$(VENV)/bin/pytest --require-services $(PYTEST_XDIST) $(PYTEST_ARGS)
 
+# One worker for both queues here: `celery` (accrual, settlement, incentives) and `webhooks` (the
+# relay and its deliveries; production runs them in a worker of their own, docker-compose.yml).
 worker: migrate
 	$(WITH_KEY) CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(BROKER_URL)} \
-		$(VENV)/bin/celery -A fenxiao worker --loglevel info
+		$(VENV)/bin/celery -A fenxiao worker --loglevel info -Q celery,webhooks
 
 beat: migrate
 	$(WITH_KEY) CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(BROKER_URL)} \

@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from commissions import arithmetic as ar
 
-from bench.datagen import OrderStream, Tree, adapt
+from bench.datagen import OrderStream, Tree, adapt, ext_id
 
 N = "\\N"
 ORDER_COLS = ("id", "external_id", "buyer_external_id", "currency", "exchange_rate", "placed_at", "paid_at",
@@ -114,7 +114,8 @@ def render(conn, tree: Tree, *, m: int, tenant_id: int, plan_id: int, rates: dic
                 str(beneficiary), str(record_id), N, str(tenant_id), N)) + "\n")
             balances[beneficiary] += amount
             by_level[beneficiary][level] += amount
-            made.append({"commission_id": record_id, "beneficiary_id": beneficiary, "level": level,
+            made.append({"commission_id": record_id, "beneficiary_external_id": ext_id(beneficiary - tree.base_id),
+                         "level": level,
                          "amount": str(amount), "settles_at": settles})
             record_id += 1
         if made:

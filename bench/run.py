@@ -41,6 +41,14 @@ Method
    round-robin, one request at a time, --portal-reps times each; p50/p99 per endpoint. Then the
    contest leaderboards (issue 11): the staff leaderboard (top 20), /api/v1/me/contests/ and a
    distributor's masked leaderboard, as many requests each as a portal row.
+   With --webhooks N, N webhook endpoints of the tenant (webhooks.services.endpoint_create) are
+   subscribed to every event type before the first intake run, all pointing at bench/receiver.py
+   (a local server answering 200 at once); the servers relay them as production does (the
+   outbox events ask for a relay run on commit; the Celery worker fans them out and POSTs). After
+   each intake run the bench waits until every delivery of the run's events has succeeded and
+   reports the delivery lag (event written -> 2xx recorded: p50, p99, max), the deliveries per
+   second (first event to last delivery) and how long after the last commission the last one
+   arrived. Compare the intake rows of runs with and without --webhooks (same scale).
 7. Memory: a sampler reads VmHWM/VmRSS from /proc for gunicorn's master and workers and for
    every Celery process, every 0.5 s (the peak is the largest VmHWM seen).
 
@@ -199,6 +207,9 @@ class CpuMeter:
         children = _ppid_map()
         out = {"web": _tree(self.web_pid, children) if self.web_pid else [],
                "worker": _tree(self.bench.celery.pid, children) if self.bench.celery is not None else []}
+        if getattr(self.bench, "hooks_worker", None) is not None:   # --webhooks: its worker and the receiver
+            out["webhooks worker"] = _tree(self.bench.hooks_worker.pid, children)
+            out["receiver"] = _tree(self.bench.receiver.pid, children)
         with self.bench.conn.cursor() as cur:
             cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
             out["database"] = [r[0] for r in cur.fetchall()]
@@ -337,6 +348,7 @@ class Bench:
         self.server_env = dict(
             os.environ, DATABASE_URL=self.db_url, CELERY_BROKER_URL=self.broker, DEBUG="0", LOG_LEVEL="WARNING",
             DJANGO_SETTINGS_MODULE="fenxiao.settings", PYTHONUNBUFFERED="1",
+            WEBHOOKS_ALLOW_PRIVATE="1",  # the receiver of --webhooks listens on 127.0.0.1 (no effect without endpoints)
             SECRET_KEY=os.environ.get("SECRET_KEY", "fenxiao-bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"),
         )
         self.celery = None
@@ -387,7 +399,8 @@ class Bench:
                            env=dict(self.server_env, CELERY_BROKER_URL=""), check=True)
         redis.Redis.from_url(self.broker).flushdb()
         with self.timed("tenants, plans, API key (services)"):
-            os.environ.update(DATABASE_URL=self.db_url, CELERY_BROKER_URL="", DJANGO_SETTINGS_MODULE="fenxiao.settings")
+            os.environ.update(DATABASE_URL=self.db_url, CELERY_BROKER_URL="", DJANGO_SETTINGS_MODULE="fenxiao.settings",
+                              WEBHOOKS_ALLOW_PRIVATE="1")
             import django
 
             django.setup()
@@ -546,7 +559,7 @@ class Bench:
             self.procs.stop(self.celery, timeout=60)
         cmd = [str(VENV_BIN / "celery"), "-A", "fenxiao", "worker", "--pool", self.a.celery_pool, "--concurrency",
                str(concurrency), "--loglevel", "WARNING", "-n", f"bench{concurrency}@%h", "--without-gossip",
-               "--without-mingle"]
+               "--without-mingle", "-Q", "celery"]
         self.celery_cmd = " ".join(cmd[1:])
         log(f"Starting Celery: {self.celery_cmd}")
         name = f"celery-{'t' if self.a.celery_pool == 'threads' else 'c'}{concurrency}"
@@ -638,6 +651,7 @@ class Bench:
         threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
         meter = CpuMeter(self, self.gunicorn.pid)
         meter.start()
+        wall0 = self.sql("SELECT now()")  # the database's clock: the events' created_at are compared with it
         t0 = time.perf_counter()
         for t in threads:
             t.start()
@@ -655,6 +669,8 @@ class Bench:
         if errors or statuses.get(201, 0) != m:
             raise SystemExit(f"Intake {prefix}: statuses {statuses}, errors: {errors[:5]}")
         if not record:
+            if self.a.webhooks:   # the warm-up's deliveries are done before a measured run starts
+                self.webhook_deliveries(since=wall0, commissions_done=t_done - t0, record=False)
             return
         e2e, intake = m / (t_done - t0), m / (t_posted - t0)
         records = self.sql("SELECT count(*) FROM commissions_commissionrecord WHERE tenant_id = %s",
@@ -675,6 +691,103 @@ class Bench:
                             f"last answer at {t_posted - t0:.1f}s, last commission at {t_done - t0:.1f}s; "
                             f"{cpu_text(cpu)}")
         log(f"  intake CPU per order: {cpu_text(cpu)}")
+        if self.a.webhooks:
+            self.webhook_deliveries(since=wall0, commissions_done=t_done - t0)
+
+    # -- webhooks (--webhooks N) --
+
+    def start_webhooks(self) -> None:
+        """Start bench/receiver.py on a free port and subscribe N endpoints of the tenant to every
+        event type (through the service, as the API does), each at its own path."""
+        import socket
+
+        from tenants.context import tenant_context
+        from webhooks.events import EVENT_TYPES
+        from webhooks.services import endpoint_create
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        self.receiver = self.procs.start("receiver", [str(VENV_BIN / "python"), "bench/receiver.py", "--port", str(port)],
+                                         self.server_env)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("the webhook receiver did not start (see its log)")
+        with tenant_context(self.tenant):
+            for i in range(self.a.webhooks):
+                endpoint_create(tenant=self.tenant, url=f"http://127.0.0.1:{port}/hook/{i}", events=list(EVENT_TYPES),
+                                description=f"bench receiver {i}")
+        # the webhooks queue's own worker, as docker-compose.yml's `webhooks` service
+        cmd = [str(VENV_BIN / "celery"), "-A", "fenxiao", "worker", "--pool", "prefork", "--concurrency",
+               str(self.a.webhook_concurrency), "--loglevel", "WARNING", "-n", "benchhooks@%h", "--without-gossip",
+               "--without-mingle", "-Q", "webhooks"]
+        self.hooks_worker_cmd = (f"(nice -n {self.a.webhook_nice}) " if self.a.webhook_nice else "") + " ".join(cmd[1:])
+        if self.a.webhook_nice:   # a lower CPU priority: on a small host the deliveries yield to intake and accrual
+            cmd = ["nice", "-n", str(self.a.webhook_nice), *cmd]
+        self.hooks_worker = self.procs.start("celery-webhooks", cmd, self.server_env)
+        self.mem.watch("celery-webhooks", self.hooks_worker.pid)
+        log(f"Webhooks: {self.a.webhooks} endpoint(s) subscribed to every event type, receiver on 127.0.0.1:{port}; "
+            f"Celery: {self.hooks_worker_cmd}")
+
+    def webhook_deliveries(self, *, since, commissions_done: float, stall: float = 120, record: bool = True) -> None:
+        """Wait until every event the tenant wrote since `since` (the database's clock at the start
+        of the intake run) is fanned out and each of its deliveries succeeded; report the lag
+        (event created -> 2xx recorded), the rate and the tail after the last commission."""
+        tid = self.tenant.pk
+        events = self.sql("SELECT count(*) FROM ledger_outboxevent WHERE tenant_id = %s AND created_at >= %s", (tid, since))
+        want = events * self.a.webhooks
+        last, last_change, last_print = -1, time.perf_counter(), time.perf_counter()
+        while True:
+            undispatched = self.sql("SELECT count(*) FROM ledger_outboxevent WHERE tenant_id = %s AND created_at >= %s "
+                                    "AND dispatched_at IS NULL", (tid, since))
+            done = self.sql("SELECT count(*) FROM webhooks_delivery d JOIN ledger_outboxevent e ON e.id = d.event_id "
+                            "WHERE d.tenant_id = %s AND e.created_at >= %s AND d.status = 'succeeded'", (tid, since))
+            now = time.perf_counter()
+            if not undispatched and done >= want:
+                break
+            if done != last:
+                last, last_change = done, now
+            elif now - last_change > stall:
+                raise SystemExit(f"No webhook delivery progress for {stall:.0f}s ({done:,}/{want:,}); see {self.logdir}")
+            if now - last_print > 10:
+                log(f"    webhooks: {done:,}/{want:,} delivered")
+                last_print = now
+            time.sleep(0.2)
+        if not record:
+            return
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT extract(epoch FROM d.delivered_at - e.created_at), d.attempts FROM webhooks_delivery d "
+                        "JOIN ledger_outboxevent e ON e.id = d.event_id WHERE d.tenant_id = %s AND e.created_at >= %s",
+                        (tid, since))
+            rows = cur.fetchall()
+            cur.execute("SELECT extract(epoch FROM max(d.delivered_at) - min(e.created_at)), "
+                        "extract(epoch FROM max(d.delivered_at) - %s) FROM webhooks_delivery d "
+                        "JOIN ledger_outboxevent e ON e.id = d.event_id WHERE d.tenant_id = %s AND e.created_at >= %s",
+                        (since, tid, since))
+            span, last_at = cur.fetchone()
+        lags = [float(r[0]) for r in rows]
+        retried = sum(1 for r in rows if r[1] > 1)
+        rate = len(rows) / float(span) if span else float("nan")
+        tail = float(last_at) - commissions_done
+        log(f"  webhooks: {len(rows):,} deliveries ({events:,} events x {self.a.webhooks} endpoints), lag p50 "
+            f"{pct(lags, 50):.2f}s p99 {pct(lags, 99):.2f}s max {max(lags):.2f}s, {rate:,.0f} deliveries/s, "
+            f"last one {tail:.1f}s after the last commission, {retried} retried")
+        who = f"{self.a.webhooks} endpoint{'s' if self.a.webhooks > 1 else ''}, Celery concurrency {self.celery_conc}"
+        self.add(f"webhook delivery lag (event -> 2xx), {who}", f"p50 {pct(lags, 50):.2f}s p99 {pct(lags, 99):.2f}s",
+                 "", f"max {max(lags):.2f}s")
+        self.add(f"webhook deliveries, {who}", f"{rate:,.1f}/s", "",
+                 f"{len(rows):,} in {float(span):.1f}s, last {tail:.1f}s after the last commission, {retried} retried")
+        self.details.append(f"Webhooks with Celery concurrency {self.celery_conc}: {events:,} events x {self.a.webhooks} "
+                            f"endpoints = {len(rows):,} deliveries, all 2xx ({retried} needed more than one attempt); "
+                            f"lag event -> 2xx p50 {pct(lags, 50):.2f}s p99 {pct(lags, 99):.2f}s max {max(lags):.2f}s; "
+                            f"{rate:,.1f} deliveries/s from the first event to the last delivery ({float(span):.1f}s); the "
+                            f"last one {tail:.1f}s after the last commission of the run")
 
     # -- 5. single orders --
 
@@ -1088,6 +1201,8 @@ class Bench:
             f"gunicorn {self.gunicorn_cmd}",
             f"celery {self.celery_cmd} (pool {a.celery_pool}; the last one served the single-order and portal phases)",
             f"DATABASE_URL {self.db_url}, CELERY_BROKER_URL {self.broker}, DEBUG off",
+            f"webhooks: {a.webhooks} endpoint(s) subscribed to every event type (bench/receiver.py), their worker "
+            f"celery {self.hooks_worker_cmd}" if a.webhooks else "webhooks: none subscribed",
             f"single orders: {a.single_clients} clients x {a.single_seconds}s (Celery concurrency "
             f"{a.single_worker_concurrency or 'as the last intake run'}); open loop {a.open_rate}/s x {a.open_seconds}s on up "
             f"to {a.open_connections} connections; portal: {a.portal_reps} rounds, "
@@ -1128,6 +1243,8 @@ class Bench:
             self.run_floor()
         self.mem.start()
         self.start_gunicorn()
+        if a.webhooks:
+            self.start_webhooks()
         for c in ([] if a.reuse_db else a.worker_counts):
             self.start_celery(c)
             log(f"Intake: {a.orders:,} orders, Celery concurrency {c} ...")
@@ -1210,7 +1327,18 @@ def parse_args(argv=None):
     p.add_argument("--reuse-db", action="store_true",
                    help="keep the database a previous run built (same --distributors and --seed) and skip the setup, "
                         "the floor and the intake runs: for rerunning the order, portal and incentive phases")
+    p.add_argument("--webhooks", type=int, default=0, metavar="N",
+                   help="subscribe N webhook endpoints (0-20) to every event before the intake runs, on a local receiver "
+                        "answering 200; report the delivery lag and rate after each intake run (default 0: none)")
+    p.add_argument("--webhook-nice", type=int, default=0, metavar="N",
+                   help="run the webhooks queue's worker under `nice -n N` (default 0: the same priority as the rest)")
+    p.add_argument("--webhook-concurrency", type=int, default=2,
+                   help="Celery concurrency of the webhooks queue's worker (default 2, as docker-compose's `webhooks`)")
     a = p.parse_args(argv)
+    if a.webhook_concurrency < 1:
+        p.error("--webhook-concurrency takes 1 or more")
+    if not 0 <= a.webhooks <= 20:
+        p.error("--webhooks takes 0 to 20 (a tenant has at most 20 endpoints)")
     n, m, secs = SCALES[a.scale]
     if a.distributors is not None or a.orders is not None:
         a.label = a.label or f"d{a.distributors or n}-o{a.orders or m}"

@@ -243,11 +243,14 @@ def commission_accrue_many(*, order_ids: list[int]) -> list[CommissionRecord]:
     from ledger.postings import accrual_entries, entries_post, outbox_written
 
     entries_post(tenant=tenant, entries=accrual_entries(records=records))
+    # the partner knows distributors by external id only (the API never shows their keys)
+    externals = dict(Distributor.objects.filter(pk__in={r.beneficiary_id for r in records})
+                     .values_list("pk", "external_id"))
     bulk_insert(OutboxEvent, [
         instance(OutboxEvent, tenant=tenant, type="order.commissions_created", payload={
             "order_external_id": order.external_id, "currency": tenant.currency,
-            "commissions": [{"commission_id": r.pk, "beneficiary_id": r.beneficiary_id, "level": r.level,
-                             "amount": money_str(r.amount, tenant.currency),
+            "commissions": [{"commission_id": r.pk, "beneficiary_external_id": externals[r.beneficiary_id],
+                             "level": r.level, "amount": money_str(r.amount, tenant.currency),
                              "settles_at": r.settles_at.isoformat() if r.settles_at else None}
                             for r in mine],
         })

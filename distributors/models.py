@@ -11,7 +11,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 from django.db.models.functions import Now
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from fenxiao.history import history_user
@@ -36,7 +36,7 @@ class Grade(TenantOwned):
 
     code = models.CharField(_("code"), max_length=64)
     name = models.CharField(_("name"), max_length=200)
-    rank = models.PositiveIntegerField(_("rank"), default=0)
+    rank = models.PositiveIntegerField(pgettext_lazy("grade order", "rank"), default=0)
     # Upgrade conditions (domain rules section 8, grades): all that are set must hold; a grade with
     # none is given by hand only.
     min_direct_sales = MoneyField(_("min direct sales"), null=True, blank=True, currency=TENANT,

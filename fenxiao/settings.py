@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "risk",
     "reports",
     "webhooks",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -343,6 +344,13 @@ WEBHOOKS_READ_TIMEOUT = env.float("WEBHOOKS_READ_TIMEOUT", default=5.0)         
 # killed worker): longer than any attempt can take (the deliver task's time limit is 60 s)
 WEBHOOKS_CLAIM_SECONDS = env.int("WEBHOOKS_CLAIM_SECONDS", default=90)
 WEBHOOKS_RELAY_BATCH = 200          # deliveries claimed per round of a relay run
+WEBHOOKS_DELIVER_CHUNK = 25         # deliveries of one endpoint sent by one deliver task, one after the other
+WEBHOOKS_DELIVER_SECONDS = 30       # a deliver task starts no POST after this long; the rest go back to the relay
+# The relay and its deliveries have a queue of their own, served by their own workers
+# (docker-compose.yml's `webhooks` service; `make worker` serves both): a backlog of deliveries
+# must never wait in front of the accrual of new orders (bench/run.py --webhooks).
+WEBHOOKS_QUEUE = "webhooks"
+CELERY_TASK_ROUTES = {"webhooks.tasks.*": {"queue": WEBHOOKS_QUEUE}}
 WEBHOOKS_MAX_ENDPOINTS = 20         # per tenant
 WEBHOOKS_ROTATION_OVERLAP = timedelta(hours=24)   # the old secret still signs this long after a rotation
 CELERY_TIMEZONE = "UTC"

@@ -1,5 +1,6 @@
-"""URL map: /admin/, the v1 API under /api/v1/ with its OpenAPI schema and docs, and /i18n/setlang/
-(Django's set_language: the console's language chooser posts there; settings, "Languages")."""
+"""URL map: /admin/, the v1 API under /api/v1/ with its OpenAPI schema and docs, /i18n/setlang/
+(Django's set_language: the console's and the portal's language choosers post there; settings,
+"Languages") and the distributors' portal under /portal/ (portal.urls)."""
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -30,6 +31,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("portal/", include("portal.urls")),
 ]
 
 handler404 = "fenxiao.api.errors.not_found"

@@ -2,7 +2,7 @@
 
 - `Score`, `rank`             the tie rule: higher score first, then whoever reached it first (the
                               earlier time of the last counted event), then the lower distributor id.
-- `mask_name`                 names shown to other distributors: first and last character kept.
+- `mask_name`                 names shown to other distributors: the first (and, from three characters, the last) kept.
 - `Tier`, `tier_award`        tier bonuses: the highest tier whose threshold is reached (inclusive)
                               pays its fixed amount or its rate of the measure, rounded by the
                               tenant's mode to the currency's minor unit.
@@ -67,12 +67,25 @@ def rank(scores: Iterable[Score]) -> list[Ranked]:
 
 
 def mask_name(name: str) -> str:
-    """Another distributor's name as a distributor sees it: the first and last characters kept, the
-    rest starred ("张三" -> "张*三", "王小明" -> "王*明", "Alice" -> "A***e"; one character -> "*")."""
+    """Another distributor's name as a distributor sees it (domain rules section 8, rankings): the
+    first character kept and, from three characters on, the last; the rest starred. A two-character
+    name keeps only its first ("张三" -> "张*": keeping both would show it whole), "王小明" -> "王*明",
+    "欧阳娜娜" -> "欧**娜", "Alice" -> "A***e"; one character or none -> "*"."""
     name = (name or "").strip()
     if len(name) <= 1:
         return "*"
-    return name[0] + "*" * max(1, len(name) - 2) + name[-1]
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def masked(rows: list[dict], me_id: int) -> list[dict]:
+    """Leaderboard rows ({"rank", "distributor_id", "name", "score"[, "prize"]}) as the distributor
+    `me_id` sees them: other people's names masked (`mask_name`), mine as it is and marked `me`,
+    no ids (domain rules section 8, rankings)."""
+    return [{"rank": r["rank"], "name": r["name"] if r["distributor_id"] == me_id else mask_name(r["name"]),
+             "score": r["score"], **({"prize": r["prize"]} if "prize" in r else {}), "me": r["distributor_id"] == me_id}
+            for r in rows]
 
 
 @dataclass(frozen=True)

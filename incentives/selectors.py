@@ -1,17 +1,61 @@
-"""Reads of the incentives app that other code needs; the audit behind `manage.py check_measures`."""
+"""Reads of the incentives app that other code needs; the audit behind `manage.py check_measures`.
+
+What a distributor sees (the portal API under /me/ and the portal pages call the same ones):
+    visible_contests(me, now)          the contests I can see, latest window first
+    visible_contest(me, public_id, now)   one of them, or None
+    targets_of(me)                     my targets and my team's
+
+Decisions (domain rules section 8):
+- Contests I can see: those that have started (running, ended or finalized) and are open to
+  everyone, to my grade, or in whose frozen ranking I am (a later grade change never hides a
+  prize I won). Scheduled contests are not shown.
+- Targets: the ones naming me (scope distributor) or my team (scope team, me as its head).
+  Tenant-wide targets are the brand's own KPIs and are not shown to distributors."""
 from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Max, Sum
+from django.db.models import Exists, Max, OuterRef, QuerySet, Sum
 
 from commissions.arithmetic import to_minor
 from fenxiao.currencies import minor_units
 from tenants.context import current_tenant
 
-from .models import DailyFigure, SalesCredit, Standing, TenantDay
+from .models import Contest, ContestResult, DailyFigure, SalesCredit, Standing, Target, TenantDay
+
+
+def visible_contests(me, now) -> QuerySet:
+    """Contests `me` (a distributor) can see at `now` (the module's decisions), latest window
+    first, with their grades prefetched."""
+    through = Contest.grades.through
+    open_to_all = ~Exists(through.objects.filter(contest_id=OuterRef("pk")))
+    my_grade = Exists(through.objects.filter(contest_id=OuterRef("pk"), grade_id=me.grade_id))
+    ranked = Exists(ContestResult.objects.filter(contest_id=OuterRef("pk"), distributor_id=me.pk))
+    return (Contest.objects.filter(starts_at__lte=now).filter(open_to_all | my_grade | ranked)
+            .prefetch_related("grades").order_by("-starts_at", "-id"))
+
+
+def visible_contest(me, public_id: str, now) -> Contest | None:
+    """The contest `public_id` (contest_...) if `me` can see it at `now` (as visible_contests and
+    VisibleContests decide), else None (another tenant's, a scheduled one, one of other grades):
+    the contest with its grades' ids (`eligible_grade_ids`) and whether I am in its frozen ranking
+    (`has_result_of`), in one query (contest_to_read)."""
+    contest = contest_to_read(public_id, started_by=now, distributor_id=me.pk)
+    if contest is None:
+        return None
+    grades = contest.eligible_grade_ids
+    if not grades or me.grade_id in grades or contest.has_result_of:
+        return contest
+    return None
+
+
+def targets_of(me) -> QuerySet:
+    """My targets and my team's (scope distributor or team naming `me`), latest period first. The
+    brand's tenant-wide KPIs are not a distributor's to see."""
+    return (Target.objects.filter(distributor=me, scope__in=[Target.Scope.DISTRIBUTOR, Target.Scope.TEAM])
+            .select_related("distributor").order_by("-starts_at", "-id"))
 
 
 def figures_drift() -> list[str]:

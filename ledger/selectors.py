@@ -5,7 +5,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
+from django.utils.translation import gettext
 
 from fenxiao.currencies import exact_sum
 from tenants.context import current_tenant
@@ -22,6 +23,23 @@ def earnings_of(*, distributor_id: int) -> tuple[dict[str, Decimal], dict[str, D
     if bal is None:
         return {b: ZERO for b in BUCKETS}, {"1": ZERO, "2": ZERO, "3": ZERO}
     return {b: getattr(bal, b) for b in BUCKETS}, bal.earned_by_level()
+
+
+def withdrawals_of(*, distributor) -> QuerySet:
+    """A distributor's withdrawals, newest first (requested, approved, paid, rejected, cancelled),
+    with the distributor loaded: what the portal lists (API /me/withdrawals/ and the pages)."""
+    return Withdrawal.objects.filter(distributor=distributor).select_related("distributor").order_by("-id")
+
+
+def withdrawal_of(*, distributor, public_id: str) -> Withdrawal:
+    """One of the distributor's withdrawals by its public id (wd_...), or NotFound (404): another
+    distributor's or another tenant's answers exactly like a missing one (domain rules section 1)."""
+    found = withdrawals_of(distributor=distributor).filter(public_id=public_id).first()
+    if found is None:
+        from fenxiao.exceptions import NotFound
+
+        raise NotFound(gettext("No withdrawal with this id."))
+    return found
 
 
 @dataclass
@@ -149,4 +167,5 @@ def entries_between(*, distributor_id: int, start, end) -> list[dict]:
             for r in rows]
 
 
-__all__ = ["balances_before", "earnings_of", "entries_between", "ledger_drift", "movements_by_day", "Drift"]
+__all__ = ["balances_before", "earnings_of", "entries_between", "ledger_drift", "movements_by_day", "withdrawal_of",
+           "withdrawals_of", "Drift"]

@@ -13,10 +13,11 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from fenxiao.history import history_user
+from fenxiao.publicid import PublicIdField
 from tenants.managers import TenantOwned, tenant_fk
 
 #: Feedback message bodies: 1..5000 characters (issue 14, bad input).
@@ -44,6 +45,7 @@ class Material(TenantOwned):
         DOCUMENT = "document", _("document")
         COURSE = "course", _("training course")
 
+    public_id = PublicIdField(prefix="mat")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"), blank=True, default="",
@@ -82,6 +84,7 @@ class Material(TenantOwned):
         verbose_name_plural = _("materials")
         ordering = ["position", "-id"]
         indexes = [models.Index(fields=["tenant", "is_active", "position"], name="material_tenant_active")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "public_id"], name="material_tenant_public_id")]
 
     def __str__(self) -> str:
         return self.title
@@ -90,6 +93,7 @@ class Material(TenantOwned):
 class Lesson(TenantOwned):
     """One lesson of a training course, in `position` order: text and/or a video link."""
 
+    public_id = PublicIdField(prefix="lesson")
     material = tenant_fk(Material, on_delete=models.CASCADE, related_name="lessons", verbose_name=_("course"))
     position = models.PositiveIntegerField(_("position"), default=1)
     title = models.CharField(_("title"), max_length=200)
@@ -101,7 +105,8 @@ class Lesson(TenantOwned):
         verbose_name = _("lesson")
         verbose_name_plural = _("lessons")
         ordering = ["material", "position", "id"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "material", "position"], name="lesson_tenant_course_position")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "material", "position"], name="lesson_tenant_course_position"),
+                       models.UniqueConstraint(fields=["tenant", "public_id"], name="lesson_tenant_public_id")]
 
     def __str__(self) -> str:
         return self.title
@@ -146,6 +151,7 @@ class Announcement(TenantOwned):
         GRADES = "grades", _("some grades")
         DISTRIBUTORS = "distributors", _("listed distributors")
 
+    public_id = PublicIdField(prefix="ann")
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"))
     audience = models.CharField(_("audience"), max_length=12, choices=Audience.choices, default=Audience.EVERYONE)
@@ -166,6 +172,7 @@ class Announcement(TenantOwned):
         verbose_name_plural = _("announcements")
         ordering = ["-published_at", "-id"]
         indexes = [models.Index(fields=["tenant", "is_active", "published_at"], name="announcement_tenant_published")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "public_id"], name="announcement_tenant_public_id")]
 
     def __str__(self) -> str:
         return self.title
@@ -188,10 +195,11 @@ class FeedbackTicket(TenantOwned):
     answered (staff replied; a new message from the distributor opens it again) -> closed."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("open")
+        OPEN = "open", pgettext_lazy("feedback ticket", "open")
         ANSWERED = "answered", _("answered")
         CLOSED = "closed", _("closed")
 
+    public_id = PublicIdField(prefix="fb")
     distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+",
                             verbose_name=_("distributor"))
     subject = models.CharField(_("subject"), max_length=200)
@@ -207,9 +215,10 @@ class FeedbackTicket(TenantOwned):
         ordering = ["-updated_at", "-id"]
         indexes = [models.Index(fields=["tenant", "status", "updated_at"], name="ticket_tenant_status"),
                    models.Index(fields=["tenant", "distributor", "id"], name="ticket_tenant_distributor")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "public_id"], name="ticket_tenant_public_id")]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.subject}"
+        return f"{self.public_id} {self.subject}"
 
 
 class FeedbackMessage(TenantOwned):
@@ -220,7 +229,7 @@ class FeedbackMessage(TenantOwned):
         STAFF = "staff", _("staff")
 
     ticket = tenant_fk(FeedbackTicket, on_delete=models.CASCADE, related_name="messages")
-    author = models.CharField(_("from"), max_length=12, choices=Author.choices)
+    author = models.CharField(pgettext_lazy("feedback message", "from"), max_length=12, choices=Author.choices)
     staff_username = models.CharField(_("staff user"), max_length=150, blank=True, default="")
     body = models.TextField(_("message"))
     created_at = models.DateTimeField(_("sent"), default=timezone.now)

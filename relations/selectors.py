@@ -7,7 +7,7 @@ tenant's or another distributor's object exactly as for a missing one.
 Portal pages call these (and relations.services for anything that writes or counts):
     invite_url(distributor)                          my invite link
     materials_for(distributor)                       the materials I may see (queryset)
-    material_for(distributor, pk)                    one of them, or 404
+    material_for(distributor, public_id)                  one of them, or 404
     lessons_of(material)                             a course's lessons in order
     my_progress(distributor, material_ids)           {material id: MaterialProgress}
     my_lessons_done(distributor, material_id)        {lesson id: completed_at}
@@ -15,7 +15,7 @@ Portal pages call these (and relations.services for anything that writes or coun
     my_reads(distributor, announcement_ids)          {announcement id: first read time}
     unread_count(distributor, now=None)              how many of mine I have not read
     tickets_of(distributor)                          my feedback tickets (queryset)
-    ticket_of(distributor, pk)                       one of them, or 404
+    ticket_of(distributor, public_id)                     one of them, or 404
     messages_of(ticket)                              a ticket's messages in order
     downline_contribution(distributor, month)        what each downline's orders earned me in a month
 """
@@ -29,6 +29,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from commissions.models import CommissionRecord
 from distributors.models import Distributor
@@ -77,16 +78,12 @@ def materials_for(distributor: Distributor) -> QuerySet:
     return Material.objects.filter(is_active=True).filter(_grade_allows(distributor.grade_id)).order_by("position", "-id")
 
 
-def material_for(distributor: Distributor, pk) -> Material:
+def material_for(distributor: Distributor, public_id: str) -> Material:
     """One material `distributor` may see, or NotFound (404): another tenant's, a hidden one or
     one for other grades answer like a missing one."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound("No material with this id.") from None
-    found = materials_for(distributor).filter(pk=pk).first()
+    found = materials_for(distributor).filter(public_id=public_id).first()
     if found is None:
-        raise NotFound("No material with this id.")
+        raise NotFound(gettext("No material with this id."))
     return found
 
 
@@ -95,15 +92,11 @@ def lessons_of(material: Material) -> list[Lesson]:
     return list(Lesson.objects.filter(material=material).order_by("position", "id"))
 
 
-def lesson_of(material: Material, pk) -> Lesson:
+def lesson_of(material: Material, public_id: str) -> Lesson:
     """A lesson of `material`, or NotFound (404): another course's or another tenant's lesson too."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound("No lesson with this id.") from None
-    found = Lesson.objects.filter(material=material, pk=pk).first()
+    found = Lesson.objects.filter(material=material, public_id=public_id).first()
     if found is None:
-        raise NotFound("No lesson with this id in this course.")
+        raise NotFound(gettext("No lesson with this id in this course."))
     return found
 
 
@@ -225,27 +218,19 @@ def tickets_of(distributor: Distributor) -> QuerySet:
     return FeedbackTicket.objects.filter(distributor=distributor).order_by("-updated_at", "-id")
 
 
-def ticket_of(distributor: Distributor, pk) -> FeedbackTicket:
+def ticket_of(distributor: Distributor, public_id: str) -> FeedbackTicket:
     """One of my tickets, or NotFound (404): another distributor's or tenant's answers the same."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound("No feedback ticket with this id.") from None
-    found = tickets_of(distributor).filter(pk=pk).first()
+    found = tickets_of(distributor).filter(public_id=public_id).first()
     if found is None:
-        raise NotFound("No feedback ticket with this id.")
+        raise NotFound(gettext("No feedback ticket with this id."))
     return found
 
 
-def staff_ticket(pk) -> FeedbackTicket:
+def staff_ticket(public_id: str) -> FeedbackTicket:
     """A ticket of the tenant in context with its distributor, or NotFound (404)."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound("No feedback ticket with this id.") from None
-    found = FeedbackTicket.objects.select_related("distributor").filter(pk=pk).first()
+    found = FeedbackTicket.objects.select_related("distributor").filter(public_id=public_id).first()
     if found is None:
-        raise NotFound("No feedback ticket with this id.")
+        raise NotFound(gettext("No feedback ticket with this id."))
     return found
 
 
@@ -262,10 +247,10 @@ def month_first(period: str) -> date:
     import re
 
     if not isinstance(period, str) or not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", period):
-        raise invalid("month", "Give the month as YYYY-MM, e.g. 2026-01.", "invalid")
+        raise invalid("month", gettext("Give the month as YYYY-MM, e.g. 2026-01."), "invalid")
     year, month = int(period[:4]), int(period[5:])
     if not 1970 <= year <= 9899:
-        raise invalid("month", "The month must be between 1970-01 and 9899-12.", "out_of_range")
+        raise invalid("month", gettext("The month must be between 1970-01 and 9899-12."), "out_of_range")
     return date(year, month, 1)
 
 

@@ -34,10 +34,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -70,7 +71,7 @@ class LessonInput:
     title: str
     body: str = ""
     video_url: str = ""
-    id: int | None = None
+    id: str | None = None  # lesson_... (its public id)
 
 
 def _upload_check(attr: str, upload) -> bytes | None:
@@ -78,7 +79,7 @@ def _upload_check(attr: str, upload) -> bytes | None:
     if upload is None:
         return None
     if getattr(upload, "size", 0) > MATERIAL_FILE_MAX_BYTES:
-        raise invalid(attr, f"The file is larger than {MATERIAL_FILE_MAX_BYTES // (1024 * 1024)} MB.", "too_large")
+        raise invalid(attr, gettext("The file is larger than %(mb)s MB.") % {"mb": MATERIAL_FILE_MAX_BYTES // (1024 * 1024)}, "too_large")
     upload.seek(0)
     data = upload.read()
     upload.seek(0)
@@ -100,17 +101,17 @@ def material_check(*, material: Material, image_bytes: bytes | None = None, less
     None: not checked). `image_bytes`: a newly uploaded image (else the stored one is read)."""
     m = material
     if not m.title.strip():
-        raise invalid("title", "A material needs a title.", "blank")
+        raise invalid("title", gettext("A material needs a title."), "blank")
     if m.kind == K.POSTER:
         data = image_bytes if image_bytes is not None else _stored_bytes(m.image)
         if not data:
-            raise invalid("image", "A poster needs its image (PNG or JPEG).", "required")
+            raise invalid("image", gettext("A poster needs its image (PNG or JPEG)."), "required")
         try:
             fmt, width, height = posters.image_info(data)
         except ValueError:
-            raise invalid("image", "The poster's image cannot be read: upload a PNG or JPEG.", "invalid_image") from None
+            raise invalid("image", gettext("The poster's image cannot be read: upload a PNG or JPEG."), "invalid_image") from None
         if fmt not in posters.POSTER_FORMATS:
-            raise invalid("image", f"The poster's image is {fmt or 'of an unknown format'}: upload a PNG or JPEG.",
+            raise invalid("image", (gettext("The poster's image is %(format)s: upload a PNG or JPEG.") % {"format": fmt} if fmt else gettext("The poster's image is of an unknown format: upload a PNG or JPEG.")),
                           "invalid_image")
         problem = posters.poster_problems(width=width, height=height, qr_x=m.qr_x, qr_y=m.qr_y, qr_size=m.qr_size,
                                           name_x=m.name_x, name_y=m.name_y, max_side=POSTER_MAX_SIDE, qr_min=QR_MIN_SIZE)
@@ -118,33 +119,33 @@ def material_check(*, material: Material, image_bytes: bytes | None = None, less
             attr, code, message = problem
             raise invalid(attr, message, code)
     elif m.kind == K.COPY and not m.body.strip():
-        raise invalid("body", "Sharing copy needs its text.", "required")
+        raise invalid("body", gettext("Sharing copy needs its text."), "required")
     elif m.kind == K.VIDEO and not m.link:
-        raise invalid("link", "A video needs its link.", "required")
+        raise invalid("link", gettext("A video needs its link."), "required")
     elif m.kind == K.DOCUMENT and not (m.file or m.link):
-        raise invalid("file", "A document needs a file or a link.", "required")
+        raise invalid("file", gettext("A document needs a file or a link."), "required")
     elif m.kind == K.COURSE and lessons is not None and lessons < 1:
-        raise invalid("lessons", "A course needs at least one lesson.", "required")
+        raise invalid("lessons", gettext("A course needs at least one lesson."), "required")
 
 
 def _lessons_write(material: Material, lessons: list[LessonInput]) -> None:
     """Make the course's lessons exactly `lessons`, in that order (positions 1, 2, ...): a lesson
     with an `id` of this course is kept (its completions too), others are created; lessons left out
     are deleted with their completions. 400 `unknown_lesson` for an id that is not this course's."""
-    existing = {lesson.pk: lesson for lesson in Lesson.objects.filter(material=material)}
+    existing = {lesson.public_id: lesson for lesson in Lesson.objects.filter(material=material)}
     for i, item in enumerate(lessons):
         if item.id is not None and item.id not in existing:
-            raise invalid(f"lessons.{i}.id", f"The course has no lesson {item.id}.", "unknown_lesson")
+            raise invalid(f"lessons.{i}.id", gettext("The course has no lesson %(id)s.") % {"id": item.id}, "unknown_lesson")
         if not item.title.strip():
-            raise invalid(f"lessons.{i}.title", "A lesson needs a title.", "blank")
+            raise invalid(f"lessons.{i}.title", gettext("A lesson needs a title."), "blank")
     keep = {item.id for item in lessons if item.id is not None}
-    Lesson.objects.filter(material=material).exclude(pk__in=keep).delete()
+    Lesson.objects.filter(material=material).exclude(public_id__in=keep).delete()
     # positions move out of the way first: (course, position) is unique at every step
     Lesson.objects.filter(material=material).update(position=F("position") + 1_000_000)
     for i, item in enumerate(lessons, start=1):
         values = {"position": i, "title": item.title.strip(), "body": item.body, "video_url": item.video_url}
         if item.id is not None:
-            Lesson.objects.filter(pk=item.id).update(**values)
+            Lesson.objects.filter(material=material, public_id=item.id).update(**values)
         else:
             Lesson.objects.create(tenant_id=material.tenant_id, material=material, **values)
 
@@ -165,7 +166,7 @@ def material_create(*, tenant, kind: str, title: str, body: str = "", link: str 
     image; `grades`: the grades that see it (none: everyone); `lessons` a course's lessons in order.
     400 (nothing written) per `material_check`, and `too_large` for a file over 20 MB."""
     if kind not in K.values:
-        raise invalid("kind", f"Unknown kind {kind!r}: poster, copy, video, document or course.", "invalid_choice")
+        raise invalid("kind", gettext("Unknown kind %(kind)r: poster, copy, video, document or course.") % {"kind": kind}, "invalid_choice")
     image_bytes = _upload_check("image", image)
     _upload_check("file", file)
     material = Material(tenant=tenant, kind=kind, title=title.strip(), body=body, link=link, qr_x=qr_x, qr_y=qr_y,
@@ -192,12 +193,12 @@ def material_update(*, material: Material, grades: list[Grade] | None = None, le
     written). A course's completions stay: a distributor who completed it keeps its completion."""
     unknown = sorted(set(changes) - set(MATERIAL_FIELDS))
     if unknown:
-        raise invalid(unknown[0], "Unknown field.", "unknown_field")
+        raise invalid(unknown[0], gettext("Unknown field."), "unknown_field")
     locked = Material.objects.select_for_update().get(pk=material.pk)
     for name, value in changes.items():
         setattr(locked, name, value.strip() if name == "title" else value)
     if locked.kind not in K.values:
-        raise invalid("kind", f"Unknown kind {locked.kind!r}.", "invalid_choice")
+        raise invalid("kind", gettext("Unknown kind %(kind)r.") % {"kind": locked.kind}, "invalid_choice")
     image_bytes = _upload_check("image", image)
     _upload_check("file", file)
     n_lessons = None
@@ -256,7 +257,7 @@ def material_fetch(*, material: Material, distributor: Distributor) -> tuple[str
     elif material.kind in (K.VIDEO, K.DOCUMENT) and material.link:
         kind, what = "link", material.link
     else:
-        raise NotFound("This material has nothing to download.", code="nothing_to_download")
+        raise NotFound(gettext("This material has nothing to download."), code="nothing_to_download")
     material_download(material=material, distributor=distributor)
     return kind, what
 
@@ -266,10 +267,10 @@ def poster_render(*, material: Material, distributor: Distributor) -> bytes:
     (relations.selectors.invite_url) in its QR square and my name at its position, as PNG bytes;
     counts a download. 404 `not_a_poster` for a material of another kind."""
     if material.kind != K.POSTER:
-        raise NotFound("This material is not a poster.", code="not_a_poster")
+        raise NotFound(gettext("This material is not a poster."), code="not_a_poster")
     data = _stored_bytes(material.image)
     if not data:
-        raise NotFound("This poster has no image.", code="not_a_poster")
+        raise NotFound(gettext("This poster has no image."), code="not_a_poster")
     png = posters.poster_png(image=data, qr_text=selectors.invite_url(distributor), qr_x=material.qr_x,
                              qr_y=material.qr_y, qr_size=material.qr_size, name=distributor.name,
                              name_x=material.name_x, name_y=material.name_y, name_size=material.name_size,
@@ -293,9 +294,9 @@ def lesson_complete(*, material: Material, lesson: Lesson, distributor: Distribu
     is not a course or a lesson of another course (or tenant)."""
     now = now or timezone.now()
     if material.kind != K.COURSE:
-        raise NotFound("This material is not a course.", code="not_a_course")
+        raise NotFound(gettext("This material is not a course."), code="not_a_course")
     if lesson.material_id != material.pk:
-        raise NotFound("No lesson with this id in this course.")
+        raise NotFound(gettext("No lesson with this id in this course."))
     LessonCompletion.objects.bulk_create(
         [LessonCompletion(tenant_id=material.tenant_id, lesson=lesson, material=material, distributor=distributor,
                           completed_at=now)], ignore_conflicts=True)
@@ -314,11 +315,11 @@ def announcement_check(*, audience: str, grades, distributors) -> None:
     """An announcement's audience names what it needs: 400 for an unknown audience, `grades` without
     a grade, `distributors` without a distributor."""
     if audience not in Announcement.Audience.values:
-        raise invalid("audience", f"Unknown audience {audience!r}: everyone, grades or distributors.", "invalid_choice")
+        raise invalid("audience", gettext("Unknown audience %(audience)r: everyone, grades or distributors.") % {"audience": audience}, "invalid_choice")
     if audience == Announcement.Audience.GRADES and not grades:
-        raise invalid("grades", "Name the grades the announcement is for.", "required")
+        raise invalid("grades", gettext("Name the grades the announcement is for."), "required")
     if audience == Announcement.Audience.DISTRIBUTORS and not distributors:
-        raise invalid("distributors", "Name the distributors the announcement is for.", "required")
+        raise invalid("distributors", gettext("Name the distributors the announcement is for."), "required")
 
 
 @transaction.atomic
@@ -329,9 +330,9 @@ def announcement_create(*, tenant, title: str, body: str, audience: str = "every
     `distributors`, shown from `published_at` (default now). 400 (nothing written): empty title or
     text, unknown audience, no grade for `grades`, no distributor for `distributors`."""
     if not title.strip():
-        raise invalid("title", "An announcement needs a title.", "blank")
+        raise invalid("title", gettext("An announcement needs a title."), "blank")
     if not body.strip():
-        raise invalid("body", "An announcement needs its text.", "blank")
+        raise invalid("body", gettext("An announcement needs its text."), "blank")
     announcement_check(audience=audience, grades=grades, distributors=distributors)
     a = Announcement.objects.create(tenant=tenant, title=title.strip(), body=body, audience=audience,
                                     published_at=published_at or timezone.now(), is_active=is_active, created_by=actor)
@@ -348,14 +349,14 @@ def announcement_update(*, announcement: Announcement, grades: list[Grade] | Non
     allowed = {"title", "body", "audience", "published_at", "is_active"}
     unknown = sorted(set(changes) - allowed)
     if unknown:
-        raise invalid(unknown[0], "Unknown field.", "unknown_field")
+        raise invalid(unknown[0], gettext("Unknown field."), "unknown_field")
     a = Announcement.objects.select_for_update().get(pk=announcement.pk)
     for name, value in changes.items():
         setattr(a, name, value)
     if not a.title.strip():
-        raise invalid("title", "An announcement needs a title.", "blank")
+        raise invalid("title", gettext("An announcement needs a title."), "blank")
     if not a.body.strip():
-        raise invalid("body", "An announcement needs its text.", "blank")
+        raise invalid("body", gettext("An announcement needs its text."), "blank")
     grades = grades if grades is not None else list(a.grades.all())
     distributors = distributors if distributors is not None else list(a.distributors.all())
     announcement_check(audience=a.audience, grades=grades, distributors=distributors)
@@ -391,19 +392,19 @@ def feedback_body_check(body, attr: str = "body") -> str:
     """A message's text, its ends' spaces dropped: 1..5000 characters (400 `blank` when empty or
     only spaces, `max_length` over 5000)."""
     if not isinstance(body, str) or not body.strip():
-        raise invalid(attr, "Write a message.", "blank")
+        raise invalid(attr, gettext("Write a message."), "blank")
     body = body.strip()
     if len(body) > FEEDBACK_BODY_MAX:
-        raise invalid(attr, f"A message has at most {FEEDBACK_BODY_MAX} characters (this one has {len(body)}).",
+        raise invalid(attr, gettext("A message has at most %(max)s characters (this one has %(n)s).") % {"max": FEEDBACK_BODY_MAX, "n": len(body)},
                       "max_length")
     return body
 
 
 def _subject_check(subject) -> str:
     if not isinstance(subject, str) or not subject.strip():
-        raise invalid("subject", "Give the ticket a subject.", "blank")
+        raise invalid("subject", gettext("Give the ticket a subject."), "blank")
     if len(subject.strip()) > 200:
-        raise invalid("subject", "A subject has at most 200 characters.", "max_length")
+        raise invalid("subject", gettext("A subject has at most 200 characters."), "max_length")
     return subject.strip()
 
 
@@ -454,7 +455,7 @@ def feedback_post(*, ticket: FeedbackTicket, distributor: Distributor, body: str
     404 for another distributor's ticket, 409 on a closed one, 400 for the message as `feedback_open`."""
     now = now or timezone.now()
     if ticket.distributor_id != distributor.pk:
-        raise NotFound("No feedback ticket with this id.")
+        raise NotFound(gettext("No feedback ticket with this id."))
     body = feedback_body_check(body)
     _step(ticket, FeedbackTicket.Status.OPEN, now)
     return _message(ticket, FeedbackMessage.Author.DISTRIBUTOR, body, "", now)
@@ -499,21 +500,21 @@ def earn_preview(*, distributor: Distributor, lines: list[PreviewLine]) -> dict:
     from fenxiao.currencies import fits, minor_units
 
     if not lines:
-        raise invalid("lines", "Give at least one product.", "required")
+        raise invalid("lines", gettext("Give at least one product."), "required")
     if len(lines) > settings.ORDER_MAX_LINES:
-        raise invalid("lines", f"At most {settings.ORDER_MAX_LINES} products at once.", "max_length")
+        raise invalid("lines", gettext("At most %(n)s products at once.") % {"n": settings.ORDER_MAX_LINES}, "max_length")
     places = minor_units(distributor.tenant.currency)
     for i, ln in enumerate(lines):
         if not isinstance(ln.price, Decimal) or not ln.price.is_finite():
-            raise invalid(f"lines.{i}.price", "Give the price as a decimal number.", "invalid")
+            raise invalid(f"lines.{i}.price", gettext("Give the price as a decimal number."), "invalid")
         if ln.price < 0:
-            raise invalid(f"lines.{i}.price", "A price cannot be negative.", "min_value")
+            raise invalid(f"lines.{i}.price", gettext("A price cannot be negative."), "min_value")
         if not fits(ln.price, places):
             raise invalid(f"lines.{i}.price", f"{distributor.tenant.currency} amounts have at most {places} decimal "
                           "places." if places else f"{distributor.tenant.currency} amounts have no decimal places.",
                           "max_decimal_places")
         if not isinstance(ln.quantity, int) or isinstance(ln.quantity, bool) or ln.quantity < 1:
-            raise invalid(f"lines.{i}.quantity", "The quantity must be at least 1.", "min_value")
+            raise invalid(f"lines.{i}.quantity", gettext("The quantity must be at least 1."), "min_value")
     return commission_earn_preview(tenant=distributor.tenant, distributor=distributor,
                                    lines=[(str(i + 1), ln.sku, ln.category, ln.price, ln.quantity)
                                           for i, ln in enumerate(lines)])
@@ -526,7 +527,7 @@ def _password_check(distributor: Distributor, password, attr: str = "new_passwor
     username and name too; 400 with one error per failed validator, each with its code
     (password_too_short, password_too_common, password_entirely_numeric, password_too_similar)."""
     if not isinstance(password, str) or not password:
-        raise invalid(attr, "Give the new password.", "required")
+        raise invalid(attr, gettext("Give the new password."), "required")
     try:
         password_validation.validate_password(password, user=_Who(distributor))
     except DjangoValidationError as exc:
@@ -545,9 +546,9 @@ class _Who:
         def get_field(name):
             from types import SimpleNamespace
 
-            from django.utils.translation import gettext_lazy as _
+            from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
-            return SimpleNamespace(verbose_name=_("name") if name == "first_name" else _("username"))
+            return SimpleNamespace(verbose_name=pgettext_lazy("person", "name") if name == "first_name" else _("username"))
 
     def __init__(self, d: Distributor):
         self.username = d.username or d.external_id
@@ -565,7 +566,7 @@ def password_change(*, distributor: Distributor, old_password: str, new_password
 
     current = Distributor.objects.select_for_update().get(pk=distributor.pk)
     if not isinstance(old_password, str) or not current.check_password(old_password):
-        raise invalid("old_password", "The current password is wrong.", "wrong_password")
+        raise invalid("old_password", gettext("The current password is wrong."), "wrong_password")
     _password_check(current, new_password)
     distributor_set_password(distributor=current, password=new_password)
     PasswordReset.objects.filter(distributor=current, used_at__isnull=True).update(used_at=timezone.now())
@@ -612,24 +613,90 @@ def password_reset_redeem(*, token: str, new_password: str, now: datetime | None
     now = now or timezone.now()
     head, _, secret = (token or "").partition(".") if isinstance(token, str) else ("", "", "")
     if not head.isascii() or not head.isdigit() or not secret or len(token) > 200:
-        raise invalid("token", "This reset link is not valid.", "invalid_token")
+        raise invalid("token", gettext("This reset link is not valid."), "invalid_token")
     # The token carries no tenant context: the reset is found by its primary key (a global index),
     # then everything runs inside its tenant.
     found = PasswordReset.unscoped.filter(pk=int(head)).select_related("distributor__tenant").first()
     if found is None or not hmac.compare_digest(found.token_hash, _token_hash(secret)):
-        raise invalid("token", "This reset link is not valid.", "invalid_token")
+        raise invalid("token", gettext("This reset link is not valid."), "invalid_token")
     with tenant_context(found.distributor.tenant), transaction.atomic():
         reset = PasswordReset.objects.select_for_update().get(pk=found.pk)
         if reset.used_at is not None:
-            raise invalid("token", "This reset link has been used already.", "token_used")
+            raise invalid("token", gettext("This reset link has been used already."), "token_used")
         if reset.expires_at <= now:
-            raise invalid("token", "This reset link has expired: ask for a new one.", "token_expired")
+            raise invalid("token", gettext("This reset link has expired: ask for a new one."), "token_expired")
         distributor = Distributor.objects.select_for_update().get(pk=reset.distributor_id)
         if distributor.status == Distributor.Status.DISABLED or not distributor.tenant.is_active:
-            raise invalid("token", "This reset link is not valid.", "invalid_token")
+            raise invalid("token", gettext("This reset link is not valid."), "invalid_token")
         _password_check(distributor, new_password)
         from distributors.services import distributor_set_password
 
         distributor_set_password(distributor=distributor, password=new_password)
         PasswordReset.objects.filter(distributor=distributor, used_at__isnull=True).update(used_at=now)
         return distributor
+
+
+# --- joining through an invite link ------------------------------------------------------------
+
+#: The longest name a newcomer may give (the distributor's `name` column).
+JOIN_NAME_MAX = 200
+
+
+@transaction.atomic
+def distributor_join(*, tenant, username: str, name: str, password: str, invite_code: str = "",
+                     phone: str = "") -> Distributor:
+    """A newcomer registers on the portal's join page, usually through an invite link
+    (relations.selectors.invite_url): a new distributor whose external id and username are
+    `username`, bound under the owner of `invite_code` (empty: no upline), through
+    distributors.services.distributor_register (every bind_mode binds at registration; status
+    `active`, or `pending` under enrollment `application`). Domain rules section 2.
+
+    400 (nothing written): attr `invite_code` `unknown_invite_code`; attr `username` `required`,
+    `invalid_external_id` (as an external id: up to 64 characters, no "/", spaces or control
+    characters) or `username_taken` (another distributor of the tenant has it: a newcomer never
+    takes over an existing account, whatever the bind_mode); attr `name` `blank` or `max_length`;
+    attr `password` per Django's password validators (as `password_change`)."""
+    from distributors.services import DistributorInput, distributor_by_invite_code, distributor_register
+    from fenxiao.validators import external_id_ok
+
+    username = (username or "").strip()
+    name = (name or "").strip()
+    if not username:
+        raise invalid("username", gettext("Choose a username."), "required")
+    if len(username) > 64 or not external_id_ok(username):
+        raise invalid("username", gettext("A username has at most 64 characters, without spaces or \"/\"."),
+                      "invalid_external_id")
+    if not name:
+        raise invalid("name", gettext("Give your name."), "blank")
+    if len(name) > JOIN_NAME_MAX:
+        raise invalid("name", gettext("A name has at most %(n)d characters.") % {"n": JOIN_NAME_MAX}, "max_length")
+    code = (invite_code or "").strip()
+    if code:
+        distributor_by_invite_code(invite_code=code)   # 400 unknown_invite_code before anything else
+    if Distributor.objects.filter(Q(external_id=username) | Q(username=username)).exists():
+        raise invalid("username", gettext("This username is taken: choose another."), "username_taken")
+    newcomer = Distributor(tenant=tenant, external_id=username, username=username, name=name)
+    _password_check(newcomer, password, attr="password")
+    distributor, created = distributor_register(tenant=tenant, data=DistributorInput(
+        external_id=username, name=name, phone=(phone or "").strip()[:32], invite_code=code or None, password=password))
+    if not created:   # registered at the same moment by someone else: never theirs to take
+        raise invalid("username", gettext("This username is taken: choose another."), "username_taken")
+    return distributor
+
+
+@transaction.atomic
+def distributor_bind_invite(*, distributor: Distributor, invite_code: str) -> Distributor:
+    """A distributor already registered opens another distributor's invite link and asks to join
+    that team: bound under the code's owner when the tenant's bind_mode allows it (domain rules
+    section 2: `when_unbound` while it has no upline, `always` rebinds with a logged move), through
+    distributors.services.distributor_register as a partner's repeated registration would be.
+    Returns the distributor (unchanged when that is its upline already). 400 `unknown_invite_code`,
+    `cycle` (its own code, or a code of its own team); 409 `bind_refused` saying why (the bind_mode)."""
+    from distributors.services import DistributorInput, distributor_register
+
+    code = (invite_code or "").strip()
+    if not code:
+        raise invalid("invite_code", gettext("Give an invite code."), "required")
+    me, _created = distributor_register(tenant=distributor.tenant, data=DistributorInput(
+        external_id=distributor.external_id, name=distributor.name, invite_code=code))
+    return me

@@ -390,6 +390,55 @@ def statement(*, distributor, month: date, now: datetime | None = None) -> dict:
 
 # --- a distributor's months ------------------------------------------------------------------------
 
+MY_MONEY = ("direct_sales", "team_sales", "commission", "commission_accrued", "commission_reversed",
+            "commission_settled", "bonuses", "withdrawals_paid", "withdrawal_fees")
+#: the ledger's entry kinds counted in a distributor's figures, by figure (withdrawals_paid holds
+#: the transfer and its fee: what left the distributor's balance)
+MY_LEDGER_KINDS = {"accrual": "commission_accrued", "reversal": "commission_reversed",
+                   "clawback": "commission_reversed", "settlement": "commission_settled", "bonus": "bonuses",
+                   "withdrawal_paid": "withdrawals_paid", "fee": "withdrawals_paid"}
+
+
+def _my_figures(distributor, tz: ZoneInfo, first: date, end_day: date, bucket_of) -> dict:
+    """{bucket: {figure: Decimal, "orders": int}} of a distributor over the local days [first,
+    end_day), each day's figures added to `bucket_of(day)`'s (the month's first day for
+    `my_months`, the day itself for `my_day`). Two queries: the day figures of the measures and
+    the ledger's movements per day."""
+    per: dict = {}
+
+    def bucket(day: date) -> dict:
+        key = bucket_of(day)
+        if key not in per:
+            per[key] = {**{k: ZERO for k in MY_MONEY}, "orders": 0}
+        return per[key]
+
+    for row in incentive_selectors.distributor_days(distributor_id=distributor.pk, first_day=first, end_day=end_day):
+        mine = bucket(row["day"])
+        mine["direct_sales"] += row["direct_sales"]
+        mine["team_sales"] += row["team_sales"]
+        mine["commission"] += row["commission"]
+        mine["orders"] += row["direct_orders"]
+    for row in ledger_selectors.movements_by_day(start=local_midnight(first, tz), end=local_midnight(end_day, tz),
+                                                 distributor_id=distributor.pk):
+        mine, kind, amount = bucket(row["day"]), row["kind"], row["amount"]
+        key = MY_LEDGER_KINDS.get(kind)
+        if key:
+            mine[key] += amount
+        if kind == "fee":
+            mine["withdrawal_fees"] += amount
+    return per
+
+
+def _my_body(f: dict | None, currency: str) -> dict:
+    """The figures of `_my_figures` as the API writes them, with `earned` (accrued - reversed +
+    bonuses); zeros for a period without any."""
+    f = f or {**{k: ZERO for k in MY_MONEY}, "orders": 0}
+    out = {k: money_str(f[k], currency) for k in MY_MONEY}
+    out["orders"] = f["orders"]
+    out["earned"] = money_str(f["commission_accrued"] - f["commission_reversed"] + f["bonuses"], currency)
+    return out
+
+
 def my_months(*, distributor, year: int | None = None, now: datetime | None = None) -> dict:
     """A distributor's sales and earnings per local month of `year` (default: the current local
     year), up to the current month, for the tenant in context (domain rules sections 8 and 9):
@@ -418,37 +467,27 @@ def my_months(*, distributor, year: int | None = None, now: datetime | None = No
     if year > today.year:
         raise invalid("year", _("%(year)d has not begun yet.") % {"year": year}, "year_not_begun")
     months = [date(year, m, 1) for m in range(1, 13 if year < today.year else today.month + 1)]
-    first, end_day = months[0], next_month(months[-1])
-    names = ("direct_sales", "team_sales", "commission", "commission_accrued", "commission_reversed",
-             "commission_settled", "bonuses", "withdrawals_paid", "withdrawal_fees")
-    per = {m: {**{k: ZERO for k in names}, "orders": 0} for m in months}
-    for row in incentive_selectors.distributor_days(distributor_id=distributor.pk, first_day=first, end_day=end_day):
-        mine = per[row["day"].replace(day=1)]
-        mine["direct_sales"] += row["direct_sales"]
-        mine["team_sales"] += row["team_sales"]
-        mine["commission"] += row["commission"]
-        mine["orders"] += row["direct_orders"]
-    for row in ledger_selectors.movements_by_day(start=local_midnight(first, tz), end=local_midnight(end_day, tz),
-                                                 distributor_id=distributor.pk):
-        mine, kind, amount = per[row["day"].replace(day=1)], row["kind"], row["amount"]
-        key = {"accrual": "commission_accrued", "reversal": "commission_reversed", "clawback": "commission_reversed",
-               "settlement": "commission_settled", "bonus": "bonuses", "withdrawal_paid": "withdrawals_paid",
-               "fee": "withdrawals_paid"}.get(kind)
-        if key:
-            mine[key] += amount
-        if kind == "fee":
-            mine["withdrawal_fees"] += amount
+    per = _my_figures(distributor, tz, months[0], next_month(months[-1]), lambda day: day.replace(day=1))
+    zero = {**{k: ZERO for k in MY_MONEY}, "orders": 0}
+    total = {k: sum((per.get(m, zero)[k] for m in months), ZERO if k != "orders" else 0) for k in zero}
     currency = tenant.currency
-
-    def body(f: dict) -> dict:
-        out = {k: money_str(f[k], currency) for k in names}
-        out["orders"] = f["orders"]
-        out["earned"] = money_str(f["commission_accrued"] - f["commission_reversed"] + f["bonuses"], currency)
-        return out
-
-    total = {**{k: sum((per[m][k] for m in months), ZERO) for k in names}, "orders": sum(per[m]["orders"] for m in months)}
     return {"year": year, "currency": currency, "timezone": tenant.timezone,
-            "months": [{"month": f"{m:%Y-%m}", **body(per[m])} for m in months], "total": body(total)}
+            "months": [{"month": f"{m:%Y-%m}", **_my_body(per.get(m), currency)} for m in months],
+            "total": _my_body(total, currency)}
+
+
+def my_day(*, distributor, now: datetime | None = None) -> dict:
+    """A distributor's figures of the current local day (the portal's "today"), the same as one
+    month of `my_months` (domain rules sections 8 and 9): {"day" ("YYYY-MM-DD"), "currency",
+    "direct_sales", "team_sales", "orders", "commission", "commission_accrued",
+    "commission_reversed", "commission_settled", "bonuses", "earned", "withdrawals_paid",
+    "withdrawal_fees"}: sales of the orders paid today, money the ledger journalled today. Two
+    queries."""
+    tenant = current_tenant()
+    tz = ZoneInfo(tenant.timezone)
+    today = (now or timezone.now()).astimezone(tz).date()
+    per = _my_figures(distributor, tz, today, today + timedelta(days=1), lambda day: day)
+    return {"day": today.isoformat(), "currency": tenant.currency, **_my_body(per.get(today), tenant.currency)}
 
 
 # --- rankings for the dashboard --------------------------------------------------------------------
@@ -486,5 +525,5 @@ def top_distributors(*, first_day: date, end_day: date, measure: str = "direct_s
                          "score": money_str(r.score, currency) if money_measure else int(r.score)} for r in ranked]}
 
 
-__all__ = ["INTERVALS", "MAX_BUCKETS", "RANKING_MEASURES", "channels", "my_months", "parse_month", "report_buckets",
+__all__ = ["INTERVALS", "MAX_BUCKETS", "RANKING_MEASURES", "channels", "my_day", "my_months", "parse_month", "report_buckets",
            "report_channel", "statement", "summary", "top_distributors"]

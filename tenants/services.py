@@ -197,17 +197,18 @@ def sandbox_create(*, tenant: Tenant) -> tuple[Tenant, bool]:
     """The sandbox twin of the live tenant `tenant`, created once: returns (sandbox, created).
 
     A new Tenant row (slug "<slug>-sandbox", is_sandbox, live_tenant = `tenant`) with the same
-    settings, its own data (none yet), its settlement schedule, and a copy of the plan in force
-    of `tenant` published now (rules and values unchanged). Its API keys are test keys
-    (TEST_KEY_PREFIX). A second call returns the existing twin. Errors: 400 `is_sandbox` when
-    `tenant` is itself a sandbox; 409 when the slug "<slug>-sandbox" belongs to another tenant."""
+    settings, its own data (none yet), its settlement schedule, and a copy of the live tenant's
+    programme as it stands now (`_sandbox_copy_programme`): its grades with their upgrade
+    conditions and level overrides, the plan in force (published now, rules and values unchanged),
+    its tier bonus schemes, and its contests that have not ended yet (same windows, measure,
+    prizes, eligible grades and finalize_at), so the sandbox earns, upgrades and pays bonuses as
+    live would. Distributors, orders, money, targets, webhook endpoints and API keys are not
+    copied. Its API keys are test keys (TEST_KEY_PREFIX). A second call returns the existing twin
+    (nothing copied again). Errors: 400 `is_sandbox` when `tenant` is itself a sandbox; 409 when the
+    slug "<slug>-sandbox" belongs to another tenant."""
     from django.utils import timezone
 
-    from commissions.plans import RuleRow, plan_draft_create, plan_draft_publish
-    from commissions.selectors import plan_in_force
     from fenxiao.exceptions import Conflict, invalid
-
-    from .context import tenant_context
 
     live = Tenant.objects.select_for_update().get(pk=tenant.pk)
     if live.is_sandbox:
@@ -221,14 +222,51 @@ def sandbox_create(*, tenant: Tenant) -> tuple[Tenant, bool]:
     settings = {f: getattr(live, f) for f in SETTINGS_FIELDS if f != "name"}
     sandbox = tenant_create(slug=slug, name=(gettext("%(name)s (sandbox)") % {"name": live.name})[:200],
                             is_sandbox=True, live_tenant=live, **settings)
-    with tenant_context(live):
-        plan = plan_in_force(at=timezone.now())
-        rows = [RuleRow.of(r) for r in plan.rules.all()] if plan is not None else []
-        name = plan.name if plan is not None else ""
-    if rows:
-        with tenant_context(sandbox):
-            plan_draft_publish(plan=plan_draft_create(tenant=sandbox, name=name, rows=rows))
+    _sandbox_copy_programme(live=live, sandbox=sandbox, now=timezone.now())
     return sandbox, True
+
+
+def _sandbox_copy_programme(*, live: Tenant, sandbox: Tenant, now) -> None:
+    """Copy into the new `sandbox` what the live tenant's programme is at `now` (domain rules
+    sections 5 and 8): grades (code, name, rank, upgrade conditions) and their level overrides;
+    the plan in force, published now; every tier bonus scheme (tiers, measure, is_active); every
+    contest whose ends_at is after `now` (a contest already over is about live data). Grades of
+    a contest's eligibility are matched by code. The copies are made through the services
+    (validated again) except grades and overrides, which are rows of already validated values."""
+    from commissions.models import GradeLevelOverride
+    from commissions.plans import RuleRow, plan_draft_create, plan_draft_publish
+    from commissions.selectors import plan_in_force
+    from distributors.models import Grade
+    from incentives.models import Contest, TierBonusScheme
+    from incentives.services import contest_create, tier_scheme_create
+
+    from .context import tenant_context
+
+    with tenant_context(live):
+        grades = list(Grade.objects.order_by("rank", "id"))
+        overrides = list(GradeLevelOverride.objects.select_related("grade").order_by("grade_id", "level"))
+        plan = plan_in_force(at=now)
+        rows = [RuleRow.of(r) for r in plan.rules.all()] if plan is not None else []
+        plan_name = plan.name if plan is not None else ""
+        schemes = list(TierBonusScheme.objects.order_by("id"))
+        contests = [(c, [g.code for g in c.grades.all()])
+                    for c in Contest.objects.filter(finalized_at__isnull=True, ends_at__gt=now).order_by("starts_at", "id")]
+    with tenant_context(sandbox):
+        copied = {g.code: Grade.objects.create(tenant=sandbox, code=g.code, name=g.name, rank=g.rank,
+                                               min_direct_sales=g.min_direct_sales,
+                                               min_direct_downlines=g.min_direct_downlines,
+                                               min_team_sales=g.min_team_sales) for g in grades}
+        GradeLevelOverride.objects.bulk_create([
+            GradeLevelOverride(tenant=sandbox, grade=copied[o.grade.code], level=o.level, kind=o.kind, value=o.value)
+            for o in overrides])
+        if rows:
+            plan_draft_publish(plan=plan_draft_create(tenant=sandbox, name=plan_name, rows=rows))
+        for s in schemes:
+            tier_scheme_create(tenant=sandbox, name=s.name, measure=s.measure, tiers=s.tiers, is_active=s.is_active)
+        for c, codes in contests:
+            contest_create(tenant=sandbox, name=c.name, starts_at=c.starts_at, ends_at=c.ends_at, measure=c.measure,
+                           prizes=c.prizes, min_score=c.min_score, grades=[copied[code] for code in codes],
+                           finalize_at=c.finalize_at)
 
 
 def sandbox_clock_now(*, tenant: Tenant):

@@ -15,6 +15,8 @@ from tests.architecture import AcyclicModulesContract, cycles
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
 APPS = ["tenants", "distributors", "orders", "commissions", "ledger", "incentives", "risk", "relations"]
+#: Pages for people built on the apps (no models, services or selectors of their own).
+UI = ["portal"]
 
 
 def contract(contract_id: str) -> dict:
@@ -77,6 +79,18 @@ def test_the_domain_not_api_contract_names_every_module_outside_the_api(app):
     kinds = {s.split(".", 1)[1] for s in sources if s.startswith("*.")}
     for module in sorted(children(app) - {f"{app}.api"}):
         assert module.split(".", 1)[1] in kinds or module in sources, f"{module}: add it to domain-not-api's sources"
+
+
+def test_the_portal_stands_on_the_domain_and_nothing_stands_on_it():
+    """Issue 14 item 5: the portal's pages call the same services and selectors as the API (never
+    its views or serializers, where a rule could hide), and no app depends on the portal."""
+    on_domain = contract("portal-on-the-domain")
+    assert on_domain["source_modules"] == ["portal", "portal.**"]
+    assert {"*.api", "fenxiao.api"} <= set(on_domain["forbidden_modules"])
+    others = contract("nothing-imports-the-portal")
+    assert sorted(others["source_modules"]) == sorted(set(CONFIG["root_packages"]) - set(UI))
+    assert others["forbidden_modules"] == UI
+    assert set(UI) <= set(CONFIG["root_packages"])
 
 
 def test_the_reports_contract_forbids_every_module_but_selectors_and_measures():

@@ -45,7 +45,7 @@ def evil(in_tenant, partner, portal_for):
     r = portal_for(d).post("/api/v1/me/withdrawals/", {"amount": "50.00", "method": "bank", "account": ACCOUNT,
                                                         "account_name": HOLDER}, format="json")
     assert r.status_code == 201, r.json()
-    withdrawal_approve(withdrawal=Withdrawal.objects.get(pk=r.json()["id"]), actor="finance")
+    withdrawal_approve(withdrawal=Withdrawal.objects.get(public_id=r.json()["id"]), actor="finance")
     return d
 
 

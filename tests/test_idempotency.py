@@ -191,6 +191,11 @@ NATURAL_OR_EXEMPT = {
     "order-batch": "each order's external_id", "order-pay": "the order's state (a repeat is a no-op)",
     "order-complete": "the order's state", "order-cancel": "the order's state", "order-refunds": "the refund's external_id",
     "auth-token": "a login (no effect to repeat)", "auth-token-refresh": "no effect", "auth-staff-token": "a login",
+    "me-lesson-complete": "the (lesson, distributor) completion: a repeat keeps the first time",
+    "me-earn-preview": "nothing written (a read with lines in the body)",
+    "me-password": "the current password: a repeat fails on it; no password body is kept for a replay",
+    "auth-password-reset": "the one-time token: a repeat finds it spent",
+    "staff-distributor-password-reset": "each call issues a new one-time link; its secret is never stored for a replay",
 }
 
 
@@ -204,7 +209,9 @@ def test_every_post_honours_idempotency_key_or_has_a_natural_key():
     assert {"me-withdrawals", "staff-withdrawal-approve", "staff-withdrawal-reject", "staff-withdrawal-pay",
             "commission-preview", "staff-backtests", "staff-plans", "staff-plan-publish", "staff-contests",
             "staff-contest-finalize", "staff-tier-bonus-evaluate", "staff-distributor-approve",
-            "staff-distributor-freeze", "staff-distributor-move"} <= covered
+            "staff-distributor-freeze", "staff-distributor-move", "staff-materials", "staff-announcements",
+            "staff-feedback", "staff-feedback-reply", "staff-feedback-close", "me-feedback", "me-feedback-message",
+            "me-feedback-close", "me-withdrawal-cancel", "sandbox-clock"} <= covered
 
 
 def test_a_key_costs_its_claim_and_its_answer(world):

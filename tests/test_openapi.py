@@ -29,10 +29,10 @@ CONTRACT_PATHS = [
     # sandbox test clock (issue 13 item 2)
     "/api/v1/sandbox/clock/",
     # support and relationship (spec/api.md; issue 14)
-    "/api/v1/admin/materials/", "/api/v1/admin/materials/{id}/", "/api/v1/admin/announcements/",
-    "/api/v1/admin/announcements/{id}/", "/api/v1/admin/feedback/", "/api/v1/admin/feedback/{id}/reply/",
-    "/api/v1/admin/feedback/{id}/close/", "/api/v1/me/invite/", "/api/v1/me/invite/qr.png", "/api/v1/me/materials/",
-    "/api/v1/me/materials/{id}/poster.png", "/api/v1/me/announcements/", "/api/v1/me/feedback/",
+    "/api/v1/admin/materials/", "/api/v1/admin/materials/{public_id}/", "/api/v1/admin/announcements/",
+    "/api/v1/admin/announcements/{public_id}/", "/api/v1/admin/feedback/", "/api/v1/admin/feedback/{public_id}/reply/",
+    "/api/v1/admin/feedback/{public_id}/close/", "/api/v1/me/invite/", "/api/v1/me/invite/qr.png", "/api/v1/me/materials/",
+    "/api/v1/me/materials/{public_id}/poster.png", "/api/v1/me/announcements/", "/api/v1/me/feedback/",
     "/api/v1/me/earn-preview/", "/api/v1/me/password/", "/api/v1/auth/password-reset/",
     "/api/v1/me/withdrawals/{public_id}/cancel/", "/api/v1/me/downlines/contribution/",
 ]

@@ -154,3 +154,30 @@ def test_the_migration_gives_every_existing_row_its_own_id(make_tenant):
             assert len(ids) == len(set(ids)) == n and all(PUBLIC_ID_RE.fullmatch(i) for i in ids), (model, ids)
             for row in model.objects.all():
                 assert set(model.history.filter(id=row.pk).values_list("public_id", flat=True)) == {row.public_id}
+
+
+def test_support_ids_are_public_too(two_shops):
+    """Materials, lessons, announcements and feedback tickets (issue 14) carry public ids as well:
+    mat_, lesson_, ann_, fb_; the URLs take them and the integer key answers 404."""
+    from django.contrib.auth.models import Permission, User
+
+    from relations.models import Material
+
+    b = two_shops["b"]
+    User.objects.get(username="pm-b").user_permissions.add(*Permission.objects.filter(content_type__app_label="relations"))
+    course = b["staff"].post("/api/v1/admin/materials/", {"kind": "course", "title": "入门", "lessons": [
+        {"title": "第一课"}]}, format="json").json()
+    news = b["staff"].post("/api/v1/admin/announcements/", {"title": "通知", "body": "你好"}, format="json").json()
+    ticket = b["portal"].post("/api/v1/me/feedback/", {"subject": "提现", "body": "何时到账？"}, format="json").json()
+    got = {"mat": course["id"], "lesson": course["lessons"][0]["id"], "ann": news["id"], "fb": ticket["id"]}
+    for prefix, value in got.items():
+        assert re.fullmatch(rf"{prefix}_[a-z2-7]{{16}}", value), (prefix, value)
+    assert b["portal"].get(f"/api/v1/me/materials/{course['id']}/").json()["id"] == course["id"]
+    done = b["portal"].post(f"/api/v1/me/materials/{course['id']}/lessons/{got['lesson']}/complete/", {}, format="json")
+    assert done.status_code == 200 and done.json()["lesson_id"] == got["lesson"]
+    assert b["staff"].get(f"/api/v1/admin/announcements/{news['id']}/").json()["id"] == news["id"]
+    assert b["portal"].get(f"/api/v1/me/feedback/{ticket['id']}/").json()["id"] == ticket["id"]
+    with tenant_context(b["tenant"]):
+        pk = Material.objects.get(public_id=course["id"]).pk
+    assert b["portal"].get(f"/api/v1/me/materials/{pk}/").status_code == 404
+    assert b["staff"].get(f"/api/v1/admin/materials/{pk}/").status_code == 404

@@ -18,9 +18,9 @@ def callers(in_tenant, partner, portal_for):
 
     (d,) = chain(in_tenant, 1)
     staff = staff_client(in_tenant, "walker")
-    # staff_client grants the core apps' permissions; the walk reaches risk's and webhooks' views too
+    # staff_client grants the core apps' permissions; the walk reaches risk's, webhooks' and relations' views too
     User.objects.get(username="walker").user_permissions.add(
-        *Permission.objects.filter(content_type__app_label__in=["risk", "webhooks"]))
+        *Permission.objects.filter(content_type__app_label__in=["risk", "webhooks", "relations"]))
     return {"partner": partner, "portal": portal_for(d), "staff": staff}
 
 

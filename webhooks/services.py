@@ -217,6 +217,24 @@ def deliveries_claim_due(*, now: datetime | None = None, limit: int = 100) -> tu
     return claim, due
 
 
+def deliveries_by_endpoint(*, ids: list[int], size: int) -> list[list[int]]:
+    """The claimed `ids` grouped per endpoint, in their order, in chunks of at most `size`: what
+    one `deliver` task sends one after the other (a slow receiver delays only its own). One query."""
+    endpoint_of = dict(Delivery.objects.filter(pk__in=ids).values_list("pk", "endpoint_id"))
+    groups: dict[int, list[int]] = {}
+    for pk in ids:
+        groups.setdefault(endpoint_of.get(pk, 0), []).append(pk)
+    return [g[i:i + size] for g in groups.values() for i in range(0, len(g), size)]
+
+
+def deliveries_release(*, ids: list[int], claim: str, now: datetime | None = None) -> int:
+    """Give back claimed deliveries of `claim` whose POST has not started (pending, due `now`), for
+    the next relay run: a `deliver` task that ran out of its time budget. Returns how many."""
+    now = now or timezone.now()
+    return Delivery.objects.filter(pk__in=ids, claim=claim, status=S.SENDING, started_at__isnull=True).update(
+        status=S.PENDING, claim="", claimed_until=None, next_attempt_at=now)
+
+
 def delivery_send(*, delivery_id: int, claim: str) -> Delivery | None:
     """Make the attempt a claim stands for: mark it started, POST the signed event, record the
     answer (`delivery_record`). Returns the delivery, or None when the claim is no longer this

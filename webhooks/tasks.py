@@ -2,11 +2,18 @@
 
 - `relay_tenant` (beat: `webhooks:<slug>` every minute, and on demand): fans the tenant's new
   outbox events out into deliveries, claims the deliveries that are due (first attempts, retries,
-  replays, claims whose lease ran out) and sends one `deliver` task per claimed delivery.
-- `deliver`: one attempt of one delivery (the POST, with short timeouts), outside any transaction.
-  acks_late: a worker killed mid-POST leaves the delivery claimed; the message comes back (and
-  finds the attempt started: it does nothing) and the relay claims it again once the lease has
-  run out, logging the interrupted attempt; the receiver sees the same webhook-id.
+  replays, claims whose lease ran out) and sends one `deliver` task per endpoint and chunk of
+  settings.WEBHOOKS_DELIVER_CHUNK claimed deliveries.
+- `deliver`: one attempt of each delivery of its chunk, one after the other (the POSTs, with short
+  timeouts), outside any transaction; after settings.WEBHOOKS_DELIVER_SECONDS it starts no more
+  and gives the rest back to the next relay run. acks_late: a worker killed mid-POST leaves the
+  delivery claimed; the message comes back (and finds the attempt started: it does nothing; the
+  chunk's deliveries not started yet are sent then) and the relay claims it again once the lease
+  has run out, logging the interrupted attempt; the receiver sees the same webhook-id.
+
+Both run on their own queue, settings.WEBHOOKS_QUEUE ("webhooks", CELERY_TASK_ROUTES), served by
+workers of their own (docker-compose.yml's `webhooks` service): a backlog of deliveries never
+queues ahead of the accrual of new orders (bench/run.py --webhooks measures it).
 - `relay_kick(tenant_id=...)`: called where events are written (ledger.services.outbox_written);
   asks, once the transaction commits, for a relay run (coalesced through a short-lived flag on the
   broker's Redis, like the accrual drain). It never blocks or fails its caller: a broker error is
@@ -56,26 +63,41 @@ def relay_tenant(self, *, tenant_id: int, max_seconds: float = 60.0) -> dict:
     while time.monotonic() - started < max_seconds:
         with tenant_context(tenant_id):
             claim, ids = services.deliveries_claim_due(limit=settings.WEBHOOKS_RELAY_BATCH)
-        for pk in ids:
-            if not broker.publish(lambda pk=pk: deliver.delay(tenant_id=tenant_id, delivery_id=pk, claim=claim),
+            chunks = services.deliveries_by_endpoint(ids=ids, size=settings.WEBHOOKS_DELIVER_CHUNK) if ids else []
+        for chunk in chunks:
+            if not broker.publish(lambda chunk=chunk: deliver.delay(tenant_id=tenant_id, delivery_ids=chunk, claim=claim),
                                   what="webhook delivery"):
                 return {"events": events, "deliveries": sent}
-            sent += 1
+            sent += len(chunk)
         if len(ids) < settings.WEBHOOKS_RELAY_BATCH:
             break
     return {"events": events, "deliveries": sent}
 
 
-@shared_task(bind=True, acks_late=True, time_limit=60, soft_time_limit=50)
-def deliver(self, *, tenant_id: int, delivery_id: int, claim: str) -> str:
-    """One attempt of a claimed delivery (webhooks.services.delivery_send): POST, record, schedule.
-    Args: tenant_id, delivery_id, claim (the relay's token). Returns the delivery's status, or
-    "stale" when the claim is no longer this message's (nothing is sent)."""
+@shared_task(bind=True, acks_late=True, time_limit=120, soft_time_limit=110)
+def deliver(self, *, tenant_id: int, claim: str, delivery_ids: list[int] | None = None,
+            delivery_id: int | None = None) -> str:
+    """One attempt of each claimed delivery of `delivery_ids` (one endpoint's, in order; or the
+    single `delivery_id` of a message sent before chunks), each by webhooks.services.delivery_send:
+    POST, record, schedule. Args: tenant_id, claim (the relay's token). Once
+    settings.WEBHOOKS_DELIVER_SECONDS have passed it starts no more POSTs: the rest go back to
+    pending and a relay run is requested. Returns the statuses, space-separated ("stale" for a
+    delivery whose claim is no longer this message's: nothing sent; "released" for one given back)."""
     from . import services
 
+    ids = list(delivery_ids or []) + ([delivery_id] if delivery_id is not None else [])
+    started = time.monotonic()
+    out = []
     with tenant_context(tenant_id):
-        d = services.delivery_send(delivery_id=delivery_id, claim=claim)
-    return "stale" if d is None else d.status
+        for i, pk in enumerate(ids):
+            if time.monotonic() - started > settings.WEBHOOKS_DELIVER_SECONDS:
+                services.deliveries_release(ids=ids[i:], claim=claim)
+                out += ["released"] * (len(ids) - i)
+                relay_request(tenant_id=tenant_id)
+                break
+            d = services.delivery_send(delivery_id=pk, claim=claim)
+            out.append("stale" if d is None else d.status)
+    return " ".join(out)
 
 
 def relay_request(*, tenant_id: int) -> None:

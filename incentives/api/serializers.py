@@ -184,7 +184,7 @@ class StaffLeaderboardSerializer(serializers.Serializer):
 
 class PortalLeaderboardRowSerializer(serializers.Serializer):
     rank = serializers.IntegerField()
-    name = serializers.CharField(help_text="masked (张*三, A***e) except mine")
+    name = serializers.CharField(help_text="masked (张*, 王*明, A***e) except mine")
     score = serializers.CharField()
     prize = serializers.CharField(allow_null=True)
     me = serializers.BooleanField(help_text="true on my own row")
@@ -401,7 +401,7 @@ StaffRankingSerializer = type("StaffRankingSerializer", (serializers.Serializer,
 
 class PortalRankingRowSerializer(serializers.Serializer):
     rank = serializers.IntegerField()
-    name = serializers.CharField(help_text="masked (张*三, A***e) except mine")
+    name = serializers.CharField(help_text="masked (张*, 王*明, A***e) except mine")
     score = serializers.CharField()
     me = serializers.BooleanField()
 

@@ -30,25 +30,13 @@ from fenxiao.exceptions import NotFound
 
 from .. import measures, selectors, services
 from ..models import Contest, Measure, Target
-from ..rules import mask_name
+from ..rules import masked
+from ..selectors import targets_of, visible_contest
 from .common import PageLimit, prize_str, query_params, ranked_rows
 from .serializers import (
     MyContestSerializer, PortalLeaderboardSerializer, PortalRankingSerializer, TargetSerializer, measure_str,
 )
 from .staff import targets_body
-
-
-def visible_contest(me, public_id: str, now) -> Contest | None:
-    """The contest `public_id` (contest_...) if `me` can see it at `now` (the module's decisions,
-    as incentives.selectors.VisibleContests lists them), else None: the contest with its grades'
-    ids and whether I am in its frozen ranking, in one query (incentives.selectors.contest_to_read)."""
-    contest = selectors.contest_to_read(public_id, started_by=now, distributor_id=me.pk)
-    if contest is None:
-        return None
-    grades = contest.eligible_grade_ids
-    if not grades or me.grade_id in grades or contest.has_result_of:
-        return contest
-    return None
 
 
 def standing(contest: Contest, me) -> dict:
@@ -82,20 +70,13 @@ class PortalLeaderboardQuery(serializers.Serializer):
     limit = PageLimit(default=50, most=100)
 
 
-def masked(rows: list[dict], me_id: int) -> list[dict]:
-    """Leaderboard rows as a distributor sees them: names masked except mine, no ids."""
-    return [{"rank": r["rank"], "name": r["name"] if r["distributor_id"] == me_id else mask_name(r["name"]),
-             "score": r["score"], **({"prize": r["prize"]} if "prize" in r else {}), "me": r["distributor_id"] == me_id}
-            for r in rows]
-
-
 class MyContestLeaderboardView(PortalAPIView):
     query_serializer = PortalLeaderboardQuery
 
     @extend_schema(parameters=[PortalLeaderboardQuery], responses=PortalLeaderboardSerializer)
     def get(self, request, public_id):
         """The top `limit` of a contest I can see (live, or frozen once finalized): rank, name
-        (other people's masked: 张*三, A***e), score, prize, and `me: true` on my row; `mine` gives
+        (other people's masked: 张*, 王*明, A***e), score, prize, and `me: true` on my row; `mine` gives
         my own rank, score and prize even outside the top. 404 for a contest I cannot see. A fixed
         number of queries whatever the tenant's size."""
         contest = visible_contest(request.user, public_id, timezone.now())
@@ -120,9 +101,7 @@ class MyTargetsView(PortalGenericView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Target.unscoped.none()
-        return (Target.objects.filter(distributor=self.request.user,
-                                      scope__in=[Target.Scope.DISTRIBUTOR, Target.Scope.TEAM])
-                .select_related("distributor").order_by("-starts_at", "-id"))
+        return targets_of(self.request.user)
 
     @extend_schema(responses=TargetSerializer(many=True))
     def get(self, request):

@@ -67,7 +67,7 @@ class MyWithdrawalsView(PortalGenericView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Withdrawal.unscoped.none()
-        return Withdrawal.objects.filter(distributor=self.request.user).select_related("distributor")
+        return selectors.withdrawals_of(distributor=self.request.user)
 
     @extend_schema(responses=WithdrawalSerializer(many=True))
     def get(self, request):
@@ -96,9 +96,7 @@ class MyWithdrawalDetailView(PortalAPIView):
     @extend_schema(responses=WithdrawalSerializer)
     def get(self, request, public_id):
         """One of my withdrawals (`wd_...`); another distributor's (or tenant's) answers 404."""
-        w = Withdrawal.objects.select_related("distributor").filter(public_id=public_id, distributor=request.user).first()
-        if w is None:
-            raise NotFound(gettext("No withdrawal with this id."))
+        w = selectors.withdrawal_of(distributor=request.user, public_id=public_id)
         return Response(WithdrawalSerializer(w).data)
 
 
@@ -109,9 +107,7 @@ class MyWithdrawalCancelView(PortalAPIView):
         """Cancel my withdrawal while it is `requested`: the held money returns to available (a
         `withdrawal_return` ledger entry). 409 `invalid_state` once approved, paid, rejected or
         cancelled; 404 for another distributor's (or tenant's) withdrawal."""
-        w = Withdrawal.objects.select_related("distributor").filter(public_id=public_id, distributor=request.user).first()
-        if w is None:
-            raise NotFound(gettext("No withdrawal with this id."))
+        w = selectors.withdrawal_of(distributor=request.user, public_id=public_id)
         NoBodySerializer(data=body_or_empty(request)).is_valid(raise_exception=True)
         w = services.withdrawal_cancel(withdrawal=w, distributor=request.user)
         return Response(WithdrawalSerializer(w).data)

@@ -4,6 +4,7 @@ ones, another tenant's too)."""
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from distributors.models import Distributor, Grade
 from fenxiao.exceptions import NotFound, invalid
@@ -17,7 +18,7 @@ def grades_of(codes: list[str], attr: str = "grades") -> list[Grade]:
     found = {g.code: g for g in Grade.objects.filter(code__in=codes)}
     for i, code in enumerate(codes):
         if code not in found:
-            raise invalid(f"{attr}.{i}", f"No grade with the code {code!r}.", "unknown_grade")
+            raise invalid(f"{attr}.{i}", gettext("No grade with the code %(code)r.") % {"code": code}, "unknown_grade")
     return [found[c] for c in dict.fromkeys(codes)]
 
 
@@ -26,27 +27,28 @@ def distributors_of(external_ids: list[str], attr: str = "distributors") -> list
     found = {d.external_id: d for d in Distributor.objects.filter(external_id__in=external_ids)}
     for i, ext in enumerate(external_ids):
         if ext not in found:
-            raise invalid(f"{attr}.{i}", f"No distributor with the external_id {ext!r}.", "unknown_distributor")
+            raise invalid(f"{attr}.{i}", gettext("No distributor with the external_id %(id)r.") % {"id": ext}, "unknown_distributor")
     return [found[e] for e in dict.fromkeys(external_ids)]
 
 
-def staff_material(pk) -> Material:
+def staff_material(public_id: str) -> Material:
     """The tenant's material, or 404 (another tenant's id too)."""
-    found = Material.objects.prefetch_related("grades").filter(pk=pk).first()
+    found = Material.objects.prefetch_related("grades").filter(public_id=public_id).first()
     if found is None:
-        raise NotFound("No material with this id.")
+        raise NotFound(gettext("No material with this id."))
     return found
 
 
-def staff_announcement(pk) -> Announcement:
-    found = Announcement.objects.prefetch_related("grades", "distributors").filter(pk=pk).first()
+def staff_announcement(public_id: str) -> Announcement:
+    """The tenant's announcement (`ann_...`), or 404 (another tenant's id too)."""
+    found = Announcement.objects.prefetch_related("grades", "distributors").filter(public_id=public_id).first()
     if found is None:
-        raise NotFound("No announcement with this id.")
+        raise NotFound(gettext("No announcement with this id."))
     return found
 
 
 def lesson_body(lesson) -> dict:
-    return {"id": lesson.pk, "position": lesson.position, "title": lesson.title, "body": lesson.body,
+    return {"id": lesson.public_id, "position": lesson.position, "title": lesson.title, "body": lesson.body,
             "video_url": lesson.video_url}
 
 
@@ -60,7 +62,7 @@ def staff_material_bodies(materials: list[Material]) -> list[dict]:
     for lesson in Lesson.objects.filter(material_id__in=ids).order_by("position", "id"):
         lessons.setdefault(lesson.material_id, []).append(lesson_body(lesson))
     return [{
-        "id": m.pk, "kind": m.kind, "title": m.title, "body": m.body, "link": m.link,
+        "id": m.public_id, "kind": m.kind, "title": m.title, "body": m.body, "link": m.link,
         "file_name": m.file.name.rsplit("/", 1)[-1] if m.file else None, "has_image": bool(m.image),
         "qr_x": m.qr_x, "qr_y": m.qr_y, "qr_size": m.qr_size, "name_x": m.name_x, "name_y": m.name_y,
         "name_size": m.name_size, "name_color": m.name_color, "grades": [g.code for g in m.grades.all()],
@@ -85,9 +87,9 @@ def my_material_bodies(distributor, materials: list[Material], *, with_lessons: 
     for m in materials:
         p = progress.get(m.pk)
         body = {
-            "id": m.pk, "kind": m.kind, "title": m.title, "body": m.body, "link": m.link, "has_file": bool(m.file),
-            "poster_url": reverse("me-material-poster", args=[m.pk]) if m.kind == Material.Kind.POSTER else None,
-            "download_url": reverse("me-material-download", args=[m.pk])
+            "id": m.public_id, "kind": m.kind, "title": m.title, "body": m.body, "link": m.link, "has_file": bool(m.file),
+            "poster_url": reverse("me-material-poster", args=[m.public_id]) if m.kind == Material.Kind.POSTER else None,
+            "download_url": reverse("me-material-download", args=[m.public_id])
             if m.kind in (Material.Kind.DOCUMENT, Material.Kind.VIDEO) and (m.file or m.link) else None,
             "lessons_count": n_lessons.get(m.pk, 0), "lessons_done": done.get(m.pk, 0),
             "completed_at": p.completed_at if p else None, "views": p.views if p else 0,
@@ -103,7 +105,7 @@ def my_material_bodies(distributor, materials: list[Material], *, with_lessons: 
 def staff_announcement_bodies(announcements: list[Announcement]) -> list[dict]:
     reads = selectors.read_counts(a.pk for a in announcements)
     return [{
-        "id": a.pk, "title": a.title, "body": a.body, "audience": a.audience,
+        "id": a.public_id, "title": a.title, "body": a.body, "audience": a.audience,
         "grades": [g.code for g in a.grades.all()], "distributors": [d.external_id for d in a.distributors.all()],
         "published_at": a.published_at, "is_active": a.is_active, "created_by": a.created_by,
         "created_at": a.created_at, "read_count": reads[a.pk], "audience_size": selectors.audience_size(a),

@@ -25,8 +25,8 @@ def Pixels(**kwargs):  # noqa: N802 (field factory)
 # --- materials ---------------------------------------------------------------------------------
 
 class LessonWriteSerializer(StrictSerializer):
-    id = PlainIntegerField(required=False, allow_null=True, default=None,
-                           help_text="an existing lesson of this course to keep (its completions stay); absent: new")
+    id = serializers.CharField(required=False, allow_null=True, default=None, max_length=32,
+                               help_text="an existing lesson of this course (lesson_...) to keep (its completions stay); absent: new")
     title = serializers.CharField(max_length=200)
     body = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
     video_url = serializers.URLField(default="", **URL_KW)
@@ -69,7 +69,7 @@ class MaterialPatchSerializer(MaterialWriteSerializer):
 
 
 class LessonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.CharField(help_text="lesson_...")
     position = serializers.IntegerField()
     title = serializers.CharField()
     body = serializers.CharField()
@@ -84,7 +84,7 @@ class CountsSerializer(serializers.Serializer):
 
 
 class StaffMaterialSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.CharField(help_text="mat_...")
     kind = serializers.ChoiceField(choices=Material.Kind.choices)
     title = serializers.CharField()
     body = serializers.CharField()
@@ -112,7 +112,7 @@ class MyLessonSerializer(LessonSerializer):
 
 
 class MyMaterialSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.CharField(help_text="mat_...")
     kind = serializers.ChoiceField(choices=Material.Kind.choices)
     title = serializers.CharField()
     body = serializers.CharField()
@@ -131,7 +131,7 @@ class MyMaterialDetailSerializer(MyMaterialSerializer):
 
 
 class LessonDoneSerializer(serializers.Serializer):
-    lesson_id = serializers.IntegerField()
+    lesson_id = serializers.CharField(help_text="lesson_...")
     completed_at = serializers.DateTimeField(help_text="when I first completed the lesson")
     course_completed_at = serializers.DateTimeField(allow_null=True, help_text="when I completed every lesson")
 
@@ -159,7 +159,7 @@ class AnnouncementPatchSerializer(AnnouncementWriteSerializer):
 
 
 class StaffAnnouncementSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.CharField(help_text="ann_...")
     title = serializers.CharField()
     body = serializers.CharField()
     audience = serializers.ChoiceField(choices=Announcement.Audience.choices)
@@ -174,7 +174,7 @@ class StaffAnnouncementSerializer(serializers.Serializer):
 
 
 class MyAnnouncementSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.CharField(help_text="ann_...")
     title = serializers.CharField()
     body = serializers.CharField()
     published_at = serializers.DateTimeField()
@@ -203,7 +203,6 @@ class FeedbackMessageWriteSerializer(StrictSerializer):
 
 
 class MessageSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
     author = serializers.ChoiceField(choices=FeedbackMessage.Author.choices)
     body = serializers.CharField()
     created_at = serializers.DateTimeField()
@@ -214,7 +213,7 @@ class StaffMessageSerializer(MessageSerializer):
 
 
 class TicketSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.CharField(source="public_id", help_text="fb_...")
     subject = serializers.CharField()
     status = serializers.ChoiceField(choices=FeedbackTicket.Status.choices)
     created_at = serializers.DateTimeField()

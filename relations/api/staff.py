@@ -5,12 +5,14 @@ staff-issued password reset link. Each view names the Django model permissions i
 tenant's id is a 404 like a missing one; a refused body writes nothing."""
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from distributors.models import Distributor
+from fenxiao.api.idempotency import idempotent
 from fenxiao.api.base import StaffAPIView, StaffGenericView, body_or_empty
 from fenxiao.api.parsers import DecimalJSONParser
 from fenxiao.exceptions import NotFound
@@ -63,6 +65,7 @@ class MaterialListView(StaffGenericView):
 
     @extend_schema(request={"application/json": MaterialWriteSerializer, "multipart/form-data": MaterialWriteSerializer},
                    responses={201: StaffMaterialSerializer})
+    @idempotent
     def post(self, request):
         """Publish a material: `kind` poster (an `image` upload with the QR square `qr_x, qr_y,
         qr_size` and the name's `name_x, name_y` in pixels, inside the image), copy (`body`),
@@ -73,7 +76,7 @@ class MaterialListView(StaffGenericView):
         s = MaterialWriteSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         material = services.material_create(tenant=request.tenant, **material_changes(s.validated_data))
-        return Response(staff_material_bodies([staff_material(material.pk)])[0], status=201)
+        return Response(staff_material_bodies([staff_material(material.public_id)])[0], status=201)
 
 
 class MaterialDetailView(StaffAPIView):
@@ -82,26 +85,26 @@ class MaterialDetailView(StaffAPIView):
     parser_classes = [DecimalJSONParser, MultiPartParser]
 
     @extend_schema(responses=StaffMaterialSerializer)
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """One material with its lessons and counts; 404 when the tenant has none with this id."""
-        return Response(staff_material_bodies([staff_material(pk)])[0])
+        return Response(staff_material_bodies([staff_material(public_id)])[0])
 
     @extend_schema(request={"application/json": MaterialPatchSerializer, "multipart/form-data": MaterialPatchSerializer},
                    responses=StaffMaterialSerializer)
-    def patch(self, request, pk):
+    def patch(self, request, public_id):
         """Change a material's fields (each optional, checked as on creation against the stored
         ones); `grades` and `lessons` replace the stored ones (a lesson with its `id` is kept with
         its completions). 400 writes nothing."""
-        material = staff_material(pk)
+        material = staff_material(public_id)
         s = MaterialPatchSerializer(data=request.data, partial=True)
         s.is_valid(raise_exception=True)
         services.material_update(material=material, **material_changes(s.validated_data))
-        return Response(staff_material_bodies([staff_material(pk)])[0])
+        return Response(staff_material_bodies([staff_material(public_id)])[0])
 
     @extend_schema(responses={204: None})
-    def delete(self, request, pk):
+    def delete(self, request, public_id):
         """Remove a material with its lessons and every distributor's use of it."""
-        services.material_delete(material=staff_material(pk))
+        services.material_delete(material=staff_material(public_id))
         return Response(status=204)
 
 
@@ -133,6 +136,7 @@ class AnnouncementListView(StaffGenericView):
         return self.get_paginated_response(staff_announcement_bodies(page))
 
     @extend_schema(request=AnnouncementWriteSerializer, responses={201: StaffAnnouncementSerializer})
+    @idempotent
     def post(self, request):
         """Send an announcement (domain rules section 8): `audience` everyone, grades (`grades`:
         codes) or distributors (`distributors`: external ids), shown from `published_at` (default
@@ -142,7 +146,7 @@ class AnnouncementListView(StaffGenericView):
         s.is_valid(raise_exception=True)
         a = services.announcement_create(tenant=request.tenant, actor=request.user.get_username(),
                                          **announcement_changes(s.validated_data))
-        return Response(staff_announcement_bodies([staff_announcement(a.pk)])[0], status=201)
+        return Response(staff_announcement_bodies([staff_announcement(a.public_id)])[0], status=201)
 
 
 class AnnouncementDetailView(StaffAPIView):
@@ -150,23 +154,23 @@ class AnnouncementDetailView(StaffAPIView):
                    "DELETE": ["relations.delete_announcement"]}
 
     @extend_schema(responses=StaffAnnouncementSerializer)
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """One announcement with its read count; 404 when the tenant has none with this id."""
-        return Response(staff_announcement_bodies([staff_announcement(pk)])[0])
+        return Response(staff_announcement_bodies([staff_announcement(public_id)])[0])
 
     @extend_schema(request=AnnouncementPatchSerializer, responses=StaffAnnouncementSerializer)
-    def patch(self, request, pk):
+    def patch(self, request, public_id):
         """Change an announcement (checked as on creation); its read receipts stay."""
-        a = staff_announcement(pk)
+        a = staff_announcement(public_id)
         s = AnnouncementPatchSerializer(data=request.data, partial=True)
         s.is_valid(raise_exception=True)
         services.announcement_update(announcement=a, **announcement_changes(s.validated_data))
-        return Response(staff_announcement_bodies([staff_announcement(pk)])[0])
+        return Response(staff_announcement_bodies([staff_announcement(public_id)])[0])
 
     @extend_schema(responses={204: None})
-    def delete(self, request, pk):
+    def delete(self, request, public_id):
         """Remove an announcement and its read receipts."""
-        services.announcement_delete(announcement=staff_announcement(pk))
+        services.announcement_delete(announcement=staff_announcement(public_id))
         return Response(status=204)
 
 
@@ -205,6 +209,7 @@ class FeedbackListView(StaffGenericView):
         return self.get_paginated_response(StaffTicketSerializer(page, many=True).data)
 
     @extend_schema(request=StaffFeedbackOpenSerializer, responses={201: StaffTicketSerializer})
+    @idempotent
     def post(self, request):
         """Write to a distributor first: a new ticket, `answered` (the distributor's turn), with
         the message. 400: `unknown_distributor`, an empty message or one over 5000 characters."""
@@ -214,42 +219,44 @@ class FeedbackListView(StaffGenericView):
         (who,) = distributors_of([d["distributor_external_id"]], attr="distributor_external_id")
         ticket = services.feedback_staff_open(distributor=who, subject=d["subject"], body=d["body"],
                                               actor=request.user.get_username())
-        return Response(staff_ticket_body(selectors.staff_ticket(ticket.pk)), status=201)
+        return Response(staff_ticket_body(selectors.staff_ticket(ticket.public_id)), status=201)
 
 
 class FeedbackDetailView(StaffAPIView):
     staff_perms = {"GET": ["relations.view_feedbackticket"]}
 
     @extend_schema(responses=StaffTicketSerializer)
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """One ticket with its messages, oldest first; 404 when the tenant has none with this id."""
-        return Response(staff_ticket_body(selectors.staff_ticket(pk)))
+        return Response(staff_ticket_body(selectors.staff_ticket(public_id)))
 
 
 class FeedbackReplyView(StaffAPIView):
     staff_perms = {"POST": ["relations.change_feedbackticket"]}
 
     @extend_schema(request=FeedbackMessageWriteSerializer, responses=StaffTicketSerializer)
-    def post(self, request, pk):
+    @idempotent
+    def post(self, request, public_id):
         """Reply to a ticket: it becomes `answered`. 409 `invalid_state` on a closed ticket; 400 for
         an empty message or one over 5000 characters (nothing written)."""
-        ticket = selectors.staff_ticket(pk)
+        ticket = selectors.staff_ticket(public_id)
         s = FeedbackMessageWriteSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         services.feedback_reply(ticket=ticket, body=s.validated_data["body"], actor=request.user.get_username())
-        return Response(staff_ticket_body(selectors.staff_ticket(pk)))
+        return Response(staff_ticket_body(selectors.staff_ticket(public_id)))
 
 
 class FeedbackCloseView(StaffAPIView):
     staff_perms = {"POST": ["relations.change_feedbackticket"]}
 
     @extend_schema(request=NoBodySerializer, responses=StaffTicketSerializer)
-    def post(self, request, pk):
+    @idempotent
+    def post(self, request, public_id):
         """Close a ticket: no more messages. 409 `invalid_state` when it is closed already."""
-        ticket = selectors.staff_ticket(pk)
+        ticket = selectors.staff_ticket(public_id)
         NoBodySerializer(data=body_or_empty(request)).is_valid(raise_exception=True)
         services.feedback_close(ticket=ticket, actor=request.user.get_username())
-        return Response(staff_ticket_body(selectors.staff_ticket(pk)))
+        return Response(staff_ticket_body(selectors.staff_ticket(public_id)))
 
 
 # --- password reset links ----------------------------------------------------------------------
@@ -265,7 +272,7 @@ class PasswordResetIssueView(StaffAPIView):
         tenant's or a missing distributor; 409 for a disabled one."""
         d = Distributor.objects.filter(external_id=external_id).first()
         if d is None:
-            raise NotFound("No distributor with this external_id.")
+            raise NotFound(gettext("No distributor with this external_id."))
         s = PasswordResetIssueSerializer(data=body_or_empty(request))
         s.is_valid(raise_exception=True)
         reset, token, url = services.password_reset_issue(distributor=d, hours=s.validated_data["hours"],

@@ -6,6 +6,7 @@ relations.services / relations.selectors; these views parse, call and answer."""
 from __future__ import annotations
 
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.utils.translation import gettext
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -14,6 +15,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fenxiao.api.idempotency import idempotent
 from fenxiao.api.base import PortalAPIView, PortalGenericView, body_or_empty
 from fenxiao.api.fields import StrictSerializer
 from fenxiao.currencies import money_str
@@ -83,30 +85,30 @@ class MyMaterialsView(PortalGenericView):
 
 class MyMaterialDetailView(PortalAPIView):
     @extend_schema(responses=MyMaterialDetailSerializer)
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """One material with a course's lessons and my completion of each; counts a view (domain
         rules section 8). 404 for a material I may not see (another tenant's, hidden, other grades)."""
-        material = selectors.material_for(request.user, pk)
+        material = selectors.material_for(request.user, public_id)
         services.material_view(material=material, distributor=request.user)
         return Response(my_material_bodies(request.user, [material], with_lessons=True)[0])
 
 
 class MyPosterView(PortalAPIView):
     @extend_schema(responses=PNG)
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """My poster (PNG): the material's image with the QR code of my invite link and my name
         drawn on it (Chinese names included); counts a download. 404 `not_a_poster` for a material
         of another kind, `not_found` for one I may not see."""
-        material = selectors.material_for(request.user, pk)
-        return png(services.poster_render(material=material, distributor=request.user), f"poster-{material.pk}.png")
+        material = selectors.material_for(request.user, public_id)
+        return png(services.poster_render(material=material, distributor=request.user), f"poster-{material.public_id}.png")
 
 
 class MyMaterialDownloadView(PortalAPIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 302: None})
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """A document's file (an attachment), or a redirect (302) to a video's or a document's link;
         counts a download. 404 `nothing_to_download` for copy, posters (poster.png) and courses."""
-        material = selectors.material_for(request.user, pk)
+        material = selectors.material_for(request.user, public_id)
         kind, what = services.material_fetch(material=material, distributor=request.user)
         if kind == "link":
             return HttpResponseRedirect(what)
@@ -115,19 +117,19 @@ class MyMaterialDownloadView(PortalAPIView):
 
 class MyLessonCompleteView(PortalAPIView):
     @extend_schema(request=NoBodySerializer, responses=LessonDoneSerializer)
-    def post(self, request, pk, lesson_id):
+    def post(self, request, public_id, lesson_id):
         """Mark a lesson of a course done (the first time is kept; again: the same answer). When it
         is the last one left, the course is completed (`course_completed_at`). 404 for a lesson of
         another course or tenant, `not_a_course` for a material that is no course."""
         NoBodySerializer(data=body_or_empty(request)).is_valid(raise_exception=True)
-        material = selectors.material_for(request.user, pk)
+        material = selectors.material_for(request.user, public_id)
         if material.kind != Material.Kind.COURSE:
             from fenxiao.exceptions import NotFound
 
-            raise NotFound("This material is not a course.", code="not_a_course")
+            raise NotFound(gettext("This material is not a course."), code="not_a_course")
         lesson = selectors.lesson_of(material, lesson_id)
         done_at, course_at = services.lesson_complete(material=material, lesson=lesson, distributor=request.user)
-        return Response(LessonDoneSerializer({"lesson_id": lesson.pk, "completed_at": done_at,
+        return Response(LessonDoneSerializer({"lesson_id": lesson.public_id, "completed_at": done_at,
                                               "course_completed_at": course_at}).data)
 
 
@@ -150,7 +152,7 @@ class MyAnnouncementsView(PortalGenericView):
         before = selectors.my_reads(request.user, [a.pk for a in page])
         reads = services.announcements_mark_read(distributor=request.user, announcements=page)
         return self.get_paginated_response(MyAnnouncementSerializer([
-            {"id": a.pk, "title": a.title, "body": a.body, "published_at": a.published_at, "read_at": reads[a.pk],
+            {"id": a.public_id, "title": a.title, "body": a.body, "published_at": a.published_at, "read_at": reads[a.pk],
              "new": a.pk not in before} for a in page], many=True).data)
 
 
@@ -175,6 +177,7 @@ class MyFeedbackView(PortalGenericView):
         return self.get_paginated_response(MyTicketSerializer(page, many=True).data)
 
     @extend_schema(request=FeedbackOpenSerializer, responses={201: MyTicketSerializer})
+    @idempotent
     def post(self, request):
         """Ask for help: a new ticket (`open`) with `subject` (1..200 characters) and the message
         `body` (1..5000 characters; 400 `blank` when empty, `max_length` over; nothing written)."""
@@ -186,31 +189,33 @@ class MyFeedbackView(PortalGenericView):
 
 class MyFeedbackDetailView(PortalAPIView):
     @extend_schema(responses=MyTicketSerializer)
-    def get(self, request, pk):
+    def get(self, request, public_id):
         """One of my tickets with its messages (the brand's replies included); 404 for another's."""
-        return Response(my_ticket_body(selectors.ticket_of(request.user, pk)))
+        return Response(my_ticket_body(selectors.ticket_of(request.user, public_id)))
 
 
 class MyFeedbackMessageView(PortalAPIView):
     @extend_schema(request=FeedbackMessageWriteSerializer, responses={201: MyTicketSerializer})
-    def post(self, request, pk):
+    @idempotent
+    def post(self, request, public_id):
         """My next message on a ticket: it is `open` again (the brand's turn). 409 `invalid_state` on
         a closed ticket; 400 for an empty message or one over 5000 characters."""
-        ticket = selectors.ticket_of(request.user, pk)
+        ticket = selectors.ticket_of(request.user, public_id)
         s = FeedbackMessageWriteSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         services.feedback_post(ticket=ticket, distributor=request.user, body=s.validated_data["body"])
-        return Response(my_ticket_body(selectors.ticket_of(request.user, pk)), status=201)
+        return Response(my_ticket_body(selectors.ticket_of(request.user, public_id)), status=201)
 
 
 class MyFeedbackCloseView(PortalAPIView):
     @extend_schema(request=NoBodySerializer, responses=MyTicketSerializer)
-    def post(self, request, pk):
+    @idempotent
+    def post(self, request, public_id):
         """Close my ticket (my question is answered). 409 `invalid_state` when it is closed already."""
-        ticket = selectors.ticket_of(request.user, pk)
+        ticket = selectors.ticket_of(request.user, public_id)
         NoBodySerializer(data=body_or_empty(request)).is_valid(raise_exception=True)
         services.feedback_close(ticket=ticket, actor=f"distributor:{request.user.external_id}")
-        return Response(my_ticket_body(selectors.ticket_of(request.user, pk)))
+        return Response(my_ticket_body(selectors.ticket_of(request.user, public_id)))
 
 
 # --- what I would earn -------------------------------------------------------------------------
@@ -221,6 +226,7 @@ def preview_lines(rows: list[dict]) -> list[services.PreviewLine]:
 
 
 class MyEarnPreviewView(PortalAPIView):
+    query_serializer = EarnQuerySerializer
     @extend_schema(parameters=[EarnQuerySerializer], responses=EarnPreviewSerializer)
     def get(self, request):
         """What I would earn on one product (`sku`, `category`, unit `price` in the tenant
@@ -276,6 +282,7 @@ class PasswordResetView(APIView):
 
 
 class MyContributionView(PortalAPIView):
+    query_params_extra = ("month",)
     @extend_schema(parameters=[OpenApiParameter("month", str, required=False,
                                                 description="YYYY-MM, tenant time (default: this month)")],
                    responses=ContributionSerializer)

@@ -549,16 +549,16 @@ def test_the_catalogues_are_complete_and_compiled(app):
     for block in (folder / "django.po").read_text().split("\n\n"):
         parts, key = {}, None
         for row in block.splitlines():
-            if row.startswith(("msgid ", "msgstr ")):
+            if row.startswith(("msgctxt ", "msgid ", "msgstr ")):
                 key, _, row = row.partition(" ")
             if key and row.startswith('"'):
                 parts[key] = parts.get(key, "") + ast.literal_eval(row)
         if parts.get("msgid"):
-            pairs.append((parts["msgid"], parts.get("msgstr", "")))
-    assert len(pairs) > 15 and [en for en, zh in pairs if not zh] == []
+            pairs.append((parts.get("msgctxt"), parts["msgid"], parts.get("msgstr", "")))
+    assert len(pairs) > 15 and [en for _, en, zh in pairs if not zh] == []
     with open(folder / "django.mo", "rb") as f:
         mo = gettext.GNUTranslations(f)
-    assert [mo.gettext(en) for en, _ in pairs] == [zh for _, zh in pairs]
+    assert [mo.pgettext(ctx, en) if ctx else mo.gettext(en) for ctx, en, _ in pairs] == [zh for _, _, zh in pairs]
 
 
 def test_the_lists_of_schemes_and_awards(pm, sales):

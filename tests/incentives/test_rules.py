@@ -30,8 +30,8 @@ def test_ranks_are_a_total_order(rows):
         assert (a.score, -a.reached_at.timestamp(), -a.distributor_id) > (b.score, -b.reached_at.timestamp(), -b.distributor_id)
 
 
-@pytest.mark.parametrize("name,masked", [("张三", "张*三"), ("王小明", "王*明"), ("欧阳娜娜", "欧**娜"), ("Alice", "A***e"),
-                                         ("Al", "A*l"), ("X", "*"), ("", "*"), ("  Bob  ", "B*b")])
+@pytest.mark.parametrize("name,masked", [("张三", "张*"), ("王小明", "王*明"), ("欧阳娜娜", "欧**娜"), ("Alice", "A***e"),
+                                         ("Al", "A*"), ("X", "*"), ("", "*"), ("  Bob  ", "B*b")])
 def test_mask_name(name, masked):
     assert r.mask_name(name) == masked
 

@@ -103,7 +103,11 @@ def start_worker(transactional_db, broker, redis_url, tmp_path):
     the database is flushed."""
     from commissions.tasks import accrue_order_commissions
 
-    queue = broker.amqp.router.route({}, accrue_order_commissions.name)["queue"].name
+    from webhooks.tasks import deliver
+
+    # the accrual's queue and the webhooks' (settings.CELERY_TASK_ROUTES), as `make worker` serves them
+    queues = ",".join(dict.fromkeys(broker.amqp.router.route({}, t.name)["queue"].name
+                                    for t in (accrue_order_commissions, deliver)))
     procs = []
 
     def start(name="w", **extra_env):
@@ -118,7 +122,7 @@ def start_worker(transactional_db, broker, redis_url, tmp_path):
             **extra_env,
         }
         cmd = [
-            *_celery_command(), "-A", "fenxiao", "worker", "--pool=solo", "--concurrency=1", "-Q", queue,
+            *_celery_command(), "-A", "fenxiao", "worker", "--pool=solo", "--concurrency=1", "-Q", queues,
             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
             "--hostname", f"fenxiao-test-{name}-{os.getpid()}@%h",
         ]

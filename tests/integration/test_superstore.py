@@ -406,6 +406,14 @@ def test_load_demo_sets_up_logins_and_a_working_api_key():
     portal.credentials(HTTP_AUTHORIZATION=f"Bearer {r.json()['access']}")
     # 388.92 from the sample's orders, + 50.00: 10% of the fresh 500.00 sprint order DIST-0001 referred
     assert portal.get("/api/v1/me/earnings/").json()["by_level"] == {"1": "438.92", "2": "809.03", "3": "87.97"}
+    # the portal's pages (issue 14): the printed address, the same login, and the invite link binding a newcomer
+    from django.test import Client
+
+    assert re.search(r"Distributor portal \(.*\): http://127\.0\.0\.1:8000/portal/demo/  log in as DIST-0001 / "
+                     r"demo-pass-123", text)
+    phone = Client()
+    assert phone.post("/portal/demo/login/", {"username": "DIST-0001", "password": "demo-pass-123"}).status_code == 302
+    assert phone.get("/portal/demo/").status_code == 200
 
     User = get_user_model()
     assert User.objects.get(username="admin").is_superuser
@@ -443,6 +451,15 @@ def test_load_demo_sets_up_logins_and_a_working_api_key():
         after = dict(Distributor.objects.values_list("external_id", "password"))
     assert {k: v for k, v in after.items() if k != "DIST-0002"} == {k: v for k, v in hashes.items() if k != "DIST-0002"}
     assert after["DIST-0002"] != ""
+    invite = re.search(r"DIST-0001's invite link \(.*\): (http://127\.0\.0\.1:8000/portal/demo/join/\?code=\w+)",
+                       out.getvalue()).group(1)
+    newcomer = Client()
+    r = newcomer.post(invite.removeprefix("http://127.0.0.1:8000"), {
+        "name": "Newcomer", "username": "new-from-demo", "password": "orchid-valley-17", "password2": "orchid-valley-17"})
+    assert r.status_code == 302
+    with tenant_context(demo):
+        joined = Distributor.objects.get(external_id="new-from-demo")
+        assert joined.parent.external_id == "DIST-0001"
 
 
 def demo_incentives(demo) -> dict:

@@ -142,7 +142,7 @@ def test_i_cancel_my_requested_withdrawal_and_the_money_comes_back(tenant, earne
     assert (money["available"], money["held"], money["withdrawn"]) == ("100.00", "0.00", "0.00")
     with tenant_context(tenant):
         moves = [(e.kind, e.amount, e.d_available, e.d_held)
-                 for e in LedgerEntry.objects.filter(withdrawal_id=w["id"]).order_by("id")]
+                 for e in LedgerEntry.objects.filter(withdrawal__public_id=w["id"]).order_by("id")]
     assert moves == [("withdrawal_hold", D("60.00"), D("-60.00"), D("60.00")),
                      ("withdrawal_return", D("60.00"), D("60.00"), D("-60.00"))]
     again = me.post(f"/api/v1/me/withdrawals/{w['id']}/cancel/", {}, format="json")
@@ -162,7 +162,7 @@ def test_cancelling_a_withdrawal_staff_decided_is_409_and_nothing_is_written(ten
             if step == "paid":
                 withdrawal_pay(withdrawal=w, actor="fin")
         entries = LedgerEntry.objects.count()
-    r = portal_for(earner).post(f"/api/v1/me/withdrawals/{w.pk}/cancel/", {}, format="json")
+    r = portal_for(earner).post(f"/api/v1/me/withdrawals/{w.public_id}/cancel/", {}, format="json")
     assert r.status_code == 409 and errors(r) == [("invalid_state", None)]
     with tenant_context(tenant):
         assert LedgerEntry.objects.count() == entries and Withdrawal.objects.get().status == step
@@ -172,7 +172,7 @@ def test_another_distributors_withdrawal_is_404(tenant, earner, portal_for):
     with tenant_context(tenant):
         w, _ = withdrawal_request(distributor=earner, amount=D("50.00"), method="bank", account="6222")
         bob = distributor(tenant, external_id="bob")
-    r = portal_for(bob).post(f"/api/v1/me/withdrawals/{w.pk}/cancel/", {}, format="json")
+    r = portal_for(bob).post(f"/api/v1/me/withdrawals/{w.public_id}/cancel/", {}, format="json")
     assert r.status_code == 404
     with tenant_context(tenant):
         assert Withdrawal.objects.get().status == "requested"

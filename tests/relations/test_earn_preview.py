@@ -126,7 +126,7 @@ def test_a_jpy_tenant_previews_whole_yen(make_tenant, portal_for):
     ({"price": "abc"}, "invalid", "price"),
     ({}, "required", "price"),
     ({"price": "10", "quantity": "0"}, "min_value", "quantity"),
-    ({"price": "10", "colour": "red"}, "unknown_field", "colour"),
+    ({"price": "10", "colour": "red"}, "unknown_parameter", "colour"),
 ])
 def test_a_negative_price_is_400_and_nothing_is_written(world, query, code, attr):
     tenant, me, *_ = world

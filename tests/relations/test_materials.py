@@ -110,7 +110,7 @@ def test_staff_reorder_a_courses_lessons_keeping_completions(world):
     mine = a.get(f"/api/v1/me/materials/{course['id']}/").json()
     assert [l["completed_at"] is not None for l in mine["lessons"]] == [True, False, False]
     with tenant_context(world["A"].tenant):
-        assert not Lesson.objects.filter(pk=third).exists()
+        assert not Lesson.objects.filter(public_id=third).exists()
 
 
 def test_a_lesson_of_another_tenant_is_404_and_nothing_is_written(world, make_tenant, portal_for):

@@ -156,5 +156,5 @@ def test_the_demos_support_loads_once_and_its_poster_scans(tenant, portal_for, p
         poster = Material.objects.get(kind="poster")
     me = portal_for(d)
     assert [m["kind"] for m in me.get("/api/v1/me/materials/").json()["results"]] == ["course", "poster", "copy", "video"]
-    (code,) = decode(me.get(f"/api/v1/me/materials/{poster.pk}/poster.png").content)
+    (code,) = decode(me.get(f"/api/v1/me/materials/{poster.public_id}/poster.png").content)
     assert code.text == f"https://fx.example.com/portal/acme/join/?code={d.invite_code}"

@@ -210,3 +210,68 @@ def test_the_console_action_creates_the_twin_and_shows_a_test_key(tenant, clock,
     key = next(word for word in texts[0].split() if word.startswith("test_")).rstrip(".")
     assert TenantApiKey.objects.get(tenant=sandbox).name == "console"
     assert key_client(key).get(CLOCK).status_code == 200
+
+
+def test_the_twin_copies_the_live_programme_grades_schemes_and_contests_not_yet_ended(tenant, clock):
+    """The sandbox starts with the live rules that decide money (README "Partner quick start"):
+    grades with their conditions and level overrides, tier bonus schemes, and the contests that
+    have not ended at NOW (2026-05-01 12:00 +08:00), eligibility matched by grade code; a contest
+    already over (even one not finalized yet) and the live data are not copied. Worked value: a
+    gold distributor of the sandbox earns gold's 12% override at level 1 on 100.00: 12.00."""
+    from commissions.models import GradeLevelOverride
+    from commissions.services import grade_override_set
+    from distributors.models import Grade
+    from incentives.models import Contest, TierBonusScheme
+    from incentives.services import contest_create, contest_finalize, tier_scheme_create
+    from tenants.services import api_key_create, sandbox_create
+
+    at = lambda day: datetime.fromisoformat(f"2026-{day}T00:00:00+08:00")  # noqa: E731
+    with tenant_context(tenant):
+        Grade.objects.create(tenant=tenant, code="silver", name="Silver", rank=1, min_direct_sales=Decimal("1000.00"))
+        gold = Grade.objects.create(tenant=tenant, code="gold", name="Gold", rank=2, min_direct_downlines=2,
+                                    min_team_sales=Decimal("5000.00"))
+        grade_override_set(grade=gold, level=1, kind="percent", value=Decimal("0.1200"))
+        tier_scheme_create(tenant=tenant, name="Monthly", measure="direct_sales",
+                           tiers=[{"threshold": "500.00", "amount": "15.00"}, {"threshold": "3000.00", "rate": "0.0200"}])
+        tier_scheme_create(tenant=tenant, name="Old", measure="team_sales", tiers=[{"threshold": "100.00", "amount": "1.00"}],
+                           is_active=False)
+        done = contest_create(tenant=tenant, name="March", starts_at=at("03-01"), ends_at=at("04-01"),
+                              measure="direct_sales", prizes=["10.00"])
+        contest_finalize(contest=done, now=at("04-20"))
+        contest_create(tenant=tenant, name="April", starts_at=at("04-01"), ends_at=at("05-01"), measure="order_count",
+                       prizes=["5.00"])                                # ended at NOW's local midnight: not copied
+        running = contest_create(tenant=tenant, name="May gold", starts_at=at("04-25"), ends_at=at("05-10"),
+                                 measure="team_sales", prizes=["300.00", "100.00"], min_score=Decimal("50.00"),
+                                 grades=[gold], finalize_at=at("05-20"))
+        contest_create(tenant=tenant, name="June", starts_at=at("06-01"), ends_at=at("07-01"),
+                       measure="new_direct_recruits", prizes=["20.00"])
+        distributor(tenant, external_id="LIVE-1")
+    twin, created = sandbox_create(tenant=tenant)
+    assert created
+    with tenant_context(twin):
+        assert [(g.code, g.name, g.rank, g.min_direct_sales, g.min_direct_downlines, g.min_team_sales)
+                for g in Grade.objects.order_by("rank")] == [
+            ("silver", "Silver", 1, Decimal("1000.00"), None, None), ("gold", "Gold", 2, None, 2, Decimal("5000.00"))]
+        assert [(o.grade.code, o.level, o.kind, o.value) for o in GradeLevelOverride.objects.select_related("grade")] == [
+            ("gold", 1, "percent", Decimal("0.1200"))]
+        assert [(s.name, s.measure, s.tiers, s.is_active) for s in TierBonusScheme.objects.order_by("name")] == [
+            ("Monthly", "direct_sales", [{"threshold": "500.00", "amount": "15.00"}, {"threshold": "3000.00", "rate": "0.0200"}],
+             True),
+            ("Old", "team_sales", [{"threshold": "100.00", "amount": "1.00"}], False)]
+        copies = list(Contest.objects.order_by("starts_at"))
+        assert [(c.name, c.measure, c.starts_at, c.ends_at, c.finalize_at, c.prizes, c.min_score,
+                 [g.code for g in c.grades.all()], c.finalized_at) for c in copies] == [
+            ("May gold", "team_sales", at("04-25"), at("05-10"), at("05-20"), ["300.00", "100.00"], Decimal("50.0000"),
+             ["gold"], None),
+            ("June", "new_direct_recruits", at("06-01"), at("07-01"), at("07-08"), ["20.00"], None, [], None)]
+        assert copies[0].public_id != running.public_id and copies[0].grades.get().tenant_id == twin.pk
+        from distributors.models import Distributor
+        assert not Distributor.objects.exists()
+        distributor(twin, external_id="G", grade="gold")
+    api = key_client(api_key_create(tenant=twin, name="dev")[1])
+    assert post_paid(api, "S1", referrer="G").status_code == 201
+    assert balance(twin, "G") == (Decimal("12.00"), Decimal("0.00"))
+    # a second call copies nothing again
+    assert sandbox_create(tenant=tenant) == (twin, False)
+    with tenant_context(twin):
+        assert (Grade.objects.count(), TierBonusScheme.objects.count(), Contest.objects.count()) == (2, 2, 2)

@@ -457,3 +457,70 @@ def test_a_delivery_to_an_address_that_became_private_is_refused_on_delivery(sho
     assert (d.status, d.attempts, d.last_status_code) == ("pending", 1, None)
     assert d.last_error.startswith("forbidden_address: hooks.partner.example resolves to 10.0.0.5")
 
+
+
+def test_one_deliver_task_per_endpoint_and_chunk(shop, receiver, settings, monkeypatch):
+    """The relay groups the claimed deliveries per endpoint into chunks of WEBHOOKS_DELIVER_CHUNK
+    (here 2): 3 events x 2 endpoints = 6 deliveries in 4 tasks, each task one endpoint's."""
+    tenant, partner = shop
+    settings.WEBHOOKS_DELIVER_CHUNK = 2
+    receiver.expect_request("/a", method="POST").respond_with_data("ok")
+    receiver.expect_request("/b", method="POST").respond_with_data("ok")
+    subscribe(tenant, receiver.url_for("/a"))
+    subscribe(tenant, receiver.url_for("/b"))
+    for n in range(3):
+        post_paid_order(partner, f"O{n}")
+    sent = []
+    real_delay = deliver.delay
+    monkeypatch.setattr(deliver, "delay", lambda **kw: (sent.append(kw["delivery_ids"]), real_delay(**kw))[1])
+    assert relay(tenant) == {"events": 3, "deliveries": 6}
+    by_id = {d.pk: d for d in deliveries(tenant)}
+    assert [len(chunk) for chunk in sent] == [2, 1, 2, 1]
+    assert [len({by_id[pk].endpoint_id for pk in chunk}) for chunk in sent] == [1, 1, 1, 1]
+    assert sorted(pk for chunk in sent for pk in chunk) == sorted(by_id)
+    assert {d.status for d in by_id.values()} == {"succeeded"}
+    assert (len(requests_of(receiver, "/a")), len(requests_of(receiver, "/b"))) == (3, 3)
+
+
+def test_a_deliver_task_past_its_time_gives_the_rest_back_unattempted(shop, receiver, settings):
+    """WEBHOOKS_DELIVER_SECONDS 0.2 and a receiver answering after 0.3 s: each task sends one POST
+    and gives the rest of its chunk back (pending, no attempt logged); the next relay runs send them."""
+    tenant, partner = shop
+    settings.WEBHOOKS_DELIVER_SECONDS = 0.2
+
+    def slow(request):
+        time.sleep(0.3)
+        return Response("ok")
+
+    receiver.expect_request("/hook", method="POST").respond_with_handler(slow)
+    subscribe(tenant, receiver.url_for("/hook"))
+    for n in range(3):
+        post_paid_order(partner, f"O{n}")
+    assert relay(tenant) == {"events": 3, "deliveries": 3}
+    first = deliveries(tenant)
+    assert [(d.status, d.attempts, d.claim, d.started_at) for d in first][1:] == [("pending", 0, "", None)] * 2
+    assert first[0].status == "succeeded"
+    assert relay(tenant)["deliveries"] == 2
+    assert relay(tenant)["deliveries"] == 1
+    assert [(d.status, d.attempts) for d in deliveries(tenant)] == [("succeeded", 1)] * 3
+    assert attempts(tenant) == [(1, "auto", 200, "")] * 3
+    assert len(requests_of(receiver)) == 3
+
+
+def test_the_relay_and_the_deliveries_have_a_queue_and_a_worker_of_their_own():
+    """The webhook tasks go to the `webhooks` queue, the accrual to `celery`; docker-compose.yml
+    serves each with its own worker (a backlog of POSTs never waits in front of new orders)."""
+    from pathlib import Path
+
+    import yaml
+
+    from commissions.tasks import accrue_order_commissions
+    from fenxiao.celery import app
+
+    route = lambda name: app.amqp.router.route({}, name)["queue"].name  # noqa: E731
+    assert (route(deliver.name), route(relay_tenant.name), route(accrue_order_commissions.name)) == (
+        "webhooks", "webhooks", "celery")
+    compose = yaml.safe_load((Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text())["services"]
+    queues = {name: s["command"][s["command"].index("-Q") + 1] for name, s in compose.items()
+              if "worker" in s.get("command", [])}
+    assert queues == {"worker": "celery", "webhooks": "webhooks"}

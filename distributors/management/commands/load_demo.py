@@ -17,7 +17,8 @@ Sets up a demo you can click and curl, idempotently (run it as often as you like
   last days (LIVE-<local day>-<n>, the same ones on every run of the same day) for its live
   leaderboard; a monthly tier bonus scheme evaluated for every month of 2018; targets for the
   whole programme (2018, the sprint), one distributor and a team,
-and prints the key, a distributor login, the admin logins, where the incentives are and curl examples.
+and prints the key, a distributor login with the portal's address (/portal/demo/) and its invite
+link, the admin logins, where the incentives are and curl examples.
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ from commissions.selectors import earnings_by_level
 from distributors.models import Distributor
 from distributors.services import distributor_set_password_where_unset
 from orders.models import Order
+from relations.selectors import invite_url
 from tenants.context import tenant_context
 from tenants.models import StaffMembership, Tenant
 from tenants.services import api_key_create
@@ -80,10 +82,11 @@ class Command(BaseCommand):
             login = self._login_distributor()
             example_order = self._example_order()
             earnings = earnings_by_level(beneficiary_id=login.pk) if login else None
+            invite = invite_url(login) if login else None
         admin_created = self._superuser()
         staff_created = self._staff(tenant)
         _, key = api_key_create(tenant=tenant, name="demo")
-        self._print(tenant=tenant, key=key, login=login, earnings=earnings, example_order=example_order,
+        self._print(tenant=tenant, key=key, login=login, earnings=earnings, invite=invite, example_order=example_order,
                     passwords_set=passwords_set, admin_created=admin_created, staff_created=staff_created,
                     base_url=base_url.rstrip("/"))
         incentives.print(self.stdout.write, base_url=base_url.rstrip("/"))
@@ -151,7 +154,7 @@ class Command(BaseCommand):
 
     # -- output ---------------------------------------------------------------------------------
 
-    def _print(self, *, tenant, key, login, earnings, example_order, passwords_set, admin_created,
+    def _print(self, *, tenant, key, login, earnings, invite, example_order, passwords_set, admin_created,
                staff_created, base_url) -> None:
         w = self.stdout.write
         w("")
@@ -163,6 +166,11 @@ class Command(BaseCommand):
             both(w, gettext_noop("Distributor portal login: tenant %(tenant)s, username %(username)s, password "
                                  "%(password)s  (net earnings %(earnings)s)"),
                  tenant=tenant.slug, username=login.username, password=DISTRIBUTOR_PASSWORD, earnings=by_level)
+            both(w, gettext_noop("Distributor portal (分销中心, pages for a phone: open it on a phone or a narrow window): "
+                                 "%(url)s  log in as %(username)s / %(password)s"), indent="  ",
+                 url=f"{base_url}/portal/{tenant.slug}/", username=login.username, password=DISTRIBUTOR_PASSWORD)
+            both(w, gettext_noop("%(username)s's invite link (a newcomer who registers through it joins %(username)s's "
+                                 "team): %(url)s"), indent="  ", username=login.username, url=invite)
         both(w, gettext_noop("%(n)s distributor passwords set this run (every demo distributor without a password "
                              "gets %(password)s)."), indent="  ", n=passwords_set, password=DISTRIBUTOR_PASSWORD)
         both(w, gettext_noop("Django admin %(url)s:"), url=f"{base_url}/admin/")

@@ -2,7 +2,8 @@
 `webhooks:<slug>` task does every minute): new outbox events fanned out to the subscribed
 endpoints, due deliveries and retries sent. Without a broker (the demo) the deliveries are made
 right here; with one they go to the workers. --every repeats it until interrupted (the demo's
-stand-in for beat)."""
+stand-in for beat); without --tenant each round takes the active tenants again, so a sandbox
+created meanwhile (`create_sandbox`) is relayed from the next round on."""
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -20,13 +21,13 @@ class Command(BaseCommand):
                             help="repeat every this many seconds until interrupted (default: run once)")
 
     def handle(self, *args, tenant=None, every=0, **options):
-        tenants = list(Tenant.objects.filter(slug=tenant) if tenant else Tenant.objects.filter(is_active=True))
-        if tenant and not tenants:
+        if tenant and not Tenant.objects.filter(slug=tenant).exists():
             raise CommandError(f"No tenant {tenant!r}.")
         if every < 0:
             raise CommandError("--every takes a number of seconds >= 0.")
         while True:
-            for t in tenants:
+            tenants = Tenant.objects.filter(slug=tenant) if tenant else Tenant.objects.filter(is_active=True)
+            for t in tenants.order_by("pk"):
                 result = relay_tenant.apply(kwargs={"tenant_id": t.pk}).get()
                 if result["events"] or result["deliveries"] or not every:
                     self.stdout.write(f"{t.slug}: {result['events']} event(s) fanned out, "
