@@ -79,3 +79,19 @@ def test_a_staff_token_reads_its_user_with_membership_tenant_and_permissions_in_
     api = token_client("counted")
     with django_assert_num_queries(1):
         assert api.get("/api/v1/admin/tenant/").status_code == 200
+
+
+def test_a_console_session_gets_its_permissions_fresh_too(tenant):
+    """A staff user signed in to the console (a session, no token) calling the staff API: its
+    permissions come from one raw statement (tenants.authentication.load_permissions), read on
+    every request."""
+    from django.test import Client
+
+    user = make_staff(tenant, "console-user")
+    browser = Client()
+    browser.force_login(user)
+    assert browser.get("/api/v1/admin/tenant/").status_code == 403
+    user.user_permissions.add(Permission.objects.get(codename="view_tenant"))
+    assert browser.get("/api/v1/admin/tenant/").json()["slug"] == tenant.slug
+    user.user_permissions.clear()
+    assert browser.get("/api/v1/admin/tenant/").status_code == 403
