@@ -339,7 +339,7 @@ class Bench:
         self.setup_times: dict[str, float] = {}
         self.port = args.port
         db = args.db_name
-        self.pg_admin = f"host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+        self.pg_admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
         self.pg = f"host=127.0.0.1 port=5432 user=postgres dbname={db}"
         self.db_url = f"postgres://postgres@127.0.0.1:5432/{db}"
         if args.conn_max_age is not None:
@@ -527,7 +527,7 @@ class Bench:
         log(f"  written in {timings['total']:.2f}s = {self.floor_rate:,.0f} orders/s ("
             + ", ".join(f"{k} {v:.2f}s" for k, v in timings.items() if k != "total") + ")")
         self.details.append("Floor rows: " + ", ".join(f"{k} {v:,}" for k, v in rendered["counts"].items())
-                            + f"; COPY timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in timings.items()))
+                            + "; COPY timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in timings.items()))
         self.add("floor: COPY of the same rows", f"{self.floor_rate:,.0f} orders/s", "", f"{timings['total']:.1f}s")
         with self.conn.cursor() as cur:
             for t in ("orders_order", "orders_orderline", "commissions_commissionrecord", "ledger_ledgerentry",

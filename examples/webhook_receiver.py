@@ -49,10 +49,10 @@ def make_handler(secret: str):
                               f"{json.dumps(event['data'], ensure_ascii=False, sort_keys=True)}")
 
         def _answer(self, status: int, line: str) -> None:
+            print(line, flush=True)  # before the answer: the sender's next request cannot print first
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
-            print(line, flush=True)
 
         def log_message(self, format, *args):  # noqa: A002 - quiet: one line per webhook is printed above
             pass

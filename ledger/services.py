@@ -200,16 +200,22 @@ def withdrawal_approve(*, withdrawal: Withdrawal, actor: str = "", note: str = "
     return w
 
 
-@transaction.atomic
-def withdrawal_reject(*, withdrawal: Withdrawal, reason: str = "", actor: str = "") -> Withdrawal:
-    """requested or approved -> rejected; the held money returns to available. 409 otherwise."""
-    w = _transition(withdrawal, from_=(Withdrawal.Status.REQUESTED, Withdrawal.Status.APPROVED),
-                    to=Withdrawal.Status.REJECTED, actor=actor, note=reason, reason=reason)
+def _held_money_returned(w: Withdrawal) -> Withdrawal:
+    """A rejected or cancelled withdrawal's held money back to available (a `withdrawal_return`
+    ledger entry) and its event; returns `w`."""
     entries_post(tenant=w.tenant, entries=[entry(tenant_id=w.tenant_id, distributor_id=w.distributor_id,
                                                  kind=K.WITHDRAWAL_RETURN, amount=w.amount, d_held=-w.amount,
                                                  d_available=w.amount, withdrawal=w)])
     _withdrawal_event(w)
     return w
+
+
+@transaction.atomic
+def withdrawal_reject(*, withdrawal: Withdrawal, reason: str = "", actor: str = "") -> Withdrawal:
+    """requested or approved -> rejected; the held money returns to available. 409 otherwise."""
+    w = _transition(withdrawal, from_=(Withdrawal.Status.REQUESTED, Withdrawal.Status.APPROVED),
+                    to=Withdrawal.Status.REJECTED, actor=actor, note=reason, reason=reason)
+    return _held_money_returned(w)
 
 
 @transaction.atomic
@@ -222,14 +228,10 @@ def withdrawal_cancel(*, withdrawal: Withdrawal, distributor, actor: str = "") -
     from fenxiao.exceptions import NotFound
 
     if withdrawal.distributor_id != distributor.pk:
-        raise NotFound("No withdrawal with this id.")
+        raise NotFound(gettext("No withdrawal with this id."))
     w = _transition(withdrawal, from_=(Withdrawal.Status.REQUESTED,), to=Withdrawal.Status.CANCELLED,
                     actor=actor or f"distributor:{distributor.external_id}", decision=False)
-    entries_post(tenant=w.tenant, entries=[entry(tenant_id=w.tenant_id, distributor_id=w.distributor_id,
-                                                 kind=K.WITHDRAWAL_RETURN, amount=w.amount, d_held=-w.amount,
-                                                 d_available=w.amount, withdrawal=w)])
-    _withdrawal_event(w)
-    return w
+    return _held_money_returned(w)
 
 
 @transaction.atomic
