@@ -174,14 +174,14 @@ def figures_on_refunds(*, tenant, refunds: list[RefundedOrder]) -> None:
             day[1] -= 1 if new_value <= 0 else 0
     update_rows(SalesCredit, fields=("value", "commission"), keys=("id", "tenant_id"),
                 rows=[(c.value, c.commission, pk, tenant.pk) for pk, c in sorted(changed.items())])
-    _days_add(tenant, days)
-    _recount_last(tenant, recount)
+    boards = _days_add(tenant, days)
+    _recount_last(tenant, recount, boards)
     if standing:
         _standing_add(tenant, standing)
     _tenant_days_add(tenant, tenant_days)
 
 
-def _recount_last(tenant, recount) -> None:
+def _recount_last(tenant, recount, boards: list) -> None:
     """Read again the last counted events (direct, team, commission) of the distributors' days where
     a refund stopped counting a credit: one grouped read, one update, whatever their number."""
     if not recount:
@@ -198,82 +198,84 @@ def _recount_last(tenant, recount) -> None:
     update_rows(DailyFigure, fields=("direct_last_at", "team_last_at", "commission_last_at"),
                 keys=("distributor_id", "day", "tenant_id"),
                 rows=[(*latest.get(k, (None, None, None)), *k, tenant.pk) for k in keys])
-    _contest_reached_recount(tenant, keys)
+    _board_reached_recount(tenant, keys, boards)
 
 
-# --- running contests' scores (incentives.measures.TRACKED) ---------------------------------------
+# --- kept scores: running contests and month rankings (incentives.measures.Board) ----------------
 
-def _running_contests(tenant, days) -> list:
-    """(contest, window, (score column, last column)) of the tenant's running tracked contests
-    whose window holds any of `days`."""
-    from .measures import TRACKED, Window
-    from .models import Contest
+def _running_boards(tenant, days) -> list:
+    """The boards whose window holds any of `days`: the tenant's running tracked contests and its
+    month rankings of those days' months. Takes the boards' lock (shared) first, so a board made
+    concurrently is either filled with these figures or read here (measures.boards_lock)."""
+    from .measures import TRACKED, Window, boards_lock, contest_scoreboard, ranking_scoreboard
+    from .models import Contest, RankingBoard
 
     if not days:
         return []
     first, last = min(days), max(days)
+    boards_lock(tenant.pk, shared=True)
     out = []
     for c in Contest.objects.filter(finalized_at__isnull=True, measure__in=list(TRACKED)).only(
-            "pk", "measure", "starts_at", "ends_at", "finalized_at"):
+            "pk", "tenant_id", "measure", "starts_at", "ends_at", "finalized_at"):
         window = Window.between(c.starts_at, c.ends_at, tenant.timezone)
         if window.first_day <= last and first < window.end_day:
-            out.append((c, window, TRACKED[c.measure]))
+            out.append(contest_scoreboard(c))
+    months = sorted({d.replace(day=1) for d in days})
+    out += [ranking_scoreboard(r) for r in RankingBoard.objects.filter(month__in=months).order_by("pk")]
     return out
 
 
-def _contest_scores_add(tenant, days: dict) -> None:
-    """Add the day figures' deltas to the scores of the running contests whose window holds the
-    days (one upsert per such contest; none when no contest runs)."""
-    from .models import ContestScore
-
-    contests = _running_contests(tenant, {day for _, day in days})
-    if not contests:
-        return
+def _board_scores_add(tenant, days: dict) -> list:
+    """Add the day figures' deltas to the scores of the boards whose window holds the days (one
+    upsert per such board; none when there is none). Returns those boards."""
+    boards = _running_boards(tenant, {day for _, day in days})
     q = connection.ops.quote_name
-    table = q(ContestScore._meta.db_table)
-    for contest, window, (col, last) in contests:
+    for board in boards:
+        col, last = board.columns
+        table, key = q(board.table), board.key_col
         per: dict[int, list] = {}
         for (distributor_id, day), row in days.items():
-            if window.first_day <= day < window.end_day and (row[col] or row[last]):
+            if board.window.first_day <= day < board.window.end_day and (row[col] or row[last]):
                 mine = per.setdefault(distributor_id, [0, None])
                 mine[0] += row[col]
                 mine[1] = _later(mine[1], row[last])
         if not per:
             continue
         rows = sorted(per.items())
-        on_conflict = (f" ON CONFLICT (tenant_id, contest_id, distributor_id) DO UPDATE SET score = {table}.score + "
+        on_conflict = (f" ON CONFLICT (tenant_id, {key}, distributor_id) DO UPDATE SET score = {table}.score + "
                        f"excluded.score, reached_at = {_greatest(f'{table}.reached_at', 'excluded.reached_at')}, "
                        "dirty = TRUE")
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":  # one statement text whatever the rows (see _day_rows_add)
                 cursor.execute(
-                    f"INSERT INTO {table} (tenant_id, contest_id, distributor_id, score, reached_at) "
+                    f"INSERT INTO {table} (tenant_id, {key}, distributor_id, score, reached_at) "
                     "SELECT %s, %s, * FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[])" + on_conflict,
-                    [tenant.pk, contest.pk, pg_array(d for d, _ in rows), pg_array(v[0] for _, v in rows),
+                    [tenant.pk, board.key, pg_array(d for d, _ in rows), pg_array(v[0] for _, v in rows),
                      _pg_column([v[1] for _, v in rows])])
                 continue
             for start in range(0, len(rows), UPSERT_ROWS):
                 part = rows[start:start + UPSERT_ROWS]
                 cursor.execute(
-                    f"INSERT INTO {table} (tenant_id, contest_id, distributor_id, score, reached_at) VALUES "
+                    f"INSERT INTO {table} (tenant_id, {key}, distributor_id, score, reached_at) VALUES "
                     + ", ".join(["(%s, %s, %s, %s, %s)"] * len(part)) + on_conflict,
-                    [v for d, (score, reached) in part for v in (tenant.pk, contest.pk, d, score, _stored(reached))],
+                    [v for d, (score, reached) in part for v in (tenant.pk, board.key, d, score, _stored(reached))],
                 )
+    return boards
 
 
-def _contest_reached_recount(tenant, keys) -> None:
+def _board_reached_recount(tenant, keys, boards: list) -> None:
     """After the last counted events of some distributors' days were read again, read again when
-    those distributors reached their scores in the running contests holding those days."""
-    from .models import ContestScore
-
-    for contest, window, (_col, last) in _running_contests(tenant, {day for _, day in keys}):
+    those distributors reached their scores on the boards holding those days (`boards`: those of
+    the days just added, which hold these)."""
+    for board in boards:
+        window, last = board.window, board.columns[1]
         ids = sorted({d for d, day in keys if window.first_day <= day < window.end_day})
         if not ids:
             continue
         reached = dict(DailyFigure.objects.filter(distributor_id__in=ids, day__gte=window.first_day, day__lt=window.end_day)
                        .values_list("distributor_id").annotate(m=Max(last)))
-        update_rows(ContestScore, fields=("reached_at", "dirty"), keys=("contest_id", "distributor_id", "tenant_id"),
-                    rows=[(reached.get(d), True, contest.pk, d, tenant.pk) for d in ids])
+        update_rows(board.model, fields=("reached_at", "dirty"), keys=(board.key_col, "distributor_id", "tenant_id"),
+                    rows=[(reached.get(d), True, board.key, d, tenant.pk) for d in ids])
 
 
 def figures_on_settlement(*, tenant, order_ids: list[int]) -> set[int]:
@@ -303,13 +305,13 @@ def _greatest(a: str, b: str) -> str:
     return f"{fn}(COALESCE({a}, {b}), COALESCE({b}, {a}))"
 
 
-def _days_add(tenant, days: dict) -> None:
+def _days_add(tenant, days: dict) -> list:
     """Add deltas to DailyFigure rows (inserted when missing), in (distributor, day) order, and to
-    the scores of the running contests whose window holds those days."""
+    the scores of the boards whose window holds those days; returns those boards."""
     if not days:
-        return
+        return []
     _day_rows_add(tenant, days)
-    _contest_scores_add(tenant, days)
+    return _board_scores_add(tenant, days)
 
 
 def _day_rows_add(tenant, days: dict) -> None:

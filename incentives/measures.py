@@ -254,46 +254,146 @@ def is_tracked(contest) -> bool:
     return contest.measure in TRACKED and contest.finalized_at is None
 
 
-def contest_scores_rebuild(contest) -> None:
-    """Recompute a tracked contest's scores from the day figures of its window (creation, or a
-    change of its window or measure): one DELETE and one INSERT ... SELECT."""
-    from django.db import connection
+@dataclass(frozen=True)
+class Board:
+    """Scores kept with the day figures for one measure over one window: a running tracked
+    contest's (ContestScore rows of `contest_id`) or a month ranking's (RankingScore rows of
+    `board_id`). The functions below read and write either the same way."""
 
+    model: type
+    key_col: str
+    key: int
+    tenant_id: int
+    measure: str
+    window: Window
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
+
+    @property
+    def columns(self) -> tuple[str, str]:
+        """The day-figure columns (score, last counted event) the board sums."""
+        return DAY_COLUMNS[self.measure]
+
+
+def contest_scoreboard(contest) -> Board:
+    """The Board of a tracked contest (see is_tracked)."""
     from .models import ContestScore
 
-    ContestScore.objects.filter(contest=contest).delete()
-    if not is_tracked(contest):
+    return Board(ContestScore, "contest_id", contest.pk, contest.tenant_id, contest.measure, contest_window(contest))
+
+
+def ranking_scoreboard(ranking) -> Board:
+    """The Board of a RankingBoard (its local month)."""
+    from .models import RankingScore
+
+    first = ranking.month
+    end = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return Board(RankingScore, "board_id", ranking.pk, ranking.tenant_id, ranking.measure, Window(first, end))
+
+
+#: The measures a month ranking keeps on a board (every measure with a day-figure column).
+RANKED = tuple(DAY_COLUMNS)
+
+#: The advisory lock (first key; the second is the tenant id) between making a board and the
+#: accruals and refunds that add to boards (incentives.figures): a board is filled from the day
+#: figures committed when its lock is granted, and every later change of a day figure reads the
+#: board list after that commit (so it adds to the new board). PostgreSQL only; elsewhere writes
+#: are serial.
+BOARDS_LOCK = 0x6678_6231  # "fxb1"
+
+
+def boards_lock(tenant_id: int, *, shared: bool) -> None:
+    """Take the boards' advisory lock for the rest of the transaction: shared by the writers of
+    day figures (they never wait for one another), exclusive while a board is made."""
+    from django.db import connection
+
+    if not _pg():
         return
-    col, last = TRACKED[contest.measure]
-    window = contest_window(contest)
+    fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {fn}(%s, %s)", [BOARDS_LOCK, tenant_id])
+
+
+def scores_fill(board: Board) -> None:
+    """Fill an empty board from the day figures of its window (one INSERT ... SELECT), then take
+    its rank snapshot. Call with the boards' lock held exclusively (boards_lock)."""
+    from django.db import connection
+
+    col, last = board.columns
     q = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {q(ContestScore._meta.db_table)} (tenant_id, contest_id, distributor_id, score, reached_at) "
+            f"INSERT INTO {q(board.table)} (tenant_id, {board.key_col}, distributor_id, score, reached_at) "
             f"SELECT tenant_id, %s, distributor_id, SUM({q(col)}), MAX({q(last)}) FROM {q(DailyFigure._meta.db_table)} "
             "WHERE tenant_id = %s AND day >= %s AND day < %s GROUP BY tenant_id, distributor_id "
             f"HAVING SUM({q(col)}) <> 0 OR MAX({q(last)}) IS NOT NULL",
-            [contest.pk, contest.tenant_id, window.first_day, window.end_day],
+            [board.key, board.tenant_id, board.window.first_day, board.window.end_day],
         )
-    contest_ranks_refresh(contest)
+    ranks_refresh(board)
+
+
+def contest_scores_rebuild(contest) -> None:
+    """Recompute a tracked contest's scores from the day figures of its window (creation, or a
+    change of its window or measure): one DELETE and one INSERT ... SELECT, under the boards'
+    lock (a concurrent accrual adds to the scores after it or is read by it, never neither)."""
+    from .models import ContestScore
+
+    boards_lock(contest.tenant_id, shared=False)  # before the DELETE: writers lock score rows after taking it shared
+    ContestScore.objects.filter(contest=contest).delete()
+    if is_tracked(contest):
+        scores_fill(contest_scoreboard(contest))
+
+
+def ranking_board(measure: str, first_day: date, *, make: bool = True):
+    """The RankingBoard of `measure` (one of RANKED) for the local month starting `first_day`,
+    made and filled the first time it is asked for when `make` (in its own transaction, under
+    the boards' lock, racing requests making it once). None when it does not exist and `make`
+    is false. One query when it exists."""
+    from django.db import IntegrityError, transaction
+
+    from tenants.context import single_tenant_id
+
+    from .models import RankingBoard
+
+    tenant_id = single_tenant_id()
+    found = RankingBoard.objects.filter(measure=measure, month=first_day).first()
+    if found is not None or not make:
+        return found
+    try:
+        with transaction.atomic():
+            boards_lock(tenant_id, shared=False)
+            found = RankingBoard.objects.filter(measure=measure, month=first_day).first()
+            if found is not None:  # made while this one waited for the lock
+                return found
+            ranking = RankingBoard.objects.create(tenant_id=tenant_id, measure=measure, month=first_day)
+            scores_fill(ranking_scoreboard(ranking))
+            return ranking
+    except IntegrityError:  # made concurrently outside PostgreSQL's lock
+        return RankingBoard.objects.get(measure=measure, month=first_day)
 
 
 def contest_board(contest, *, limit: int | None = None, grade_ids=None, min_score: Decimal | None = None,
                   active_only: bool = False, people: dict | None = None) -> list[Ranked]:
     """The live leaderboard of a contest (`leaderboard` of its measure and window): from its kept
-    scores when it is tracked (an index scan, joined to the distributors for grades and status,
-    one query), else computed. Given a dict `people`, a tracked board also fills it with
-    {distributor id: (external_id, name)} of its rows in the same query (a leaderboard page is a
-    hot read)."""
+    scores when it is tracked (board_read), else computed."""
     if not is_tracked(contest):
         return leaderboard(contest.measure, contest_window(contest), limit=limit, grade_ids=grade_ids, min_score=min_score,
                            active_only=active_only)
+    return board_read(contest_scoreboard(contest), limit=limit, grade_ids=grade_ids, min_score=min_score,
+                      active_only=active_only, people=people)
+
+
+def board_read(board: Board, *, limit: int | None = None, grade_ids=None, min_score: Decimal | None = None,
+               active_only: bool = False, people: dict | None = None) -> list[Ranked]:
+    """A board's ranking (what `leaderboard` computes for its measure and window): an index scan
+    of its kept scores, joined to the distributors for grades and status, one query. Given a dict
+    `people`, also fills it with {distributor id: (external_id, name)} of its rows in the same
+    query (a leaderboard page is a hot read)."""
     from fenxiao.bulk import query, row_converter
-    from tenants.context import single_tenant_id
 
-    from .models import ContestScore
-
-    sql, params = _board_sql(ContestScore._meta.db_table, contest, grade_ids, min_score, active_only=active_only)
+    sql, params = _board_sql(board, grade_ids, min_score, active_only=active_only)
     select = "s.distributor_id, s.score, s.reached_at"
     if people is not None:
         select += ", d.external_id, d.name"
@@ -304,9 +404,9 @@ def contest_board(contest, *, limit: int | None = None, grade_ids=None, min_scor
     if limit is not None:
         sql += " LIMIT %s"
         params.append(limit)
-    rows = query(f"SELECT {select} {sql}", [single_tenant_id(), *params])
-    convert = row_converter(ContestScore, ("distributor_id", "score", "reached_at"))
-    value = _valuer(contest.measure)
+    rows = query(f"SELECT {select} {sql}", [board.tenant_id, *params])
+    convert = row_converter(board.model, ("distributor_id", "score", "reached_at"))
+    value = _valuer(board.measure)
     out = []
     for i, row in enumerate(rows, start=1):
         d, score, reached = convert(row[:3])
@@ -322,12 +422,12 @@ def _pg() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _board_sql(table: str, contest, grade_ids, min_score, *, active_only: bool = False) -> tuple[str, list]:
-    """FROM/WHERE of a tracked contest's board (raw: a leaderboard page is a hot read), params
-    after the tenant id. Joined to the distributors when `grade_ids` or `active_only` asks."""
-    sql = f" FROM {table} s"
-    where = ["s.tenant_id = %s", "s.contest_id = %s", "s.score > 0"]
-    params: list = [contest.pk]
+def _board_sql(board: Board, grade_ids, min_score, *, active_only: bool = False) -> tuple[str, list]:
+    """FROM/WHERE of a board's ranking (raw: a leaderboard page is a hot read), params after the
+    tenant id. Joined to the distributors when `grade_ids` or `active_only` asks."""
+    sql = f" FROM {board.table} s"
+    where = ["s.tenant_id = %s", f"s.{board.key_col} = %s", "s.score > 0"]
+    params: list = [board.key]
     if grade_ids or active_only:
         sql += f" JOIN {Distributor._meta.db_table} d ON d.id = s.distributor_id"
     if grade_ids:
@@ -338,7 +438,7 @@ def _board_sql(table: str, contest, grade_ids, min_score, *, active_only: bool =
         params.append(Distributor.Status.ACTIVE.value)
     if min_score is not None:
         where.append("s.score >= %s")
-        params.append(_raw(contest.measure, min_score))
+        params.append(_raw(board.measure, min_score))
     return sql + " WHERE " + " AND ".join(where), params
 
 
@@ -348,20 +448,23 @@ RANK_NEVER = datetime(9999, 12, 31, tzinfo=dt_timezone.utc)
 
 
 def contest_ranks_refresh(contest) -> int:
-    """Take a tracked contest's rank snapshot: every kept score's key (snap_neg = -score,
+    """ranks_refresh of a tracked contest (0 for any other)."""
+    if not is_tracked(contest):
+        return 0
+    return ranks_refresh(contest_scoreboard(contest))
+
+
+def ranks_refresh(board: Board) -> int:
+    """Take a board's rank snapshot: every kept score's key (snap_neg = -score,
     snap_reached = reached_at or RANK_NEVER) and its rank among the scores above 0 by the tie rule
     (domain rules section 8), in one UPDATE ... FROM over a window function; `dirty` is cleared
     where the row still holds the values the snapshot read (a score written concurrently stays
     dirty: the SET compares with the row's newest version). Rows whose snapshot did not change are
-    not written. Returns the rows written. Run every minute by contest_ranks_tenant and after a
-    rebuild; contest_rank is exact whenever it ran (a fresh snapshot only makes it cheaper)."""
+    not written. Returns the rows written. Run every minute by the `ranks:<slug>` task and after a
+    fill; board_rank is exact whenever it ran (a fresh snapshot only makes it cheaper)."""
     from django.db import connection
 
-    from .models import ContestScore
-
-    if not is_tracked(contest):
-        return 0
-    t = connection.ops.quote_name(ContestScore._meta.db_table)
+    t = connection.ops.quote_name(board.table)
     never = connection.ops.adapt_datetimefield_value(RANK_NEVER)
     differs = "IS DISTINCT FROM" if _pg() else "IS NOT"
     order = "score DESC, reached_at ASC NULLS LAST, distributor_id" if _pg() else \
@@ -371,9 +474,9 @@ def contest_ranks_refresh(contest) -> int:
             f"UPDATE {t} SET snap_neg = -r.score, snap_reached = COALESCE(r.reached_at, %s), snap_rank = r.rk, "
             f"dirty = ({t}.score <> r.score OR {t}.reached_at {differs} r.reached_at) "
             f"FROM (SELECT id, score, reached_at, CASE WHEN score > 0 THEN ROW_NUMBER() OVER ("
-            f"PARTITION BY score > 0 ORDER BY {order}) END AS rk FROM {t} WHERE tenant_id = %s AND contest_id = %s) AS r "
+            f"PARTITION BY score > 0 ORDER BY {order}) END AS rk FROM {t} WHERE tenant_id = %s AND {board.key_col} = %s) AS r "
             f"WHERE {t}.id = r.id AND ({t}.dirty OR {t}.snap_rank {differs} r.rk)",
-            [never, contest.tenant_id, contest.pk])
+            [never, board.tenant_id, board.key])
         return cursor.rowcount
 
 
@@ -383,51 +486,56 @@ INACTIVE = [s.value for s in Distributor.Status if s != Distributor.Status.ACTIV
 
 def contest_rank(contest, distributor_id: int, *, grade_ids=None, min_score: Decimal | None = None,
                  active_only: bool = False) -> tuple[int | None, Score]:
-    """`rank_of` for a contest (domain rules section 8, the tie rule). A tracked contest without
-    eligible grades answers from its rank snapshot whatever its size, in one query (my score with
-    my grade and status, and the rank from my row's key): 1 + the snapshot's rank of the last row
-    ahead of mine (one index probe) + a correction over the rows written since the snapshot (those now
-    ahead of me minus those that were), less, with `active_only`, the inactive distributors' rows
-    ahead of mine (the tenant's few, found by their status index). A minimum score never changes
-    who is ahead of an eligible score. With eligible grades (a grade change is no score change)
-    it counts the eligible scores ahead of mine (a second query). Untracked contests compute."""
+    """`rank_of` for a contest (domain rules section 8, the tie rule): board_rank of a tracked
+    contest; untracked contests compute."""
     if not is_tracked(contest):
         return rank_of(contest.measure, contest_window(contest), distributor_id, grade_ids=grade_ids, min_score=min_score,
                        active_only=active_only)
+    return board_rank(contest_scoreboard(contest), distributor_id, grade_ids=grade_ids, min_score=min_score,
+                      active_only=active_only)
+
+
+def board_rank(board: Board, distributor_id: int, *, grade_ids=None, min_score: Decimal | None = None,
+               active_only: bool = False) -> tuple[int | None, Score]:
+    """`rank_of` on a board. Without eligible grades it answers from the rank snapshot whatever
+    the board's size, in one query (my score with my grade and status, and the rank from my row's
+    key): 1 + the snapshot's rank of the last row ahead of mine (one index probe) + a correction
+    over the rows written since the snapshot (those now ahead of me minus those that were), less,
+    with `active_only`, the inactive distributors' rows ahead of mine (the tenant's few, found by
+    their status index). A minimum score never changes who is ahead of an eligible score. With
+    eligible grades (a grade change is no score change) it counts the eligible scores ahead of
+    mine (a second query)."""
     from django.db import connection
 
     from fenxiao.bulk import query, row_converter
-    from tenants.context import single_tenant_id
 
-    from .models import ContestScore
-
-    scores, people = ContestScore._meta.db_table, Distributor._meta.db_table
-    tenant_id = single_tenant_id()
+    scores, people, key = board.table, Distributor._meta.db_table, board.key_col
+    tenant_id = board.tenant_id
     select, params = "SELECT s.score, s.reached_at, d.grade_id, d.status", []
     if not grade_ids:  # the rank from the snapshot, in the same statement (my key from my row)
         never = connection.ops.adapt_datetimefield_value(RANK_NEVER)
         mine_key = "(-s.score, COALESCE(s.reached_at, %s), s.distributor_id)"
         select += (
-            f", (SELECT x.snap_rank FROM {scores} x WHERE x.tenant_id = %s AND x.contest_id = %s AND x.snap_rank IS NOT NULL"
+            f", (SELECT x.snap_rank FROM {scores} x WHERE x.tenant_id = %s AND x.{key} = %s AND x.snap_rank IS NOT NULL"
             f" AND (x.snap_neg, x.snap_reached, x.distributor_id) < {mine_key}"
             " ORDER BY x.snap_neg DESC, x.snap_reached DESC, x.distributor_id DESC LIMIT 1),"
             f" (SELECT SUM(CASE WHEN x.score > 0 AND (-x.score, COALESCE(x.reached_at, %s), x.distributor_id) < {mine_key}"
             f" THEN 1 ELSE 0 END - CASE WHEN x.snap_rank IS NOT NULL AND (x.snap_neg, x.snap_reached, x.distributor_id)"
-            f" < {mine_key} THEN 1 ELSE 0 END) FROM {scores} x WHERE x.tenant_id = %s AND x.contest_id = %s AND x.dirty)")
-        params += [tenant_id, contest.pk, never, never, never, never, tenant_id, contest.pk]
+            f" < {mine_key} THEN 1 ELSE 0 END) FROM {scores} x WHERE x.tenant_id = %s AND x.{key} = %s AND x.dirty)")
+        params += [tenant_id, board.key, never, never, never, never, tenant_id, board.key]
         if active_only:
             marks = ", ".join(["%s"] * len(INACTIVE))
             select += (f", (SELECT COUNT(*) FROM {people} i JOIN {scores} x ON x.tenant_id = i.tenant_id"
-                       f" AND x.contest_id = %s AND x.distributor_id = i.id WHERE i.tenant_id = %s AND i.status IN ({marks})"
+                       f" AND x.{key} = %s AND x.distributor_id = i.id WHERE i.tenant_id = %s AND i.status IN ({marks})"
                        f" AND x.score > 0 AND (-x.score, COALESCE(x.reached_at, %s), x.distributor_id) < {mine_key})")
-            params += [contest.pk, tenant_id, *INACTIVE, never, never]
+            params += [board.key, tenant_id, *INACTIVE, never, never]
         else:
             select += ", 0"
     found = query(f"{select} FROM {scores} s JOIN {people} d ON d.id = s.distributor_id"
-                  " WHERE s.tenant_id = %s AND s.contest_id = %s AND s.distributor_id = %s",
-                  [*params, tenant_id, contest.pk, distributor_id])
-    row = row_converter(ContestScore, ("score", "reached_at"))(found[0][:2]) if found else None
-    mine = Score(distributor_id, _value(contest.measure, row[0] if row else 0), row[1] if row else None)
+                  f" WHERE s.tenant_id = %s AND s.{key} = %s AND s.distributor_id = %s",
+                  [*params, tenant_id, board.key, distributor_id])
+    row = row_converter(board.model, ("score", "reached_at"))(found[0][:2]) if found else None
+    mine = Score(distributor_id, _value(board.measure, row[0] if row else 0), row[1] if row else None)
     if mine.score <= 0 or (min_score is not None and mine.score < min_score):
         return None, mine
     grade_id, status = found[0][2:4]
@@ -440,6 +548,36 @@ def contest_rank(contest, distributor_id: int, *, grade_ids=None, min_score: Dec
     better = (" AND (s.score > %s OR (s.score = %s AND (s.reached_at < %s"
               " OR (s.reached_at = %s AND s.distributor_id < %s))))")
     reached = connection.ops.adapt_datetimefield_value(mine.reached_at)  # as the column stores it
-    sql, params = _board_sql(scores, contest, grade_ids, min_score, active_only=active_only)
+    sql, params = _board_sql(board, grade_ids, min_score, active_only=active_only)
     (n,), = query(f"SELECT COUNT(*) {sql}{better}", [tenant_id, *params, raw, raw, reached, reached, distributor_id])
     return n + 1, mine
+
+
+def whole_month(window: Window) -> date | None:
+    """The first day of the local month `window` is exactly, else None."""
+    first = window.first_day
+    if first.day != 1:
+        return None
+    return first if window.end_day == date(first.year + (first.month == 12), first.month % 12 + 1, 1) else None
+
+
+def ranking(measure: str, window: Window, *, limit: int, distributor_id: int | None = None,
+            people: dict | None = None) -> tuple[list[Ranked], tuple[int | None, Score] | None]:
+    """A ranking (domain rules section 8, 排行榜): the top `limit` under `measure` in `window` by
+    the tie rule, and (rank, score) of `distributor_id` when given (None otherwise): what
+    `leaderboard` and `rank_of` compute. A whole local month that has begun, under a measure of
+    RANKED, reads its month board (made the first time: ranking_board), so the answer costs the
+    same whatever the tenant's size: the board (1 query), its top (1, with the names when
+    `people` is given) and my rank (1). Other windows and measures compute (a fixed number of
+    queries growing with the window's figures)."""
+    from django.utils import timezone
+
+    first = whole_month(window) if measure in RANKED else None
+    if first is not None:
+        today = timezone.localtime(timezone.now(), ZoneInfo(current_tenant().timezone)).date()
+        if first <= today:
+            board = ranking_scoreboard(ranking_board(measure, first))
+            return (board_read(board, limit=limit, people=people),
+                    board_rank(board, distributor_id) if distributor_id is not None else None)
+    ranked = leaderboard(measure, window, limit=limit)
+    return ranked, (rank_of(measure, window, distributor_id) if distributor_id is not None else None)

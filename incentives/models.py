@@ -192,6 +192,46 @@ class ContestScore(TenantOwned):
                    models.Index(fields=["tenant", "contest"], name="contestscore_dirty", condition=models.Q(dirty=True))]
 
 
+class RankingBoard(TenantOwned):
+    """A local month's ranking of one day-figure measure (direct_sales, team_sales, order_count,
+    commission) whose scores are kept with the day figures (`RankingScore`), as a running
+    contest's are: made the first time the month's ranking is asked for (incentives.measures.
+    ranking_board), so `/me/rankings/` is an index scan and one probe whatever the tenant's size."""
+
+    measure = models.CharField(_("measure"), max_length=24, choices=Measure.choices)
+    month = models.DateField(_("month"), help_text=_("the month's first local day"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta(TenantOwned.Meta):
+        verbose_name = _("ranking board")
+        verbose_name_plural = _("ranking boards")
+        constraints = [models.UniqueConstraint(fields=["tenant", "month", "measure"], name="rankingboard_once")]
+
+
+class RankingScore(TenantOwned):
+    """One distributor's score on a ranking board, kept with the day figures, with the same rank
+    snapshot as ContestScore (see there)."""
+
+    board = tenant_fk(RankingBoard, on_delete=models.CASCADE, related_name="+", verbose_name=_("ranking board"))
+    distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+", verbose_name=_("distributor"))
+    score = models.BigIntegerField(_("score"), default=0)
+    reached_at = models.DateTimeField(_("reached at"), null=True, blank=True)
+    snap_neg = models.BigIntegerField(null=True, blank=True)
+    snap_reached = models.DateTimeField(null=True, blank=True)
+    snap_rank = models.PositiveIntegerField(null=True, blank=True, help_text=_("rank at the snapshot (score above 0)"))
+    dirty = models.BooleanField(default=True, db_default=True, help_text=_("score or reached_at changed since the snapshot"))
+
+    class Meta(TenantOwned.Meta):
+        verbose_name = _("ranking score")
+        verbose_name_plural = _("ranking scores")
+        constraints = [models.UniqueConstraint(fields=["tenant", "board", "distributor"], name="rankingscore_once")]
+        indexes = [models.Index(fields=["tenant", "board", "-score", "reached_at", "distributor"],
+                                name="rankingscore_board"),
+                   models.Index(fields=["tenant", "board", "snap_neg", "snap_reached", "distributor"],
+                                name="rankingscore_snap", condition=models.Q(snap_rank__isnull=False)),
+                   models.Index(fields=["tenant", "board"], name="rankingscore_dirty", condition=models.Q(dirty=True))]
+
+
 class ContestResult(TenantOwned):
     """A finalized contest's ranking, frozen, and the prize paid to each winner (once)."""
 

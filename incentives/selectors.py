@@ -140,45 +140,48 @@ def figures_drift() -> list[str]:
 
 
 def contest_scores_drift() -> list[str]:
-    """The kept scores of the running tracked contests against their day figures (as
-    incentives.measures.contest_scores_rebuild would write them)."""
-    from .measures import TRACKED, contest_window
-    from .models import Contest, ContestScore
+    """The kept scores of the running tracked contests and of the month ranking boards against
+    their day figures (as incentives.measures.scores_fill would write them), and their rank
+    snapshots against themselves."""
+    from .measures import TRACKED, contest_scoreboard, ranking_scoreboard
+    from .models import Contest, RankingBoard
 
     out = []
-    for contest in Contest.objects.filter(finalized_at__isnull=True, measure__in=list(TRACKED)):
-        col, last = TRACKED[contest.measure]
-        window = contest_window(contest)
+    boards = [(f"contest {c.pk}", contest_scoreboard(c))
+              for c in Contest.objects.filter(finalized_at__isnull=True, measure__in=list(TRACKED)).order_by("pk")]
+    boards += [(f"ranking {r.measure} {r.month:%Y-%m}", ranking_scoreboard(r)) for r in RankingBoard.objects.order_by("pk")]
+    for name, board in boards:
+        col, last = board.columns
+        window = board.window
         want = {}
         for d, score, reached in (DailyFigure.objects.filter(day__gte=window.first_day, day__lt=window.end_day)
                                   .values_list("distributor_id").annotate(s=Sum(col), r=Max(last))):
             if score or reached:
                 want[d] = (score or 0, reached)
-        have = {d: (s, r) for d, s, r in ContestScore.objects.filter(contest=contest).values_list(
-            "distributor_id", "score", "reached_at") if s or r}
+        rows = board.model.objects.filter(**{board.key_col: board.key})
+        have = {d: (s, r) for d, s, r in rows.values_list("distributor_id", "score", "reached_at") if s or r}
         for d in sorted(set(want) | set(have)):
             if want.get(d) != have.get(d):
-                out.append(f"contest {contest.pk} score of distributor {d}: stored {have.get(d)}, expected {want.get(d)}")
-        out += _rank_snapshot_drift(contest)
+                out.append(f"{name} score of distributor {d}: stored {have.get(d)}, expected {want.get(d)}")
+        out += _rank_snapshot_drift(name, rows)
     return out
 
 
-def _rank_snapshot_drift(contest) -> list[str]:
-    """A contest's rank snapshot against itself: a row not dirty holds its key as snapped, and the
+def _rank_snapshot_drift(name: str, rows) -> list[str]:
+    """A board's rank snapshot against itself: a row not dirty holds its key as snapped, and the
     snapped ranks are 1..n in the tie rule's order of the snapped keys of the scores above 0."""
     from .measures import RANK_NEVER
-    from .models import ContestScore
 
     out = []
     snapped = []
-    for d, score, reached, neg, at, rank, dirty in ContestScore.objects.filter(contest=contest).values_list(
+    for d, score, reached, neg, at, rank, dirty in rows.values_list(
             "distributor_id", "score", "reached_at", "snap_neg", "snap_reached", "snap_rank", "dirty"):
         if not dirty and (neg, at) != (-score, reached or RANK_NEVER):
-            out.append(f"contest {contest.pk} distributor {d}: not dirty but snapped {(neg, at)} != {(-score, reached)}")
+            out.append(f"{name} distributor {d}: not dirty but snapped {(neg, at)} != {(-score, reached)}")
         if rank is not None:
             snapped.append(((neg, at, d), rank))
     if [rank for _, rank in sorted(snapped)] != list(range(1, len(snapped) + 1)):
-        out.append(f"contest {contest.pk}: snapped ranks are not 1..{len(snapped)} in the snapped keys' order")
+        out.append(f"{name}: snapped ranks are not 1..{len(snapped)} in the snapped keys' order")
     return out
 
 

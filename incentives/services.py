@@ -349,17 +349,23 @@ def contests_finalize_due(*, now: datetime | None = None) -> int:
 
 
 def contest_ranks_refresh_due() -> dict:
-    """Take the rank snapshot (measures.contest_ranks_refresh) of every running tracked contest of
-    the tenant in context with scores written since its last one. Each contest in its own
-    transaction. Returns {"contests": n refreshed, "rows": n written}."""
-    from .models import ContestScore
+    """Take the rank snapshot (measures.ranks_refresh) of every running tracked contest and every
+    month ranking board of the tenant in context with scores written since its last one. Each
+    board in its own transaction. Returns {"contests": n contests refreshed, "rankings": n
+    ranking boards refreshed, "rows": n written}."""
+    from .models import ContestScore, RankingBoard, RankingScore
 
-    done = {"contests": 0, "rows": 0}
+    done = {"contests": 0, "rankings": 0, "rows": 0}
     for contest in Contest.objects.filter(finalized_at__isnull=True, measure__in=list(measures.TRACKED)).order_by("pk"):
         if ContestScore.objects.filter(contest=contest, dirty=True).exists():
             with transaction.atomic():
                 done["rows"] += measures.contest_ranks_refresh(contest)
             done["contests"] += 1
+    for ranking in RankingBoard.objects.order_by("pk"):
+        if RankingScore.objects.filter(board=ranking, dirty=True).exists():
+            with transaction.atomic():
+                done["rows"] += measures.ranks_refresh(measures.ranking_scoreboard(ranking))
+            done["rankings"] += 1
     return done
 
 

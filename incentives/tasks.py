@@ -24,10 +24,11 @@ def incentives_tenant(self, *, tenant_id: int) -> dict:
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3,
              time_limit=600, soft_time_limit=540)
 def contest_ranks_tenant(self, *, tenant_id: int) -> dict:
-    """Refresh the rank snapshots of the tenant's running contests that changed since their last
-    one (incentives.measures.contest_ranks_refresh; beat: `ranks:<slug>` every minute). Args:
-    tenant_id (int). Safe to run twice at once (a refresh is one UPDATE whose result does not
-    depend on which ran first). Returns {"contests": n refreshed, "rows": n written}."""
+    """Refresh the rank snapshots of the tenant's running contests and month ranking boards that
+    changed since their last one (incentives.measures.ranks_refresh; beat: `ranks:<slug>` every
+    minute). Args: tenant_id (int). Safe to run twice at once (a refresh is one UPDATE whose result
+    does not depend on which ran first). Returns {"contests": n, "rankings": n refreshed, "rows":
+    n written}."""
     from tenants.models import Tenant
 
     from .services import contest_ranks_refresh_due

@@ -505,7 +505,8 @@ def top_distributors(*, first_day: date, end_day: date, measure: str = "direct_s
 
     money scores as strings with the currency's places, counts as ints. 400 for an unknown measure
     (`invalid_choice`), a limit outside 1..100 (`invalid`) or a bad range (`invalid_range`). Two
-    queries (the leaderboard, the names)."""
+    queries (the leaderboard, the names); a whole local month that has begun reads its kept
+    ranking (incentives.measures.ranking: the board, its top with the names)."""
     from incentives import measures
 
     if measure not in RANKING_MEASURES:
@@ -516,8 +517,10 @@ def top_distributors(*, first_day: date, end_day: date, measure: str = "direct_s
         raise invalid("to", _("'to' must be a later day than 'from' (the range is [from, to): 'to' is not included)."),
                       "invalid_range")
     currency = current_tenant().currency
-    ranked = measures.leaderboard(measure, measures.Window(first_day, end_day), limit=limit)
-    who = distributor_selectors.names_of([r.distributor_id for r in ranked])
+    who: dict = {}
+    ranked = measures.ranking(measure, measures.Window(first_day, end_day), limit=limit, people=who)[0]
+    if any(r.distributor_id not in who for r in ranked):
+        who = distributor_selectors.names_of([r.distributor_id for r in ranked])
     money_measure = measure in ("direct_sales", "team_sales", "commission")
     return {"measure": measure, "from": first_day.isoformat(), "to": end_day.isoformat(), "currency": currency,
             "results": [{"rank": r.rank, "distributor_external_id": who[r.distributor_id][0],

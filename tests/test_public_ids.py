@@ -120,6 +120,7 @@ def test_another_tenants_public_id_is_404_like_a_missing_one(two_shops):
     assert r.status_code == 404
 
 
+@pytest.mark.slow   # migrates the whole schema back and forth (~90 s): CI runs it (--run-slow)
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_gives_every_existing_row_its_own_id(make_tenant):
     """Rows made before the public ids (ledger 0005, commissions 0007, incentives 0004) each get

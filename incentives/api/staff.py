@@ -391,8 +391,9 @@ class RankingView(StaffAPIView):
         (higher score; equal scores: whoever reached it first; then the lower id). Rows `rank,
         distributor_external_id, name, score, reached_at`; distributors with no score are not
         listed. 400 for an unknown measure, `to` before `from` or a day outside 1970-01-01 ..
-        9899-12-31 (`out_of_range`). Two queries whatever the
-        tenant's size."""
+        9899-12-31 (`out_of_range`). A whole local month that has begun, under a measure other
+        than new_direct_recruits, reads the month's kept ranking (incentives.measures.ranking):
+        three queries whatever the tenant's size; other windows two, growing with their figures."""
         q = query_params(RankingQuery, request)
         first, last = q["from"], q["to"]
         for attr, day in (("from", first), ("to", last)):
@@ -403,8 +404,9 @@ class RankingView(StaffAPIView):
         if (last - first).days >= 366:
             raise invalid("to", gettext("A ranking covers at most 366 days."), "invalid_window")
         window = measures.Window(first, last + timedelta(days=1))
-        ranked = measures.leaderboard(q["measure"], window, limit=q["limit"])
-        rows = ranked_rows(q["measure"], [(r, None) for r in ranked])
+        who: dict = {}
+        ranked = measures.ranking(q["measure"], window, limit=q["limit"], people=who)[0]
+        rows = ranked_rows(q["measure"], [(r, None) for r in ranked], who)
         return Response(renderer(StaffRankingSerializer)({"measure": q["measure"], "from": first, "to": last,
                                                           "currency": request.tenant.currency, "results": rows}))
 

@@ -131,8 +131,9 @@ class MyRankingsView(PortalAPIView):
         """The ranking of a local month when the brand shows rankings (tenant setting
         `show_rankings`; else 403 `rankings_hidden`): the top `limit` by the tie rule with other
         people's names masked, `me: true` on my row, and `mine` (my rank and score, also outside
-        the top). 400 for an unknown measure or a malformed period. A fixed number of queries
-        whatever the tenant's size."""
+        the top). 400 for an unknown measure or a malformed period. A month that has begun reads
+        its kept ranking (incentives.measures.ranking: an index scan and one probe whatever the
+        tenant's size); new_direct_recruits computes, in a fixed number of queries."""
         if not request.tenant.show_rankings:
             raise PermissionDenied(gettext("This programme does not show rankings to distributors."), code="rankings_hidden")
         q = query_params(PortalRankingQuery, request)
@@ -143,9 +144,10 @@ class MyRankingsView(PortalAPIView):
             first = local.replace(day=1)
         window = services.month_window(first)
         measure = q["measure"]
-        ranked = measures.leaderboard(measure, window, limit=q["limit"])
-        rows = ranked_rows(measure, [(r, None) for r in ranked])
-        rank, mine = measures.rank_of(measure, window, request.user.pk)
+        who: dict = {}
+        ranked, (rank, mine) = measures.ranking(measure, window, limit=q["limit"], distributor_id=request.user.pk,
+                                                people=who)
+        rows = ranked_rows(measure, [(r, None) for r in ranked], who)
         return Response(renderer(PortalRankingSerializer)({
             "measure": measure, "period": f"{first:%Y-%m}", "currency": request.tenant.currency,
             "results": masked(rows, request.user.pk), "mine": {"rank": rank, "score": measure_str(measure, mine.score)},

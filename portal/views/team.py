@@ -139,11 +139,10 @@ def rankings(request):
     measure = request.GET.get("measure", "direct_sales")
     measure = measure if measure in RANKING_MEASURES else "direct_sales"
     window = month_window(_month_first(tenant))
-    ranked = measures.leaderboard(measure, window, limit=20)
+    ranked, (rank, mine) = measures.ranking(measure, window, limit=20, distributor_id=me.pk)
     who = names_of([r.distributor_id for r in ranked])
     rows = masked([{"rank": r.rank, "distributor_id": r.distributor_id, "name": who[r.distributor_id][1],
                     "score": _score(measure, r.score, tenant.currency)} for r in ranked], me.pk)
-    rank, mine = measures.rank_of(measure, window, me.pk)
     return page(request, "portal/rankings.html", {
         "rows": rows, "measure": measure, "mine": {"rank": rank, "score": _score(measure, mine.score, tenant.currency)},
         "measures": [(m, SHORT_MEASURE_LABELS[m]) for m in RANKING_MEASURES], "month": _month_first(tenant),

@@ -163,16 +163,17 @@ def test_accrual_is_idempotent_and_backstopped(in_tenant):
 
 
 def accrual_queries() -> int:
-    """The pinned query count of an accrual: 18; 22 on PostgreSQL, where the incentive credits, the
+    """The pinned query count of an accrual: 19; 24 on PostgreSQL, where the incentive credits, the
     records, the ledger entries and the outbox events are each written as ids + COPY
-    (fenxiao.bulk). The tenant comes from the context (the Tenant row the caller brought; a task
-    that sets the tenant by id reads it once). One of them looks for running contests whose
-    scores move with the day figures (one more per such contest), one for the beneficiaries' open
+    (fenxiao.bulk) and the boards' lock is taken (shared; incentives.measures.boards_lock). The
+    tenant comes from the context (the Tenant row the caller brought; a task that sets the tenant
+    by id reads it once). Two of them look for the running contests and the month rankings whose
+    scores move with the day figures (one more per such board), one for the beneficiaries' open
     risk holds (domain 11; one more when the tenant's velocity rule is on), one for the
     beneficiaries' external ids (the `order.commissions_created` payload names them so)."""
     from django.db import connection
 
-    return 22 if connection.vendor == "postgresql" else 18
+    return 24 if connection.vendor == "postgresql" else 19
 
 
 @pytest.mark.parametrize("depth", [4, 60])
@@ -182,7 +183,7 @@ def test_accrual_query_count_is_constant(in_tenant, django_assert_num_queries, d
                                                                 lines=[line(str(i)) for i in range(5)]))
     Order.objects.filter(pk=order.pk).update(status="paid", paid_at=order.placed_at, commission_state="due")
     # savepoint, lock the due orders, flip them to done, lines, rules, incentive credits, day
-    # figures, running contests, tenant day, open risk holds, records insert, 4 for the ledger (balance rows, lock,
+    # figures, running contests, month rankings, tenant day, open risk holds, records insert, 4 for the ledger (balance rows, lock,
     # update, entries), the beneficiaries' external ids, outbox events, release (see accrual_queries for PostgreSQL)
     with django_assert_num_queries(accrual_queries()):
         assert len(commission_accrue(order_id=order.pk)) == 3

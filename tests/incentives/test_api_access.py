@@ -158,17 +158,27 @@ def test_contest_leaderboard_queries_are_constant(staff, grown, portal_for, djan
 
 
 def test_ranking_queries_are_constant(staff, grown, portal_for, django_assert_num_queries):
-    with django_assert_num_queries(STAFF_AUTH + 2):   # the leaderboard, the names
-        r = staff.get("/api/v1/admin/rankings/?measure=team_sales&from=2026-03-01&to=2026-03-31").json()
+    month = "/api/v1/admin/rankings/?measure=team_sales&from=2026-03-01&to=2026-03-31"
+    staff.get(month)   # the first request of a month's ranking makes its board
+    with django_assert_num_queries(STAFF_AUTH + 2):   # the board, its top with the names
+        r = staff.get(month).json()
+    assert [x["distributor_external_id"] for x in r["results"][:2]] == ["B", "A"]
+    with django_assert_num_queries(STAFF_AUTH + 2):   # not a whole month: the leaderboard, the names
+        r = staff.get("/api/v1/admin/rankings/?measure=team_sales&from=2026-03-01&to=2026-03-30").json()
     assert [x["distributor_external_id"] for x in r["results"][:2]] == ["B", "A"]
     with tenant_context(grown["A"].tenant):
         from tenants.services import tenant_update
 
         tenant_update(tenant=grown["A"].tenant, show_rankings=True)
     me = portal_for(grown["D"])
-    with django_assert_num_queries(PORTAL_AUTH + 4):   # the leaderboard, the names, my score, my rank
+    me.get("/api/v1/me/rankings/?period=2026-03&limit=3")   # makes March's direct_sales board
+    with django_assert_num_queries(PORTAL_AUTH + 3):   # the board, its top with the names, my rank
         r = me.get("/api/v1/me/rankings/?period=2026-03&limit=3").json()
     assert r["mine"] == {"rank": 4, "score": "100.00"}
+    a = portal_for(grown["A"])   # D joined under A this month (April)
+    with django_assert_num_queries(PORTAL_AUTH + 4):   # recruits: the leaderboard, the names, my score, my rank
+        r = a.get("/api/v1/me/rankings/?measure=new_direct_recruits&limit=3").json()
+    assert r["mine"] == {"rank": 1, "score": "1"}
 
 
 def test_target_progress_queries_are_constant(staff, grown, portal_for, django_assert_num_queries):

@@ -610,8 +610,8 @@ def test_the_rank_snapshots_are_taken_every_minute_by_the_beat(make_tenant, part
         distributor(t, root, external_id="A")
         distributor(t, root, external_id="B")
         contest(t, starts_at=local(2026, 3, 1), ends_at=local(2026, 4, 1))
-        assert contest_ranks_tenant.delay(tenant_id=t.pk).get() == {"contests": 0, "rows": 0}
+        assert contest_ranks_tenant.delay(tenant_id=t.pk).get() == {"contests": 0, "rankings": 0, "rows": 0}
         post(partner, "A1", local(2026, 3, 10), "150.00", referrer="A")
         post(partner, "B1", local(2026, 3, 11), "150.00", referrer="B")
-    assert contest_ranks_tenant.delay(tenant_id=t.pk).get() == {"contests": 1, "rows": 2}
-    assert contest_ranks_tenant.delay(tenant_id=t.pk).get() == {"contests": 0, "rows": 0}
+    assert contest_ranks_tenant.delay(tenant_id=t.pk).get() == {"contests": 1, "rankings": 0, "rows": 2}
+    assert contest_ranks_tenant.delay(tenant_id=t.pk).get() == {"contests": 0, "rankings": 0, "rows": 0}

@@ -191,10 +191,11 @@ def test_batch_refund_query_count_does_not_grow_with_the_batch(in_tenant, django
              for i, o in enumerate(orders)]
     # savepoint, lock the orders, existing refunds, lines, refunds, refund lines, order lines,
     # (reversals: savepoint, lock the records, reversals, records, 4 ledger, events, release),
-    # (incentive figures: lock the credits, credits, day figures, running contests, their last
-    # counted orders read and written again, running contests again, tenant days), orders, release;
-    # + 5 on PostgreSQL: refunds, refund lines, reversals, ledger entries and events are ids + COPY
-    with django_assert_num_queries(27 + (5 if connection.vendor == "postgresql" else 0)):
+    # (incentive figures: lock the credits, credits, day figures, running contests, month
+    # rankings, their last counted orders read and written again, tenant days), orders, release;
+    # + 6 on PostgreSQL: refunds, refund lines, reversals, ledger entries and events are ids + COPY,
+    # and the boards' lock (shared)
+    with django_assert_num_queries(27 + (6 if connection.vendor == "postgresql" else 0)):
         results = refunds_create_batch(tenant=in_tenant, items=items)
     assert [created for _, created in results] == [True] * n
     assert sorted(m(a) for a in CommissionReversal.objects.values_list("amount", flat=True)) == sorted(
