@@ -264,3 +264,79 @@ def test_a_second_distributor_cannot_open_the_first_ones_pages(programme, phone)
     # eve's own course page works, so the 404s above are about whose the pages are
     page.goto(f"{base}/portal/acme/materials/{course.public_id}/")
     page.wait_for_selector("#course")
+
+
+def test_where_i_stand_contests_rankings_targets_and_statements(programme, phone):
+    """The pages of domain rules section 8 on a phone, with this month's worked figures (orders
+    paid now): direct sales carol 1,000.00, alice 500.00, bob 200.00. A contest over this local
+    month (prizes 300.00 / 100.00): alice 2nd, 500.00, prize 100.00; the ranking the same (other
+    names masked: 张*红, 李*壮); alice's team target of 2,000.00 (her team: herself, bob, carol):
+    1,700.00, 85%. Then her statements, the earnings calculator and the password page."""
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from incentives.services import contest_create, target_create
+    from tenants.services import tenant_update
+
+    acme, alice, base = programme["tenant"], programme["alice"], programme["base"]
+    tz = ZoneInfo(acme.timezone)
+    today = timezone.localtime(timezone.now(), tz).date()
+    first = today.replace(day=1)
+    after = first.replace(year=first.year + (first.month == 12), month=first.month % 12 + 1)
+    with tenant_context(acme):
+        contest = contest_create(tenant=acme, name="本月冲刺赛", measure="direct_sales", prizes=["300.00", "100.00"],
+                                 starts_at=datetime.combine(first, time.min, tz), ends_at=datetime.combine(after, time.min, tz))
+        target_create(tenant=acme, name="团队月目标", scope="team", measure="direct_sales", period="month",
+                      starts_on=first, goal=D("2000.00"), distributor=alice)
+        tenant_update(tenant=acme, show_rankings=True)
+    page = phone()
+    log_in(page, base, "alice")
+
+    page.goto(f"{base}/portal/acme/contests/")
+    card = page.locator(".card", has_text="本月冲刺赛")
+    assert "500.00" in card.inner_text() and "100.00" in card.inner_text()
+    assert card.locator(".my-rank").inner_text().strip() == "2"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "21-contests")
+
+    page.goto(f"{base}/portal/acme/contests/{contest.public_id}/")
+    rows = [r.inner_text() for r in page.locator("#board li").all()]
+    assert len(rows) == 3 and "张*红" in rows[0] and "1,000.00" in rows[0] and "300.00" in rows[0]
+    assert "王小美" in rows[1] and "500.00" in rows[1]
+    assert page.locator("#board li.mine").count() == 1 and "王小美" in page.locator("#board li.mine").inner_text()
+    assert "李*壮" in rows[2] and "李大壮" not in page.content()
+    shot(page, "22-contest-board")
+
+    page.goto(f"{base}/portal/acme/rankings/")
+    text = page.inner_text("body")
+    assert "张*红" in text and "李*壮" in text and "李大壮" not in text
+    mine = page.locator("li.mine")
+    assert mine.count() == 1 and "王小美" in mine.inner_text() and "500.00" in mine.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "23-rankings")
+
+    page.goto(f"{base}/portal/acme/targets/")
+    target = page.locator(".card.target", has_text="团队月目标")
+    assert "1,700.00" in target.inner_text() and "2,000.00" in target.inner_text() and "85" in target.inner_text()
+    shot(page, "24-targets")
+
+    page.goto(f"{base}/portal/acme/statements/")
+    page.wait_for_selector("#months")
+    shot(page, "25-statements")
+    page.goto(f"{base}/portal/acme/statements/{first:%Y-%m}/")
+    assert "80.00" in page.inner_text("body")          # this month's commissions: 50.00 + 10.00 + 20.00, still frozen
+    shot(page, "26-statement")
+
+    page.goto(f"{base}/portal/acme/preview/")
+    page.fill("#id_price", "199.00")
+    page.click("#preview-submit")
+    page.wait_for_selector("#preview-result")
+    # the tenant's plan: 10% / 5% / 2% of 199.00 -> 19.90, 9.95, 3.98
+    assert [page.locator(f'.level[data-level="{n}"] .v').inner_text() for n in (1, 2, 3)] == ["19.90", "9.95", "3.98"]
+    shot(page, "27-earn-calculator")
+    page.goto(f"{base}/portal/acme/password/")
+    shot(page, "28-password")
+    page.goto(f"{base}/portal/acme/announcements/")
+    shot(page, "29-announcements")
