@@ -160,28 +160,38 @@ class Contest(TenantOwned):
         return self.name
 
 
-class ContestScore(TenantOwned):
-    """A running contest's score of one distributor, kept with the day figures by
-    incentives.figures (contests measured by direct_sales, team_sales or order_count): its live
-    leaderboard is an index scan in the tie rule's order, whatever the tenant's size. `score` is
-    whole minor units of the tenant currency for sales, a count for orders. Rebuilt from the day
-    figures when the contest is created or its window or measure changes; dropped once finalized."""
+class KeptScore(TenantOwned):
+    """One distributor's score on a board kept with the day figures by incentives.figures (a
+    running contest's: ContestScore; a month ranking's: RankingScore; read and written by
+    incentives.measures.Board): its board is an index scan in the tie rule's order, whatever the
+    tenant's size. `score` is whole minor units of the tenant currency for money, a count for
+    orders; `reached_at` the time of its last counted event."""
 
-    contest = tenant_fk(Contest, on_delete=models.CASCADE, related_name="+", verbose_name=_("contest"))
     distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+", verbose_name=_("distributor"))
     score = models.BigIntegerField(_("score"), default=0)
     reached_at = models.DateTimeField(_("reached at"), null=True, blank=True)
-    # The rank snapshot (measures.contest_ranks_refresh, every minute): the key and rank each row
-    # had when it was last taken, so a distributor's live rank is one index probe into the
-    # snapshot plus a correction over the rows changed since (`dirty`), not a count of everyone
-    # ahead. snap_neg = -score and snap_reached = reached_at or RANK_NEVER: the tie rule's order is
-    # the ascending order of (snap_neg, snap_reached, distributor).
+    # The rank snapshot (measures.ranks_refresh, every minute): the key and rank each row had when
+    # it was last taken, so a distributor's live rank is one index probe into the snapshot plus a
+    # correction over the rows changed since (`dirty`), not a count of everyone ahead.
+    # snap_neg = -score and snap_reached = reached_at or RANK_NEVER: the tie rule's order is the
+    # ascending order of (snap_neg, snap_reached, distributor).
     snap_neg = models.BigIntegerField(null=True, blank=True)
     snap_reached = models.DateTimeField(null=True, blank=True)
     snap_rank = models.PositiveIntegerField(null=True, blank=True, help_text=_("rank at the snapshot (score above 0)"))
     dirty = models.BooleanField(default=True, db_default=True, help_text=_("score or reached_at changed since the snapshot"))
 
     class Meta(TenantOwned.Meta):
+        abstract = True
+
+
+class ContestScore(KeptScore):
+    """A running contest's score of one distributor (contests measured by direct_sales,
+    team_sales or order_count). Rebuilt from the day figures when the contest is created or its
+    window or measure changes; dropped once finalized."""
+
+    contest = tenant_fk(Contest, on_delete=models.CASCADE, related_name="+", verbose_name=_("contest"))
+
+    class Meta(KeptScore.Meta):
         verbose_name = _("contest score")
         verbose_name_plural = _("contest scores")
         constraints = [models.UniqueConstraint(fields=["tenant", "contest", "distributor"], name="contestscore_once")]
@@ -208,20 +218,12 @@ class RankingBoard(TenantOwned):
         constraints = [models.UniqueConstraint(fields=["tenant", "month", "measure"], name="rankingboard_once")]
 
 
-class RankingScore(TenantOwned):
-    """One distributor's score on a ranking board, kept with the day figures, with the same rank
-    snapshot as ContestScore (see there)."""
+class RankingScore(KeptScore):
+    """One distributor's score on a month ranking's board."""
 
     board = tenant_fk(RankingBoard, on_delete=models.CASCADE, related_name="+", verbose_name=_("ranking board"))
-    distributor = tenant_fk("distributors.Distributor", on_delete=models.PROTECT, related_name="+", verbose_name=_("distributor"))
-    score = models.BigIntegerField(_("score"), default=0)
-    reached_at = models.DateTimeField(_("reached at"), null=True, blank=True)
-    snap_neg = models.BigIntegerField(null=True, blank=True)
-    snap_reached = models.DateTimeField(null=True, blank=True)
-    snap_rank = models.PositiveIntegerField(null=True, blank=True, help_text=_("rank at the snapshot (score above 0)"))
-    dirty = models.BooleanField(default=True, db_default=True, help_text=_("score or reached_at changed since the snapshot"))
 
-    class Meta(TenantOwned.Meta):
+    class Meta(KeptScore.Meta):
         verbose_name = _("ranking score")
         verbose_name_plural = _("ranking scores")
         constraints = [models.UniqueConstraint(fields=["tenant", "board", "distributor"], name="rankingscore_once")]
