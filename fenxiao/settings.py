@@ -141,6 +141,8 @@ LOGIN_ATTEMPTS_PER_MINUTE_PER_ACCOUNT = env.int("LOGIN_ATTEMPTS_PER_MINUTE_PER_A
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=10)
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=50)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# Sign-ups through an invite link (the portal's join page) per client address and clock minute.
+JOIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS = env.int("JOIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS", default=10)
 # Partner API keys: requests per minute per key unless the tenant's api_rate_per_minute says otherwise.
 PARTNER_API_RATE_PER_MINUTE = env.int("PARTNER_API_RATE_PER_MINUTE", default=6000)
 # Client address: the number of proxies in front that append to X-Forwarded-For (one behind the

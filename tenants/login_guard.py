@@ -136,6 +136,28 @@ def login_gate(request, account: str | None) -> None:
             raise LoginThrottled(wait=max(1, math.ceil((window + 1) * RATE_WINDOW - now)), reason="rate")
 
 
+def join_gate(request) -> int:
+    """Call before a sign-up through an invite link (the portal's join page): counts the attempt
+    against the client address and returns 0 when it may go on, else the seconds until the next
+    clock minute when this address is over JOIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS attempts this
+    minute (each sign-up hashes a password and may write a distributor: a script must not do it
+    at will). One increment."""
+    now = time.time()
+    window = int(now // RATE_WINDOW)
+    if counter_incr(f"join-rate:{_address_key(request)}:{window}", ttl=RATE_WINDOW + 1) > settings.JOIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS:
+        return max(1, math.ceil((window + 1) * RATE_WINDOW - now))
+    return 0
+
+
+def join_refusal(wait: int) -> str:
+    """The refusal of a sign-up over the limit, in the active language."""
+    return ngettext(
+        "Too many sign-ups from this network. Try again in %(seconds)d second.",
+        "Too many sign-ups from this network. Try again in %(seconds)d seconds.",
+        wait,
+    ) % {"seconds": wait}
+
+
 def login_failed(request, account: str | None) -> None:
     """Call after a wrong credential: one more failure for the account and for the client address
     (`request` None: the account only). The failure that reaches LOGIN_FAILURES_PER_ACCOUNT (or

@@ -99,7 +99,9 @@ def join(request):
     (relations.services.distributor_join: bound under the code's owner; logged in at once unless
     the programme reviews applications first). A distributor already logged in here is offered to
     join the code owner's team instead (relations.services.distributor_bind_invite: as the
-    tenant's bind_mode allows). Refusals on the form (400, 409), nothing written."""
+    tenant's bind_mode allows). Refusals on the form (400, 409), nothing written; more than
+    JOIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS sign-ups from one address in a minute: 429 on the form
+    (tenants.login_guard.join_gate)."""
     from distributors.models import Distributor
     from relations.services import distributor_bind_invite, distributor_join
 
@@ -116,7 +118,14 @@ def join(request):
         except APIException as exc:
             status = refuse(form, exc, {"parent_external_id": "invite_code"})
     elif request.method == "POST" and me is None:
-        if form.is_valid():
+        from tenants.login_guard import join_gate, join_refusal
+
+        wait = join_gate(request)
+        if wait:
+            form.is_valid()   # the fields keep what was typed; the refusal goes on top
+            form.add_error(None, join_refusal(wait))
+            status = 429
+        elif form.is_valid():
             d = form.cleaned_data
             try:
                 with transaction.atomic():

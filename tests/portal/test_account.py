@@ -271,3 +271,29 @@ def test_the_portal_root_asks_for_the_programme_code(client, people):
     assert r.status_code == 302 and r["Location"] == "/portal/acme/login/"
     r = client.get("/portal/", {"tenant": "nosuch"})
     assert r.status_code == 404 and "No programme has this code." in r.content.decode()
+
+
+def test_sign_ups_from_one_address_are_limited_per_minute(people, acme, settings):
+    """JOIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS (here 3) sign-up attempts per client address and clock
+    minute, right or wrong: the next one is refused on the form (429) and writes nothing; another
+    address still signs up, and the next minute the first one may again."""
+    import time_machine
+
+    settings.JOIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS = 3
+    code = people["bob"].invite_code
+    before = Distributor.unscoped.count()
+    with time_machine.travel("2026-06-01T10:00:05+00:00", tick=False) as clock:
+        one = Client(REMOTE_ADDR="203.0.113.7", headers={"Accept-Language": "en"})
+        assert [join(one, code, username=f"u{i}", password2="nope-differs").status_code for i in range(3)] == [400] * 3
+        r = join(one, code, username="spam")
+        assert r.status_code == 429
+        assert "Too many sign-ups from this network. Try again in 55 seconds." in r.content.decode()
+        assert Distributor.unscoped.count() == before
+        other = Client(REMOTE_ADDR="198.51.100.9")
+        assert join(other, code, username="fine").status_code == 302
+        zh = Client(REMOTE_ADDR="203.0.113.7", headers={"Accept-Language": "zh-hans"})
+        r = join(zh, code, username="spam2")
+        assert r.status_code == 429 and "来自此网络的注册过于频繁，请 55 秒后再试。" in r.content.decode()
+        clock.move_to("2026-06-01T10:01:00+00:00")
+        assert join(one, code, username="later").status_code == 302
+    assert Distributor.unscoped.count() == before + 2
