@@ -280,10 +280,19 @@ def _board_reached_recount(tenant, keys, boards: list) -> None:
 
 def figures_on_settlement(*, tenant, order_ids: list[int]) -> set[int]:
     """Mark the credits of orders whose commissions just settled and add them to their
-    beneficiaries' lifetime settled sales (direct: level 1; team: every level). Returns the ids of
-    the distributors whose standing changed (the grade evaluation's candidates). Idempotent: a
-    credit is counted once (settled flips under the row lock)."""
+    beneficiaries' lifetime settled sales (direct: level 1; team: every level). A credit whose own
+    level's commission is still frozen (held by a risk hold, domain rules section 11) waits: it
+    counts when that commission settles, after the hold's release, never before. Returns the ids
+    of the distributors whose standing changed (the grade evaluation's candidates). Idempotent: a
+    credit is counted once (settled flips under the row lock). Two queries and an update."""
+    from commissions.models import CommissionRecord
+
     credits = list(SalesCredit.objects.select_for_update().filter(order_id__in=order_ids, settled=False).order_by("pk"))
+    if not credits:
+        return set()
+    waiting = set(CommissionRecord.objects.filter(order_id__in=order_ids, status=CommissionRecord.Status.FROZEN)
+                  .values_list("order_id", "level"))
+    credits = [c for c in credits if (c.order_id, c.level) not in waiting]
     if not credits:
         return set()
     standing: dict[int, list[int]] = defaultdict(lambda: [ZERO, ZERO])

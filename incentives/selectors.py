@@ -63,7 +63,8 @@ def figures_drift() -> list[str]:
     and list what disagrees with the stored ones (empty: none). Expected: one credit per snapshot
     beneficiary of every accrued order with a base above 0, worth the order's base kept after
     refunds and its level's commission net of reversals, settled once any of the order's records
-    settled; day figures and tenant days summed from them per tenant-local day of payment; the
+    settled and its own level's record (if any) is no longer frozen (a risk hold keeps it
+    waiting); day figures and tenant days summed from them per tenant-local day of payment; the
     lifetime settled sales from the settled credits. Domain rules section 8 (measures)."""
     from commissions.models import CommissionRecord
     from orders.models import Order
@@ -71,12 +72,14 @@ def figures_drift() -> list[str]:
     tenant = current_tenant()
     tz, places = ZoneInfo(tenant.timezone), minor_units(tenant.currency)
     records = defaultdict(dict)
-    settled_orders = set()
-    for order_id, level, amount, reversed_, settled_at in CommissionRecord.objects.values_list(
-            "order_id", "level", "amount", "reversed_amount", "settled_at"):
+    settled_orders, frozen = set(), set()
+    for order_id, level, amount, reversed_, settled_at, status in CommissionRecord.objects.values_list(
+            "order_id", "level", "amount", "reversed_amount", "settled_at", "status"):
         records[order_id][level] = to_minor(amount - reversed_, places)
         if settled_at is not None:
             settled_orders.add(order_id)
+        if status == CommissionRecord.Status.FROZEN:
+            frozen.add((order_id, level))
     expected_credits, tenant_days = {}, defaultdict(lambda: [0, 0])
     for pk, paid_at, base, net, attribution in Order.objects.filter(
             commission_state=Order.CommissionState.DONE, commission_base__gt=0).values_list(
@@ -87,7 +90,8 @@ def figures_drift() -> list[str]:
         tenant_days[day][1] += 1 if value > 0 else 0
         for entry in (attribution or {}).get("chain", []):
             expected_credits[(pk, entry["level"])] = (entry["distributor_id"], day, paid_at, value,
-                                                      records[pk].get(entry["level"], 0), pk in settled_orders)
+                                                      records[pk].get(entry["level"], 0),
+                                                      pk in settled_orders and (pk, entry["level"]) not in frozen)
     out = []
     stored = {(c.order_id, c.level): (c.distributor_id, c.day, c.paid_at, c.value, c.commission, c.settled)
               for c in SalesCredit.objects.all()}

@@ -114,6 +114,40 @@ def test_team_sales_conditions_and_the_highest_grade_that_holds(partner, in_tena
     assert c1.pk and OutboxEvent.objects.filter(type="distributor.upgraded").count() == 3
 
 
+def test_a_risk_held_commission_counts_towards_no_upgrade_until_it_settles(partner, in_tenant):
+    """Silver: 150.00 of settled direct sales. C2's O1 (50.00) settles before C2 is held; O2
+    (100.00) is paid while C2's hold is open, so C2's level-1 commission on it is held while C1's
+    level-2 and C0's level-3 ones settle. C2's settled direct sales stay 50.00 (no grade) until the hold is released
+    and O2's held commission settles: then 150.00, silver (domain rules sections 8 and 11)."""
+    from incentives.models import Standing
+    from risk.models import RiskHold
+    from risk.services import risk_hold_place, risk_hold_release
+
+    Grade.objects.create(tenant=in_tenant, code="silver", name="Silver", rank=10, min_direct_sales=D("150.00"))
+    c0, c1, c2 = chain(in_tenant, 3)
+    with time_machine.travel(local(2026, 4, 1, 10), tick=False) as clock:
+        post(partner, "O1", local(2026, 4, 1, 10), "50.00")
+        assert partner.post("/api/v1/orders/O1/complete/", {"completed_at": local(2026, 4, 1, 12).isoformat()},
+                            format="json").status_code == 200
+        clock.move_to(local(2026, 4, 8, 13))
+        settle_due(tenant=in_tenant)
+        hold = risk_hold_place(tenant=in_tenant, distributor_id=c2.pk, reason=RiskHold.Reason.VELOCITY, figures={})
+        post(partner, "O2", local(2026, 4, 8, 14), "100.00")
+        assert partner.post("/api/v1/orders/O2/complete/", {"completed_at": local(2026, 4, 8, 15).isoformat()},
+                            format="json").status_code == 200
+        clock.move_to(local(2026, 4, 16, 13))
+        assert settle_due(tenant=in_tenant) == 2          # C1's level 2 and C0's level 3 on O2; C2's held
+        assert Standing.objects.get(distributor=c2).settled_direct_sales == 5000
+        assert Standing.objects.get(distributor=c1).settled_team_sales == 15000
+        assert Distributor.objects.get(pk=c2.pk).grade_id is None
+        risk_hold_release(hold=hold, reason="checked", actor="pm")
+        assert settle_due(tenant=in_tenant) == 1
+    assert Standing.objects.get(distributor=c2).settled_direct_sales == 15000
+    assert Distributor.objects.get(pk=c2.pk).grade.code == "silver"
+    assert GradeChange.objects.get(distributor=c2).reason == (
+        "settled direct sales 150.00, team sales 150.00, active direct downlines 0 meet silver")
+
+
 def test_refunds_after_settlement_lower_the_settled_sales(partner, in_tenant):
     from incentives.models import Standing
 
