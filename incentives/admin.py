@@ -173,7 +173,7 @@ def _local_days(tenant, first: date, last: date):
 
     for attr, day in (("starts_at", first), ("ends_at", last)):
         if not rules.day_in_range(day):
-            raise invalid(attr, rules.DAY_RANGE_MESSAGE, "out_of_range")
+            raise invalid(attr, gettext(rules.DAY_RANGE_MESSAGE), "out_of_range")
     return rules.local_window(tenant.timezone, first, last + timedelta(days=1))
 
 

@@ -28,7 +28,7 @@ from commissions.arithmetic import Text, gettext_noop, quantize_money
 #: enough from the ends of Python's dates (year 1 .. 9999) that a window's instants in any time
 #: zone, and a contest's finalize_at up to settle_after_days (at most 3650) after its end, exist.
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9899, 12, 31)
-DAY_RANGE_MESSAGE = "Give a day from 1970-01-01 to 9899-12-31."
+DAY_RANGE_MESSAGE = gettext_noop("Give a day from 1970-01-01 to 9899-12-31.")  # translated where raised
 
 #: Status of a target (domain rules section 8, sales targets).
 MET, AHEAD, ON_TRACK, BEHIND = "met", "ahead", "on_track", "behind"

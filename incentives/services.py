@@ -109,7 +109,7 @@ def _decimal(value, attr: str) -> Decimal:
 def _day_checked(day: date, attr: str) -> date:
     """`day` when incentives may cover it (rules.FIRST_DAY .. rules.LAST_DAY), else 400 `out_of_range`."""
     if not rules.day_in_range(day):
-        raise invalid(attr, rules.DAY_RANGE_MESSAGE, "out_of_range")
+        raise invalid(attr, gettext(rules.DAY_RANGE_MESSAGE), "out_of_range")
     return day
 
 
@@ -123,7 +123,7 @@ def _instant_checked(instant: datetime, attr: str) -> datetime:
         instant.astimezone(dt_timezone.utc)
         day = instant.astimezone(ZoneInfo(current_tenant().timezone)).date()
     except OverflowError:
-        raise invalid(attr, rules.DAY_RANGE_MESSAGE, "out_of_range") from None
+        raise invalid(attr, gettext(rules.DAY_RANGE_MESSAGE), "out_of_range") from None
     _day_checked(day, attr)
     return instant
 
@@ -464,7 +464,7 @@ def month_of(period: str) -> date:
         raise invalid("period", gettext("Give the month as YYYY-MM."), "invalid")
     year = int(found.group(1))
     if not rules.FIRST_DAY.year <= year <= rules.LAST_DAY.year:
-        raise invalid("period", rules.DAY_RANGE_MESSAGE, "out_of_range")
+        raise invalid("period", gettext(rules.DAY_RANGE_MESSAGE), "out_of_range")
     return date(year, int(found.group(2)), 1)
 
 

@@ -444,7 +444,7 @@ def _step(ticket: FeedbackTicket, to: str, now: datetime, **fields) -> FeedbackT
     changed = FeedbackTicket.objects.filter(pk=ticket.pk).exclude(status=FeedbackTicket.Status.CLOSED).update(
         status=to, updated_at=now, **fields)
     if not changed:
-        raise InvalidState("The ticket is closed.")
+        raise InvalidState(gettext("The ticket is closed."))
     return FeedbackTicket.objects.select_related("distributor").get(pk=ticket.pk)
 
 
@@ -595,7 +595,7 @@ def password_reset_issue(*, distributor: Distributor, hours: int | None = None, 
     if not isinstance(hours, int) or isinstance(hours, bool) or not 1 <= hours <= RESET_HOURS_MAX:
         raise invalid("hours", f"A reset link is valid 1 to {RESET_HOURS_MAX} hours.", "out_of_range")
     if distributor.status == Distributor.Status.DISABLED:
-        raise InvalidState("A disabled distributor cannot log in: enable it first.")
+        raise InvalidState(gettext("A disabled distributor cannot log in: enable it first."))
     secret = secrets.token_urlsafe(32)
     reset = PasswordReset.objects.create(tenant_id=distributor.tenant_id, distributor=distributor,
                                          token_hash=_token_hash(secret), created_at=now,

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fenxiao.currencies import money_str
 from fenxiao.exceptions import invalid
@@ -87,10 +88,10 @@ def risk_hold_release(*, hold: RiskHold, reason: str, actor: str, at: datetime |
 
     reason = (reason or "").strip()
     if not reason:
-        raise invalid("reason", "Give the reason for releasing the hold.", "required")
+        raise invalid("reason", gettext("Give the reason for releasing the hold."), "required")
     locked = RiskHold.objects.select_for_update().get(pk=hold.pk)
     if locked.released_at is not None:
-        raise InvalidState("This hold was released already.")
+        raise InvalidState(gettext("This hold was released already."))
     locked.released_at = at or timezone.now()
     locked.released_by = actor[:150]
     locked.release_reason = reason[:500]

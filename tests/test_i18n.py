@@ -296,3 +296,44 @@ def test_every_string_of_the_code_is_in_a_catalogue(tmp_path):
                       for po in copy.glob("*/locale/zh_Hans/LC_MESSAGES/django.po")
                       for e in polib.pofile(str(po)) if not e.obsolete and (e.fuzzy or not e.translated())})
     assert missing == [], "run `make messages` and translate these in the .po files"
+
+
+def test_an_unknown_query_parameter_is_refused_in_the_requests_language(partner, in_tenant):
+    zh = error(partner.get("/api/v1/orders/", {"parnet": "x"}, HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    en = error(partner.get("/api/v1/orders/", {"parnet": "x"}))
+    assert zh[:2] == en[:2] == (400, "validation_error")
+    assert [(c, a) for c, a, _ in zh[2]] == [(c, a) for c, a, _ in en[2]] == [("unknown_parameter", "parnet")]
+    assert zh[2][0][2].startswith("未知的查询参数（此接口读取：") and zh[2][0][2].endswith("）。")
+    assert en[2][0][2].startswith("Unknown query parameter (this endpoint reads: ")
+    assert zh[2][0][2].removeprefix("未知的查询参数（此接口读取：")[:-2] == en[2][0][2].removeprefix(
+        "Unknown query parameter (this endpoint reads: ")[:-2]     # the same list of parameters
+
+
+def test_out_of_range_speaks_the_requests_language(in_tenant):
+    from tests.incentives.apidata import staff_client
+
+    staff = staff_client(in_tenant, "ranker")
+    url = "/api/v1/admin/rankings/?measure=direct_sales&from=0001-01-01&to=2026-01-31"
+    assert error(staff.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")) == (
+        400, "validation_error", [("out_of_range", "from", "请给出 1970-01-01 到 9899-12-31 之间的日期。")])
+    assert error(staff.get(url)) == (
+        400, "validation_error", [("out_of_range", "from", "Give a day from 1970-01-01 to 9899-12-31.")])
+
+
+def test_risk_and_webhook_refusals_are_translated(in_tenant):
+    from fenxiao.exceptions import InvalidState
+    from risk.models import RiskHold
+    from risk.services import risk_hold_place, risk_hold_release
+    from rest_framework.exceptions import ValidationError
+
+    (c0,) = chain(in_tenant, 1)
+    hold = risk_hold_place(tenant=in_tenant, distributor_id=c0.pk, reason=RiskHold.Reason.VELOCITY, figures={})
+    for language, text in [("zh-hans", "请填写解除冻结的原因。"), ("en", "Give the reason for releasing the hold.")]:
+        with translation.override(language), pytest.raises(ValidationError) as exc:
+            risk_hold_release(hold=hold, reason=" ", actor="pm")
+        assert [str(m) for m in exc.value.detail["reason"]] == [text]
+    risk_hold_release(hold=hold, reason="checked", actor="pm")
+    for language, text in [("zh-hans", "此冻结已被解除。"), ("en", "This hold was released already.")]:
+        with translation.override(language), pytest.raises(InvalidState) as exc:
+            risk_hold_release(hold=RiskHold.objects.get(pk=hold.pk), reason="again", actor="pm")
+        assert str(exc.value.detail) == text

@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fenxiao import oncommit
 from fenxiao.exceptions import InvalidState, invalid
@@ -60,7 +61,7 @@ def _checked_events(events) -> list[str]:
     """The event types, each known (400 `unknown_event` on `events.<i>`), without repeats, in the
     given order; at least one (400 `required`)."""
     if not isinstance(events, (list, tuple)) or not events:
-        raise invalid("events", "Subscribe to at least one event type.", "required")
+        raise invalid("events", gettext("Subscribe to at least one event type."), "required")
     out: list[str] = []
     for i, name in enumerate(events):
         if not isinstance(name, str) or name not in EVENT_TYPES:
@@ -113,7 +114,7 @@ def endpoint_update(*, endpoint: WebhookEndpoint, url: str | None = None, events
     if status is not None:
         allowed = (WebhookEndpoint.Status.ACTIVE, WebhookEndpoint.Status.DISABLED)
         if status not in allowed:
-            raise invalid("status", "Set the status to active or disabled.", "invalid_choice")
+            raise invalid("status", gettext("Set the status to active or disabled."), "invalid_choice")
         if status != endpoint.status:
             endpoint.status = status
             endpoint.failing_since = None
@@ -361,7 +362,7 @@ def delivery_replay(*, delivery: Delivery, actor: str = "", now: datetime | None
     now = now or timezone.now()
     d = Delivery.objects.select_for_update().get(pk=delivery.pk)
     if d.status == S.SENDING:
-        raise InvalidState("This delivery is being sent right now; replay it once the attempt is recorded.")
+        raise InvalidState(gettext("This delivery is being sent right now; replay it once the attempt is recorded."))
     d.status, d.next_attempt_at, d.replay, d.replay_by = S.PENDING, now, True, actor[:150]
     d.save(update_fields=["status", "next_attempt_at", "replay", "replay_by"])
     oncommit.enqueue("webhooks.relay", tenant_id=d.tenant_id)   # webhooks.apps: tasks.relay_request

@@ -102,9 +102,11 @@ class TenantViewMixin:
         if unknown:
             from rest_framework.exceptions import ErrorDetail, ValidationError
 
-            known = ", ".join(sorted(self.allowed_query_params() - COMMON_QUERY_PARAMS)) or "none"
-            raise ValidationError({name: [ErrorDetail(f"Unknown query parameter (this endpoint reads: {known}).",
-                                                      code="unknown_parameter")] for name in unknown})
+            from django.utils.translation import gettext
+
+            known = ", ".join(sorted(self.allowed_query_params() - COMMON_QUERY_PARAMS)) or gettext("none")
+            message = gettext("Unknown query parameter (this endpoint reads: %(known)s).") % {"known": known}
+            raise ValidationError({name: [ErrorDetail(message, code="unknown_parameter")] for name in unknown})
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -31,6 +31,7 @@ import json
 
 from django.db import transaction
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.renderers import JSONRenderer
 
@@ -100,7 +101,7 @@ def _replay(record, digest: str) -> HttpResponse:
     if record.request_hash != digest:
         raise KeyReused()
     if not record.status_code:  # cannot be seen committed; kept as a guard
-        raise Conflict("A request with this Idempotency-Key is in progress.", code="idempotency_key_in_use")
+        raise Conflict(gettext("A request with this Idempotency-Key is in progress."), code="idempotency_key_in_use")
     response = HttpResponse(record.response_body, status=record.status_code, content_type="application/json")
     response["Idempotent-Replayed"] = "true"
     return response

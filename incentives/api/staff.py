@@ -14,8 +14,9 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from distributors.api.lookups import grades_of
 from distributors.api.serializers import GradeChangeSerializer
-from distributors.models import Distributor, Grade, GradeChange
+from distributors.models import Distributor, GradeChange
 from distributors.selectors import grade_history
 from fenxiao.api.idempotency import idempotent
 from fenxiao.api.base import StaffAPIView, StaffGenericView, body_or_empty
@@ -36,16 +37,6 @@ from .serializers import (
 
 class NoBodySerializer(StrictSerializer):
     """An empty body ({}); any field is refused (unknown_field)."""
-
-
-def grades_of(codes: list[str]) -> list[Grade]:
-    """The tenant's grades with these codes, in the given order; 400 `unknown_grade` for a code the
-    tenant has not (another tenant's code too)."""
-    found = {g.code: g for g in Grade.objects.filter(code__in=codes)}
-    for i, code in enumerate(codes):
-        if code not in found:
-            raise invalid(f"grades.{i}", gettext("No grade with the code %(code)r.") % {"code": code}, "unknown_grade")
-    return [found[c] for c in dict.fromkeys(codes)]
 
 
 def contest_changes(data: dict) -> dict:
@@ -398,7 +389,7 @@ class RankingView(StaffAPIView):
         first, last = q["from"], q["to"]
         for attr, day in (("from", first), ("to", last)):
             if not rules.day_in_range(day):
-                raise invalid(attr, rules.DAY_RANGE_MESSAGE, "out_of_range")
+                raise invalid(attr, gettext(rules.DAY_RANGE_MESSAGE), "out_of_range")
         if last < first:
             raise invalid("to", gettext("The last day comes before the first."), "invalid_window")
         if (last - first).days >= 366:

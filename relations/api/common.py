@@ -1,34 +1,14 @@
 """What the staff and portal views of distributor support share: bodies built from the rows
-(selectors give the counts), lookups of grades and distributors by their codes (400 for unknown
-ones, another tenant's too)."""
+(selectors give the counts) and the 404 lookups of the tenant's own objects by public id."""
 from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from distributors.models import Distributor, Grade
-from fenxiao.exceptions import NotFound, invalid
+from fenxiao.exceptions import NotFound
 
 from .. import selectors
 from ..models import Announcement, Material
-
-
-def grades_of(codes: list[str], attr: str = "grades") -> list[Grade]:
-    """The tenant's grades with these codes (400 `unknown_grade` at attr.<i>)."""
-    found = {g.code: g for g in Grade.objects.filter(code__in=codes)}
-    for i, code in enumerate(codes):
-        if code not in found:
-            raise invalid(f"{attr}.{i}", gettext("No grade with the code %(code)r.") % {"code": code}, "unknown_grade")
-    return [found[c] for c in dict.fromkeys(codes)]
-
-
-def distributors_of(external_ids: list[str], attr: str = "distributors") -> list[Distributor]:
-    """The tenant's distributors with these external ids (400 `unknown_distributor` at attr.<i>)."""
-    found = {d.external_id: d for d in Distributor.objects.filter(external_id__in=external_ids)}
-    for i, ext in enumerate(external_ids):
-        if ext not in found:
-            raise invalid(f"{attr}.{i}", gettext("No distributor with the external_id %(id)r.") % {"id": ext}, "unknown_distributor")
-    return [found[e] for e in dict.fromkeys(external_ids)]
 
 
 def staff_material(public_id: str) -> Material:

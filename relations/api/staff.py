@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from distributors.api.lookups import distributors_of, grades_of
 from distributors.models import Distributor
 from fenxiao.api.idempotency import idempotent
 from fenxiao.api.base import StaffAPIView, StaffGenericView, body_or_empty
@@ -20,7 +21,7 @@ from fenxiao.exceptions import NotFound
 from .. import selectors, services
 from ..models import Announcement, FeedbackTicket, Material
 from .common import (
-    distributors_of, grades_of, staff_announcement, staff_announcement_bodies, staff_material, staff_material_bodies,
+    staff_announcement, staff_announcement_bodies, staff_material, staff_material_bodies,
 )
 from .serializers import (
     AnnouncementPatchSerializer, AnnouncementWriteSerializer, FeedbackMessageWriteSerializer, MaterialPatchSerializer,

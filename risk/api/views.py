@@ -1,6 +1,6 @@
 """Staff endpoints for risk holds (domain rules section 11; spec/api.md: GET
 /api/v1/admin/risk/holds/, POST .../{distributor_external_id}/release/)."""
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -83,6 +83,6 @@ class RiskHoldReleaseView(StaffAPIView):
         s.is_valid(raise_exception=True)
         hold = selectors.holds(status="open").filter(distributor=d).first()
         if hold is None:
-            raise NotFound("This distributor has no open risk hold.")
+            raise NotFound(gettext("This distributor has no open risk hold."))
         hold = services.risk_hold_release(hold=hold, reason=s.validated_data["reason"], actor=request.user.get_username())
         return Response(_body([hold], request)[0])

@@ -5,6 +5,7 @@ tenant's endpoint or delivery answers 404 like a missing one; ids are the public
 `msg_...`). Writes go through webhooks.services; a refused body writes nothing."""
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions
 from rest_framework.authentication import SessionAuthentication
@@ -43,14 +44,14 @@ class PartnerOrStaffView(TenantViewMixin, APIView):
 def get_endpoint(endpoint_id: str):
     found = selectors.endpoint_by_public_id(endpoint_id)
     if found is None:
-        raise NotFound("No webhook endpoint with this id.")
+        raise NotFound(gettext("No webhook endpoint with this id."))
     return found
 
 
 def get_delivery(endpoint, delivery_id: str):
     found = selectors.delivery_by_public_id(endpoint, delivery_id)
     if found is None:
-        raise NotFound("No delivery with this id.")
+        raise NotFound(gettext("No delivery with this id."))
     return found
 
 
