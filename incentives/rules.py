@@ -229,6 +229,9 @@ def local_day(instant: datetime, tz_name: str) -> date:
     return instant.astimezone(ZoneInfo(tz_name)).date()
 
 
-def days_after(end: datetime, days: int) -> datetime:
-    """`days` whole days after `end` (finalize_at of a contest, evaluation of a closed month)."""
-    return end + timedelta(days=days)
+def days_after(end: datetime, days: int, tz_name: str) -> datetime:
+    """`days` whole days after `end` on the tenant's calendar and clock (finalize_at of a contest,
+    the evaluation of a closed month): the same local time of day `days` dates later, whatever
+    daylight saving time does in between (a day across a DST change is 23 or 25 hours long).
+    The result is in the tenant's zone. Domain rules sections 8 and 9."""
+    return end.astimezone(ZoneInfo(tz_name)) + timedelta(days=days)

@@ -167,8 +167,6 @@ CONTEST_FIELDS = ("name", "starts_at", "ends_at", "measure", "min_score", "grade
 
 def _contest_values(tenant, values: dict, current: Contest | None) -> dict:
     """Validate a contest's fields (all of them, merged over `current`): 400 with the field as attr."""
-    from datetime import timedelta
-
     v = {f: getattr(current, f) for f in CONTEST_FIELDS if f != "grades"} if current else {}
     if current:
         v["grades"] = list(current.grades.all())
@@ -190,9 +188,12 @@ def _contest_values(tenant, values: dict, current: Contest | None) -> dict:
     v["min_score"] = _score_limit(v["measure"], v.get("min_score"), places, "min_score")
     if v.get("finalize_at") is not None and "finalize_at" in values:
         _instant_checked(v["finalize_at"], "finalize_at")
+    def default(end):   # window end + settle_after_days days, on the tenant's calendar
+        return rules.days_after(end, tenant.settle_after_days, tenant.timezone)
+
     if v.get("finalize_at") is None or ("ends_at" in values and "finalize_at" not in values and current
-                                        and current.finalize_at == current.ends_at + timedelta(days=tenant.settle_after_days)):
-        v["finalize_at"] = v["ends_at"] + timedelta(days=tenant.settle_after_days)
+                                        and current.finalize_at == default(current.ends_at)):
+        v["finalize_at"] = default(v["ends_at"])
     if v["finalize_at"] < v["ends_at"]:
         raise invalid("finalize_at", gettext("A contest is finalized after it ends."), "invalid_window")
     return v
@@ -523,8 +524,6 @@ def tier_bonuses_evaluate_due(*, now: datetime | None = None) -> int:
     """Evaluate each active scheme of the tenant in context for every month that ended
     settle_after_days days ago or more, since the month the scheme was created in, and that is
     not evaluated yet (beat). Returns how many months this run evaluated."""
-    from datetime import timedelta
-
     now = now or timezone.now()
     tenant = current_tenant()
     done = 0
@@ -534,7 +533,7 @@ def tier_bonuses_evaluate_due(*, now: datetime | None = None) -> int:
         month = date(created.year, created.month, 1)
         while True:
             window = month_window(month)
-            if window.bounds(tenant.timezone)[1] + timedelta(days=tenant.settle_after_days) > now:
+            if rules.days_after(window.bounds(tenant.timezone)[1], tenant.settle_after_days, tenant.timezone) > now:
                 break
             if month not in evaluated:
                 done += tier_bonus_evaluate(scheme=scheme, period=month, actor="schedule", now=now)[2]

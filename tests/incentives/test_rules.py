@@ -108,3 +108,18 @@ def test_windows_are_local():
     assert y[0].astimezone(UTC) == datetime(2026, 1, 1, 5, tzinfo=UTC)
     # 2026-03-31 16:30 UTC is already April 1st in Shanghai
     assert r.local_day(datetime(2026, 3, 31, 16, 30, tzinfo=UTC), "Asia/Shanghai") == date(2026, 4, 1)
+
+
+@pytest.mark.parametrize("end,days,tz,expected", [
+    # spring forward in New York on 2026-03-08: 7 local days are 167 hours
+    ("2026-03-05T00:00:00-05:00", 7, "America/New_York", "2026-03-12T00:00:00-04:00"),
+    ("2026-03-05T05:00:00+00:00", 7, "America/New_York", "2026-03-12T00:00:00-04:00"),   # the same instant in UTC
+    # fall back on 2026-11-01: 7 local days are 169 hours
+    ("2026-10-30T00:00:00-04:00", 7, "America/New_York", "2026-11-06T00:00:00-05:00"),
+    ("2026-06-30T16:00:00+00:00", 7, "Asia/Shanghai", "2026-07-08T00:00:00+08:00"),
+    ("2026-06-30T16:00:00+00:00", 0, "Asia/Shanghai", "2026-07-01T00:00:00+08:00"),
+])
+def test_days_after_counts_local_days(end, days, tz, expected):
+    from incentives.rules import days_after
+
+    assert days_after(datetime.fromisoformat(end), days, tz).isoformat() == expected
