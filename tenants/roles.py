@@ -11,11 +11,13 @@ these permissions view by view (`staff_perms`) and the admin checks the same one
   finalization, tier bonus schemes and their evaluation, targets; grade histories); distributor
   support (materials and courses, announcements, feedback tickets, password reset links); the webhook
   endpoints (create, change, rotate the secret, delete) and their delivery log (replay:
-  webhooks.change_delivery); reads orders, commissions and withdrawals (no decisions on money).
+  webhooks.change_delivery); reads orders, commissions and withdrawals (no decisions on money) and
+  the risk holds (the rules that place them are tenant settings).
 - finance (财务): withdrawals (approve, reject, pay, export the payout file:
   ledger.change_withdrawal), the ledger and balances; reads distributors, orders, commissions,
-  incentives (contests, tier bonuses and their awards, targets) and the tenant's settings. No plan,
-  grade, distributor, incentive or settings changes.
+  incentives (contests, tier bonuses and their awards, targets) and the tenant's settings; the risk
+  holds (domain rules section 11), released with a reason (risk.change_riskhold: held commissions
+  then settle, a decision on money). No plan, grade, distributor, incentive or settings changes.
 """
 from __future__ import annotations
 
@@ -84,6 +86,7 @@ ROLES: dict[str, Role] = {
         "webhooks.view_webhookendpoint", "webhooks.add_webhookendpoint", "webhooks.change_webhookendpoint",
         "webhooks.delete_webhookendpoint", "webhooks.view_delivery", "webhooks.change_delivery",
         "webhooks.view_webhookattempt",
+        "risk.view_riskhold",
     )),
     "finance": Role("finance", _("finance"), (
         "tenants.view_tenant",
@@ -91,5 +94,6 @@ ROLES: dict[str, Role] = {
         "distributors.view_distributor",
         *_INCENTIVES_READ,
         *_READ_ORDERS_AND_COMMISSIONS,
+        "risk.view_riskhold", "risk.change_riskhold",
     )),
 }

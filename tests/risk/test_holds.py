@@ -196,3 +196,34 @@ def test_another_tenants_hold_is_a_404_and_not_listed(acme, make_tenant, partner
     assert staff.post("/api/v1/admin/risk/holds/A/release/", {"reason": "x"}, format="json").status_code == 404
     with tenant_context(acme):
         assert RiskHold.objects.get().released_at is None
+
+
+def test_the_roles_finance_releases_a_hold_the_pm_reads_it(acme, partner_for):
+    """Roles (tenants/roles.py): both see the holds; releasing one lets held money settle, a
+    decision on money: finance's (the pm role gets 403 and nothing changes)."""
+    from tenants.services import staff_create
+
+    from tests.factories import CommitAPIClient
+
+    partner = partner_for(acme)
+    for i, t in enumerate([local(1, 10), local(1, 10, 20), local(1, 10, 40), local(1, 10, 50)]):
+        post(partner, f"O{i}", t)
+    clients = {}
+    for role in ("pm", "finance"):
+        staff_create(tenant=acme, username=f"risk-{role}", role=role, password="pw-12345678")
+        token = CommitAPIClient().post("/api/v1/auth/staff-token/", {"username": f"risk-{role}", "password": "pw-12345678"},
+                                       format="json").json()["access"]
+        clients[role] = CommitAPIClient()
+        clients[role].credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    for role in ("pm", "finance"):
+        r = clients[role].get("/api/v1/admin/risk/holds/")
+        assert r.status_code == 200 and [h["distributor_external_id"] for h in r.json()["results"]] == ["A"], (role, r.json())
+        assert r.json()["results"][0]["held_commissions"] == {"count": 1, "amount": "10.00"}
+    r = clients["pm"].post("/api/v1/admin/risk/holds/A/release/", {"reason": "checked"}, format="json")
+    assert r.status_code == 403 and r.json()["errors"][0]["code"] == "permission_denied"
+    with tenant_context(acme):
+        assert RiskHold.objects.get().released_at is None
+    r = clients["finance"].post("/api/v1/admin/risk/holds/A/release/", {"reason": "checked"}, format="json")
+    assert r.status_code == 200, r.json()
+    with tenant_context(acme):
+        assert RiskHold.objects.get().released_by == "risk-finance"

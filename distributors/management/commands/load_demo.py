@@ -8,8 +8,9 @@ Sets up a demo you can click and curl, idempotently (run it as often as you like
 - gives every demo distributor without a portal password the password `demo-pass-123`
   (`distributor_set_password`; passwords already set are left alone);
 - creates, when missing, the Django superuser `admin` / `admin` and the tenant staff user
-  `demo-pm` / `demo-pm` (staff of `demo` only, with every model permission of the apps tenants,
-  distributors, orders and commissions);
+  `demo-pm` / `demo-pm` (staff of `demo` only, with every model permission of the apps in
+  STAFF_APPS: both roles' work in one login, product manager's and finance's, for trying the
+  demo; real staff get one role each with `create_staff --role pm|finance`);
 - creates a fresh partner API key named "demo" on every run (keys are shown only once);
 - sets up the incentives (domain rules section 8) through their services, when missing: grades
   with upgrade conditions (then `grades_evaluate_all`); a contest over June 2018 (local), finalized
@@ -53,7 +54,7 @@ NAME = "Demo Store"
 DISTRIBUTOR_PASSWORD = "demo-pass-123"
 ADMIN = ("admin", "admin")
 STAFF = ("demo-pm", "demo-pm")
-STAFF_APPS = ("tenants", "distributors", "orders", "commissions", "ledger", "incentives", "relations")
+STAFF_APPS = ("tenants", "distributors", "orders", "commissions", "ledger", "incentives", "relations", "webhooks", "risk")
 SAMPLE_DIR = Path(settings.BASE_DIR) / "fenxiao" / "sample_data" / "superstore"
 FULL_DIR = Path(settings.BASE_DIR).parent / "shared" / "data" / "superstore"
 ZERO = Decimal("0.00")
