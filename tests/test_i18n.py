@@ -337,3 +337,15 @@ def test_risk_and_webhook_refusals_are_translated(in_tenant):
         with translation.override(language), pytest.raises(InvalidState) as exc:
             risk_hold_release(hold=RiskHold.objects.get(pk=hold.pk), reason="again", actor="pm")
         assert str(exc.value.detail) == text
+
+
+def test_a_console_page_the_role_lacks_is_a_403_in_the_users_language(client, tenant):
+    from tenants.services import staff_create
+
+    staff_create(tenant=tenant, username="pm403", role="pm", password="pm-pass-9876")
+    client.login(username="pm403", password="pm-pass-9876")
+    zh = client.get("/admin/ledger/ledgerentry/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert zh.status_code == 403 and '<html lang="zh-hans"' in zh.content.decode()
+    assert "您没有访问此页面的权限" in zh.content.decode() and "返回控制台首页" in zh.content.decode()
+    en = client.get("/admin/ledger/ledgerentry/", HTTP_ACCEPT_LANGUAGE="en")
+    assert en.status_code == 403 and "You have no permission for this page" in en.content.decode()

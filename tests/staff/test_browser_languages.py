@@ -68,3 +68,8 @@ def test_the_console_follows_the_browser_then_the_chooser(live_server, make_tena
     page.wait_for_selector("#result_list")
     assert "外部 ID" in page.inner_text("#result_list") and "正常" in page.inner_text("#result_list")
     screenshot(page, "languages-4-distributors-zh")
+
+    r = page.goto(f"{base}/admin/ledger/ledgerentry/")   # the pm role does not read the ledger: 403, in Chinese
+    assert r.status == 403 and page.locator("html").get_attribute("lang") == "zh-hans"
+    assert "您没有访问此页面的权限" in page.inner_text("#content-main")
+    screenshot(page, "languages-5-no-permission-zh")
