@@ -135,7 +135,7 @@ def _window(starts_at: datetime, ends_at: datetime) -> measures.Window:
     _instant_checked(starts_at, "starts_at")
     _instant_checked(ends_at, "ends_at")
     if ends_at <= starts_at:
-        raise invalid("ends_at", gettext("The window ends before it starts."), "invalid_window")
+        raise invalid("ends_at", gettext("The window must end after it starts."), "invalid_window")
     try:
         return measures.Window.between(starts_at, ends_at, tz)
     except ValueError:
