@@ -76,7 +76,7 @@ def test_a_contest_is_created_through_the_service_with_local_days_and_audited(pm
 
 
 @pytest.mark.parametrize("changes, field, message", [
-    ({"last_day": "2025-12-31"}, "last_day", "The window ends before it starts."),
+    ({"last_day": "2025-12-31"}, "last_day", "The window must end after it starts."),
     ({"prize_list": "300, 500"}, "prize_list", "Prize 2: A prize cannot be more than the prize of the rank above it."),
     ({"prize_list": "-5"}, "prize_list", "Prize 1: A prize cannot be negative."),
     ({"prize_list": "10.005"}, "prize_list", "Prize 1: A prize has at most 2 decimal places."),

@@ -420,7 +420,7 @@ def test_load_demo_sets_up_logins_and_a_working_api_key():
     pm = User.objects.get(username="demo-pm")
     assert pm.is_staff and not pm.is_superuser and StaffMembership.objects.get(user=pm).tenant == demo
     apps = ("tenants", "distributors", "orders", "commissions", "ledger", "incentives",   # ledger: withdrawal decisions
-            "relations")                                                                   # distributor support
+            "relations", "webhooks", "risk")            # distributor support, endpoints and deliveries, risk holds
     assert set(pm.user_permissions.all()) == set(Permission.objects.filter(content_type__app_label__in=apps))
 
     incentives = demo_incentives(demo)
