@@ -365,3 +365,20 @@ def test_refusals_read_well(rich, in_tenant, client):
                                                             "reason": "checked"}, follow=True)
     assert "Unfrozen distributor(s): 1." in page.content.decode()
     assert Withdrawal.objects.get(public_id=wid).status == "paid"
+
+
+def test_the_settle_command_refuses_a_future_now_unless_early(partner, in_tenant):
+    """`manage.py settle --now <future>` would make frozen money withdrawable before it is due: a
+    CommandError, nothing settled; with --early (demos, tests) it settles: 100.00 and 50.00."""
+    chain(in_tenant, 2)
+    with time_machine.travel(T0, tick=False):
+        assert partner.post("/api/v1/orders/", order_json("O1", referrer_external_id="C1", placed_at=T0.isoformat(),
+                            status="paid", paid_at=T0.isoformat(),
+                            lines=[{"line_id": "1", "sku": "S", "quantity": 1, "unit_price": "1000.00"}]),
+                            format="json").status_code == 201
+        later = (T0 + timedelta(days=60)).isoformat()
+        with pytest.raises(CommandError, match="in the future"):
+            call_command("settle", "--tenant", in_tenant.slug, "--now", later)
+        assert CommissionRecord.objects.filter(status="available").count() == 0
+        call_command("settle", "--tenant", in_tenant.slug, "--now", later, "--early")
+    assert sorted(Balance.objects.values_list("available", flat=True)) == [D("50.00"), D("100.00")]
