@@ -11,15 +11,22 @@ from fenxiao.exceptions import invalid
 from ..models import Distributor, Grade
 
 
+def _in_order(model, key: str, values: list[str], attr: str, refusal, code: str) -> list:
+    """The tenant's `model` rows whose `key` is in `values`, in the given order, duplicates once
+    (one query); the first value the tenant has not raises invalid(`attr.<i>`, refusal(value), code)."""
+    found = {getattr(row, key): row for row in model.objects.filter(**{f"{key}__in": values})}
+    for i, value in enumerate(values):
+        if value not in found:
+            raise invalid(f"{attr}.{i}", refusal(value), code)
+    return [found[v] for v in dict.fromkeys(values)]
+
+
 def grades_of(codes: list[str], attr: str = "grades") -> list[Grade]:
     """The tenant's grades with these codes (list of str), in the given order, duplicates once.
 
     Raises ValidationError (400 `unknown_grade` at `attr.<i>`) for the first code the tenant has not."""
-    found = {g.code: g for g in Grade.objects.filter(code__in=codes)}
-    for i, code in enumerate(codes):
-        if code not in found:
-            raise invalid(f"{attr}.{i}", gettext("No grade with the code %(code)r.") % {"code": code}, "unknown_grade")
-    return [found[c] for c in dict.fromkeys(codes)]
+    return _in_order(Grade, "code", codes, attr,
+                     lambda code: gettext("No grade with the code %(code)r.") % {"code": code}, "unknown_grade")
 
 
 def distributors_of(external_ids: list[str], attr: str = "distributors") -> list[Distributor]:
@@ -27,8 +34,6 @@ def distributors_of(external_ids: list[str], attr: str = "distributors") -> list
     duplicates once.
 
     Raises ValidationError (400 `unknown_distributor` at `attr.<i>`) for the first id the tenant has not."""
-    found = {d.external_id: d for d in Distributor.objects.filter(external_id__in=external_ids)}
-    for i, ext in enumerate(external_ids):
-        if ext not in found:
-            raise invalid(f"{attr}.{i}", gettext("No distributor with the external_id %(id)r.") % {"id": ext}, "unknown_distributor")
-    return [found[e] for e in dict.fromkeys(external_ids)]
+    return _in_order(Distributor, "external_id", external_ids, attr,
+                     lambda ext: gettext("No distributor with the external_id %(id)r.") % {"id": ext},
+                     "unknown_distributor")

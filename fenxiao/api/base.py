@@ -1,5 +1,5 @@
 """Base views: authenticate, then run the whole view inside the credential's tenant context."""
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 from rest_framework import permissions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import GenericAPIView
@@ -101,8 +101,6 @@ class TenantViewMixin:
         unknown = sorted(set(request.query_params) - self.allowed_query_params())
         if unknown:
             from rest_framework.exceptions import ErrorDetail, ValidationError
-
-            from django.utils.translation import gettext
 
             known = ", ".join(sorted(self.allowed_query_params() - COMMON_QUERY_PARAMS)) or gettext("none")
             message = gettext("Unknown query parameter (this endpoint reads: %(known)s).") % {"known": known}
