@@ -316,6 +316,18 @@ def test_where_i_stand_contests_rankings_targets_and_statements(programme, phone
     assert mine.count() == 1 and "王小美" in mine.inner_text() and "500.00" in mine.inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(page, "23-rankings")
+    page.goto(f"{base}/portal/acme/me/")               # the same board in English: the measure tabs stay on one line
+    page.click("#language-en")
+    page.wait_for_selector("#logout")
+    page.goto(f"{base}/portal/acme/rankings/")
+    tabs = page.locator("nav.seg.fit a")
+    assert tabs.count() == 4 and "direct sales" in tabs.first.inner_text().lower()
+    assert len({round(b["y"]) for b in (tabs.nth(i).bounding_box() for i in range(4))}) == 1   # one row
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "23-rankings-english")
+    page.goto(f"{base}/portal/acme/me/")
+    page.click("#language-zh-hans")
+    page.wait_for_selector("#logout")
 
     page.goto(f"{base}/portal/acme/targets/")
     target = page.locator(".card.target", has_text="团队月目标")

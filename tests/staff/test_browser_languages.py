@@ -73,3 +73,8 @@ def test_the_console_follows_the_browser_then_the_chooser(live_server, make_tena
     assert r.status == 403 and page.locator("html").get_attribute("lang") == "zh-hans"
     assert "您没有访问此页面的权限" in page.inner_text("#content-main")
     screenshot(page, "languages-5-no-permission-zh")
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": base}])
+    r = page.goto(f"{base}/admin/ledger/ledgerentry/")
+    assert r.status == 403 and page.locator("html").get_attribute("lang") == "en"
+    assert "You have no permission for this page" in page.inner_text("#content-main")
+    screenshot(page, "languages-6-no-permission-en")
