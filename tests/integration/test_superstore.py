@@ -242,6 +242,7 @@ def pinned(**levels: str) -> dict[int, Decimal]:
 
 # -- (a) the full data ------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.superstore
 @pytest.mark.django_db(transaction=True)
 def test_full_superstore_import_matches_an_independent_computation():

@@ -102,6 +102,7 @@ def all_pages(api, url):
     return rows
 
 
+@pytest.mark.slow
 @pytest.mark.superstore
 @pytest.mark.django_db(transaction=True)
 def test_a_month_contest_and_a_year_of_tier_bonuses_on_the_superstore_data():
